@@ -1,0 +1,269 @@
+package io.github.wsrouter;
+
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import com.google.gson.Strictness;
+import com.google.gson.stream.JsonReader;
+import com.google.gson.stream.JsonToken;
+import io.github.wsrouter.internal.ConnectionIndex;
+import java.io.IOException;
+import java.io.StringReader;
+import java.nio.ByteBuffer;
+import java.util.Collection;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * User-to-user messages as JSON: the seed's point to point, done right.
+ *
+ * <h2>Wire format</h2>
+ * Each connection belongs to a user, by default the {@code username} path parameter of a route
+ * like {@code /ws/{username}/}. A user sends a JSON object naming the recipient:
+ * <pre>
+ * alice → {"to_user": "bob", "message": "hi"}
+ * bob   ← {"to_user": "bob", "message": "hi", "from": "alice"}
+ * </pre>
+ * The recipient receives the object as sent plus {@code "from"}, set by the server: a {@code from}
+ * sent by the client is replaced, so nobody can speak as someone else. {@code message} may be any
+ * JSON value. The object goes to every open connection of the recipient (two tabs, two copies)
+ * and to nobody else. With {@link Builder#everyone(String)} set, say to {@code "*"}, a message
+ * to that address goes to every connection of the route, the sender's included.
+ *
+ * <h2>Errors</h2>
+ * Errors go back to the sender only, as one JSON object; the connection stays open:
+ * <pre>
+ * {"error": "invalid_json",       "detail": "..."}                   text that is not a JSON object
+ * {"error": "missing_field",      "field": "to_user", "detail": "..."} to_user absent or not a string,
+ *                                                                     or message absent
+ * {"error": "unknown_recipient",  "to_user": "bob", "detail": "..."}  bob has no open connection
+ * {"error": "unsupported_binary", "detail": "..."}                   a binary message
+ * </pre>
+ * These codes are a public contract; {@code detail} is for people and may change.
+ *
+ * <h2>Identity</h2>
+ * A connection without an identity (the function returns {@code null} or a blank string) is
+ * closed at open with {@link CloseStatus#POLICY_VIOLATION 1008}. To bind identity to your own
+ * authentication instead of the URL, set {@link Builder#identity(Function)}, e.g. to read a
+ * principal that a handshake filter stored.
+ */
+public final class DirectedJsonRouter implements MessageRouter {
+
+    /** The attribute under which each connection's user name is kept. */
+    public static final String USER_ATTRIBUTE = "wsrouter.user";
+
+    private static final int MAX_JSON_NESTING = 64;
+
+    private final Gson gson = new GsonBuilder().disableHtmlEscaping().serializeNulls().create();
+    private final Function<Connection, String> identity;
+    private final String toField;
+    private final String messageField;
+    private final String fromField;
+    private final String everyone;
+    private final ConnectionIndex users = new ConnectionIndex();
+
+    private DirectedJsonRouter(Builder builder) {
+        this.identity = builder.identity != null ? builder.identity
+                : connection -> connection.pathParameter(builder.userParameter);
+        this.toField = builder.toField;
+        this.messageField = builder.messageField;
+        this.fromField = builder.fromField;
+        this.everyone = builder.everyone;
+    }
+
+    /** A router with the defaults: user from {@code username}, fields {@code to_user}, {@code message}, {@code from}. */
+    public static DirectedJsonRouter create() {
+        return builder().build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    @Override
+    public void onOpen(Connection connection) {
+        String user = identity.apply(connection);
+        if (user == null || user.isBlank()) {
+            connection.close(CloseStatus.POLICY_VIOLATION.withReason("no user identity"));
+            return;
+        }
+        connection.attributes().put(USER_ATTRIBUTE, user);
+        users.add(user, connection);
+    }
+
+    @Override
+    public void onText(Connection connection, String text) {
+        Object sender = connection.attributes().get(USER_ATTRIBUTE);
+        if (!(sender instanceof String from)) {
+            return; // refused at open; its close is under way
+        }
+        JsonObject object;
+        try {
+            object = parseObject(text);
+        } catch (JsonParseException | IOException e) {
+            sendError(connection, "invalid_json", "message is not valid JSON: " + describe(e), null, null);
+            return;
+        }
+        if (object == null) {
+            sendError(connection, "invalid_json", "message must be a JSON object", null, null);
+            return;
+        }
+        JsonElement to = object.get(toField);
+        if (to == null || !to.isJsonPrimitive() || !to.getAsJsonPrimitive().isString()) {
+            sendError(connection, "missing_field", "field '" + toField + "' must be the recipient's user name",
+                    "field", toField);
+            return;
+        }
+        if (!object.has(messageField)) {
+            sendError(connection, "missing_field", "field '" + messageField + "' is required",
+                    "field", messageField);
+            return;
+        }
+        String recipient = to.getAsString();
+        Collection<Connection> targets = everyone != null && everyone.equals(recipient)
+                ? allConnections() : users.get(recipient);
+        if (targets.isEmpty()) {
+            sendError(connection, "unknown_recipient", "no user '" + recipient + "' is connected",
+                    toField, recipient);
+            return;
+        }
+        object.remove(fromField);
+        object.addProperty(fromField, from);
+        String stamped = gson.toJson(object);
+        for (Connection target : targets) {
+            target.sendText(stamped);
+        }
+    }
+
+    @Override
+    public void onBinary(Connection connection, ByteBuffer data) {
+        sendError(connection, "unsupported_binary", "this route accepts JSON text messages only", null, null);
+    }
+
+    @Override
+    public void onClose(Connection connection, CloseStatus status) {
+        Object user = connection.attributes().get(USER_ATTRIBUTE);
+        if (user instanceof String name) {
+            users.remove(name, connection);
+        }
+    }
+
+    /** The users with at least one open connection: a snapshot. */
+    public Set<String> onlineUsers() {
+        return users.keys();
+    }
+
+    /** Whether the user has at least one open connection. */
+    public boolean isOnline(String user) {
+        return users.contains(user);
+    }
+
+    /** The number of open connections over all users. */
+    public int connectionCount() {
+        return users.size();
+    }
+
+    private Collection<Connection> allConnections() {
+        return users.keys().stream().flatMap(user -> users.get(user).stream()).toList();
+    }
+
+    /** Parses strict JSON; returns {@code null} for valid JSON that is not an object. */
+    private static JsonObject parseObject(String text) throws IOException {
+        JsonReader reader = new JsonReader(new StringReader(text));
+        reader.setStrictness(Strictness.STRICT);
+        reader.setNestingLimit(MAX_JSON_NESTING);
+        JsonElement element = JsonParser.parseReader(reader);
+        if (reader.peek() != JsonToken.END_DOCUMENT) {
+            throw new JsonParseException("unexpected data after the JSON value");
+        }
+        return element.isJsonObject() ? element.getAsJsonObject() : null;
+    }
+
+    /** The parser's own words, without Gson's exception class names and links. */
+    private static String describe(Throwable e) {
+        Throwable cause = e.getCause() != null && e.getCause().getMessage() != null ? e.getCause() : e;
+        String message = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+        int see = message.indexOf("\nSee ");
+        return see < 0 ? message : message.substring(0, see);
+    }
+
+    private void sendError(Connection connection, String code, String detail, String field, String value) {
+        JsonObject error = new JsonObject();
+        error.addProperty("error", code);
+        if (field != null) {
+            error.addProperty(field, value);
+        }
+        error.addProperty("detail", detail);
+        connection.sendText(gson.toJson(error));
+    }
+
+    /** Options of a {@link DirectedJsonRouter}. */
+    public static final class Builder {
+        private String userParameter = "username";
+        private Function<Connection, String> identity;
+        private String toField = "to_user";
+        private String messageField = "message";
+        private String fromField = "from";
+        private String everyone;
+
+        private Builder() {
+        }
+
+        /** The path parameter that names the connection's user; default {@code username}. */
+        public Builder userParameter(String name) {
+            this.userParameter = requireName(name, "user parameter");
+            return this;
+        }
+
+        /**
+         * Derives the user of a connection, replacing {@link #userParameter(String)}: for example
+         * {@code c -> (String) c.attributes().get("principal")}. Called once, at open.
+         */
+        public Builder identity(Function<Connection, String> identity) {
+            this.identity = Objects.requireNonNull(identity, "identity");
+            return this;
+        }
+
+        /** The field that names the recipient; default {@code to_user}. */
+        public Builder toField(String name) {
+            this.toField = requireName(name, "recipient field");
+            return this;
+        }
+
+        /** The field that carries the message; default {@code message}. */
+        public Builder messageField(String name) {
+            this.messageField = requireName(name, "message field");
+            return this;
+        }
+
+        /** The field the server stamps with the sender; default {@code from}. */
+        public Builder fromField(String name) {
+            this.fromField = requireName(name, "sender field");
+            return this;
+        }
+
+        /**
+         * A recipient address that means every connection of the route, such as {@code "*"};
+         * default none. Choose a string no user name can be.
+         */
+        public Builder everyone(String address) {
+            this.everyone = requireName(address, "everyone address");
+            return this;
+        }
+
+        public DirectedJsonRouter build() {
+            return new DirectedJsonRouter(this);
+        }
+
+        private static String requireName(String value, String what) {
+            if (value == null || value.isBlank()) {
+                throw new IllegalArgumentException(what + " must not be blank");
+            }
+            return value;
+        }
+    }
+}

@@ -1,0 +1,394 @@
+package io.github.wsrouter.internal;
+
+import io.github.wsrouter.CloseStatus;
+import io.github.wsrouter.Connection;
+import io.github.wsrouter.ConnectionClosedException;
+import io.github.wsrouter.MessageRouter;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The part of a connection every transport shares: the router's lifecycle guarantees and the
+ * send queue. A transport subclass writes frames and reports what its socket does; this class
+ * decides what the router sees and when.
+ *
+ * <h2>Towards the router</h2>
+ * The transport calls {@link #deliverOpen()}, then {@link #deliverText}/{@link #deliverBinary}
+ * per message, {@link #deliverError} on a transport failure and {@link #closed} when the socket
+ * is gone (any number of times; only the first counts). Each becomes one task of a {@link
+ * SerialExecutor}: one callback at a time, in order, {@code onClose} exactly once and last. A
+ * router that throws is logged once, told through {@code onError}, and its connection closed with
+ * 1011; later messages are dropped.
+ *
+ * <h2>Towards the socket</h2>
+ * Sends enqueue a frame and return at once; one frame at a time is handed to the transport's
+ * {@code write*} methods, the next when the transport reports the previous written. So frames
+ * never interleave and keep their order, whatever thread sends. The queued bytes are counted.
+ */
+public abstract class AbstractConnection implements Connection {
+
+    private static final System.Logger LOG = System.getLogger("io.github.wsrouter");
+    private static final AtomicLong IDS = new AtomicLong();
+
+    private static final int OPEN = 0;
+    private static final int CLOSING = 1;
+    private static final int CLOSED = 2;
+
+    /** Told by the transport when a frame was written ({@code null}) or could not be. */
+    @FunctionalInterface
+    public interface WriteCallback {
+        void done(Throwable failure);
+    }
+
+    private enum Kind { TEXT, BINARY, CLOSE }
+
+    private record Outbound(Kind kind, String text, ByteBuffer data, CloseStatus status, long size,
+                            CompletableFuture<Void> future) {
+    }
+
+    private final String id;
+    private final String path;
+    private final Map<String, String> pathParameters;
+    private final Map<String, List<String>> queryParameters;
+    private final Map<String, List<String>> headers;
+    private volatile ConcurrentMap<String, Object> attributes;
+
+    private final MessageRouter router;
+    private final SerialExecutor callbacks;
+    private final AtomicBoolean closeDelivered = new AtomicBoolean();
+    private volatile boolean routerFailed;
+
+    private final Object lock = new Object();
+    private final ArrayDeque<Outbound> queue = new ArrayDeque<>();
+    private int state = OPEN;
+    private boolean inFlight;
+    private boolean pumping;
+    private long queuedBytes;
+
+    /**
+     * @param handshake what the opening request said
+     * @param router the router of the connection's route
+     * @param callbackExecutor where router callbacks run; {@code Runnable::run} for the calling thread
+     */
+    protected AbstractConnection(Handshake handshake, MessageRouter router, Executor callbackExecutor) {
+        this.id = Long.toString(IDS.incrementAndGet(), 36);
+        this.path = handshake.path();
+        this.pathParameters = handshake.pathParameters();
+        this.queryParameters = handshake.queryParameters();
+        this.headers = handshake.headers();
+        this.router = Objects.requireNonNull(router, "router");
+        this.callbacks = new SerialExecutor(callbackExecutor);
+    }
+
+    // ---- Connection ----
+
+    @Override
+    public final String id() {
+        return id;
+    }
+
+    @Override
+    public final String path() {
+        return path;
+    }
+
+    @Override
+    public final Map<String, String> pathParameters() {
+        return pathParameters;
+    }
+
+    @Override
+    public final Map<String, List<String>> queryParameters() {
+        return queryParameters;
+    }
+
+    @Override
+    public final Map<String, List<String>> headers() {
+        return headers;
+    }
+
+    @Override
+    public final ConcurrentMap<String, Object> attributes() {
+        ConcurrentMap<String, Object> map = attributes;
+        if (map == null) {
+            synchronized (lock) {
+                map = attributes;
+                if (map == null) {
+                    map = new ConcurrentHashMap<>(4);
+                    attributes = map;
+                }
+            }
+        }
+        return map;
+    }
+
+    @Override
+    public final boolean isOpen() {
+        synchronized (lock) {
+            return state == OPEN;
+        }
+    }
+
+    @Override
+    public final CompletionStage<Void> sendText(String text) {
+        Objects.requireNonNull(text, "text");
+        // Counted in UTF-16 units: exact UTF-8 bytes would cost a pass over the text on every send.
+        return enqueue(new Outbound(Kind.TEXT, text, null, null, text.length(), new CompletableFuture<>()));
+    }
+
+    @Override
+    public final CompletionStage<Void> sendBinary(ByteBuffer data) {
+        ByteBuffer view = data.asReadOnlyBuffer();
+        return enqueue(new Outbound(Kind.BINARY, null, view, null, view.remaining(), new CompletableFuture<>()));
+    }
+
+    @Override
+    public final CompletionStage<Void> close(CloseStatus status) {
+        Objects.requireNonNull(status, "status");
+        if (!status.isSendable()) {
+            throw new IllegalArgumentException("close status " + status.code() + " is reported locally and may not be sent");
+        }
+        Outbound close = new Outbound(Kind.CLOSE, null, null, status, 0, new CompletableFuture<>());
+        boolean pump;
+        synchronized (lock) {
+            if (state != OPEN) {
+                return CompletableFuture.completedFuture(null);
+            }
+            state = CLOSING;
+            queue.add(close);
+            pump = claimPump();
+        }
+        if (pump) {
+            pump();
+        }
+        return close.future;
+    }
+
+    // ---- for transports ----
+
+    /** The bytes queued for sending but not yet written (text counted in UTF-16 units). */
+    public final long queuedBytes() {
+        synchronized (lock) {
+            return queuedBytes;
+        }
+    }
+
+    /** Writes a text frame; calls back once, from any thread, when written or failed. */
+    protected abstract void writeText(String text, WriteCallback callback);
+
+    /** Writes a binary frame with the buffer's remaining bytes; calls back once. */
+    protected abstract void writeBinary(ByteBuffer data, WriteCallback callback);
+
+    /**
+     * Writes the close frame; calls back once. The transport then calls {@link #closed} when the
+     * closing handshake is done or the socket is gone.
+     */
+    protected abstract void writeClose(CloseStatus status, WriteCallback callback);
+
+    /** The handshake succeeded: the router's {@code onOpen}. */
+    public final void deliverOpen() {
+        callbacks.execute(() -> invoke("onOpen", () -> router.onOpen(this)));
+    }
+
+    /** A whole text message arrived. */
+    public final void deliverText(String text) {
+        callbacks.execute(() -> {
+            if (!closeDelivered.get()) {
+                invoke("onText", () -> router.onText(this, text));
+            }
+        });
+    }
+
+    /** A whole binary message arrived; the buffer must no longer be used by the transport. */
+    public final void deliverBinary(ByteBuffer data) {
+        ByteBuffer readOnly = data.asReadOnlyBuffer();
+        callbacks.execute(() -> {
+            if (!closeDelivered.get()) {
+                invoke("onBinary", () -> router.onBinary(this, readOnly));
+            }
+        });
+    }
+
+    /** The transport failed; the router's {@code onError}. The transport must still call {@link #closed}. */
+    public final void deliverError(Throwable error) {
+        callbacks.execute(() -> {
+            if (!closeDelivered.get()) {
+                notifyError(error);
+            }
+        });
+    }
+
+    /**
+     * The connection is gone, with the status the peer sent, the status we sent, or 1006. Fails
+     * what is still queued and calls the router's {@code onClose}, once however often called.
+     */
+    public final void closed(CloseStatus status) {
+        if (!closeDelivered.compareAndSet(false, true)) {
+            return;
+        }
+        ArrayDeque<Outbound> dropped;
+        synchronized (lock) {
+            state = CLOSED;
+            dropped = new ArrayDeque<>(queue);
+            queue.clear();
+            queuedBytes = 0;
+        }
+        for (Outbound outbound : dropped) {
+            if (outbound.kind == Kind.CLOSE) {
+                outbound.future.complete(null);
+            } else {
+                outbound.future.completeExceptionally(closedException());
+            }
+        }
+        callbacks.execute(() -> {
+            try {
+                router.onClose(this, status);
+            } catch (RuntimeException | Error e) {
+                LOG.log(System.Logger.Level.WARNING, () -> "router " + router.getClass().getName()
+                        + " threw in onClose for connection " + id, e);
+            }
+        });
+    }
+
+    /** Whether {@link #closed} has been called. */
+    public final boolean isClosed() {
+        return closeDelivered.get();
+    }
+
+    public final MessageRouter router() {
+        return router;
+    }
+
+    // ---- router callbacks ----
+
+    private void invoke(String callback, Runnable call) {
+        if (routerFailed) {
+            return;
+        }
+        try {
+            call.run();
+        } catch (RuntimeException | Error e) {
+            if (e instanceof VirtualMachineError) {
+                throw e;
+            }
+            routerFailed = true;
+            LOG.log(System.Logger.Level.WARNING, () -> "router " + router.getClass().getName() + " threw in "
+                    + callback + " for connection " + id + " (" + path + "); closing it with 1011", e);
+            notifyError(e);
+            close(CloseStatus.INTERNAL_ERROR.withReason("internal error"));
+        }
+    }
+
+    private void notifyError(Throwable error) {
+        try {
+            router.onError(this, error);
+        } catch (RuntimeException | Error e) {
+            LOG.log(System.Logger.Level.WARNING, () -> "router " + router.getClass().getName()
+                    + " threw in onError for connection " + id, e);
+        }
+    }
+
+    // ---- send queue ----
+
+    private CompletionStage<Void> enqueue(Outbound outbound) {
+        boolean pump;
+        synchronized (lock) {
+            if (state != OPEN) {
+                return CompletableFuture.failedFuture(closedException());
+            }
+            queue.add(outbound);
+            queuedBytes += outbound.size;
+            pump = claimPump();
+        }
+        if (pump) {
+            pump();
+        }
+        return outbound.future;
+    }
+
+    /** Under the lock: whether the caller should become the pumping thread. */
+    private boolean claimPump() {
+        if (pumping || inFlight) {
+            return false;
+        }
+        pumping = true;
+        return true;
+    }
+
+    /**
+     * Hands frames to the transport one at a time. A transport that calls back synchronously lets
+     * this loop go on; one that calls back later ends it, and its callback starts the next.
+     */
+    private void pump() {
+        for (;;) {
+            Outbound next;
+            synchronized (lock) {
+                if (inFlight || queue.isEmpty()) {
+                    pumping = false;
+                    return;
+                }
+                next = queue.poll();
+                inFlight = true;
+            }
+            write(next);
+        }
+    }
+
+    private void write(Outbound outbound) {
+        WriteCallback callback = failure -> written(outbound, failure);
+        try {
+            switch (outbound.kind) {
+                case TEXT -> writeText(outbound.text, callback);
+                case BINARY -> writeBinary(outbound.data.duplicate(), callback);
+                case CLOSE -> writeClose(outbound.status, callback);
+                default -> throw new AssertionError(outbound.kind);
+            }
+        } catch (RuntimeException e) {
+            written(outbound, e);
+        }
+    }
+
+    private void written(Outbound outbound, Throwable failure) {
+        boolean pump;
+        synchronized (lock) {
+            if (!inFlight) {
+                return; // a second callback for the same frame
+            }
+            inFlight = false;
+            if (state != CLOSED) {
+                queuedBytes -= outbound.size;
+            }
+            pump = !pumping && !queue.isEmpty();
+            if (pump) {
+                pumping = true;
+            }
+        }
+        if (failure == null || outbound.kind == Kind.CLOSE) {
+            outbound.future.complete(null);
+        } else {
+            outbound.future.completeExceptionally(failure);
+        }
+        if (pump) {
+            pump();
+        }
+    }
+
+    private ConnectionClosedException closedException() {
+        return new ConnectionClosedException("connection " + id + " (" + path + ") is closed");
+    }
+
+    @Override
+    public String toString() {
+        return getClass().getSimpleName() + "[" + id + " " + path + "]";
+    }
+}

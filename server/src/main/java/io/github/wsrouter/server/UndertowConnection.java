@@ -1,0 +1,107 @@
+package io.github.wsrouter.server;
+
+import io.github.wsrouter.CloseStatus;
+import io.github.wsrouter.MessageRouter;
+import io.github.wsrouter.internal.AbstractConnection;
+import io.github.wsrouter.internal.Handshake;
+import io.undertow.websockets.core.WebSocketCallback;
+import io.undertow.websockets.core.WebSocketChannel;
+import io.undertow.websockets.core.WebSockets;
+import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import org.xnio.IoUtils;
+
+/**
+ * A connection on Undertow's native WebSocket channel. Frames go out through {@link WebSockets}'
+ * asynchronous sends, one at a time (the queue is {@link AbstractConnection}'s).
+ */
+final class UndertowConnection extends AbstractConnection {
+
+    private final WebSocketChannel channel;
+    private final long closeTimeoutMillis;
+    private final CompletableFuture<Void> terminated = new CompletableFuture<>();
+    /** The status we sent first, if we closed first; else the peer's is reported. */
+    private volatile CloseStatus sentStatus;
+    private volatile CloseStatus receivedStatus;
+
+    UndertowConnection(Handshake handshake, MessageRouter router, Executor callbackExecutor,
+                       WebSocketChannel channel, long closeTimeoutMillis) {
+        super(handshake, router, callbackExecutor);
+        this.channel = channel;
+        this.closeTimeoutMillis = closeTimeoutMillis;
+    }
+
+    @Override
+    protected void writeText(String text, WriteCallback callback) {
+        WebSockets.sendText(text, channel, new Callback(callback));
+    }
+
+    @Override
+    protected void writeBinary(ByteBuffer data, WriteCallback callback) {
+        WebSockets.sendBinary(data, channel, new Callback(callback));
+    }
+
+    @Override
+    protected void writeClose(CloseStatus status, WriteCallback callback) {
+        if (receivedStatus == null) {
+            sentStatus = status;
+        }
+        if (channel.isCloseFrameSent() || !channel.isOpen()) {
+            callback.done(null);
+            return;
+        }
+        WebSockets.sendClose(status.code(), status.reason(), channel, new Callback(callback));
+        // A peer that never answers our close frame is dropped after the close timeout.
+        channel.getIoThread().executeAfter(() -> IoUtils.safeClose(channel), closeTimeoutMillis, TimeUnit.MILLISECONDS);
+    }
+
+    /** The peer's close frame arrived. */
+    void closeReceived(CloseStatus status) {
+        receivedStatus = status;
+    }
+
+    /** Undertow closed the channel: report the status of the closing handshake, or 1006. */
+    void channelClosed() {
+        CloseStatus sent = sentStatus;
+        CloseStatus received = receivedStatus;
+        closed(sent != null ? sent : received != null ? received : CloseStatus.ABNORMAL_CLOSURE);
+        terminated.complete(null);
+    }
+
+    /** Records the status Undertow sent by itself (message too big) before it drops the channel. */
+    void closedBy(CloseStatus status) {
+        if (sentStatus == null && receivedStatus == null) {
+            sentStatus = status;
+        }
+    }
+
+    /** Completes when the channel is closed and the router told. */
+    CompletableFuture<Void> terminated() {
+        return terminated;
+    }
+
+    /** Drops the channel without a closing handshake. */
+    void abort() {
+        IoUtils.safeClose(channel);
+    }
+
+    private static final class Callback implements WebSocketCallback<Void> {
+        private final WriteCallback callback;
+
+        Callback(WriteCallback callback) {
+            this.callback = callback;
+        }
+
+        @Override
+        public void complete(WebSocketChannel channel, Void context) {
+            callback.done(null);
+        }
+
+        @Override
+        public void onError(WebSocketChannel channel, Void context, Throwable throwable) {
+            callback.done(throwable);
+        }
+    }
+}

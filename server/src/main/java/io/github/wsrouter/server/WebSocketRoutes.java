@@ -1,0 +1,338 @@
+package io.github.wsrouter.server;
+
+import io.github.wsrouter.CloseStatus;
+import io.github.wsrouter.MessageRouter;
+import io.github.wsrouter.PathTemplate;
+import io.github.wsrouter.internal.Handshake;
+import io.github.wsrouter.internal.RouteTable;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.server.handlers.ResponseCodeHandler;
+import io.undertow.util.AttachmentKey;
+import io.undertow.util.HeaderValues;
+import io.undertow.util.Headers;
+import io.undertow.util.StatusCodes;
+import io.undertow.websockets.WebSocketConnectionCallback;
+import io.undertow.websockets.WebSocketProtocolHandshakeHandler;
+import io.undertow.websockets.core.AbstractReceiveListener;
+import io.undertow.websockets.core.BufferedBinaryMessage;
+import io.undertow.websockets.core.BufferedTextMessage;
+import io.undertow.websockets.core.CloseMessage;
+import io.undertow.websockets.core.WebSocketChannel;
+import io.undertow.websockets.core.WebSocketMessages;
+import io.undertow.websockets.spi.WebSocketHttpExchange;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.xnio.Pooled;
+
+/**
+ * An Undertow {@link HttpHandler} that serves WebSocket routes: mount it in your own Undertow
+ * handler chain, or let {@link WsServer} do it.
+ *
+ * <pre>{@code
+ * WebSocketRoutes routes = WebSocketRoutes.builder()
+ *         .route("/chat/{username}/", DirectedJsonRouter.create())
+ *         .build();
+ * PathHandler paths = Handlers.path(myAppHandler).addPrefixPath("/chat", routes);
+ * }</pre>
+ *
+ * <h2>Requests</h2>
+ * Templates match the full request path (not a path relative to a prefix the handler is mounted
+ * under). A path no route matches goes to the fallback handler (by default a 404). A request that
+ * matches a route but is not a WebSocket upgrade gets {@code 426 Upgrade Required}; a malformed
+ * upgrade gets {@code 400}.
+ *
+ * <h2>Threads</h2>
+ * Undertow reads each connection on one IO thread. Router callbacks run on that IO thread unless
+ * the route was given an executor, which then runs them, still one at a time and in order per
+ * connection. Sends may come from any thread.
+ *
+ * <h2>Limits</h2>
+ * A message larger than {@link Builder#maxMessageSize(int)} (after reassembly) closes its
+ * connection with 1009. A peer that does not answer our close frame is dropped after {@link
+ * Builder#closeTimeout(Duration)}.
+ */
+public final class WebSocketRoutes implements HttpHandler {
+
+    private static final AttachmentKey<Upgrade> UPGRADE = AttachmentKey.create(Upgrade.class);
+
+    private record Upgrade(Handshake handshake, Route route) {
+    }
+
+    private record Route(MessageRouter router, Executor executor, HttpHandler handshakeHandler) {
+    }
+
+    private final RouteTable<Route> routes;
+    private final HttpHandler fallback;
+    private final int maxMessageSize;
+    private final long closeTimeoutMillis;
+    private final Set<UndertowConnection> live = ConcurrentHashMap.newKeySet();
+
+    private WebSocketRoutes(Builder builder) {
+        this.fallback = builder.fallback;
+        this.maxMessageSize = builder.maxMessageSize;
+        this.closeTimeoutMillis = builder.closeTimeout.toMillis();
+        WebSocketConnectionCallback callback = this::onConnect;
+        HttpHandler notAnUpgrade = WebSocketRoutes::notAnUpgrade;
+        this.routes = new RouteTable<>();
+        for (Builder.Mount mount : builder.mounts) {
+            routes.add(mount.template(), new Route(mount.router(), mount.executor(),
+                    new WebSocketProtocolHandshakeHandler(callback, notAnUpgrade)));
+        }
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    @Override
+    public void handleRequest(HttpServerExchange exchange) throws Exception {
+        String rawPath = rawPath(exchange.getRequestURI());
+        RouteTable.Match<Route> match = routes.match(rawPath);
+        if (match == null) {
+            fallback.handleRequest(exchange);
+            return;
+        }
+        Map<String, List<String>> headers = new LinkedHashMap<>();
+        for (HeaderValues values : exchange.getRequestHeaders()) {
+            headers.computeIfAbsent(values.getHeaderName().toString(), k -> new ArrayList<>()).addAll(values);
+        }
+        Handshake handshake = new Handshake(rawPath, match.parameters(),
+                Handshake.parseQuery(exchange.getQueryString()), headers);
+        exchange.putAttachment(UPGRADE, new Upgrade(handshake, match.value()));
+        match.value().handshakeHandler().handleRequest(exchange);
+    }
+
+    /** The number of open connections. */
+    public int connectionCount() {
+        return live.size();
+    }
+
+    /**
+     * Closes every open connection with the status and waits, up to the timeout, for the closing
+     * handshakes; connections still open then are dropped.
+     */
+    void closeAll(CloseStatus status, Duration timeout) {
+        List<CompletableFuture<Void>> terminations = new ArrayList<>();
+        for (UndertowConnection connection : live) {
+            connection.close(status);
+            terminations.add(connection.terminated());
+        }
+        try {
+            CompletableFuture.allOf(terminations.toArray(CompletableFuture[]::new))
+                    .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            live.forEach(UndertowConnection::abort);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            live.forEach(UndertowConnection::abort);
+        }
+    }
+
+    private void onConnect(WebSocketHttpExchange exchange, WebSocketChannel channel) {
+        Upgrade upgrade = exchange.getAttachment(UPGRADE);
+        Executor executor = upgrade.route().executor() != null ? upgrade.route().executor() : Runnable::run;
+        UndertowConnection connection = new UndertowConnection(upgrade.handshake(), upgrade.route().router(),
+                executor, channel, closeTimeoutMillis);
+        live.add(connection);
+        channel.addCloseTask(ch -> {
+            live.remove(connection);
+            connection.channelClosed();
+        });
+        channel.getReceiveSetter().set(new Listener(connection));
+        connection.deliverOpen();
+        channel.resumeReceives();
+    }
+
+    private static void notAnUpgrade(HttpServerExchange exchange) {
+        String upgrade = exchange.getRequestHeaders().getFirst(Headers.UPGRADE);
+        if (upgrade == null || !upgrade.equalsIgnoreCase("websocket")) {
+            exchange.setStatusCode(StatusCodes.UPGRADE_REQUIRED);
+            exchange.getResponseHeaders().put(Headers.UPGRADE, "websocket");
+            exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "text/plain; charset=utf-8");
+            exchange.getResponseSender().send("This is a WebSocket endpoint: connect with a WebSocket client.\n");
+        } else {
+            exchange.setStatusCode(StatusCodes.BAD_REQUEST);
+            exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "text/plain; charset=utf-8");
+            exchange.getResponseSender().send("Bad WebSocket handshake: a GET with Connection: Upgrade, "
+                    + "Sec-WebSocket-Key and Sec-WebSocket-Version 13 is required.\n");
+        }
+    }
+
+    /** The path of a request URI as sent: origin form, or the path of an absolute URI. */
+    static String rawPath(String requestUri) {
+        if (requestUri.startsWith("/")) {
+            return requestUri;
+        }
+        int scheme = requestUri.indexOf("://");
+        if (scheme < 0) {
+            return requestUri;
+        }
+        int slash = requestUri.indexOf('/', scheme + 3);
+        return slash < 0 ? "/" : requestUri.substring(slash);
+    }
+
+    private final class Listener extends AbstractReceiveListener {
+        private final UndertowConnection connection;
+        private boolean closeWithoutStatus;
+
+        Listener(UndertowConnection connection) {
+            this.connection = connection;
+        }
+
+        @Override
+        protected void onFullTextMessage(WebSocketChannel channel, BufferedTextMessage message) {
+            connection.deliverText(message.getData());
+        }
+
+        @Override
+        protected void onFullBinaryMessage(WebSocketChannel channel, BufferedBinaryMessage message) {
+            Pooled<ByteBuffer[]> pooled = message.getData();
+            try {
+                ByteBuffer[] buffers = pooled.getResource();
+                int size = 0;
+                for (ByteBuffer buffer : buffers) {
+                    size += buffer.remaining();
+                }
+                ByteBuffer copy = ByteBuffer.allocate(size);
+                for (ByteBuffer buffer : buffers) {
+                    copy.put(buffer);
+                }
+                connection.deliverBinary(copy.flip());
+            } finally {
+                pooled.free();
+            }
+        }
+
+        @Override
+        protected void onFullCloseMessage(WebSocketChannel channel, BufferedBinaryMessage message)
+                throws java.io.IOException {
+            long size = 0;
+            for (ByteBuffer buffer : message.getData().getResource()) {
+                size += buffer.remaining();
+            }
+            closeWithoutStatus = size < 2;
+            if (closeWithoutStatus) {
+                connection.closeReceived(CloseStatus.NO_STATUS);
+            }
+            super.onFullCloseMessage(channel, message);
+        }
+
+        @Override
+        protected void onCloseMessage(CloseMessage message, WebSocketChannel channel) {
+            if (closeWithoutStatus) {
+                return; // Undertow reads an empty close frame as 1000; RFC 6455 reports it as 1005
+            }
+            CloseStatus status;
+            try {
+                status = CloseStatus.of(message.getCode(), message.getReason());
+            } catch (IllegalArgumentException invalid) {
+                status = CloseStatus.PROTOCOL_ERROR;
+            }
+            connection.closeReceived(status);
+        }
+
+        @Override
+        protected void onError(WebSocketChannel channel, Throwable error) {
+            if (maxMessageSize > 0 && WebSocketMessages.MESSAGES.messageToBig(maxMessageSize).equals(error.getMessage())) {
+                connection.closedBy(CloseStatus.MESSAGE_TOO_BIG);
+            } else {
+                connection.deliverError(error);
+            }
+            super.onError(channel, error);
+        }
+
+        @Override
+        protected long getMaxTextBufferSize() {
+            return maxMessageSize;
+        }
+
+        @Override
+        protected long getMaxBinaryBufferSize() {
+            return maxMessageSize;
+        }
+    }
+
+    /** Routes and options of a {@link WebSocketRoutes} handler. */
+    public static final class Builder {
+        private record Mount(PathTemplate template, MessageRouter router, Executor executor) {
+        }
+
+        private final RouteTable<Mount> validated = new RouteTable<>();
+        private final List<Mount> mounts = new ArrayList<>();
+        private HttpHandler fallback = ResponseCodeHandler.HANDLE_404;
+        private int maxMessageSize = 64 * 1024;
+        private Duration closeTimeout = Duration.ofSeconds(5);
+
+        Builder() {
+        }
+
+        /**
+         * Mounts a router whose callbacks run on the connection's IO thread: they must not block.
+         *
+         * @throws IllegalArgumentException if the template is malformed or collides with a mounted one
+         */
+        public Builder route(String template, MessageRouter router) {
+            return add(template, router, null);
+        }
+
+        /**
+         * Mounts a router whose callbacks run on the executor, one at a time and in order per
+         * connection: for routers that block (a database, a remote call).
+         */
+        public Builder route(String template, MessageRouter router, Executor callbackExecutor) {
+            return add(template, router, Objects.requireNonNull(callbackExecutor, "callbackExecutor"));
+        }
+
+        /** The handler for requests no route matches; default a 404. */
+        public Builder fallback(HttpHandler handler) {
+            this.fallback = Objects.requireNonNull(handler, "handler");
+            return this;
+        }
+
+        /** The largest message accepted, in bytes after reassembly; default 64 KiB. Larger closes with 1009. */
+        public Builder maxMessageSize(int bytes) {
+            if (bytes <= 0) {
+                throw new IllegalArgumentException("maxMessageSize must be positive: " + bytes);
+            }
+            this.maxMessageSize = bytes;
+            return this;
+        }
+
+        /** How long to wait for the peer's answer to our close frame before dropping it; default 5 s. */
+        public Builder closeTimeout(Duration timeout) {
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("closeTimeout must be positive: " + timeout);
+            }
+            this.closeTimeout = timeout;
+            return this;
+        }
+
+        public WebSocketRoutes build() {
+            if (mounts.isEmpty()) {
+                throw new IllegalStateException("no route: add at least one with route(template, router)");
+            }
+            return new WebSocketRoutes(this);
+        }
+
+        private Builder add(String template, MessageRouter router, Executor executor) {
+            Objects.requireNonNull(router, "router");
+            Mount mount = new Mount(PathTemplate.parse(template), router, executor);
+            validated.add(mount.template(), mount);
+            mounts.add(mount);
+            return this;
+        }
+    }
+}

@@ -1,0 +1,255 @@
+package io.github.wsrouter.server;
+
+import io.github.wsrouter.CloseStatus;
+import io.github.wsrouter.MessageRouter;
+import io.undertow.Undertow;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.handlers.ResponseCodeHandler;
+import io.undertow.server.handlers.resource.ClassPathResourceManager;
+import io.undertow.server.handlers.resource.ResourceHandler;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.Executor;
+
+/**
+ * An Undertow server for WebSocket routes, with optional static files.
+ *
+ * <pre>{@code
+ * WsServer server = WsServer.builder()
+ *         .port(8000)
+ *         .route("/echo/", EchoRouter.create())
+ *         .route("/ws/{username}/", DirectedJsonRouter.create())
+ *         .build();
+ * server.start();
+ * }</pre>
+ *
+ * <h2>Lifecycle</h2>
+ * {@link #start()} binds and returns once the server accepts connections; {@link #port()} then
+ * tells the bound port (useful with port 0). {@link #stop()} closes every open connection with
+ * {@link CloseStatus#GOING_AWAY 1001}, waits up to the {@linkplain Builder#stopTimeout stop
+ * timeout} for the closing handshakes, drops what is left, and stops Undertow. Routers see
+ * {@code onClose} for every connection. A server can be started once.
+ *
+ * <p>Routing, threads and limits are {@link WebSocketRoutes}': the callbacks of a route run on
+ * Undertow's IO threads unless the route has an executor.
+ */
+public final class WsServer implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger("io.github.wsrouter.server");
+
+    private final String host;
+    private final int requestedPort;
+    private final WebSocketRoutes routes;
+    private final HttpHandler handler;
+    private final Duration stopTimeout;
+    private final Integer ioThreads;
+    private Undertow undertow;
+    private int port = -1;
+    private boolean started;
+
+    private WsServer(Builder builder) {
+        this.host = builder.host;
+        this.requestedPort = builder.port;
+        this.stopTimeout = builder.stopTimeout;
+        this.ioThreads = builder.ioThreads;
+        HttpHandler fallback = ResponseCodeHandler.HANDLE_404;
+        if (builder.staticFolder != null) {
+            ClassLoader loader = builder.classLoader;
+            fallback = new ResourceHandler(new ClassPathResourceManager(loader, builder.staticFolder), fallback)
+                    .setWelcomeFiles("index.html")
+                    .setDirectoryListingEnabled(false);
+        }
+        this.routes = builder.routes.fallback(fallback).build();
+        this.handler = routes;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Binds and starts serving.
+     *
+     * @throws UncheckedIOException with a {@link BindException} when the port is taken
+     * @throws IllegalStateException if the server was started before
+     */
+    public synchronized WsServer start() {
+        if (started) {
+            throw new IllegalStateException("server already started");
+        }
+        started = true;
+        Undertow.Builder builder = Undertow.builder()
+                .addHttpListener(requestedPort, host)
+                .setHandler(handler);
+        if (ioThreads != null) {
+            builder.setIoThreads(ioThreads);
+        }
+        Undertow server = builder.build();
+        try {
+            server.start();
+        } catch (RuntimeException e) {
+            try {
+                server.stop();
+            } catch (RuntimeException ignored) {
+                // nothing was started
+            }
+            for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+                if (cause instanceof BindException) {
+                    BindException bind = new BindException("cannot listen on " + host + ":" + requestedPort
+                            + ": " + cause.getMessage());
+                    bind.initCause(e);
+                    throw new UncheckedIOException(bind);
+                }
+                if (cause instanceof IOException io) {
+                    throw new UncheckedIOException("cannot listen on " + host + ":" + requestedPort, io);
+                }
+            }
+            throw e;
+        }
+        undertow = server;
+        port = ((InetSocketAddress) server.getListenerInfo().get(0).getAddress()).getPort();
+        LOG.log(System.Logger.Level.DEBUG, () -> "wsrouter listening on " + host + ":" + port);
+        return this;
+    }
+
+    /** The bound port once started; the requested one before. */
+    public synchronized int port() {
+        return port >= 0 ? port : requestedPort;
+    }
+
+    public String host() {
+        return host;
+    }
+
+    /** {@code ws://host:port} plus the path, for clients and tests. */
+    public URI uri(String path) {
+        String h = host.contains(":") ? "[" + host + "]" : host;
+        return URI.create("ws://" + h + ":" + port() + path);
+    }
+
+    /** The number of open WebSocket connections. */
+    public int connectionCount() {
+        return routes.connectionCount();
+    }
+
+    /**
+     * Closes every connection with 1001 and stops, within about the stop timeout. Idempotent.
+     */
+    public void stop() {
+        Undertow server;
+        synchronized (this) {
+            server = undertow;
+            undertow = null;
+        }
+        if (server == null) {
+            return;
+        }
+        routes.closeAll(CloseStatus.GOING_AWAY, stopTimeout);
+        server.stop();
+    }
+
+    /** Same as {@link #stop()}. */
+    @Override
+    public void close() {
+        stop();
+    }
+
+    /** Options of a {@link WsServer}. */
+    public static final class Builder {
+        private final WebSocketRoutes.Builder routes = WebSocketRoutes.builder();
+        private String host = "127.0.0.1";
+        private int port = 8000;
+        private String staticFolder;
+        private ClassLoader classLoader;
+        private Duration stopTimeout = Duration.ofSeconds(5);
+        private Integer ioThreads;
+
+        private Builder() {
+        }
+
+        /** The address to listen on; default {@code 127.0.0.1} (loopback only). */
+        public Builder host(String host) {
+            this.host = Objects.requireNonNull(host, "host");
+            return this;
+        }
+
+        /** The port; default 8000; 0 picks a free port, readable with {@link WsServer#port()} after start. */
+        public Builder port(int port) {
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException("port must be 0-65535: " + port);
+            }
+            this.port = port;
+            return this;
+        }
+
+        /** Mounts a router whose callbacks run on IO threads: see {@link WebSocketRoutes.Builder#route(String, MessageRouter)}. */
+        public Builder route(String template, MessageRouter router) {
+            routes.route(template, router);
+            return this;
+        }
+
+        /** Mounts a router whose callbacks run on the executor, in order per connection. */
+        public Builder route(String template, MessageRouter router, Executor callbackExecutor) {
+            routes.route(template, router, callbackExecutor);
+            return this;
+        }
+
+        /**
+         * Serves the files of a classpath folder (e.g. {@code "web"} for {@code src/main/resources/web})
+         * at paths no route matches; {@code index.html} answers for {@code /}.
+         */
+        public Builder staticResources(String classpathFolder) {
+            return staticResources(classpathFolder, Thread.currentThread().getContextClassLoader() != null
+                    ? Thread.currentThread().getContextClassLoader() : WsServer.class.getClassLoader());
+        }
+
+        /** Serves static files from a classpath folder of the given class loader. */
+        public Builder staticResources(String classpathFolder, ClassLoader loader) {
+            this.staticFolder = Objects.requireNonNull(classpathFolder, "classpathFolder");
+            this.classLoader = Objects.requireNonNull(loader, "loader");
+            return this;
+        }
+
+        /** See {@link WebSocketRoutes.Builder#maxMessageSize(int)}; default 64 KiB. */
+        public Builder maxMessageSize(int bytes) {
+            routes.maxMessageSize(bytes);
+            return this;
+        }
+
+        /** See {@link WebSocketRoutes.Builder#closeTimeout(Duration)}; default 5 s. */
+        public Builder closeTimeout(Duration timeout) {
+            routes.closeTimeout(timeout);
+            return this;
+        }
+
+        /** How long {@link WsServer#stop()} waits for closing handshakes before dropping connections; default 5 s. */
+        public Builder stopTimeout(Duration timeout) {
+            if (timeout.isNegative()) {
+                throw new IllegalArgumentException("stopTimeout must not be negative: " + timeout);
+            }
+            this.stopTimeout = timeout;
+            return this;
+        }
+
+        /** Undertow's IO threads; default Undertow's (the number of cores, at least 2). */
+        public Builder ioThreads(int threads) {
+            if (threads < 1) {
+                throw new IllegalArgumentException("ioThreads must be at least 1: " + threads);
+            }
+            this.ioThreads = threads;
+            return this;
+        }
+
+        /**
+         * @throws IllegalStateException if no route was added
+         */
+        public WsServer build() {
+            return new WsServer(this);
+        }
+    }
+}
