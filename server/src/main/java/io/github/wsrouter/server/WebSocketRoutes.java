@@ -20,6 +20,7 @@ import io.undertow.websockets.core.BufferedTextMessage;
 import io.undertow.websockets.core.CloseMessage;
 import io.undertow.websockets.core.WebSocketChannel;
 import io.undertow.websockets.core.WebSocketMessages;
+import io.undertow.websockets.core.WebSockets;
 import io.undertow.websockets.spi.WebSocketHttpExchange;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -186,7 +187,6 @@ public final class WebSocketRoutes implements HttpHandler {
 
     private final class Listener extends AbstractReceiveListener {
         private final UndertowConnection connection;
-        private boolean closeWithoutStatus;
 
         Listener(UndertowConnection connection) {
             this.connection = connection;
@@ -216,32 +216,35 @@ public final class WebSocketRoutes implements HttpHandler {
             }
         }
 
+        /**
+         * Reads the peer's close status and answers with the same one. (Undertow's default reads
+         * an empty close frame as 1000; RFC 6455 reports it as 1005 and answers with an empty close.)
+         */
         @Override
-        protected void onFullCloseMessage(WebSocketChannel channel, BufferedBinaryMessage message)
-                throws java.io.IOException {
-            long size = 0;
-            for (ByteBuffer buffer : message.getData().getResource()) {
-                size += buffer.remaining();
-            }
-            closeWithoutStatus = size < 2;
-            if (closeWithoutStatus) {
-                connection.closeReceived(CloseStatus.NO_STATUS);
-            }
-            super.onFullCloseMessage(channel, message);
-        }
-
-        @Override
-        protected void onCloseMessage(CloseMessage message, WebSocketChannel channel) {
-            if (closeWithoutStatus) {
-                return; // Undertow reads an empty close frame as 1000; RFC 6455 reports it as 1005
-            }
-            CloseStatus status;
+        protected void onFullCloseMessage(WebSocketChannel channel, BufferedBinaryMessage message) {
+            Pooled<ByteBuffer[]> data = message.getData();
             try {
-                status = CloseStatus.of(message.getCode(), message.getReason());
-            } catch (IllegalArgumentException invalid) {
-                status = CloseStatus.PROTOCOL_ERROR;
+                ByteBuffer payload = WebSockets.mergeBuffers(data.getResource());
+                CloseStatus status = CloseStatus.NO_STATUS;
+                if (payload.remaining() >= 2) {
+                    CloseMessage close = new CloseMessage(payload);
+                    try {
+                        status = CloseStatus.of(close.getCode(), close.getReason());
+                    } catch (IllegalArgumentException invalid) {
+                        status = CloseStatus.PROTOCOL_ERROR;
+                    }
+                }
+                connection.closeReceived(status);
+                if (!channel.isCloseFrameSent()) {
+                    if (status.isSendable()) {
+                        WebSockets.sendClose(status.code(), status.reason(), channel, null);
+                    } else {
+                        WebSockets.sendClose(ByteBuffer.allocate(0), channel, null);
+                    }
+                }
+            } finally {
+                data.free();
             }
-            connection.closeReceived(status);
         }
 
         @Override
