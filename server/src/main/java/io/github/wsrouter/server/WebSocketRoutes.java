@@ -218,7 +218,7 @@ public final class WebSocketRoutes implements HttpHandler {
 
         /**
          * Reads the peer's close status and answers with the same one. (Undertow's default reads
-         * an empty close frame as 1000; RFC 6455 reports it as 1005 and answers with an empty close.)
+         * an empty close frame as 1000; RFC 6455 reports it as 1005. It is answered with 1000.)
          */
         @Override
         protected void onFullCloseMessage(WebSocketChannel channel, BufferedBinaryMessage message) {
@@ -236,11 +236,8 @@ public final class WebSocketRoutes implements HttpHandler {
                 }
                 connection.closeReceived(status);
                 if (!channel.isCloseFrameSent()) {
-                    if (status.isSendable()) {
-                        WebSockets.sendClose(status.code(), status.reason(), channel, null);
-                    } else {
-                        WebSockets.sendClose(ByteBuffer.allocate(0), channel, null);
-                    }
+                    CloseStatus reply = status.isSendable() ? status : CloseStatus.NORMAL;
+                    WebSockets.sendClose(reply.code(), reply.reason(), channel, null);
                 }
             } finally {
                 data.free();

@@ -1,0 +1,266 @@
+package io.github.wsrouter.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.github.wsrouter.BroadcastRouter;
+import io.github.wsrouter.CloseStatus;
+import io.github.wsrouter.Connection;
+import io.github.wsrouter.DirectedJsonRouter;
+import io.github.wsrouter.EchoRouter;
+import io.github.wsrouter.MessageRouter;
+import io.undertow.Handlers;
+import io.undertow.Undertow;
+import io.undertow.util.Headers;
+import java.io.UncheckedIOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.WebSocketHandshakeException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** What only a real HTTP server shows: status codes, ports, limits, threads, embedding. */
+@Timeout(60)
+class UndertowServerTest {
+
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private final List<AutoCloseable> cleanup = new ArrayList<>();
+
+    @AfterEach
+    void cleanUp() throws Exception {
+        Collections.reverse(cleanup);
+        for (AutoCloseable closeable : cleanup) {
+            closeable.close();
+        }
+    }
+
+    private WsServer start(WsServer.Builder builder) {
+        WsServer server = builder.port(0).build().start();
+        cleanup.add(server);
+        return server;
+    }
+
+    private static HttpResponse<String> get(URI uri) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static URI http(WsServer server, String path) {
+        return URI.create("http://127.0.0.1:" + server.port() + path);
+    }
+
+    @Test
+    void portZeroBindsAFreePortThatCanBeReadBack() {
+        WsServer server = start(WsServer.builder().route("/echo/", EchoRouter.create()));
+        assertThat(server.port()).isPositive();
+        Peer peer = JdkPeer.connect(HTTP, server.uri("/echo/"));
+        peer.sendText("up");
+        assertThat(peer.awaitText()).isEqualTo("up");
+    }
+
+    @Test
+    void portInUseFailsWithBindException() throws Exception {
+        try (ServerSocket taken = new ServerSocket()) {
+            taken.bind(new InetSocketAddress("127.0.0.1", 0));
+            WsServer server = WsServer.builder().port(taken.getLocalPort()).route("/echo/", EchoRouter.create()).build();
+            assertThatThrownBy(server::start)
+                    .isInstanceOf(UncheckedIOException.class)
+                    .hasCauseInstanceOf(BindException.class)
+                    .hasMessageContaining(String.valueOf(taken.getLocalPort()));
+        }
+    }
+
+    @Test
+    void unknownPathGets404AndNoUpgrade() throws Exception {
+        WsServer server = start(WsServer.builder().route("/echo/", EchoRouter.create()));
+        assertThat(get(http(server, "/nowhere/")).statusCode()).isEqualTo(404);
+
+        CompletableFuture<?> attempt = HTTP.newWebSocketBuilder()
+                .buildAsync(server.uri("/nowhere/"), new java.net.http.WebSocket.Listener() { });
+        assertThatThrownBy(() -> attempt.get(10, TimeUnit.SECONDS))
+                .isInstanceOf(ExecutionException.class)
+                .cause().isInstanceOf(WebSocketHandshakeException.class)
+                .satisfies(e -> assertThat(((WebSocketHandshakeException) e).getResponse().statusCode()).isEqualTo(404));
+    }
+
+    @Test
+    void plainHttpRequestToARouteGets426WithUpgradeHeader() throws Exception {
+        WsServer server = start(WsServer.builder().route("/echo/", EchoRouter.create()));
+        HttpResponse<String> response = get(http(server, "/echo/"));
+        assertThat(response.statusCode()).isEqualTo(426);
+        assertThat(response.headers().firstValue(Headers.UPGRADE_STRING)).hasValue("websocket");
+        assertThat(response.body()).contains("WebSocket");
+    }
+
+    @Test
+    void malformedUpgradeGets400() throws Exception {
+        WsServer server = start(WsServer.builder().route("/echo/", EchoRouter.create()));
+        String head = RawWebSocket.httpHead(server.port(), "GET /echo/ HTTP/1.1\r\nHost: x\r\n"
+                + "Upgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
+        assertThat(head).startsWith("HTTP/1.1 400");
+    }
+
+    @Test
+    void pathQueryAndHeadersReachTheConnection() throws Exception {
+        CompletableFuture<Connection> opened = new CompletableFuture<>();
+        MessageRouter capture = new MessageRouter() {
+            @Override
+            public void onOpen(Connection connection) {
+                opened.complete(connection);
+            }
+        };
+        WsServer server = start(WsServer.builder().route("/users/{name}/", capture));
+        HTTP.newWebSocketBuilder().header("X-Trace", "t-1")
+                .buildAsync(server.uri("/users/%C3%A9lodie%20b/?token=abc&tag=a&tag=b"),
+                        new java.net.http.WebSocket.Listener() { })
+                .get(10, TimeUnit.SECONDS);
+
+        Connection connection = opened.get(10, TimeUnit.SECONDS);
+        assertThat(connection.path()).isEqualTo("/users/%C3%A9lodie%20b/");
+        assertThat(connection.pathParameter("name")).isEqualTo("élodie b");
+        assertThat(connection.queryParameters().get("token")).containsExactly("abc");
+        assertThat(connection.queryParameters().get("tag")).containsExactly("a", "b");
+        assertThat(connection.header("x-trace")).isEqualTo("t-1");
+        assertThat(connection.header("X-TRACE")).isEqualTo("t-1");
+        assertThat(connection.id()).isNotBlank();
+        assertThat(connection.isOpen()).isTrue();
+    }
+
+    @Test
+    void messageOverTheLimitClosesThatConnectionWith1009() {
+        ObservedRouter router = new ObservedRouter(BroadcastRouter.create());
+        WsServer server = start(WsServer.builder().maxMessageSize(1024).route("/ws/", router));
+        Peer big = JdkPeer.connect(HTTP, server.uri("/ws/"));
+        Peer small = JdkPeer.connect(HTTP, server.uri("/ws/"));
+        router.awaitOpens(2);
+
+        big.sendText("x".repeat(2000));
+
+        assertThat(big.awaitClose().code()).isEqualTo(1009);
+        assertThat(router.await("close").status().code()).isEqualTo(1009);
+        small.sendText("x".repeat(1024));
+        assertThat(small.awaitText()).hasSize(1024);
+    }
+
+    @Test
+    void emptyCloseFrameIsReportedAs1005AndAnswered() throws Exception {
+        ObservedRouter router = new ObservedRouter(EchoRouter.create());
+        WsServer server = start(WsServer.builder().route("/echo/", router));
+        try (RawWebSocket raw = RawWebSocket.connect(server.port(), "/echo/")) {
+            router.awaitOpens(1);
+            raw.send(0x8, new byte[0]);
+            RawWebSocket.Frame reply = raw.read();
+            assertThat(reply.opcode()).isEqualTo(0x8);
+        }
+        assertThat(router.await("close").status()).isEqualTo(CloseStatus.NO_STATUS);
+    }
+
+    @Test
+    void stopIsBoundedWhenAPeerNeverAnswersTheClose() throws Exception {
+        ObservedRouter router = new ObservedRouter(EchoRouter.create());
+        WsServer server = WsServer.builder().port(0).stopTimeout(Duration.ofMillis(500))
+                .closeTimeout(Duration.ofMillis(500)).route("/echo/", router).build().start();
+        try (RawWebSocket silent = RawWebSocket.connect(server.port(), "/echo/")) {
+            router.awaitOpens(1);
+
+            server.stop(); // the class timeout fails the test if this hangs
+
+            assertThat(silent.read().closeCode()).isEqualTo(1001);
+            assertThat(router.await("close").status().code()).isEqualTo(1001);
+            assertThat(silent.awaitEndOfStream()).isTrue();
+        }
+    }
+
+    @Test
+    void routeWithExecutorRunsCallbacksOffTheIoThreadInOrder() throws Exception {
+        ExecutorService workers = Executors.newFixedThreadPool(4);
+        cleanup.add(workers::shutdownNow);
+        List<String> threads = Collections.synchronizedList(new ArrayList<>());
+        MessageRouter blocking = new MessageRouter() {
+            @Override
+            public void onText(Connection connection, String text) {
+                threads.add(Thread.currentThread().getName());
+                connection.sendText(text);
+            }
+        };
+        WsServer server = start(WsServer.builder().route("/slow/", blocking, workers));
+        Peer peer = JdkPeer.connect(HTTP, server.uri("/slow/"));
+        for (int i = 0; i < 200; i++) {
+            peer.sendText("m" + i);
+        }
+        for (int i = 0; i < 200; i++) {
+            assertThat(peer.awaitText()).isEqualTo("m" + i);
+        }
+        assertThat(threads).hasSize(200).allSatisfy(name -> assertThat(name).doesNotContain("I/O"));
+    }
+
+    @Test
+    void staticResourcesAreServedBesideTheRoutes() throws Exception {
+        WsServer server = start(WsServer.builder().staticResources("testweb").route("/echo/", EchoRouter.create()));
+        HttpResponse<String> page = get(http(server, "/"));
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.body()).contains("static ok");
+        assertThat(get(http(server, "/missing.js")).statusCode()).isEqualTo(404);
+        assertThat(get(http(server, "/echo/")).statusCode()).isEqualTo(426);
+    }
+
+    @Test
+    void routesMountInsideAnApplicationsOwnUndertow() throws Exception {
+        WebSocketRoutes routes = WebSocketRoutes.builder()
+                .route("/chat/{username}/", DirectedJsonRouter.create())
+                .build();
+        Undertow undertow = Undertow.builder()
+                .addHttpListener(0, "127.0.0.1")
+                .setHandler(Handlers.path(exchange -> exchange.getResponseSender().send("app"))
+                        .addPrefixPath("/chat", routes))
+                .build();
+        undertow.start();
+        cleanup.add(undertow::stop);
+        int port = ((InetSocketAddress) undertow.getListenerInfo().get(0).getAddress()).getPort();
+
+        assertThat(get(URI.create("http://127.0.0.1:" + port + "/")).body()).isEqualTo("app");
+        Peer alice = JdkPeer.connect(HTTP, URI.create("ws://127.0.0.1:" + port + "/chat/alice/"));
+        alice.sendText("{\"to_user\":\"alice\",\"message\":\"self\"}");
+        assertThat(alice.awaitText()).contains("\"from\":\"alice\"");
+        assertThat(get(URI.create("http://127.0.0.1:" + port + "/chat/a/b/")).statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void collidingRoutesAreRefusedAtBuildTime() {
+        assertThatThrownBy(() -> WsServer.builder()
+                .route("/ws/{username}/", DirectedJsonRouter.create())
+                .route("/ws/{user}", BroadcastRouter.create()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("/ws/{user}").hasMessageContaining("/ws/{username}/");
+        assertThatThrownBy(() -> WsServer.builder().route("ws/{a", EchoRouter.create()))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> WsServer.builder().build()).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void binaryRoundTripsByteForByte() {
+        WsServer server = start(WsServer.builder().route("/echo/", EchoRouter.create()));
+        Peer peer = JdkPeer.connect(HTTP, server.uri("/echo/"));
+        byte[] data = new byte[10_000];
+        for (int i = 0; i < data.length; i++) {
+            data[i] = (byte) i;
+        }
+        peer.sendBinary(data);
+        assertThat(RoutingContractTest.bytes(peer.awaitBinary())).isEqualTo(data);
+    }
+}
