@@ -157,7 +157,8 @@ public final class WebSocketRoutes implements HttpHandler {
         channel.resumeReceives();
     }
 
-    private static void notAnUpgrade(HttpServerExchange exchange) {
+    /** Answers a request to a route that is not a WebSocket upgrade: 426, or 400 for a malformed one. */
+    static void notAnUpgrade(HttpServerExchange exchange) {
         String upgrade = exchange.getRequestHeaders().getFirst(Headers.UPGRADE);
         if (upgrade == null || !upgrade.equalsIgnoreCase("websocket")) {
             exchange.setStatusCode(StatusCodes.UPGRADE_REQUIRED);

@@ -2,6 +2,7 @@ package io.github.wsrouter.server;
 
 import io.github.wsrouter.CloseStatus;
 import io.github.wsrouter.MessageRouter;
+import io.github.wsrouter.server.jakarta.JakartaRoutes;
 import io.undertow.Undertow;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.handlers.ResponseCodeHandler;
@@ -13,8 +14,11 @@ import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Executor;
+import org.xnio.XnioWorker;
 
 /**
  * An Undertow server for WebSocket routes, with optional static files.
@@ -44,11 +48,12 @@ public final class WsServer implements AutoCloseable {
 
     private final String host;
     private final int requestedPort;
-    private final WebSocketRoutes routes;
+    private final WebSocketRoutes nativeRoutes;
+    private final JakartaTransport jakarta;
     private final HttpHandler handler;
     private final Duration stopTimeout;
     private final Integer ioThreads;
-    private Undertow undertow;
+    private volatile Undertow undertow;
     private int port = -1;
     private boolean started;
 
@@ -64,8 +69,38 @@ public final class WsServer implements AutoCloseable {
                     .setWelcomeFiles("index.html")
                     .setDirectoryListingEnabled(false);
         }
-        this.routes = builder.routes.fallback(fallback).build();
-        this.handler = routes;
+        if (builder.jakarta) {
+            JakartaRoutes.Builder routes = JakartaRoutes.builder()
+                    .maxMessageSize(builder.maxMessageSize).closeTimeout(builder.closeTimeout);
+            builder.mounts.forEach(m -> {
+                if (m.executor() == null) {
+                    routes.route(m.template(), m.router());
+                } else {
+                    routes.route(m.template(), m.router(), m.executor());
+                }
+            });
+            this.nativeRoutes = null;
+            this.jakarta = new JakartaTransport(routes.build(), fallback, this::worker);
+            this.handler = jakarta;
+        } else {
+            WebSocketRoutes.Builder routes = WebSocketRoutes.builder().fallback(fallback)
+                    .maxMessageSize(builder.maxMessageSize).closeTimeout(builder.closeTimeout);
+            builder.mounts.forEach(m -> {
+                if (m.executor() == null) {
+                    routes.route(m.template(), m.router());
+                } else {
+                    routes.route(m.template(), m.router(), m.executor());
+                }
+            });
+            this.nativeRoutes = routes.build();
+            this.jakarta = null;
+            this.handler = nativeRoutes;
+        }
+    }
+
+    private XnioWorker worker() {
+        Undertow server = undertow;
+        return server == null ? null : server.getWorker();
     }
 
     public static Builder builder() {
@@ -134,7 +169,12 @@ public final class WsServer implements AutoCloseable {
 
     /** The number of open WebSocket connections. */
     public int connectionCount() {
-        return routes.connectionCount();
+        return jakarta != null ? jakarta.connectionCount() : nativeRoutes.connectionCount();
+    }
+
+    /** Whether the routes are served through the Jakarta WebSocket adapter. */
+    public boolean isJakarta() {
+        return jakarta != null;
     }
 
     /**
@@ -149,7 +189,12 @@ public final class WsServer implements AutoCloseable {
         if (server == null) {
             return;
         }
-        routes.closeAll(CloseStatus.GOING_AWAY, stopTimeout);
+        if (jakarta != null) {
+            jakarta.closeAll(CloseStatus.GOING_AWAY, stopTimeout);
+            jakarta.undeploy();
+        } else {
+            nativeRoutes.closeAll(CloseStatus.GOING_AWAY, stopTimeout);
+        }
         server.stop();
     }
 
@@ -161,7 +206,14 @@ public final class WsServer implements AutoCloseable {
 
     /** Options of a {@link WsServer}. */
     public static final class Builder {
-        private final WebSocketRoutes.Builder routes = WebSocketRoutes.builder();
+        private record Mount(String template, MessageRouter router, Executor executor) {
+        }
+
+        private final WebSocketRoutes.Builder validated = WebSocketRoutes.builder();
+        private final List<Mount> mounts = new ArrayList<>();
+        private boolean jakarta;
+        private int maxMessageSize = 64 * 1024;
+        private Duration closeTimeout = Duration.ofSeconds(5);
         private String host = "127.0.0.1";
         private int port = 8000;
         private String staticFolder;
@@ -189,13 +241,25 @@ public final class WsServer implements AutoCloseable {
 
         /** Mounts a router whose callbacks run on IO threads: see {@link WebSocketRoutes.Builder#route(String, MessageRouter)}. */
         public Builder route(String template, MessageRouter router) {
-            routes.route(template, router);
+            validated.route(template, router);
+            mounts.add(new Mount(template, router, null));
             return this;
         }
 
         /** Mounts a router whose callbacks run on the executor, in order per connection. */
         public Builder route(String template, MessageRouter router, Executor callbackExecutor) {
-            routes.route(template, router, callbackExecutor);
+            validated.route(template, router, callbackExecutor);
+            mounts.add(new Mount(template, router, callbackExecutor));
+            return this;
+        }
+
+        /**
+         * Serves the routes through the Jakarta WebSocket adapter ({@link JakartaRoutes}) in an
+         * embedded Undertow servlet deployment, instead of Undertow's native WebSocket API. Routers,
+         * HTTP answers, limits and stop behave the same.
+         */
+        public Builder jakarta() {
+            this.jakarta = true;
             return this;
         }
 
@@ -217,13 +281,15 @@ public final class WsServer implements AutoCloseable {
 
         /** See {@link WebSocketRoutes.Builder#maxMessageSize(int)}; default 64 KiB. */
         public Builder maxMessageSize(int bytes) {
-            routes.maxMessageSize(bytes);
+            validated.maxMessageSize(bytes);
+            this.maxMessageSize = bytes;
             return this;
         }
 
         /** See {@link WebSocketRoutes.Builder#closeTimeout(Duration)}; default 5 s. */
         public Builder closeTimeout(Duration timeout) {
-            routes.closeTimeout(timeout);
+            validated.closeTimeout(timeout);
+            this.closeTimeout = timeout;
             return this;
         }
 
@@ -249,6 +315,9 @@ public final class WsServer implements AutoCloseable {
          * @throws IllegalStateException if no route was added
          */
         public WsServer build() {
+            if (mounts.isEmpty()) {
+                throw new IllegalStateException("no route: add at least one with route(template, router)");
+            }
             return new WsServer(this);
         }
     }

@@ -1,0 +1,103 @@
+package io.github.wsrouter.server;
+
+import io.github.wsrouter.CloseStatus;
+import io.github.wsrouter.PathTemplate;
+import io.github.wsrouter.internal.RouteTable;
+import io.github.wsrouter.server.jakarta.JakartaRoutes;
+import io.undertow.server.DefaultByteBufferPool;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.servlet.Servlets;
+import io.undertow.servlet.api.DeploymentInfo;
+import io.undertow.servlet.api.DeploymentManager;
+import io.undertow.util.Headers;
+import io.undertow.websockets.jsr.WebSocketDeploymentInfo;
+import jakarta.servlet.ServletException;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import org.xnio.XnioWorker;
+
+/**
+ * Serves {@link JakartaRoutes} from an embedded Undertow servlet deployment, with the native
+ * adapter's HTTP answers: upgrades on a route go to the Jakarta container; other requests on a
+ * route get 426; paths no route matches go to the fallback.
+ */
+final class JakartaTransport implements HttpHandler {
+
+    private static final AtomicInteger DEPLOYMENTS = new AtomicInteger();
+
+    private final JakartaRoutes routes;
+    private final RouteTable<Boolean> table = new RouteTable<>();
+    private final HttpHandler fallback;
+    private final DeploymentManager manager;
+    private final HttpHandler container;
+
+    JakartaTransport(JakartaRoutes routes, HttpHandler fallback, Supplier<XnioWorker> worker) {
+        this.routes = routes;
+        this.fallback = fallback;
+        for (String template : routes.templates()) {
+            table.add(PathTemplate.parse(template), Boolean.TRUE);
+        }
+        WebSocketDeploymentInfo webSockets = new WebSocketDeploymentInfo()
+                .setWorker(worker)
+                .setBuffers(new DefaultByteBufferPool(true, 16 * 1024));
+        routes.endpointConfigs().forEach(webSockets::addEndpoint);
+        DeploymentInfo deployment = Servlets.deployment()
+                .setClassLoader(new DeploymentClassLoader(JakartaTransport.class.getClassLoader()))
+                .setContextPath("/")
+                .setDeploymentName("wsrouter-" + DEPLOYMENTS.incrementAndGet())
+                .addServletContextAttribute(WebSocketDeploymentInfo.ATTRIBUTE_NAME, webSockets);
+        manager = Servlets.newContainer().addDeployment(deployment);
+        manager.deploy();
+        try {
+            container = manager.start();
+        } catch (ServletException e) {
+            throw new IllegalStateException("could not start the Jakarta WebSocket deployment: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Undertow registers a deployment's WebSocket container under the deployment's class loader, so
+     * {@code ContainerProvider.getWebSocketContainer()} called with that loader as context loader
+     * returns the server's container, which dies with the server. A loader of our own (delegating
+     * everything to the application's) keeps the application's client container its own.
+     */
+    private static final class DeploymentClassLoader extends ClassLoader {
+        DeploymentClassLoader(ClassLoader parent) {
+            super("wsrouter-jakarta", parent);
+        }
+    }
+
+    @Override
+    public void handleRequest(HttpServerExchange exchange) throws Exception {
+        if (table.match(WebSocketRoutes.rawPath(exchange.getRequestURI())) == null) {
+            fallback.handleRequest(exchange);
+            return;
+        }
+        String upgrade = exchange.getRequestHeaders().getFirst(Headers.UPGRADE);
+        if (upgrade != null && upgrade.equalsIgnoreCase("websocket")
+                && exchange.getRequestHeaders().contains(Headers.SEC_WEB_SOCKET_KEY)) {
+            container.handleRequest(exchange);
+        } else {
+            WebSocketRoutes.notAnUpgrade(exchange);
+        }
+    }
+
+    int connectionCount() {
+        return routes.connectionCount();
+    }
+
+    void closeAll(CloseStatus status, Duration timeout) {
+        routes.closeAll(status, timeout);
+    }
+
+    void undeploy() {
+        try {
+            manager.stop();
+        } catch (ServletException | RuntimeException e) {
+            // stopping anyway
+        }
+        manager.undeploy();
+    }
+}

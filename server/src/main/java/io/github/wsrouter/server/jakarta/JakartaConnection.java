@@ -1,0 +1,103 @@
+package io.github.wsrouter.server.jakarta;
+
+import io.github.wsrouter.CloseStatus;
+import io.github.wsrouter.MessageRouter;
+import io.github.wsrouter.internal.AbstractConnection;
+import io.github.wsrouter.internal.Handshake;
+import io.undertow.websockets.jsr.UndertowSession;
+import jakarta.websocket.CloseReason;
+import jakarta.websocket.SendHandler;
+import jakarta.websocket.Session;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import org.xnio.IoUtils;
+
+/**
+ * A connection on a Jakarta WebSocket {@link Session}. Sends go through {@code RemoteEndpoint.Async}
+ * one at a time: {@link AbstractConnection}'s queue hands over the next frame only when the
+ * container has reported the previous one done, so the container never sees a second send while
+ * one is in progress (the "TEXT_PARTIAL_WRITING" failure), however many threads send.
+ */
+final class JakartaConnection extends AbstractConnection {
+
+    private final Session session;
+    private final long closeTimeoutMillis;
+    private final CompletableFuture<Void> terminated = new CompletableFuture<>();
+    private volatile CloseStatus sentStatus;
+
+    JakartaConnection(Handshake handshake, MessageRouter router, Executor callbackExecutor, Session session,
+                      long closeTimeoutMillis) {
+        super(handshake, router, callbackExecutor);
+        this.session = session;
+        this.closeTimeoutMillis = closeTimeoutMillis;
+    }
+
+    @Override
+    protected void writeText(String text, WriteCallback callback) {
+        session.getAsyncRemote().sendText(text, handler(callback));
+    }
+
+    @Override
+    protected void writeBinary(ByteBuffer data, WriteCallback callback) {
+        session.getAsyncRemote().sendBinary(data, handler(callback));
+    }
+
+    @Override
+    protected void writeClose(CloseStatus status, WriteCallback callback) {
+        sentStatus = status;
+        try {
+            session.close(new CloseReason(CloseReason.CloseCodes.getCloseCode(status.code()), status.reason()));
+            callback.done(null);
+        } catch (IOException | RuntimeException e) {
+            callback.done(e);
+        }
+        if (session instanceof UndertowSession undertow) {
+            // A peer that never answers our close frame is dropped after the close timeout.
+            var channel = undertow.getWebSocketChannel();
+            channel.getIoThread().executeAfter(() -> IoUtils.safeClose(channel), closeTimeoutMillis,
+                    TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** The container reported the session closed. */
+    void sessionClosed(CloseReason reason) {
+        CloseStatus sent = sentStatus;
+        closed(sent != null ? sent : toStatus(reason));
+        terminated.complete(null);
+    }
+
+    CompletableFuture<Void> terminated() {
+        return terminated;
+    }
+
+    /** Drops the connection without a closing handshake, where the container allows it. */
+    void abort() {
+        if (session instanceof UndertowSession undertow) {
+            undertow.forceClose();
+        } else {
+            try {
+                session.close();
+            } catch (IOException ignored) {
+                // closing anyway
+            }
+        }
+    }
+
+    private static CloseStatus toStatus(CloseReason reason) {
+        if (reason == null) {
+            return CloseStatus.ABNORMAL_CLOSURE;
+        }
+        try {
+            return CloseStatus.of(reason.getCloseCode().getCode(), reason.getReasonPhrase());
+        } catch (IllegalArgumentException invalid) {
+            return CloseStatus.PROTOCOL_ERROR;
+        }
+    }
+
+    private static SendHandler handler(WriteCallback callback) {
+        return result -> callback.done(result.isOK() ? null : result.getException());
+    }
+}

@@ -1,0 +1,254 @@
+package io.github.wsrouter.server.jakarta;
+
+import io.github.wsrouter.CloseStatus;
+import io.github.wsrouter.MessageRouter;
+import io.github.wsrouter.PathTemplate;
+import io.github.wsrouter.internal.Handshake;
+import io.github.wsrouter.internal.RouteTable;
+import jakarta.websocket.CloseReason;
+import jakarta.websocket.Endpoint;
+import jakarta.websocket.EndpointConfig;
+import jakarta.websocket.HandshakeResponse;
+import jakarta.websocket.MessageHandler;
+import jakarta.websocket.Session;
+import jakarta.websocket.server.HandshakeRequest;
+import jakarta.websocket.server.ServerEndpointConfig;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * wsrouter routes as Jakarta WebSocket endpoints, deployable in any Jakarta WebSocket 2.x
+ * container (Undertow's servlet deployment, WildFly, Tomcat, Jetty).
+ *
+ * <pre>{@code
+ * // one route, for a container you already run
+ * ServerEndpointConfig config = JakartaRoutes.endpointConfig("/ws/{username}/", DirectedJsonRouter.create());
+ * serverContainer.addEndpoint(config);
+ *
+ * // or a set of routes, with the limits and the stop of a WsServer
+ * JakartaRoutes routes = JakartaRoutes.builder()
+ *         .route("/echo/", EchoRouter.create())
+ *         .route("/ws/{username}/", DirectedJsonRouter.create())
+ *         .build();
+ * routes.endpointConfigs().forEach(serverContainer::addEndpoint);
+ * }</pre>
+ *
+ * <p>{@code WsServer.builder().jakarta()} deploys the routes into an embedded Undertow servlet
+ * deployment for you.
+ *
+ * <p>The router sees the same {@code Connection} as on the native adapter: path parameters from the
+ * container's {@code {name}} parameters, query parameters, headers (captured during the handshake),
+ * attributes, and sends that are asynchronous, ordered, never interleaved and never throw. The
+ * callbacks run on the container's thread for the session, or on the route's executor, one at a
+ * time and in order per connection.
+ */
+public final class JakartaRoutes {
+
+    private static final String HANDSHAKE = "io.github.wsrouter.handshake";
+
+    private final List<ServerEndpointConfig> configs = new ArrayList<>();
+    private final List<String> templates = new ArrayList<>();
+    private final Set<JakartaConnection> live = ConcurrentHashMap.newKeySet();
+    private final int maxMessageSize;
+    private final long closeTimeoutMillis;
+
+    private JakartaRoutes(Builder builder) {
+        this.maxMessageSize = builder.maxMessageSize;
+        this.closeTimeoutMillis = builder.closeTimeout.toMillis();
+        for (Builder.Mount mount : builder.mounts) {
+            configs.add(config(mount.template(), mount.router(), mount.executor()));
+            templates.add(mount.template().toString());
+        }
+    }
+
+    /**
+     * One route as an endpoint configuration, with the default limits (64 KiB messages) and
+     * callbacks on the container's threads.
+     */
+    public static ServerEndpointConfig endpointConfig(String template, MessageRouter router) {
+        return builder().route(template, router).build().endpointConfigs().get(0);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The endpoint configurations, one per route, in the order added. */
+    public List<ServerEndpointConfig> endpointConfigs() {
+        return List.copyOf(configs);
+    }
+
+    /** The route templates, in the order added. */
+    public List<String> templates() {
+        return List.copyOf(templates);
+    }
+
+    /** The number of open connections on these routes. */
+    public int connectionCount() {
+        return live.size();
+    }
+
+    /**
+     * Closes every open connection with the status and waits, up to the timeout, until the
+     * container has closed them; connections still open then are dropped.
+     */
+    public void closeAll(CloseStatus status, Duration timeout) {
+        List<CompletableFuture<Void>> terminations = new ArrayList<>();
+        for (JakartaConnection connection : live) {
+            connection.close(status);
+            terminations.add(connection.terminated());
+        }
+        try {
+            CompletableFuture.allOf(terminations.toArray(CompletableFuture[]::new))
+                    .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            live.forEach(JakartaConnection::abort);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            live.forEach(JakartaConnection::abort);
+        }
+    }
+
+    private ServerEndpointConfig config(PathTemplate template, MessageRouter router, Executor executor) {
+        Executor callbacks = executor != null ? executor : Runnable::run;
+        return ServerEndpointConfig.Builder.create(RouterEndpoint.class, template.toString())
+                .configurator(new ServerEndpointConfig.Configurator() {
+                    @Override
+                    public void modifyHandshake(ServerEndpointConfig config, HandshakeRequest request,
+                                                HandshakeResponse response) {
+                        // The config is a per-connection copy (Jakarta WebSocket 2.1, 3.1.x).
+                        config.getUserProperties().put(HANDSHAKE, new RequestInfo(
+                                request.getRequestURI().getRawPath(), request.getQueryString(), request.getHeaders()));
+                    }
+
+                    @Override
+                    @SuppressWarnings("unchecked")
+                    public <T> T getEndpointInstance(Class<T> endpointClass) {
+                        return (T) new RouterEndpoint(router, callbacks);
+                    }
+                })
+                .build();
+    }
+
+    private record RequestInfo(String rawPath, String query, Map<String, List<String>> headers) {
+    }
+
+    /** One instance per session: adapts the container's callbacks to the connection's. */
+    private final class RouterEndpoint extends Endpoint {
+        private final MessageRouter router;
+        private final Executor callbacks;
+        private JakartaConnection connection;
+
+        RouterEndpoint(MessageRouter router, Executor callbacks) {
+            this.router = router;
+            this.callbacks = callbacks;
+        }
+
+        @Override
+        public void onOpen(Session session, EndpointConfig config) {
+            RequestInfo request = (RequestInfo) config.getUserProperties().remove(HANDSHAKE);
+            session.getUserProperties().remove(HANDSHAKE);
+            String path = request != null ? request.rawPath() : session.getRequestURI().getRawPath();
+            Handshake handshake = new Handshake(path, session.getPathParameters(),
+                    Handshake.parseQuery(request != null ? request.query() : session.getQueryString()),
+                    request != null ? request.headers() : Map.of());
+            session.setMaxTextMessageBufferSize(maxMessageSize);
+            session.setMaxBinaryMessageBufferSize(maxMessageSize);
+            JakartaConnection opened = new JakartaConnection(handshake, router, callbacks, session, closeTimeoutMillis);
+            connection = opened;
+            live.add(opened);
+            session.addMessageHandler(String.class, (MessageHandler.Whole<String>) opened::deliverText);
+            session.addMessageHandler(ByteBuffer.class, (MessageHandler.Whole<ByteBuffer>) data -> {
+                ByteBuffer copy = ByteBuffer.allocate(data.remaining());
+                copy.put(data).flip();
+                opened.deliverBinary(copy);
+            });
+            opened.deliverOpen();
+        }
+
+        @Override
+        public void onClose(Session session, CloseReason reason) {
+            JakartaConnection closing = connection;
+            if (closing != null) {
+                live.remove(closing);
+                closing.sessionClosed(reason);
+            }
+        }
+
+        @Override
+        public void onError(Session session, Throwable error) {
+            JakartaConnection failing = connection;
+            if (failing != null) {
+                failing.deliverError(error);
+            }
+        }
+    }
+
+    /** Routes and options of a {@link JakartaRoutes}. */
+    public static final class Builder {
+        private record Mount(PathTemplate template, MessageRouter router, Executor executor) {
+        }
+
+        private final RouteTable<Mount> validated = new RouteTable<>();
+        private final List<Mount> mounts = new ArrayList<>();
+        private int maxMessageSize = 64 * 1024;
+        private Duration closeTimeout = Duration.ofSeconds(5);
+
+        private Builder() {
+        }
+
+        /** Mounts a router whose callbacks run on the container's thread for the session. */
+        public Builder route(String template, MessageRouter router) {
+            return add(template, router, null);
+        }
+
+        /** Mounts a router whose callbacks run on the executor, one at a time and in order per connection. */
+        public Builder route(String template, MessageRouter router, Executor callbackExecutor) {
+            return add(template, router, Objects.requireNonNull(callbackExecutor, "callbackExecutor"));
+        }
+
+        /** The largest message accepted, in bytes; default 64 KiB. The container closes with 1009 over it. */
+        public Builder maxMessageSize(int bytes) {
+            if (bytes <= 0) {
+                throw new IllegalArgumentException("maxMessageSize must be positive: " + bytes);
+            }
+            this.maxMessageSize = bytes;
+            return this;
+        }
+
+        /** How long to wait for the peer's answer to our close frame before dropping it; default 5 s. */
+        public Builder closeTimeout(Duration timeout) {
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("closeTimeout must be positive: " + timeout);
+            }
+            this.closeTimeout = timeout;
+            return this;
+        }
+
+        public JakartaRoutes build() {
+            if (mounts.isEmpty()) {
+                throw new IllegalStateException("no route: add at least one with route(template, router)");
+            }
+            return new JakartaRoutes(this);
+        }
+
+        private Builder add(String template, MessageRouter router, Executor executor) {
+            Objects.requireNonNull(router, "router");
+            Mount mount = new Mount(PathTemplate.parse(template), router, executor);
+            validated.add(mount.template(), mount);
+            mounts.add(mount);
+            return this;
+        }
+    }
+}
