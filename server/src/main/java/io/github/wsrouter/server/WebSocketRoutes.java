@@ -247,11 +247,10 @@ public final class WebSocketRoutes implements HttpHandler {
 
         @Override
         protected void onError(WebSocketChannel channel, Throwable error) {
-            if (maxMessageSize > 0 && WebSocketMessages.MESSAGES.messageToBig(maxMessageSize).equals(error.getMessage())) {
-                connection.closedBy(CloseStatus.MESSAGE_TOO_BIG);
-            } else {
-                connection.deliverError(error);
+            if (WebSocketMessages.MESSAGES.messageToBig(maxMessageSize).equals(error.getMessage())) {
+                connection.closedBy(CloseStatus.MESSAGE_TOO_BIG); // Undertow has sent the 1009 close frame
             }
+            connection.deliverError(error);
             super.onError(channel, error);
         }
 

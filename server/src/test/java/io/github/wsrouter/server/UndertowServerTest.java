@@ -33,8 +33,13 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** What only a real HTTP server shows: status codes, ports, limits, threads, embedding. */
+/**
+ * What only a real HTTP server shows: status codes, ports, limits, threads, embedding. Where a
+ * behaviour holds for both adapters, the test runs on both (jakarta=false is Undertow's native API).
+ */
 @Timeout(60)
 class UndertowServerTest {
 
@@ -50,6 +55,13 @@ class UndertowServerTest {
     }
 
     private WsServer start(WsServer.Builder builder) {
+        return start(builder, false);
+    }
+
+    private WsServer start(WsServer.Builder builder, boolean jakarta) {
+        if (jakarta) {
+            builder.jakarta();
+        }
         WsServer server = builder.port(0).build().start();
         cleanup.add(server);
         return server;
@@ -64,9 +76,10 @@ class UndertowServerTest {
         return URI.create("http://127.0.0.1:" + server.port() + path);
     }
 
-    @Test
-    void portZeroBindsAFreePortThatCanBeReadBack() {
-        WsServer server = start(WsServer.builder().route("/echo/", EchoRouter.create()));
+    @ParameterizedTest(name = "jakarta={0}")
+    @ValueSource(booleans = {false, true})
+    void portZeroBindsAFreePortThatCanBeReadBack(boolean jakarta) {
+        WsServer server = start(WsServer.builder().route("/echo/", EchoRouter.create()), jakarta);
         assertThat(server.port()).isPositive();
         Peer peer = JdkPeer.connect(HTTP, server.uri("/echo/"));
         peer.sendText("up");
@@ -85,9 +98,10 @@ class UndertowServerTest {
         }
     }
 
-    @Test
-    void unknownPathGets404AndNoUpgrade() throws Exception {
-        WsServer server = start(WsServer.builder().route("/echo/", EchoRouter.create()));
+    @ParameterizedTest(name = "jakarta={0}")
+    @ValueSource(booleans = {false, true})
+    void unknownPathGets404AndNoUpgrade(boolean jakarta) throws Exception {
+        WsServer server = start(WsServer.builder().route("/echo/", EchoRouter.create()), jakarta);
         assertThat(get(http(server, "/nowhere/")).statusCode()).isEqualTo(404);
 
         CompletableFuture<?> attempt = HTTP.newWebSocketBuilder()
@@ -98,25 +112,28 @@ class UndertowServerTest {
                 .satisfies(e -> assertThat(((WebSocketHandshakeException) e).getResponse().statusCode()).isEqualTo(404));
     }
 
-    @Test
-    void plainHttpRequestToARouteGets426WithUpgradeHeader() throws Exception {
-        WsServer server = start(WsServer.builder().route("/echo/", EchoRouter.create()));
+    @ParameterizedTest(name = "jakarta={0}")
+    @ValueSource(booleans = {false, true})
+    void plainHttpRequestToARouteGets426WithUpgradeHeader(boolean jakarta) throws Exception {
+        WsServer server = start(WsServer.builder().route("/echo/", EchoRouter.create()), jakarta);
         HttpResponse<String> response = get(http(server, "/echo/"));
         assertThat(response.statusCode()).isEqualTo(426);
         assertThat(response.headers().firstValue(Headers.UPGRADE_STRING)).hasValue("websocket");
         assertThat(response.body()).contains("WebSocket");
     }
 
-    @Test
-    void malformedUpgradeGets400() throws Exception {
-        WsServer server = start(WsServer.builder().route("/echo/", EchoRouter.create()));
+    @ParameterizedTest(name = "jakarta={0}")
+    @ValueSource(booleans = {false, true})
+    void malformedUpgradeGets400(boolean jakarta) throws Exception {
+        WsServer server = start(WsServer.builder().route("/echo/", EchoRouter.create()), jakarta);
         String head = RawWebSocket.httpHead(server.port(), "GET /echo/ HTTP/1.1\r\nHost: x\r\n"
                 + "Upgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
         assertThat(head).startsWith("HTTP/1.1 400");
     }
 
-    @Test
-    void pathQueryAndHeadersReachTheConnection() throws Exception {
+    @ParameterizedTest(name = "jakarta={0}")
+    @ValueSource(booleans = {false, true})
+    void pathQueryAndHeadersReachTheConnection(boolean jakarta) throws Exception {
         CompletableFuture<Connection> opened = new CompletableFuture<>();
         MessageRouter capture = new MessageRouter() {
             @Override
@@ -124,7 +141,7 @@ class UndertowServerTest {
                 opened.complete(connection);
             }
         };
-        WsServer server = start(WsServer.builder().route("/users/{name}/", capture));
+        WsServer server = start(WsServer.builder().route("/users/{name}/", capture), jakarta);
         HTTP.newWebSocketBuilder().header("X-Trace", "t-1")
                 .buildAsync(server.uri("/users/%C3%A9lodie%20b/?token=abc&tag=a&tag=b"),
                         new java.net.http.WebSocket.Listener() { })
@@ -141,10 +158,11 @@ class UndertowServerTest {
         assertThat(connection.isOpen()).isTrue();
     }
 
-    @Test
-    void messageOverTheLimitClosesThatConnectionWith1009() {
+    @ParameterizedTest(name = "jakarta={0}")
+    @ValueSource(booleans = {false, true})
+    void messageOverTheLimitClosesThatConnectionWith1009(boolean jakarta) {
         ObservedRouter router = new ObservedRouter(BroadcastRouter.create());
-        WsServer server = start(WsServer.builder().maxMessageSize(1024).route("/ws/", router));
+        WsServer server = start(WsServer.builder().maxMessageSize(1024).route("/ws/", router), jakarta);
         Peer big = JdkPeer.connect(HTTP, server.uri("/ws/"));
         Peer small = JdkPeer.connect(HTTP, server.uri("/ws/"));
         router.awaitOpens(2);
@@ -152,12 +170,14 @@ class UndertowServerTest {
         big.sendText("x".repeat(2000));
 
         assertThat(big.awaitClose().code()).isEqualTo(1009);
+        ObservedRouter.Event error = router.await("error");
+        assertThat(error.error()).isInstanceOf(java.io.IOException.class).hasMessageContaining("1024");
         assertThat(router.await("close").status().code()).isEqualTo(1009);
         small.sendText("x".repeat(1024));
         assertThat(small.awaitText()).hasSize(1024);
     }
 
-    @Test
+    @Test // native only: Undertow's Jakarta container reads an empty close frame as 1000
     void emptyCloseFrameIsReportedAs1005AndAnswered() throws Exception {
         ObservedRouter router = new ObservedRouter(EchoRouter.create());
         WsServer server = start(WsServer.builder().route("/echo/", router));
@@ -170,11 +190,13 @@ class UndertowServerTest {
         assertThat(router.await("close").status()).isEqualTo(CloseStatus.NO_STATUS);
     }
 
-    @Test
-    void stopIsBoundedWhenAPeerNeverAnswersTheClose() throws Exception {
+    @ParameterizedTest(name = "jakarta={0}")
+    @ValueSource(booleans = {false, true})
+    void stopIsBoundedWhenAPeerNeverAnswersTheClose(boolean jakarta) throws Exception {
         ObservedRouter router = new ObservedRouter(EchoRouter.create());
-        WsServer server = WsServer.builder().port(0).stopTimeout(Duration.ofMillis(500))
-                .closeTimeout(Duration.ofMillis(500)).route("/echo/", router).build().start();
+        WsServer.Builder builder = WsServer.builder().port(0).stopTimeout(Duration.ofMillis(500))
+                .closeTimeout(Duration.ofMillis(500)).route("/echo/", router);
+        WsServer server = (jakarta ? builder.jakarta() : builder).build().start();
         try (RawWebSocket silent = RawWebSocket.connect(server.port(), "/echo/")) {
             router.awaitOpens(1);
 
@@ -186,8 +208,9 @@ class UndertowServerTest {
         }
     }
 
-    @Test
-    void routeWithExecutorRunsCallbacksOffTheIoThreadInOrder() throws Exception {
+    @ParameterizedTest(name = "jakarta={0}")
+    @ValueSource(booleans = {false, true})
+    void routeWithExecutorRunsCallbacksOffTheIoThreadInOrder(boolean jakarta) throws Exception {
         ExecutorService workers = Executors.newFixedThreadPool(4);
         cleanup.add(workers::shutdownNow);
         List<String> threads = Collections.synchronizedList(new ArrayList<>());
@@ -198,7 +221,7 @@ class UndertowServerTest {
                 connection.sendText(text);
             }
         };
-        WsServer server = start(WsServer.builder().route("/slow/", blocking, workers));
+        WsServer server = start(WsServer.builder().route("/slow/", blocking, workers), jakarta);
         Peer peer = JdkPeer.connect(HTTP, server.uri("/slow/"));
         for (int i = 0; i < 200; i++) {
             peer.sendText("m" + i);
@@ -209,9 +232,10 @@ class UndertowServerTest {
         assertThat(threads).hasSize(200).allSatisfy(name -> assertThat(name).doesNotContain("I/O"));
     }
 
-    @Test
-    void staticResourcesAreServedBesideTheRoutes() throws Exception {
-        WsServer server = start(WsServer.builder().staticResources("testweb").route("/echo/", EchoRouter.create()));
+    @ParameterizedTest(name = "jakarta={0}")
+    @ValueSource(booleans = {false, true})
+    void staticResourcesAreServedBesideTheRoutes(boolean jakarta) throws Exception {
+        WsServer server = start(WsServer.builder().staticResources("testweb").route("/echo/", EchoRouter.create()), jakarta);
         HttpResponse<String> page = get(http(server, "/"));
         assertThat(page.statusCode()).isEqualTo(200);
         assertThat(page.body()).contains("static ok");
@@ -252,9 +276,10 @@ class UndertowServerTest {
         assertThatThrownBy(() -> WsServer.builder().build()).isInstanceOf(IllegalStateException.class);
     }
 
-    @Test
-    void binaryRoundTripsByteForByte() {
-        WsServer server = start(WsServer.builder().route("/echo/", EchoRouter.create()));
+    @ParameterizedTest(name = "jakarta={0}")
+    @ValueSource(booleans = {false, true})
+    void binaryRoundTripsByteForByte(boolean jakarta) {
+        WsServer server = start(WsServer.builder().route("/echo/", EchoRouter.create()), jakarta);
         Peer peer = JdkPeer.connect(HTTP, server.uri("/echo/"));
         byte[] data = new byte[10_000];
         for (int i = 0; i < data.length; i++) {
