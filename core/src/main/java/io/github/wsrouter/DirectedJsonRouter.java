@@ -46,8 +46,9 @@ import java.util.function.Function;
  * These codes are a public contract; {@code detail} is for people and may change.
  *
  * <h2>Identity</h2>
- * A connection without an identity (the function returns {@code null} or a blank string) is
- * closed at open with {@link CloseStatus#POLICY_VIOLATION 1008}. To bind identity to your own
+ * A connection without an identity (the function returns {@code null} or a blank string), or
+ * whose identity is the {@linkplain Builder#everyone everyone} address, is closed at open with
+ * {@link CloseStatus#POLICY_VIOLATION 1008}. To bind identity to your own
  * authentication instead of the URL, set {@link Builder#identity(Function)}, e.g. to read a
  * principal that a handshake filter stored.
  */
@@ -89,6 +90,10 @@ public final class DirectedJsonRouter implements MessageRouter {
         String user = identity.apply(connection);
         if (user == null || user.isBlank()) {
             connection.close(CloseStatus.POLICY_VIOLATION.withReason("no user identity"));
+            return;
+        }
+        if (user.equals(everyone)) {
+            connection.close(CloseStatus.POLICY_VIOLATION.withReason("reserved user name"));
             return;
         }
         connection.attributes().put(USER_ATTRIBUTE, user);

@@ -187,10 +187,13 @@ public final class PathTemplate {
         return template;
     }
 
-    /** Segments between slashes, ignoring the leading slash and one trailing slash. */
+    /**
+     * Segments between slashes, ignoring the leading slash and one trailing slash ({@code //} is
+     * two empty segments, not the root).
+     */
     private static List<String> split(String path) {
         int end = path.length();
-        if (end > 1 && path.charAt(end - 1) == '/') {
+        if (end > 2 && path.charAt(end - 1) == '/') {
             end--;
         }
         List<String> segments = new ArrayList<>();
@@ -219,8 +222,8 @@ public final class PathTemplate {
                 if (i + 2 >= segment.length()) {
                     return null;
                 }
-                int hi = Character.digit(segment.charAt(i + 1), 16);
-                int lo = Character.digit(segment.charAt(i + 2), 16);
+                int hi = hexDigit(segment.charAt(i + 1));
+                int lo = hexDigit(segment.charAt(i + 2));
                 if (hi < 0 || lo < 0) {
                     return null;
                 }
@@ -244,5 +247,19 @@ public final class PathTemplate {
         } catch (CharacterCodingException e) {
             return null;
         }
+    }
+
+    /** The value of an ASCII hex digit (RFC 3986 HEXDIG), or -1; {@link Character#digit} takes other scripts too. */
+    private static int hexDigit(char c) {
+        if (c >= '0' && c <= '9') {
+            return c - '0';
+        }
+        if (c >= 'A' && c <= 'F') {
+            return c - 'A' + 10;
+        }
+        if (c >= 'a' && c <= 'f') {
+            return c - 'a' + 10;
+        }
+        return -1;
     }
 }

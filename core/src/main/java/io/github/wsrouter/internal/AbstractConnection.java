@@ -66,12 +66,15 @@ public abstract class AbstractConnection implements Connection {
     private final MessageRouter router;
     private final SerialExecutor callbacks;
     private final AtomicBoolean closeDelivered = new AtomicBoolean();
+    /** Set by the onClose task: callbacks still queued behind it (a racing transport) are dropped. */
+    private volatile boolean closeHandled;
     private volatile boolean routerFailed;
 
     private final Object lock = new Object();
     private final ArrayDeque<Outbound> queue = new ArrayDeque<>();
     private int state = OPEN;
-    private boolean inFlight;
+    /** The frame handed to the transport and not yet called back, or {@code null}. */
+    private Outbound inFlight;
     private boolean pumping;
     private long queuedBytes;
 
@@ -200,10 +203,17 @@ public abstract class AbstractConnection implements Connection {
         callbacks.execute(() -> invoke("onOpen", () -> router.onOpen(this)));
     }
 
-    /** A whole text message arrived. */
+    /**
+     * A whole text message arrived. A message that arrived before {@link #closed} is delivered
+     * before {@code onClose}, even when the callback executor has not run it yet; one reported
+     * after {@code closed} is dropped.
+     */
     public final void deliverText(String text) {
+        if (closeDelivered.get()) {
+            return;
+        }
         callbacks.execute(() -> {
-            if (!closeDelivered.get()) {
+            if (!closeHandled) {
                 invoke("onText", () -> router.onText(this, text));
             }
         });
@@ -211,18 +221,27 @@ public abstract class AbstractConnection implements Connection {
 
     /** A whole binary message arrived; the buffer must no longer be used by the transport. */
     public final void deliverBinary(ByteBuffer data) {
+        if (closeDelivered.get()) {
+            return;
+        }
         ByteBuffer readOnly = data.asReadOnlyBuffer();
         callbacks.execute(() -> {
-            if (!closeDelivered.get()) {
+            if (!closeHandled) {
                 invoke("onBinary", () -> router.onBinary(this, readOnly));
             }
         });
     }
 
-    /** The transport failed; the router's {@code onError}. The transport must still call {@link #closed}. */
+    /**
+     * The transport failed; the router's {@code onError}, unless the router already failed (it has
+     * had its one {@code onError}). The transport must still call {@link #closed}.
+     */
     public final void deliverError(Throwable error) {
+        if (closeDelivered.get()) {
+            return;
+        }
         callbacks.execute(() -> {
-            if (!closeDelivered.get()) {
+            if (!closeHandled && !routerFailed) { // after a router failure, onError has been called once
                 notifyError(error);
             }
         });
@@ -251,6 +270,7 @@ public abstract class AbstractConnection implements Connection {
             }
         }
         callbacks.execute(() -> {
+            closeHandled = true;
             try {
                 router.onClose(this, status);
             } catch (RuntimeException | Error e) {
@@ -318,7 +338,7 @@ public abstract class AbstractConnection implements Connection {
 
     /** Under the lock: whether the caller should become the pumping thread. */
     private boolean claimPump() {
-        if (pumping || inFlight) {
+        if (pumping || inFlight != null) {
             return false;
         }
         pumping = true;
@@ -333,12 +353,12 @@ public abstract class AbstractConnection implements Connection {
         for (;;) {
             Outbound next;
             synchronized (lock) {
-                if (inFlight || queue.isEmpty()) {
+                if (inFlight != null || queue.isEmpty()) {
                     pumping = false;
                     return;
                 }
                 next = queue.poll();
-                inFlight = true;
+                inFlight = next;
             }
             write(next);
         }
@@ -361,10 +381,10 @@ public abstract class AbstractConnection implements Connection {
     private void written(Outbound outbound, Throwable failure) {
         boolean pump;
         synchronized (lock) {
-            if (!inFlight) {
-                return; // a second callback for the same frame
+            if (inFlight != outbound) {
+                return; // a second callback for a frame already called back
             }
-            inFlight = false;
+            inFlight = null;
             if (state != CLOSED) {
                 queuedBytes -= outbound.size;
             }

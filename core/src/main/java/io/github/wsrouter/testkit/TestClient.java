@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * The peer of one in-memory connection: sends what a WebSocket client would send, and records
@@ -26,9 +27,11 @@ public final class TestClient {
     private final InMemoryConnection connection;
     private final LinkedBlockingQueue<Object> received = new LinkedBlockingQueue<>();
     private volatile CloseStatus closeStatus;
+    private final Consumer<TestClient> onClosed;
 
-    TestClient(Handshake handshake, MessageRouter router) {
+    TestClient(Handshake handshake, MessageRouter router, Consumer<TestClient> onClosed) {
         this.connection = new InMemoryConnection(handshake, router);
+        this.onClosed = onClosed;
     }
 
     void open() {
@@ -66,6 +69,7 @@ public final class TestClient {
         }
         closeStatus = status;
         connection.closed(status);
+        onClosed.accept(this);
     }
 
     /** Drops the connection without a close frame: the router sees 1006 (abnormal closure). */
@@ -75,6 +79,7 @@ public final class TestClient {
         }
         closeStatus = CloseStatus.ABNORMAL_CLOSURE;
         connection.closed(CloseStatus.ABNORMAL_CLOSURE);
+        onClosed.accept(TestClient.this);
     }
 
     /** Whether neither side has closed. */
@@ -218,6 +223,7 @@ public final class TestClient {
             }
             callback.done(null);
             closed(status);
+            onClosed.accept(TestClient.this);
         }
     }
 

@@ -4,9 +4,10 @@ import io.github.wsrouter.MessageRouter;
 import io.github.wsrouter.PathTemplate;
 import io.github.wsrouter.internal.Handshake;
 import io.github.wsrouter.internal.RouteTable;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Routers mounted on path templates, served in memory: the same routing, lifecycle and send
@@ -36,7 +37,7 @@ import java.util.Map;
 public final class TestServer {
 
     private final RouteTable<MessageRouter> routes = new RouteTable<>();
-    private final List<TestClient> clients = new ArrayList<>();
+    private final Set<TestClient> clients = ConcurrentHashMap.newKeySet();
 
     private TestServer() {
     }
@@ -80,22 +81,15 @@ public final class TestServer {
         Map<String, List<String>> headerLists = new java.util.LinkedHashMap<>();
         headers.forEach((name, value) -> headerLists.put(name, List.of(value)));
         Handshake handshake = new Handshake(path, match.parameters(), Handshake.parseQuery(query), headerLists);
-        TestClient client = new TestClient(handshake, match.value());
-        synchronized (this) {
-            clients.add(client);
-        }
+        TestClient client = new TestClient(handshake, match.value(), clients::remove);
+        clients.add(client);
         client.open();
         return client;
     }
 
     /** Closes every open connection with 1001 (going away), as a server that stops. */
     public void stop() {
-        List<TestClient> open;
-        synchronized (this) {
-            open = new ArrayList<>(clients);
-            clients.clear();
-        }
-        for (TestClient client : open) {
+        for (TestClient client : List.copyOf(clients)) {
             client.connection().close(io.github.wsrouter.CloseStatus.GOING_AWAY);
         }
     }

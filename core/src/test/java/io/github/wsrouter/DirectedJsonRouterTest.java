@@ -1,0 +1,521 @@
+package io.github.wsrouter;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.github.wsrouter.testkit.TestClient;
+import io.github.wsrouter.testkit.TestServer;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+@Timeout(10)
+class DirectedJsonRouterTest {
+
+    private final DirectedJsonRouter router = DirectedJsonRouter.create();
+    private final TestServer server = TestServer.create()
+            .route("/ws/{username}/", router)
+            .route("/anonymous/", router);
+
+    private static JsonObject json(String text) {
+        return JsonParser.parseString(text).getAsJsonObject();
+    }
+
+    /** Takes the client's next message, checks it is the given error with the given keys in order, returns it. */
+    private static JsonObject nextError(TestClient client, String code, String... keys) {
+        JsonObject error = json(client.nextText());
+        assertThat(error.get("error").getAsString()).isEqualTo(code);
+        assertThat(error.keySet()).containsExactly(keys);
+        assertThat(error.get("detail").getAsString()).isNotBlank();
+        return error;
+    }
+
+    private static JsonObject nextInvalidJson(TestClient client) {
+        return nextError(client, "invalid_json", "error", "detail");
+    }
+
+    // ---- delivery ----
+
+    @Test
+    void recipientGetsTheObjectAsSentWithFromAppended() {
+        TestClient alice = server.connect("/ws/alice/");
+        TestClient bob = server.connect("/ws/bob/");
+
+        alice.sendText("{\"to_user\":\"bob\",\"message\":\"hi\"}");
+
+        String received = bob.nextText();
+        assertThat(received).isEqualTo("{\"to_user\":\"bob\",\"message\":\"hi\",\"from\":\"alice\"}");
+        JsonObject object = json(received);
+        assertThat(object.keySet()).containsExactly("to_user", "message", "from");
+        assertThat(object.get("from").getAsString()).isEqualTo("alice");
+        assertThat(object.get("message").getAsString()).isEqualTo("hi");
+        alice.assertNoMoreMessages();
+        bob.assertNoMoreMessages();
+    }
+
+    @Test
+    void fieldOrderAndExtraFieldsAreKeptWithFromLast() {
+        TestClient alice = server.connect("/ws/alice/");
+        TestClient bob = server.connect("/ws/bob/");
+
+        alice.sendText("{ \"message\" : {\"text\":\"hi\"}, \"id\": 42, \"to_user\": \"bob\", \"meta\": {\"z\":1,\"a\":2} }");
+
+        JsonObject object = json(bob.nextText());
+        assertThat(object.keySet()).containsExactly("message", "id", "to_user", "meta", "from");
+        assertThat(object.getAsJsonObject("meta").keySet()).containsExactly("z", "a");
+        assertThat(object.get("id").getAsInt()).isEqualTo(42);
+        assertThat(object.get("from").getAsString()).isEqualTo("alice");
+    }
+
+    @Test
+    void clientSuppliedFromIsOverwrittenAndMovedLast() {
+        TestClient alice = server.connect("/ws/alice/");
+        TestClient bob = server.connect("/ws/bob/");
+
+        alice.sendText("{\"from\":\"mallory\",\"to_user\":\"bob\",\"message\":\"trust me\"}");
+
+        String received = bob.nextText();
+        assertThat(received).isEqualTo("{\"to_user\":\"bob\",\"message\":\"trust me\",\"from\":\"alice\"}");
+        assertThat(received).doesNotContain("mallory");
+    }
+
+    @Test
+    void nonStringFromIsOverwrittenToo() {
+        TestClient alice = server.connect("/ws/alice/");
+        TestClient bob = server.connect("/ws/bob/");
+
+        alice.sendText("{\"to_user\":\"bob\",\"message\":1,\"from\":{\"name\":\"mallory\"}}");
+
+        assertThat(json(bob.nextText()).get("from").getAsString()).isEqualTo("alice");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "{\"a\":[1,{\"b\":null}],\"c\":\"d\"}", "[1,\"two\",null,true]", "42", "-1.50e3", "123456789012345678901234567890",
+        "null", "true", "\"text\"", "{}", "[]", "\"\""
+    })
+    void messageMayBeAnyJsonValue(String message) {
+        TestClient alice = server.connect("/ws/alice/");
+        TestClient bob = server.connect("/ws/bob/");
+
+        alice.sendText("{\"to_user\":\"bob\",\"message\":" + message + "}");
+
+        String received = bob.nextText();
+        assertThat(received).isEqualTo("{\"to_user\":\"bob\",\"message\":" + message + ",\"from\":\"alice\"}");
+        assertThat(json(received).get("message")).isEqualTo(JsonParser.parseString(message));
+    }
+
+    @Test
+    void htmlAndUnicodeAreNotEscaped() {
+        TestClient alice = server.connect("/ws/alice/");
+        TestClient bob = server.connect("/ws/bob/");
+
+        alice.sendText("{\"to_user\":\"bob\",\"message\":\"<b>caf\u00e9 & 'tea' = \uD83D\uDE00</b>\"}");
+
+        assertThat(bob.nextText())
+                .isEqualTo("{\"to_user\":\"bob\",\"message\":\"<b>caf\u00e9 & 'tea' = \uD83D\uDE00</b>\",\"from\":\"alice\"}");
+    }
+
+    @Test
+    void everyConnectionOfTheRecipientGetsItAndNobodyElse() {
+        TestClient alice = server.connect("/ws/alice/");
+        TestClient aliceOtherTab = server.connect("/ws/alice/");
+        TestClient bob = server.connect("/ws/bob/");
+        TestClient bobOtherTab = server.connect("/ws/bob/");
+        TestClient carol = server.connect("/ws/carol/");
+
+        alice.sendText("{\"to_user\":\"bob\",\"message\":\"hi\"}");
+
+        String expected = "{\"to_user\":\"bob\",\"message\":\"hi\",\"from\":\"alice\"}";
+        assertThat(bob.texts()).containsExactly(expected);
+        assertThat(bobOtherTab.texts()).containsExactly(expected);
+        alice.assertNoMoreMessages();
+        aliceOtherTab.assertNoMoreMessages();
+        carol.assertNoMoreMessages();
+        assertThat(router.connectionCount()).isEqualTo(5);
+        assertThat(router.onlineUsers()).containsExactlyInAnyOrder("alice", "bob", "carol");
+    }
+
+    @Test
+    void sendingToYourselfReachesAllYourTabs() {
+        TestClient alice = server.connect("/ws/alice/");
+        TestClient aliceOtherTab = server.connect("/ws/alice/");
+
+        alice.sendText("{\"to_user\":\"alice\",\"message\":\"note\"}");
+
+        assertThat(json(alice.nextText()).get("from").getAsString()).isEqualTo("alice");
+        assertThat(json(aliceOtherTab.nextText()).get("message").getAsString()).isEqualTo("note");
+    }
+
+    @Test
+    void percentEncodedUserNamesAreDecoded() {
+        TestClient renee = server.connect("/ws/ren%C3%A9e/");
+        TestClient bob = server.connect("/ws/bob/");
+
+        assertThat(renee.connection().attributes()).containsEntry(DirectedJsonRouter.USER_ATTRIBUTE, "ren\u00e9e");
+        bob.sendText("{\"to_user\":\"ren\u00e9e\",\"message\":\"salut\"}");
+
+        assertThat(json(renee.nextText()).get("from").getAsString()).isEqualTo("bob");
+        renee.sendText("{\"to_user\":\"bob\",\"message\":\"merci\"}");
+        assertThat(json(bob.nextText()).get("from").getAsString()).isEqualTo("ren\u00e9e");
+    }
+
+    @Test
+    void messagesFromOneSenderArriveInOrder() {
+        TestClient alice = server.connect("/ws/alice/");
+        TestClient bob = server.connect("/ws/bob/");
+
+        for (int i = 0; i < 100; i++) {
+            alice.sendText("{\"to_user\":\"bob\",\"message\":" + i + "}");
+        }
+
+        var texts = bob.texts();
+        assertThat(texts).hasSize(100);
+        for (int i = 0; i < 100; i++) {
+            assertThat(json(texts.get(i)).get("message").getAsInt()).isEqualTo(i);
+        }
+    }
+
+    // ---- errors ----
+
+    @Test
+    void unknownRecipientGetsErrorAndStaysOpen() {
+        TestClient alice = server.connect("/ws/alice/");
+        TestClient carol = server.connect("/ws/carol/");
+
+        alice.sendText("{\"to_user\":\"bob\",\"message\":\"hi\"}");
+
+        JsonObject error = nextError(alice, "unknown_recipient", "error", "to_user", "detail");
+        assertThat(error.get("to_user").getAsString()).isEqualTo("bob");
+        assertThat(error.get("detail").getAsString()).contains("bob");
+        alice.assertNoMoreMessages();
+        carol.assertNoMoreMessages();
+        assertThat(alice.isOpen()).isTrue();
+        assertThat(alice.connection().isOpen()).isTrue();
+
+        TestClient bob = server.connect("/ws/bob/");
+        alice.sendText("{\"to_user\":\"bob\",\"message\":\"now?\"}");
+        assertThat(json(bob.nextText()).get("message").getAsString()).isEqualTo("now?");
+        alice.assertNoMoreMessages();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "not json", "{\"to_user\":", "{} x", "{to_user:'bob'}", "{'to_user':'bob','message':'hi'}",
+        "{\"to_user\":\"bob\",\"message\":hi}", "{\"to_user\":\"bob\",\"message\":1,}",
+        "{\"to_user\":\"bob\",\"message\":NaN}", "{\"to_user\":\"bob\" \"message\":1}",
+        "{\"to_user\":\"bob\",\"message\":1}{}", "{\"to_user\":\"bob\",\"message\":1} // hi",
+        ")]}'\n{\"to_user\":\"bob\",\"message\":1}", "{\"to_user\"=\"bob\",\"message\":1}",
+        "[\"to_user\",\"bob\"]", "[]", "\"bob\"", "42", "true", "null", "", "   ", "}"
+    })
+    void textThatIsNotAStrictJsonObjectIsInvalidJson(String text) {
+        TestClient alice = server.connect("/ws/alice/");
+        TestClient bob = server.connect("/ws/bob/");
+
+        alice.sendText(text);
+
+        nextInvalidJson(alice);
+        alice.assertNoMoreMessages();
+        bob.assertNoMoreMessages();
+        assertThat(alice.isOpen()).isTrue();
+    }
+
+    @Test
+    void invalidJsonDetailHasNoGsonBoilerplate() {
+        TestClient alice = server.connect("/ws/alice/");
+
+        alice.sendText("{\"to_user\":");
+
+        String detail = nextInvalidJson(alice).get("detail").getAsString();
+        assertThat(detail).doesNotContain("com.google").doesNotContain("See https");
+    }
+
+    @Test
+    void deeplyNestedJsonIsInvalidJsonNotACrash() {
+        TestClient alice = server.connect("/ws/alice/");
+        TestClient bob = server.connect("/ws/bob/");
+
+        alice.sendText("[".repeat(10_000));
+        nextInvalidJson(alice);
+
+        String deepButClosed = "{\"to_user\":\"bob\",\"message\":" + "[".repeat(10_000) + "]".repeat(10_000) + "}";
+        alice.sendText(deepButClosed);
+        nextInvalidJson(alice);
+
+        alice.sendText("{\"to_user\":\"bob\",\"message\":" + "{\"a\":".repeat(10_000) + "1" + "}".repeat(10_000) + "}");
+        nextInvalidJson(alice);
+
+        bob.assertNoMoreMessages();
+        assertThat(alice.isOpen()).isTrue();
+        alice.sendText("{\"to_user\":\"bob\",\"message\":\"still here\"}");
+        assertThat(json(bob.nextText()).get("message").getAsString()).isEqualTo("still here");
+    }
+
+    @Test
+    void moderatelyNestedMessageIsDelivered() {
+        TestClient alice = server.connect("/ws/alice/");
+        TestClient bob = server.connect("/ws/bob/");
+        String nested = "[".repeat(30) + "1" + "]".repeat(30);
+
+        alice.sendText("{\"to_user\":\"bob\",\"message\":" + nested + "}");
+
+        assertThat(json(bob.nextText()).get("message")).isEqualTo(JsonParser.parseString(nested));
+    }
+
+    @Test
+    void missingRecipientIsMissingFieldToUser() {
+        TestClient alice = server.connect("/ws/alice/");
+
+        alice.sendText("{\"message\":\"hi\"}");
+
+        JsonObject error = nextError(alice, "missing_field", "error", "field", "detail");
+        assertThat(error.get("field").getAsString()).isEqualTo("to_user");
+        assertThat(alice.isOpen()).isTrue();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"null", "5", "true", "[\"bob\"]", "{\"name\":\"bob\"}"})
+    void nonStringRecipientIsMissingFieldToUser(String to) {
+        TestClient alice = server.connect("/ws/alice/");
+        TestClient bob = server.connect("/ws/bob/");
+
+        alice.sendText("{\"to_user\":" + to + ",\"message\":\"hi\"}");
+
+        assertThat(nextError(alice, "missing_field", "error", "field", "detail").get("field").getAsString())
+                .isEqualTo("to_user");
+        bob.assertNoMoreMessages();
+    }
+
+    @Test
+    void missingMessageIsMissingFieldMessage() {
+        TestClient alice = server.connect("/ws/alice/");
+        TestClient bob = server.connect("/ws/bob/");
+
+        alice.sendText("{\"to_user\":\"bob\"}");
+
+        assertThat(nextError(alice, "missing_field", "error", "field", "detail").get("field").getAsString())
+                .isEqualTo("message");
+        bob.assertNoMoreMessages();
+        assertThat(alice.isOpen()).isTrue();
+    }
+
+    @Test
+    void recipientIsCheckedBeforeMessage() {
+        TestClient alice = server.connect("/ws/alice/");
+
+        alice.sendText("{}");
+
+        assertThat(nextError(alice, "missing_field", "error", "field", "detail").get("field").getAsString())
+                .isEqualTo("to_user");
+    }
+
+    @Test
+    void binaryIsUnsupportedAndTheConnectionStaysOpen() {
+        TestClient alice = server.connect("/ws/alice/");
+        TestClient bob = server.connect("/ws/bob/");
+
+        alice.sendBinary("{\"to_user\":\"bob\",\"message\":\"hi\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+
+        nextError(alice, "unsupported_binary", "error", "detail");
+        bob.assertNoMoreMessages();
+        assertThat(alice.isOpen()).isTrue();
+        alice.sendText("{\"to_user\":\"bob\",\"message\":\"as text\"}");
+        assertThat(json(bob.nextText()).get("message").getAsString()).isEqualTo("as text");
+    }
+
+    // ---- identity ----
+
+    @Test
+    void connectionWithoutIdentityIsClosedWithPolicyViolation() {
+        TestClient anonymous = server.connect("/anonymous/");
+
+        CloseStatus status = anonymous.assertClosed(1008);
+        assertThat(status.reason()).isNotBlank();
+        anonymous.assertNoMoreMessages();
+        assertThat(anonymous.connection().isOpen()).isFalse();
+        assertThat(router.connectionCount()).isZero();
+        assertThat(router.onlineUsers()).isEmpty();
+    }
+
+    @Test
+    void blankIdentityIsClosedWithPolicyViolation() {
+        DirectedJsonRouter blank = DirectedJsonRouter.builder().identity(c -> c.header("X-User")).build();
+        TestServer headerServer = TestServer.create().route("/ws/", blank);
+
+        headerServer.connect("/ws/", Map.of("X-User", "  ")).assertClosed(1008);
+        headerServer.connect("/ws/").assertClosed(1008);
+        assertThat(blank.connectionCount()).isZero();
+    }
+
+    @Test
+    void customIdentityFunctionNamesTheUser() {
+        DirectedJsonRouter byHeader = DirectedJsonRouter.builder().identity(c -> c.header("X-User")).build();
+        TestServer headerServer = TestServer.create().route("/ws/{username}/", byHeader);
+        // The path says "mallory"; the identity function ignores it.
+        TestClient alice = headerServer.connect("/ws/mallory/", Map.of("x-user", "alice"));
+        TestClient bob = headerServer.connect("/ws/bob/", Map.of("X-USER", "bob"));
+
+        alice.sendText("{\"to_user\":\"bob\",\"message\":\"hi\"}");
+
+        assertThat(json(bob.nextText()).get("from").getAsString()).isEqualTo("alice");
+        assertThat(byHeader.onlineUsers()).containsExactlyInAnyOrder("alice", "bob");
+        assertThat(byHeader.isOnline("mallory")).isFalse();
+    }
+
+    @Test
+    void customUserParameterNamesTheUser() {
+        DirectedJsonRouter byName = DirectedJsonRouter.builder().userParameter("name").build();
+        TestServer custom = TestServer.create().route("/chat/{name}/", byName);
+        TestClient alice = custom.connect("/chat/alice/");
+        TestClient bob = custom.connect("/chat/bob/");
+
+        alice.sendText("{\"to_user\":\"bob\",\"message\":\"hi\"}");
+
+        assertThat(json(bob.nextText()).get("from").getAsString()).isEqualTo("alice");
+    }
+
+    @Test
+    void customFieldNamesAreUsedForAddressingStampingAndErrors() {
+        DirectedJsonRouter custom = DirectedJsonRouter.builder()
+                .toField("to").messageField("body").fromField("sender").build();
+        TestServer customServer = TestServer.create().route("/ws/{username}/", custom);
+        TestClient alice = customServer.connect("/ws/alice/");
+        TestClient bob = customServer.connect("/ws/bob/");
+
+        alice.sendText("{\"to\":\"bob\",\"body\":\"hi\",\"from\":\"x\"}");
+        assertThat(bob.nextText()).isEqualTo("{\"to\":\"bob\",\"body\":\"hi\",\"from\":\"x\",\"sender\":\"alice\"}");
+
+        alice.sendText("{\"to\":\"carol\",\"body\":\"hi\"}");
+        JsonObject unknown = nextError(alice, "unknown_recipient", "error", "to", "detail");
+        assertThat(unknown.get("to").getAsString()).isEqualTo("carol");
+
+        alice.sendText("{\"to_user\":\"bob\",\"message\":\"hi\"}");
+        assertThat(nextError(alice, "missing_field", "error", "field", "detail").get("field").getAsString())
+                .isEqualTo("to");
+
+        alice.sendText("{\"to\":\"bob\",\"message\":\"hi\"}");
+        assertThat(nextError(alice, "missing_field", "error", "field", "detail").get("field").getAsString())
+                .isEqualTo("body");
+        bob.assertNoMoreMessages();
+    }
+
+    @Test
+    void blankBuilderNamesAreRefused() {
+        assertThatThrownBy(() -> DirectedJsonRouter.builder().toField("")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> DirectedJsonRouter.builder().messageField(" ")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> DirectedJsonRouter.builder().fromField(null)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> DirectedJsonRouter.builder().userParameter("")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> DirectedJsonRouter.builder().everyone("")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> DirectedJsonRouter.builder().identity(null)).isInstanceOf(NullPointerException.class);
+    }
+
+    // ---- everyone ----
+
+    @Test
+    void aUserNamedLikeTheEveryoneAddressIsRefusedAtOpen() {
+        TestServer everyoneServer = TestServer.create()
+                .route("/ws/{username}/", DirectedJsonRouter.builder().everyone("*").build());
+        TestClient star = everyoneServer.connect("/ws/*/");
+        assertThat(star.assertClosed(1008).reason()).isEqualTo("reserved user name");
+    }
+
+    @Test
+    void everyoneAddressReachesEveryConnectionIncludingTheSender() {
+        DirectedJsonRouter withEveryone = DirectedJsonRouter.builder().everyone("*").build();
+        TestServer everyoneServer = TestServer.create().route("/ws/{username}/", withEveryone);
+        TestClient alice = everyoneServer.connect("/ws/alice/");
+        TestClient aliceOtherTab = everyoneServer.connect("/ws/alice/");
+        TestClient bob = everyoneServer.connect("/ws/bob/");
+        TestClient carol = everyoneServer.connect("/ws/carol/");
+
+        alice.sendText("{\"to_user\":\"*\",\"message\":\"hello all\"}");
+
+        String expected = "{\"to_user\":\"*\",\"message\":\"hello all\",\"from\":\"alice\"}";
+        for (TestClient client : new TestClient[] {alice, aliceOtherTab, bob, carol}) {
+            assertThat(client.texts()).containsExactly(expected);
+        }
+
+        alice.sendText("{\"to_user\":\"bob\",\"message\":\"just bob\"}");
+        assertThat(bob.texts()).hasSize(1);
+        alice.assertNoMoreMessages();
+        carol.assertNoMoreMessages();
+    }
+
+    @Test
+    void starIsAnUnknownRecipientWhenEveryoneIsNotConfigured() {
+        TestClient alice = server.connect("/ws/alice/");
+        TestClient bob = server.connect("/ws/bob/");
+
+        alice.sendText("{\"to_user\":\"*\",\"message\":\"hello all\"}");
+
+        assertThat(nextError(alice, "unknown_recipient", "error", "to_user", "detail").get("to_user").getAsString())
+                .isEqualTo("*");
+        bob.assertNoMoreMessages();
+    }
+
+    // ---- presence ----
+
+    @Test
+    void afterTheRecipientClosesItIsOfflineAndUnknown() {
+        TestClient alice = server.connect("/ws/alice/");
+        TestClient bob = server.connect("/ws/bob/");
+        assertThat(router.isOnline("bob")).isTrue();
+
+        bob.close();
+
+        assertThat(router.isOnline("bob")).isFalse();
+        assertThat(router.onlineUsers()).containsExactly("alice");
+        assertThat(router.connectionCount()).isEqualTo(1);
+        alice.sendText("{\"to_user\":\"bob\",\"message\":\"hi\"}");
+        assertThat(nextError(alice, "unknown_recipient", "error", "to_user", "detail").get("to_user").getAsString())
+                .isEqualTo("bob");
+        bob.assertNoMoreMessages();
+    }
+
+    @Test
+    void userStaysOnlineWhileAnyTabIsOpen() {
+        TestClient alice = server.connect("/ws/alice/");
+        TestClient bob = server.connect("/ws/bob/");
+        TestClient bobOtherTab = server.connect("/ws/bob/");
+
+        bob.disconnect();
+
+        assertThat(router.isOnline("bob")).isTrue();
+        alice.sendText("{\"to_user\":\"bob\",\"message\":\"hi\"}");
+        assertThat(bobOtherTab.texts()).hasSize(1);
+        bob.assertNoMoreMessages();
+
+        bobOtherTab.close();
+        assertThat(router.isOnline("bob")).isFalse();
+        alice.close();
+        assertThat(router.connectionCount()).isZero();
+        assertThat(router.onlineUsers()).isEmpty();
+    }
+
+    @Test
+    void userAttributeIsSetAtOpen() {
+        TestClient alice = server.connect("/ws/alice/");
+
+        assertThat(alice.connection().attributes().get(DirectedJsonRouter.USER_ATTRIBUTE)).isEqualTo("alice");
+    }
+
+    @Test
+    void sameJsonElementTypesSurviveTheRoundTrip() {
+        TestClient alice = server.connect("/ws/alice/");
+        TestClient bob = server.connect("/ws/bob/");
+        String sent = "{\"to_user\":\"bob\",\"message\":{\"n\":1.0,\"big\":12345678901234567890,\"s\":\"\\u00e9\\n\"}}";
+
+        alice.sendText(sent);
+
+        JsonObject received = json(bob.nextText());
+        JsonElement message = received.get("message");
+        assertThat(message).isEqualTo(json(sent).get("message"));
+        assertThat(message.getAsJsonObject().get("s").getAsString()).isEqualTo("\u00e9\n");
+        assertThat(message.getAsJsonObject().get("big").getAsBigInteger()).hasToString("12345678901234567890");
+    }
+}
