@@ -8,7 +8,6 @@ import io.undertow.websockets.core.WebSocketCallback;
 import io.undertow.websockets.core.WebSocketChannel;
 import io.undertow.websockets.core.WebSockets;
 import java.nio.ByteBuffer;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import org.xnio.IoUtils;
@@ -21,7 +20,6 @@ final class UndertowConnection extends AbstractConnection {
 
     private final WebSocketChannel channel;
     private final long closeTimeoutMillis;
-    private final CompletableFuture<Void> terminated = new CompletableFuture<>();
     /** The status we sent first, if we closed first; else the peer's is reported. */
     private volatile CloseStatus sentStatus;
     private volatile CloseStatus receivedStatus;
@@ -67,7 +65,6 @@ final class UndertowConnection extends AbstractConnection {
         CloseStatus sent = sentStatus;
         CloseStatus received = receivedStatus;
         closed(sent != null ? sent : received != null ? received : CloseStatus.ABNORMAL_CLOSURE);
-        terminated.complete(null);
     }
 
     /** Records the status Undertow sent by itself (message too big) before it drops the channel. */
@@ -75,11 +72,6 @@ final class UndertowConnection extends AbstractConnection {
         if (sentStatus == null && receivedStatus == null) {
             sentStatus = status;
         }
-    }
-
-    /** Completes when the channel is closed and the router told. */
-    CompletableFuture<Void> terminated() {
-        return terminated;
     }
 
     /** Drops the channel without a closing handshake. */

@@ -4,6 +4,7 @@ import io.github.wsrouter.CloseStatus;
 import io.github.wsrouter.MessageRouter;
 import io.github.wsrouter.PathTemplate;
 import io.github.wsrouter.internal.Handshake;
+import io.github.wsrouter.internal.LiveConnections;
 import io.github.wsrouter.internal.RouteTable;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
@@ -29,13 +30,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.xnio.Pooled;
 
 /**
@@ -79,7 +74,7 @@ public final class WebSocketRoutes implements HttpHandler {
     private final HttpHandler fallback;
     private final int maxMessageSize;
     private final long closeTimeoutMillis;
-    private final Set<UndertowConnection> live = ConcurrentHashMap.newKeySet();
+    private final LiveConnections<UndertowConnection> live = new LiveConnections<>();
 
     private WebSocketRoutes(Builder builder) {
         this.fallback = builder.fallback;
@@ -114,6 +109,9 @@ public final class WebSocketRoutes implements HttpHandler {
                 Handshake.parseQuery(exchange.getQueryString()), headers);
         exchange.putAttachment(UPGRADE, new Upgrade(handshake, match.value()));
         match.value().handshakeHandler().handleRequest(exchange);
+        if (exchange.isUpgrade()) {
+            live.upgrading(); // answered 101; onConnect follows on the IO thread
+        }
     }
 
     /** The number of open connections. */
@@ -126,20 +124,7 @@ public final class WebSocketRoutes implements HttpHandler {
      * handshakes; connections still open then are dropped.
      */
     void closeAll(CloseStatus status, Duration timeout) {
-        List<CompletableFuture<Void>> terminations = new ArrayList<>();
-        for (UndertowConnection connection : live) {
-            connection.close(status);
-            terminations.add(connection.terminated());
-        }
-        try {
-            CompletableFuture.allOf(terminations.toArray(CompletableFuture[]::new))
-                    .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException | ExecutionException e) {
-            live.forEach(UndertowConnection::abort);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            live.forEach(UndertowConnection::abort);
-        }
+        live.closeAll(status, timeout, UndertowConnection::abort);
     }
 
     private void onConnect(WebSocketHttpExchange exchange, WebSocketChannel channel) {
@@ -147,13 +132,13 @@ public final class WebSocketRoutes implements HttpHandler {
         Executor executor = upgrade.route().executor() != null ? upgrade.route().executor() : Runnable::run;
         UndertowConnection connection = new UndertowConnection(upgrade.handshake(), upgrade.route().router(),
                 executor, channel, closeTimeoutMillis);
-        live.add(connection);
         channel.addCloseTask(ch -> {
-            live.remove(connection);
             connection.channelClosed();
+            live.terminated(connection);
         });
         channel.getReceiveSetter().set(new Listener(connection));
         connection.deliverOpen();
+        live.opened(connection, true);
         channel.resumeReceives();
     }
 

@@ -34,7 +34,8 @@ import org.xnio.XnioWorker;
  *
  * <h2>Lifecycle</h2>
  * {@link #start()} binds and returns once the server accepts connections; {@link #port()} then
- * tells the bound port (useful with port 0). {@link #stop()} closes every open connection with
+ * tells the bound port (useful with port 0). {@link #stop()} closes every open connection (and
+ * any that completes its upgrade during the stop) with
  * {@link CloseStatus#GOING_AWAY 1001}, waits up to the {@linkplain Builder#stopTimeout stop
  * timeout} for the closing handshakes, drops what is left, and stops Undertow. Routers see
  * {@code onClose} for every connection. A server can be started once.

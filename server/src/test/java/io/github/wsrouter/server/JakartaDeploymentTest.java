@@ -29,7 +29,7 @@ class JakartaDeploymentTest {
                 .addEndpoint(JakartaRoutes.endpointConfig("/ws/{username}/", DirectedJsonRouter.create()))
                 .addEndpoint(JakartaRoutes.endpointConfig("/echo/", EchoRouter.create()));
         DeploymentInfo deployment = Servlets.deployment()
-                .setClassLoader(getClass().getClassLoader())
+                .setClassLoader(new ClassLoader(getClass().getClassLoader()) { }) // as a web app has its own
                 .setContextPath("/")
                 .setDeploymentName("app")
                 .addServletContextAttribute(WebSocketDeploymentInfo.ATTRIBUTE_NAME, webSockets);

@@ -19,7 +19,23 @@ import java.util.concurrent.TimeUnit;
 final class JakartaPeer extends Endpoint implements Peer {
 
     private static final long TIMEOUT_MILLIS = 10_000;
-    private static final WebSocketContainer CONTAINER = ContainerProvider.getWebSocketContainer();
+    private static final WebSocketContainer CONTAINER = clientContainer();
+
+    /**
+     * The client container of {@code ContainerProvider}. Undertow answers by context class loader,
+     * and a servlet deployment registers its server container under its own loader; asking with a
+     * loader no deployment uses gives the standalone client container, which outlives every server.
+     */
+    private static WebSocketContainer clientContainer() {
+        Thread thread = Thread.currentThread();
+        ClassLoader previous = thread.getContextClassLoader();
+        thread.setContextClassLoader(new ClassLoader(JakartaPeer.class.getClassLoader()) { });
+        try {
+            return ContainerProvider.getWebSocketContainer();
+        } finally {
+            thread.setContextClassLoader(previous);
+        }
+    }
 
     private record Closed(CloseStatus status) {
     }

@@ -234,6 +234,11 @@ abstract class RoutingContractTest {
         stays.sendText("after the drop");
         assertThat(stays.awaitText()).isEqualTo("after the drop");
         assertThat(broadcast.connectionCount()).isEqualTo(1);
+
+        stays.close(CloseStatus.NORMAL);
+        router.await("close", "error");
+        assertThat(broadcast.connectionCount()).isZero();
+        assertThat(broadcast.rooms()).isEmpty();
     }
 
     @Test

@@ -210,6 +210,19 @@ class UndertowServerTest {
 
     @ParameterizedTest(name = "jakarta={0}")
     @ValueSource(booleans = {false, true})
+    void stopRightAfterAnUpgradeStillClosesThatConnectionWithGoingAway(boolean jakarta) {
+        // The client sees 101 before the server has registered the connection: the stop must wait for it.
+        for (int round = 0; round < 20; round++) {
+            WsServer.Builder builder = WsServer.builder().port(0).route("/echo/", EchoRouter.create());
+            WsServer server = (jakarta ? builder.jakarta() : builder).build().start();
+            Peer peer = JdkPeer.connect(HTTP, server.uri("/echo/"));
+            server.stop();
+            assertThat(peer.awaitClose().code()).as("round %d", round).isEqualTo(1001);
+        }
+    }
+
+    @ParameterizedTest(name = "jakarta={0}")
+    @ValueSource(booleans = {false, true})
     void routeWithExecutorRunsCallbacksOffTheIoThreadInOrder(boolean jakarta) throws Exception {
         ExecutorService workers = Executors.newFixedThreadPool(4);
         cleanup.add(workers::shutdownNow);

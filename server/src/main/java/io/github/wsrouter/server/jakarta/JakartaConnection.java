@@ -10,8 +10,8 @@ import jakarta.websocket.SendHandler;
 import jakarta.websocket.Session;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.function.Consumer;
 import java.util.concurrent.TimeUnit;
 import org.xnio.IoUtils;
 
@@ -25,14 +25,21 @@ final class JakartaConnection extends AbstractConnection {
 
     private final Session session;
     private final long closeTimeoutMillis;
-    private final CompletableFuture<Void> terminated = new CompletableFuture<>();
     private volatile CloseStatus sentStatus;
 
+    private final Consumer<JakartaConnection> onTerminated;
+
     JakartaConnection(Handshake handshake, MessageRouter router, Executor callbackExecutor, Session session,
-                      long closeTimeoutMillis) {
+                      long closeTimeoutMillis, Consumer<JakartaConnection> onTerminated) {
         super(handshake, router, callbackExecutor);
         this.session = session;
         this.closeTimeoutMillis = closeTimeoutMillis;
+        this.onTerminated = onTerminated;
+        if (session instanceof UndertowSession undertow) {
+            // Undertow reports onClose as soon as we close locally; the socket is gone only when
+            // the closing handshake is done, which is what a stop waits for.
+            undertow.getWebSocketChannel().addCloseTask(channel -> onTerminated.accept(this));
+        }
     }
 
     @Override
@@ -66,11 +73,9 @@ final class JakartaConnection extends AbstractConnection {
     void sessionClosed(CloseReason reason) {
         CloseStatus sent = sentStatus;
         closed(sent != null ? sent : toStatus(reason));
-        terminated.complete(null);
-    }
-
-    CompletableFuture<Void> terminated() {
-        return terminated;
+        if (!(session instanceof UndertowSession)) {
+            onTerminated.accept(this);
+        }
     }
 
     /** Drops the connection without a closing handshake, where the container allows it. */

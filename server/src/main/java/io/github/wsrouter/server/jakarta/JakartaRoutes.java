@@ -4,6 +4,7 @@ import io.github.wsrouter.CloseStatus;
 import io.github.wsrouter.MessageRouter;
 import io.github.wsrouter.PathTemplate;
 import io.github.wsrouter.internal.Handshake;
+import io.github.wsrouter.internal.LiveConnections;
 import io.github.wsrouter.internal.RouteTable;
 import jakarta.websocket.CloseReason;
 import jakarta.websocket.Endpoint;
@@ -19,13 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * wsrouter routes as Jakarta WebSocket endpoints, deployable in any Jakarta WebSocket 2.x
@@ -59,7 +54,7 @@ public final class JakartaRoutes {
 
     private final List<ServerEndpointConfig> configs = new ArrayList<>();
     private final List<String> templates = new ArrayList<>();
-    private final Set<JakartaConnection> live = ConcurrentHashMap.newKeySet();
+    private final LiveConnections<JakartaConnection> live = new LiveConnections<>();
     private final int maxMessageSize;
     private final long closeTimeoutMillis;
 
@@ -104,20 +99,7 @@ public final class JakartaRoutes {
      * container has closed them; connections still open then are dropped.
      */
     public void closeAll(CloseStatus status, Duration timeout) {
-        List<CompletableFuture<Void>> terminations = new ArrayList<>();
-        for (JakartaConnection connection : live) {
-            connection.close(status);
-            terminations.add(connection.terminated());
-        }
-        try {
-            CompletableFuture.allOf(terminations.toArray(CompletableFuture[]::new))
-                    .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException | ExecutionException e) {
-            live.forEach(JakartaConnection::abort);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            live.forEach(JakartaConnection::abort);
-        }
+        live.closeAll(status, timeout, JakartaConnection::abort);
     }
 
     private ServerEndpointConfig config(PathTemplate template, MessageRouter router, Executor executor) {
@@ -128,6 +110,7 @@ public final class JakartaRoutes {
                     public void modifyHandshake(ServerEndpointConfig config, HandshakeRequest request,
                                                 HandshakeResponse response) {
                         // The config is a per-connection copy (Jakarta WebSocket 2.1, 3.1.x).
+                        live.upgrading();
                         config.getUserProperties().put(HANDSHAKE, new RequestInfo(
                                 request.getRequestURI().getRawPath(), request.getQueryString(), request.getHeaders()));
                     }
@@ -165,9 +148,9 @@ public final class JakartaRoutes {
                     request != null ? request.headers() : Map.of());
             session.setMaxTextMessageBufferSize(maxMessageSize);
             session.setMaxBinaryMessageBufferSize(maxMessageSize);
-            JakartaConnection opened = new JakartaConnection(handshake, router, callbacks, session, closeTimeoutMillis);
+            JakartaConnection opened = new JakartaConnection(handshake, router, callbacks, session, closeTimeoutMillis,
+                    live::terminated);
             connection = opened;
-            live.add(opened);
             session.addMessageHandler(String.class, (MessageHandler.Whole<String>) opened::deliverText);
             session.addMessageHandler(ByteBuffer.class, (MessageHandler.Whole<ByteBuffer>) data -> {
                 ByteBuffer copy = ByteBuffer.allocate(data.remaining());
@@ -175,13 +158,13 @@ public final class JakartaRoutes {
                 opened.deliverBinary(copy);
             });
             opened.deliverOpen();
+            live.opened(opened, request != null);
         }
 
         @Override
         public void onClose(Session session, CloseReason reason) {
             JakartaConnection closing = connection;
             if (closing != null) {
-                live.remove(closing);
                 closing.sessionClosed(reason);
             }
         }
