@@ -1,0 +1,291 @@
+package io.github.wsrouter.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+
+import io.github.wsrouter.server.WsServer;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Runs the example runner on a free port, as a person would with {@code --port 0}, and talks to it. */
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+class ExampleRunnerServerTest {
+
+    /** Whether the runner under test was started with {@code --jakarta}. */
+    boolean jakarta() {
+        return false;
+    }
+
+    @Test
+    void servesThroughTheChosenAdapter() {
+        assertThat(server.isJakarta()).isEqualTo(jakarta());
+        assertThat(printed).contains(jakarta() ? "Jakarta WebSocket adapter" : "native WebSocket adapter");
+    }
+
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private WsServer server;
+    private int port;
+    private String printed;
+
+    /** Extra command-line arguments: the adapter under test. */
+    String[] adapterArgs() {
+        return new String[0];
+    }
+
+    @BeforeEach
+    void startRunner() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        ExampleRunner.Launch launch;
+        try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
+             PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+            String[] args = java.util.stream.Stream.concat(java.util.stream.Stream.of("--host", "127.0.0.1", "--port", "0"),
+                    java.util.Arrays.stream(adapterArgs())).toArray(String[]::new);
+            launch = ExampleRunner.launch(args, o, e);
+        }
+        assertThat(err.toString(StandardCharsets.UTF_8)).as("stderr").isEmpty();
+        assertThat(launch.exitCode()).isZero();
+        assertThat(launch.server()).as("started server").isNotNull();
+        server = launch.server();
+        port = server.port();
+        printed = out.toString(StandardCharsets.UTF_8);
+    }
+
+    @AfterEach
+    void stopRunner() {
+        if (server != null) {
+            server.stop();
+        }
+    }
+
+    // ---- helpers ----
+
+    private HttpResponse<String> get(String path) throws Exception {
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .timeout(Duration.ofSeconds(5))
+                .GET()
+                .build();
+        return http.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+    }
+
+    private WsTestClient connect(String path) {
+        return WsTestClient.connect(http, port, path);
+    }
+
+    private static JsonObject json(String text) {
+        JsonElement element = JsonParser.parseString(text);
+        assertThat(element.isJsonObject()).as("a JSON object: %s", text).isTrue();
+        return element.getAsJsonObject();
+    }
+
+    private static String directed(String toUser, String messageJson) {
+        JsonObject o = new JsonObject();
+        o.addProperty("to_user", toUser);
+        o.add("message", JsonParser.parseString(messageJson));
+        return o.toString();
+    }
+
+    /**
+     * Sends a directed message from {@code user} to itself and waits for it: once it is back, the
+     * directed router knows the user, and nothing sent to it earlier is still on the way.
+     */
+    private static void roundTripToSelf(WsTestClient client, String user) {
+        String marker = "ready-" + user + "-" + System.nanoTime();
+        client.send(directed(user, "\"" + marker + "\""));
+        JsonObject back = json(client.awaitText());
+        assertThat(back.get("message").getAsString()).as("next message to %s: %s", user, back).isEqualTo(marker);
+        assertThat(back.get("from").getAsString()).isEqualTo(user);
+    }
+
+    // ---- the page ----
+
+    @Test
+    void printsTheUrlsItServes() {
+        String authority = "127.0.0.1:" + port;
+        assertThat(printed).contains(
+                "http://" + authority + "/",
+                "ws://" + authority + "/echo/",
+                "ws://" + authority + "/ws/",
+                "ws://" + authority + "/ws/{username}/",
+                "ws://" + authority + "/rooms/{room}/");
+    }
+
+    @Test
+    void servesTheChatPageAtTheRoot() throws Exception {
+        HttpResponse<String> page = get("/");
+
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.headers().firstValue("Content-Type")).hasValueSatisfying(
+                type -> assertThat(type).startsWith("text/html"));
+        assertThat(page.body()).contains("<title>wsrouter chat</title>", "app.js", "style.css");
+    }
+
+    @Test
+    void servesTheScriptAndTheStyleSheet() throws Exception {
+        HttpResponse<String> script = get("/app.js");
+        assertThat(script.statusCode()).isEqualTo(200);
+        assertThat(script.headers().firstValue("Content-Type")).hasValueSatisfying(
+                type -> assertThat(type).contains("javascript"));
+        assertThat(script.body()).contains("new WebSocket(", "/ws/", "encodeURIComponent");
+
+        HttpResponse<String> style = get("/style.css");
+        assertThat(style.statusCode()).isEqualTo(200);
+        assertThat(style.headers().firstValue("Content-Type")).hasValueSatisfying(
+                type -> assertThat(type).startsWith("text/css"));
+    }
+
+    @Test
+    void unknownPathIsNotFound() throws Exception {
+        assertThat(get("/no-such-page.html").statusCode()).isEqualTo(404);
+    }
+
+    // ---- the seed's URLs ----
+
+    @Test
+    void echoRouteEchoesText() {
+        try (WsTestClient client = connect("/echo/")) {
+            client.send("ping");
+            assertThat(client.awaitText()).isEqualTo("ping");
+        }
+    }
+
+    @Test
+    void broadcastRouteAtWsSendsEveryMessageToEveryConnection() {
+        try (WsTestClient first = connect("/ws/")) {
+            // Each client's own message coming back proves the server has registered it.
+            first.send("first ready");
+            assertThat(first.awaitText()).isEqualTo("first ready");
+            try (WsTestClient second = connect("/ws/")) {
+                second.send("second ready");
+                assertThat(second.awaitText()).isEqualTo("second ready");
+                assertThat(first.awaitText()).isEqualTo("second ready");
+
+                first.send("hello everybody");
+
+                assertThat(first.awaitText()).isEqualTo("hello everybody");
+                assertThat(second.awaitText()).isEqualTo("hello everybody");
+            }
+        }
+    }
+
+    @Test
+    void directedMessageFromAliceReachesBobWithFromStamped() {
+        try (WsTestClient alice = connect("/ws/alice/"); WsTestClient bob = connect("/ws/bob/")) {
+            roundTripToSelf(alice, "alice");
+            roundTripToSelf(bob, "bob");
+
+            alice.send(directed("bob", "{\"text\":\"hi bob\",\"n\":1}"));
+
+            JsonObject received = json(bob.awaitText());
+            assertThat(received.get("from").getAsString()).isEqualTo("alice");
+            assertThat(received.get("to_user").getAsString()).isEqualTo("bob");
+            assertThat(received.get("message")).isEqualTo(JsonParser.parseString("{\"text\":\"hi bob\",\"n\":1}"));
+
+            // Alice gets no copy of her directed message: the next thing she receives is her own marker.
+            roundTripToSelf(alice, "alice");
+            assertThat(alice.pending()).isZero();
+        }
+    }
+
+    @Test
+    void messageToStarReachesEveryUserIncludingTheSender() {
+        try (WsTestClient alice = connect("/ws/alice/"); WsTestClient bob = connect("/ws/bob/")) {
+            roundTripToSelf(alice, "alice");
+            roundTripToSelf(bob, "bob");
+
+            alice.send(directed("*", "\"hello all\""));
+
+            for (WsTestClient client : new WsTestClient[] {alice, bob}) {
+                JsonObject received = json(client.awaitText());
+                assertThat(received.get("from").getAsString()).isEqualTo("alice");
+                assertThat(received.get("to_user").getAsString()).isEqualTo("*");
+                assertThat(received.get("message").getAsString()).isEqualTo("hello all");
+            }
+        }
+    }
+
+    @Test
+    void fromCannotBeForgedByTheSender() {
+        try (WsTestClient alice = connect("/ws/alice/"); WsTestClient bob = connect("/ws/bob/")) {
+            roundTripToSelf(alice, "alice");
+            roundTripToSelf(bob, "bob");
+
+            alice.send("{\"to_user\":\"bob\",\"message\":\"hi\",\"from\":\"mallory\"}");
+
+            assertThat(json(bob.awaitText()).get("from").getAsString()).isEqualTo("alice");
+        }
+    }
+
+    @Test
+    void mistakesComeBackToTheSenderAsErrorObjects() {
+        try (WsTestClient alice = connect("/ws/alice/")) {
+            alice.send("{not json");
+            assertThat(json(alice.awaitText()).get("error").getAsString()).isEqualTo("invalid_json");
+
+            alice.send("{\"message\":\"to nobody\"}");
+            JsonObject missing = json(alice.awaitText());
+            assertThat(missing.get("error").getAsString()).isEqualTo("missing_field");
+            assertThat(missing.get("field").getAsString()).isEqualTo("to_user");
+
+            alice.send(directed("carol", "\"anyone there?\""));
+            JsonObject unknown = json(alice.awaitText());
+            assertThat(unknown.get("error").getAsString()).isEqualTo("unknown_recipient");
+            assertThat(unknown.get("to_user").getAsString()).isEqualTo("carol");
+            assertThat(unknown.has("detail")).isTrue();
+        }
+    }
+
+    @Test
+    void roomsBroadcastOnlyWithinTheSameRoom() {
+        try (WsTestClient blue = connect("/rooms/blue/")) {
+            blue.send("blue ready");
+            assertThat(blue.awaitText()).isEqualTo("blue ready");
+            try (WsTestClient red1 = connect("/rooms/red/")) {
+                red1.send("red1 ready");
+                assertThat(red1.awaitText()).isEqualTo("red1 ready");
+                try (WsTestClient red2 = connect("/rooms/red/")) {
+                    red2.send("red2 ready");
+                    assertThat(red2.awaitText()).isEqualTo("red2 ready");
+                    assertThat(red1.awaitText()).isEqualTo("red2 ready");
+
+                    red1.send("only for red");
+                    assertThat(red1.awaitText()).isEqualTo("only for red");
+                    assertThat(red2.awaitText()).isEqualTo("only for red");
+
+                    // Blue heard none of red's messages: the next thing it receives is its own.
+                    blue.send("blue again");
+                    assertThat(blue.awaitText()).isEqualTo("blue again");
+                    assertThat(blue.pending()).isZero();
+                }
+            }
+        }
+    }
+
+    @Test
+    void stoppingTheServerClosesOpenConnectionsWithGoingAway() {
+        try (WsTestClient client = connect("/echo/")) {
+            client.send("still here?");
+            assertThat(client.awaitText()).isEqualTo("still here?");
+
+            server.stop();
+
+            assertThat(client.awaitClose().statusCode()).isEqualTo(1001);
+        }
+    }
+}
