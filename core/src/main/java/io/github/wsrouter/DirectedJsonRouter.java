@@ -45,6 +45,16 @@ import java.util.function.Function;
  * </pre>
  * These codes are a public contract; {@code detail} is for people and may change.
  *
+ * <h2>Presence (optional)</h2>
+ * With {@link Builder#presence(boolean)} on, the router tells who is online:
+ * <pre>
+ * alice ← {"presence": "online", "users": ["alice", "bob"]}   to a connection that opens: everyone online, sorted
+ * bob   ← {"presence": "join",   "user": "alice"}              to the others, when a user's first connection opens
+ * bob   ← {"presence": "leave",  "user": "alice"}              to the others, when a user's last connection closes
+ * </pre>
+ * A user with several connections joins once and leaves once. Presence objects never carry
+ * {@code from} or {@code error}, so clients tell them apart by the {@code presence} field.
+ *
  * <h2>Identity</h2>
  * A connection without an identity (the function returns {@code null} or a blank string), or
  * whose identity is the {@linkplain Builder#everyone everyone} address, is closed at open with
@@ -65,6 +75,7 @@ public final class DirectedJsonRouter implements MessageRouter {
     private final String messageField;
     private final String fromField;
     private final String everyone;
+    private final boolean presence;
     private final ConnectionIndex users = new ConnectionIndex();
 
     private DirectedJsonRouter(Builder builder) {
@@ -74,6 +85,7 @@ public final class DirectedJsonRouter implements MessageRouter {
         this.messageField = builder.messageField;
         this.fromField = builder.fromField;
         this.everyone = builder.everyone;
+        this.presence = builder.presence;
     }
 
     /** A router with the defaults: user from {@code username}, fields {@code to_user}, {@code message}, {@code from}. */
@@ -97,7 +109,18 @@ public final class DirectedJsonRouter implements MessageRouter {
             return;
         }
         connection.attributes().put(USER_ATTRIBUTE, user);
-        users.add(user, connection);
+        boolean joined = users.add(user, connection);
+        if (presence) {
+            JsonObject online = new JsonObject();
+            online.addProperty("presence", "online");
+            com.google.gson.JsonArray names = new com.google.gson.JsonArray();
+            users.keys().stream().sorted().forEach(names::add);
+            online.add("users", names);
+            connection.sendText(gson.toJson(online));
+            if (joined) {
+                announce("join", user, connection);
+            }
+        }
     }
 
     @Override
@@ -152,8 +175,21 @@ public final class DirectedJsonRouter implements MessageRouter {
     @Override
     public void onClose(Connection connection, CloseStatus status) {
         Object user = connection.attributes().get(USER_ATTRIBUTE);
-        if (user instanceof String name) {
-            users.remove(name, connection);
+        if (user instanceof String name && users.remove(name, connection) && presence) {
+            announce("leave", name, connection);
+        }
+    }
+
+    /** Tells every connection but the subject's that a user joined or left. */
+    private void announce(String event, String user, Connection subject) {
+        JsonObject notice = new JsonObject();
+        notice.addProperty("presence", event);
+        notice.addProperty("user", user);
+        String text = gson.toJson(notice);
+        for (Connection other : users.all()) {
+            if (other != subject) {
+                other.sendText(text);
+            }
         }
     }
 
@@ -173,7 +209,7 @@ public final class DirectedJsonRouter implements MessageRouter {
     }
 
     private Collection<Connection> allConnections() {
-        return users.keys().stream().flatMap(user -> users.get(user).stream()).toList();
+        return users.all();
     }
 
     /** Parses strict JSON; returns {@code null} for valid JSON that is not an object. */
@@ -214,8 +250,15 @@ public final class DirectedJsonRouter implements MessageRouter {
         private String messageField = "message";
         private String fromField = "from";
         private String everyone;
+        private boolean presence;
 
         private Builder() {
+        }
+
+        /** Whether to send presence objects ({@code online}, {@code join}, {@code leave}); default {@code false}. */
+        public Builder presence(boolean enabled) {
+            this.presence = enabled;
+            return this;
         }
 
         /** The path parameter that names the connection's user; default {@code username}. */

@@ -518,4 +518,36 @@ class DirectedJsonRouterTest {
         assertThat(message.getAsJsonObject().get("s").getAsString()).isEqualTo("\u00e9\n");
         assertThat(message.getAsJsonObject().get("big").getAsBigInteger()).hasToString("12345678901234567890");
     }
+
+    // ---- presence ----
+
+    @Test
+    void presenceTellsWhoIsOnlineAndWhoJoinsAndLeavesOnce() {
+        TestServer presenceServer = TestServer.create()
+                .route("/ws/{username}/", DirectedJsonRouter.builder().presence(true).build());
+        TestClient bob = presenceServer.connect("/ws/bob/");
+        assertThat(bob.nextText()).isEqualTo("{\"presence\":\"online\",\"users\":[\"bob\"]}");
+
+        TestClient alice = presenceServer.connect("/ws/alice/");
+        assertThat(alice.nextText()).isEqualTo("{\"presence\":\"online\",\"users\":[\"alice\",\"bob\"]}");
+        assertThat(bob.nextText()).isEqualTo("{\"presence\":\"join\",\"user\":\"alice\"}");
+
+        TestClient aliceTab2 = presenceServer.connect("/ws/alice/");
+        assertThat(aliceTab2.nextText()).isEqualTo("{\"presence\":\"online\",\"users\":[\"alice\",\"bob\"]}");
+        bob.assertNoMoreMessages(); // alice was online already
+        alice.assertNoMoreMessages();
+
+        alice.close();
+        bob.assertNoMoreMessages(); // alice still has a tab
+        aliceTab2.close();
+        assertThat(bob.nextText()).isEqualTo("{\"presence\":\"leave\",\"user\":\"alice\"}");
+        bob.assertNoMoreMessages();
+    }
+
+    @Test
+    void noPresenceObjectsByDefault() {
+        TestClient bob = server.connect("/ws/bob/");
+        server.connect("/ws/alice/").close();
+        bob.assertNoMoreMessages();
+    }
 }

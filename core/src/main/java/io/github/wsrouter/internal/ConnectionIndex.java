@@ -1,7 +1,9 @@
 package io.github.wsrouter.internal;
 
 import io.github.wsrouter.Connection;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 import java.util.Collections;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -14,21 +16,46 @@ public final class ConnectionIndex {
 
     private final ConcurrentHashMap<String, Set<Connection>> byKey = new ConcurrentHashMap<>();
 
-    /** Adds a connection under a key. */
-    public void add(String key, Connection connection) {
+    /**
+     * Adds a connection under a key.
+     *
+     * @return whether the key is new: this is its first connection
+     */
+    public boolean add(String key, Connection connection) {
+        boolean[] created = new boolean[1];
         byKey.compute(key, (k, set) -> {
+            created[0] = set == null;
             Set<Connection> members = set == null ? ConcurrentHashMap.newKeySet() : set;
             members.add(connection);
             return members;
         });
+        return created[0];
     }
 
-    /** Removes a connection from a key, and the key if it was the last one. */
-    public void remove(String key, Connection connection) {
+    /**
+     * Removes a connection from a key, and the key if it was the last one.
+     *
+     * @return whether the key is gone: this was its last connection
+     */
+    public boolean remove(String key, Connection connection) {
+        boolean[] removed = new boolean[1];
         byKey.computeIfPresent(key, (k, set) -> {
-            set.remove(connection);
-            return set.isEmpty() ? null : set;
+            if (set.remove(connection) && set.isEmpty()) {
+                removed[0] = true;
+                return null;
+            }
+            return set;
         });
+        return removed[0];
+    }
+
+    /** Every connection under every key: a snapshot. */
+    public List<Connection> all() {
+        List<Connection> all = new ArrayList<>();
+        for (Set<Connection> set : byKey.values()) {
+            all.addAll(set);
+        }
+        return all;
     }
 
     /**
