@@ -33,9 +33,12 @@ final class JakartaTransport implements HttpHandler {
     private final DeploymentManager manager;
     private final HttpHandler container;
 
-    JakartaTransport(JakartaRoutes routes, HttpHandler fallback, Supplier<XnioWorker> worker) {
+    private final OriginPolicy origins;
+
+    JakartaTransport(JakartaRoutes routes, HttpHandler fallback, OriginPolicy origins, Supplier<XnioWorker> worker) {
         this.routes = routes;
         this.fallback = fallback;
+        this.origins = origins;
         for (String template : routes.templates()) {
             table.add(PathTemplate.parse(template), Boolean.TRUE);
         }
@@ -73,6 +76,9 @@ final class JakartaTransport implements HttpHandler {
     public void handleRequest(HttpServerExchange exchange) throws Exception {
         if (table.match(WebSocketRoutes.rawPath(exchange.getRequestURI())) == null) {
             fallback.handleRequest(exchange);
+            return;
+        }
+        if (origins.refuse(exchange)) {
             return;
         }
         String upgrade = exchange.getRequestHeaders().getFirst(Headers.UPGRADE);

@@ -55,6 +55,10 @@ import org.xnio.Pooled;
  * the route was given an executor, which then runs them, still one at a time and in order per
  * connection. Sends may come from any thread.
  *
+ * <h2>Origins</h2>
+ * Browser pages of other origins are refused with 403 before any upgrade (cross-site WebSocket
+ * hijacking): see {@link Builder#allowedOrigins}. Clients that send no {@code Origin} are allowed.
+ *
  * <h2>Limits</h2>
  * A message larger than {@link Builder#maxMessageSize(int)} (after reassembly) closes its
  * connection with 1009. A peer that does not answer our close frame is dropped after {@link
@@ -72,12 +76,14 @@ public final class WebSocketRoutes implements HttpHandler {
 
     private final RouteTable<Route> routes;
     private final HttpHandler fallback;
+    private final OriginPolicy origins;
     private final int maxMessageSize;
     private final long closeTimeoutMillis;
     private final LiveConnections<UndertowConnection> live = new LiveConnections<>();
 
     private WebSocketRoutes(Builder builder) {
         this.fallback = builder.fallback;
+        this.origins = builder.origins;
         this.maxMessageSize = builder.maxMessageSize;
         this.closeTimeoutMillis = builder.closeTimeout.toMillis();
         WebSocketConnectionCallback callback = this::onConnect;
@@ -99,6 +105,9 @@ public final class WebSocketRoutes implements HttpHandler {
         RouteTable.Match<Route> match = routes.match(rawPath);
         if (match == null) {
             fallback.handleRequest(exchange);
+            return;
+        }
+        if (origins.refuse(exchange)) {
             return;
         }
         Map<String, List<String>> headers = new LinkedHashMap<>();
@@ -258,6 +267,7 @@ public final class WebSocketRoutes implements HttpHandler {
         private final RouteTable<Mount> validated = new RouteTable<>();
         private final List<Mount> mounts = new ArrayList<>();
         private HttpHandler fallback = ResponseCodeHandler.HANDLE_404;
+        private OriginPolicy origins = OriginPolicy.sameOrigin();
         private int maxMessageSize = 64 * 1024;
         private Duration closeTimeout = Duration.ofSeconds(5);
 
@@ -284,6 +294,19 @@ public final class WebSocketRoutes implements HttpHandler {
         /** The handler for requests no route matches; default a 404. */
         public Builder fallback(HttpHandler handler) {
             this.fallback = Objects.requireNonNull(handler, "handler");
+            return this;
+        }
+
+        /**
+         * Origins allowed besides the server's own, such as {@code https://app.example.com}; {@code *}
+         * allows every origin. By default only same-origin browser pages may connect: a handshake
+         * from another origin, or with {@code Origin: null}, is refused with 403 before any upgrade.
+         *
+         * @param requireOrigin whether a handshake without {@code Origin} (a non-browser client) is
+         *     refused too; default {@code false}
+         */
+        public Builder allowedOrigins(java.util.Collection<String> origins, boolean requireOrigin) {
+            this.origins = new OriginPolicy(java.util.Set.copyOf(origins), requireOrigin);
             return this;
         }
 

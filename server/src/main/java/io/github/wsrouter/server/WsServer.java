@@ -81,10 +81,11 @@ public final class WsServer implements AutoCloseable {
                 }
             });
             this.nativeRoutes = null;
-            this.jakarta = new JakartaTransport(routes.build(), fallback, this::worker);
+            this.jakarta = new JakartaTransport(routes.build(), fallback, builder.origins, this::worker);
             this.handler = jakarta;
         } else {
             WebSocketRoutes.Builder routes = WebSocketRoutes.builder().fallback(fallback)
+                    .allowedOrigins(builder.allowedOrigins, builder.requireOrigin)
                     .maxMessageSize(builder.maxMessageSize).closeTimeout(builder.closeTimeout);
             builder.mounts.forEach(m -> {
                 if (m.executor() == null) {
@@ -213,6 +214,9 @@ public final class WsServer implements AutoCloseable {
         private final WebSocketRoutes.Builder validated = WebSocketRoutes.builder();
         private final List<Mount> mounts = new ArrayList<>();
         private boolean jakarta;
+        private java.util.Set<String> allowedOrigins = java.util.Set.of();
+        private boolean requireOrigin;
+        private OriginPolicy origins = OriginPolicy.sameOrigin();
         private int maxMessageSize = 64 * 1024;
         private Duration closeTimeout = Duration.ofSeconds(5);
         private String host = "127.0.0.1";
@@ -277,6 +281,23 @@ public final class WsServer implements AutoCloseable {
         public Builder staticResources(String classpathFolder, ClassLoader loader) {
             this.staticFolder = Objects.requireNonNull(classpathFolder, "classpathFolder");
             this.classLoader = Objects.requireNonNull(loader, "loader");
+            return this;
+        }
+
+        /**
+         * Browser origins allowed besides the server's own ({@code *} for any); see {@link
+         * WebSocketRoutes.Builder#allowedOrigins}. By default cross-origin pages get 403.
+         */
+        public Builder allowedOrigins(String... origins) {
+            this.allowedOrigins = java.util.Set.of(origins);
+            this.origins = new OriginPolicy(allowedOrigins, requireOrigin);
+            return this;
+        }
+
+        /** Whether handshakes without an {@code Origin} header (non-browser clients) are refused; default {@code false}. */
+        public Builder requireOrigin(boolean require) {
+            this.requireOrigin = require;
+            this.origins = new OriginPolicy(allowedOrigins, requireOrigin);
             return this;
         }
 

@@ -46,6 +46,18 @@ final class RawWebSocket implements AutoCloseable {
         }
     }
 
+    /** Sends an opening handshake with extra header lines and returns the response head. */
+    static String handshakeHead(int port, String path, String... extraHeaders) throws IOException {
+        StringBuilder request = new StringBuilder("GET " + path + " HTTP/1.1\r\n"
+                + "Host: 127.0.0.1:" + port + "\r\n"
+                + "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n");
+        for (String header : extraHeaders) {
+            request.append(header).append("\r\n");
+        }
+        return httpHead(port, request.append("\r\n").toString());
+    }
+
     /** Connects and completes the opening handshake; fails unless the server answers 101. */
     static RawWebSocket connect(int port, String path) throws IOException {
         Socket socket = new Socket("127.0.0.1", port);

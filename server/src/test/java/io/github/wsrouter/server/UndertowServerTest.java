@@ -133,6 +133,44 @@ class UndertowServerTest {
 
     @ParameterizedTest(name = "jakarta={0}")
     @ValueSource(booleans = {false, true})
+    void crossOriginHandshakesAreRefusedWith403BeforeAnyUpgrade(boolean jakarta) throws Exception {
+        ObservedRouter router = new ObservedRouter(EchoRouter.create());
+        WsServer server = start(WsServer.builder().route("/echo/", router), jakarta);
+        int port = server.port();
+
+        assertThat(RawWebSocket.handshakeHead(port, "/echo/", "Origin: http://evil.example"))
+                .startsWith("HTTP/1.1 403");
+        assertThat(RawWebSocket.handshakeHead(port, "/echo/", "Origin: null")).startsWith("HTTP/1.1 403");
+        assertThat(RawWebSocket.handshakeHead(port, "/echo/", "Origin: http://127.0.0.1:" + (port + 1)))
+                .startsWith("HTTP/1.1 403");
+        // the server's own origin, and non-browser clients without Origin, are welcome
+        assertThat(RawWebSocket.handshakeHead(port, "/echo/", "Origin: http://127.0.0.1:" + port))
+                .startsWith("HTTP/1.1 101");
+        assertThat(RawWebSocket.handshakeHead(port, "/echo/")).startsWith("HTTP/1.1 101");
+        // only the two accepted handshakes reached the router (each then dropped by the raw client)
+        router.await("open", "close");
+        router.await("open", "close");
+        router.await("close");
+    }
+
+    @ParameterizedTest(name = "jakarta={0}")
+    @ValueSource(booleans = {false, true})
+    void allowedOriginsAndRequiredOriginAreConfigurable(boolean jakarta) throws Exception {
+        WsServer listed = start(WsServer.builder().allowedOrigins("https://app.example").requireOrigin(true)
+                .route("/echo/", EchoRouter.create()), jakarta);
+        assertThat(RawWebSocket.handshakeHead(listed.port(), "/echo/", "Origin: https://app.example"))
+                .startsWith("HTTP/1.1 101");
+        assertThat(RawWebSocket.handshakeHead(listed.port(), "/echo/", "Origin: https://other.example"))
+                .startsWith("HTTP/1.1 403");
+        assertThat(RawWebSocket.handshakeHead(listed.port(), "/echo/")).startsWith("HTTP/1.1 403");
+
+        WsServer any = start(WsServer.builder().allowedOrigins("*").route("/echo/", EchoRouter.create()), jakarta);
+        assertThat(RawWebSocket.handshakeHead(any.port(), "/echo/", "Origin: https://anywhere.example"))
+                .startsWith("HTTP/1.1 101");
+    }
+
+    @ParameterizedTest(name = "jakarta={0}")
+    @ValueSource(booleans = {false, true})
     void pathQueryAndHeadersReachTheConnection(boolean jakarta) throws Exception {
         CompletableFuture<Connection> opened = new CompletableFuture<>();
         MessageRouter capture = new MessageRouter() {

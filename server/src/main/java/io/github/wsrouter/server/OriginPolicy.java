@@ -1,0 +1,98 @@
+package io.github.wsrouter.server;
+
+import java.net.URI;
+import java.util.Locale;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * Which browser origins may open a WebSocket: the defence against cross-site WebSocket hijacking.
+ *
+ * <p>A request whose {@code Origin} is the server's own (scheme-less comparison of host and port
+ * against the {@code Host} header) is allowed; so is one on the allow-list, or any when the list
+ * holds {@code *}. {@code Origin: null} (sandboxed pages, files) is refused unless {@code *} or
+ * {@code null} is listed. A request without {@code Origin} comes from a non-browser client and is
+ * allowed unless {@link #requireOrigin} is set.
+ */
+final class OriginPolicy {
+
+    private static final System.Logger LOG = System.getLogger("io.github.wsrouter.server");
+
+    private final Set<String> allowed;
+    private final boolean any;
+    private final boolean requireOrigin;
+
+    OriginPolicy(Set<String> allowed, boolean requireOrigin) {
+        this.allowed = allowed.stream().map(OriginPolicy::normalize).collect(Collectors.toUnmodifiableSet());
+        this.any = allowed.contains("*");
+        this.requireOrigin = requireOrigin;
+    }
+
+    static OriginPolicy sameOrigin() {
+        return new OriginPolicy(Set.of(), false);
+    }
+
+    /** Whether a handshake with this {@code Origin} and {@code Host} may proceed. */
+    boolean allows(String origin, String host) {
+        if (origin == null) {
+            return !requireOrigin;
+        }
+        if (any) {
+            return true;
+        }
+        String normalized = normalize(origin);
+        if (allowed.contains(normalized)) {
+            return true;
+        }
+        if (normalized.equals("null") || host == null) {
+            return false;
+        }
+        return authority(normalized).equals(hostAuthority(host, normalized.startsWith("https:")));
+    }
+
+    /**
+     * Refuses the exchange with 403 when its origin is not allowed.
+     *
+     * @return whether the exchange was refused (and answered)
+     */
+    boolean refuse(io.undertow.server.HttpServerExchange exchange) {
+        String origin = exchange.getRequestHeaders().getFirst(io.undertow.util.Headers.ORIGIN);
+        if (allows(origin, exchange.getRequestHeaders().getFirst(io.undertow.util.Headers.HOST))) {
+            return false;
+        }
+        LOG.log(System.Logger.Level.INFO, () -> "refused WebSocket handshake to " + exchange.getRequestPath()
+                + (origin == null ? ": no Origin" : " from origin " + origin + ": origin not allowed") + " (403)");
+        exchange.setStatusCode(io.undertow.util.StatusCodes.FORBIDDEN);
+        exchange.getResponseHeaders().put(io.undertow.util.Headers.CONTENT_TYPE, "text/plain; charset=utf-8");
+        exchange.getResponseSender().send("Origin not allowed.\n");
+        return true;
+    }
+
+    /** Lower-case, without a trailing slash. */
+    private static String normalize(String origin) {
+        String o = origin.trim().toLowerCase(Locale.ROOT);
+        return o.endsWith("/") ? o.substring(0, o.length() - 1) : o;
+    }
+
+    /** host:port of an origin, with the scheme's default port. */
+    private static String authority(String origin) {
+        try {
+            URI uri = URI.create(origin);
+            if (uri.getHost() == null) {
+                return "";
+            }
+            int port = uri.getPort() >= 0 ? uri.getPort() : ("https".equals(uri.getScheme()) ? 443 : 80);
+            return uri.getHost() + ":" + port;
+        } catch (IllegalArgumentException malformed) {
+            return "";
+        }
+    }
+
+    /** host:port of a Host header. */
+    private static String hostAuthority(String host, boolean secure) {
+        String h = host.trim().toLowerCase(Locale.ROOT);
+        int colon = h.lastIndexOf(':');
+        boolean hasPort = colon > h.lastIndexOf(']');
+        return hasPort ? h : h + ":" + (secure ? 443 : 80);
+    }
+}
