@@ -47,6 +47,12 @@ public record CloseStatus(int code, String reason) {
     /** 1013: the service is overloaded; try again later. */
     public static final CloseStatus TRY_AGAIN_LATER = new CloseStatus(1013, "");
 
+    /**
+     * 4000 (wsrouter): the peer read too slowly and its send buffer overflowed; see {@link
+     * SendOverflow#CLOSE}.
+     */
+    public static final CloseStatus SLOW_CONSUMER = new CloseStatus(4000, "slow consumer");
+
     private static final int MAX_REASON_BYTES = 123;
 
     /**

@@ -62,6 +62,13 @@ public interface Connection {
      */
     ConcurrentMap<String, Object> attributes();
 
+    /**
+     * The bytes queued for sending and not yet written: how far the peer is behind (text is
+     * counted in UTF-16 code units, one per character for ASCII). Over the transport's bound,
+     * its {@link SendOverflow} policy applies.
+     */
+    long queuedBytes();
+
     /** Whether frames may still be sent: false once a close was sent or received, or the connection dropped. */
     boolean isOpen();
 

@@ -4,8 +4,11 @@ import io.github.wsrouter.CloseStatus;
 import io.github.wsrouter.Connection;
 import io.github.wsrouter.ConnectionClosedException;
 import io.github.wsrouter.MessageRouter;
+import io.github.wsrouter.SendBufferOverflowException;
+import io.github.wsrouter.SendOverflow;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -65,6 +68,7 @@ public abstract class AbstractConnection implements Connection {
 
     private final MessageRouter router;
     private final SerialExecutor callbacks;
+    private final SendLimits limits;
     private final AtomicBoolean closeDelivered = new AtomicBoolean();
     /** Set by the onClose task: callbacks still queued behind it (a racing transport) are dropped. */
     private volatile boolean closeHandled;
@@ -84,6 +88,15 @@ public abstract class AbstractConnection implements Connection {
      * @param callbackExecutor where router callbacks run; {@code Runnable::run} for the calling thread
      */
     protected AbstractConnection(Handshake handshake, MessageRouter router, Executor callbackExecutor) {
+        this(handshake, router, callbackExecutor, SendLimits.unbounded());
+    }
+
+    /**
+     * @param limits the send buffer bound and overflow policy
+     */
+    protected AbstractConnection(Handshake handshake, MessageRouter router, Executor callbackExecutor,
+                                 SendLimits limits) {
+        this.limits = Objects.requireNonNull(limits, "limits");
         this.id = Long.toString(IDS.incrementAndGet(), 36);
         this.path = handshake.path();
         this.pathParameters = handshake.pathParameters();
@@ -178,13 +191,6 @@ public abstract class AbstractConnection implements Connection {
     }
 
     // ---- for transports ----
-
-    /** The bytes queued for sending but not yet written (text counted in UTF-16 units). */
-    public final long queuedBytes() {
-        synchronized (lock) {
-            return queuedBytes;
-        }
-    }
 
     /** Writes a text frame; calls back once, from any thread, when written or failed. */
     protected abstract void writeText(String text, WriteCallback callback);
@@ -322,18 +328,63 @@ public abstract class AbstractConnection implements Connection {
 
     private CompletionStage<Void> enqueue(Outbound outbound) {
         boolean pump;
+        List<Outbound> discarded = null;
         synchronized (lock) {
             if (state != OPEN) {
                 return CompletableFuture.failedFuture(closedException());
             }
-            queue.add(outbound);
-            queuedBytes += outbound.size;
+            boolean busy = inFlight != null || !queue.isEmpty();
+            if (busy && limits.isBounded() && queuedBytes + outbound.size > limits.maxQueuedBytes()) {
+                if (limits.overflow() == SendOverflow.DROP) {
+                    limits.drops().increment();
+                    return CompletableFuture.failedFuture(overflowException());
+                }
+                // CLOSE: discard what waits, close behind the frame in flight, drop the socket if it stays stuck
+                discarded = new ArrayList<>(queue);
+                queue.clear();
+                queuedBytes = inFlight == null ? 0 : inFlight.size;
+                state = CLOSING;
+                queue.add(new Outbound(Kind.CLOSE, null, null, CloseStatus.SLOW_CONSUMER, 0, new CompletableFuture<>()));
+            }
+            if (discarded == null) {
+                queue.add(outbound);
+                queuedBytes += outbound.size;
+            }
             pump = claimPump();
+        }
+        if (discarded != null) {
+            limits.slowConsumerCloses().increment();
+            LOG.log(System.Logger.Level.INFO, () -> "closing connection " + id + " (" + path
+                    + ") with 4000: its send buffer is over " + limits.maxQueuedBytes() + " bytes (slow consumer)");
+            for (Outbound dropped : discarded) {
+                dropped.future.completeExceptionally(overflowException());
+            }
+            slowConsumer();
         }
         if (pump) {
             pump();
         }
-        return outbound.future;
+        return discarded == null ? outbound.future : CompletableFuture.failedFuture(overflowException());
+    }
+
+    /**
+     * Called once when this connection is closed as a slow consumer: a frame may be stuck in the
+     * transport, so a transport should drop the socket if the close does not complete in time.
+     */
+    protected void slowConsumer() {
+    }
+
+    /** The number of bytes queued for sending and not yet written. */
+    @Override
+    public final long queuedBytes() {
+        synchronized (lock) {
+            return queuedBytes;
+        }
+    }
+
+    private SendBufferOverflowException overflowException() {
+        return new SendBufferOverflowException("send buffer of connection " + id + " (" + path + ") is full: over "
+                + limits.maxQueuedBytes() + " bytes queued");
     }
 
     /** Under the lock: whether the caller should become the pumping thread. */

@@ -71,6 +71,17 @@ class AbstractConnectionTest {
             super(HANDSHAKE, router, callbacks);
         }
 
+        final AtomicInteger slowConsumerCalls = new AtomicInteger();
+
+        LaterConnection(MessageRouter router, SendLimits limits) {
+            super(HANDSHAKE, router, Runnable::run, limits);
+        }
+
+        @Override
+        protected void slowConsumer() {
+            slowConsumerCalls.incrementAndGet();
+        }
+
         @Override
         protected void writeText(String text, WriteCallback callback) {
             if (text.equals(explodeOn)) {
@@ -569,5 +580,69 @@ class AbstractConnectionTest {
 
         assertThat(errors).singleElement().satisfies(e -> assertThat(e).hasMessage("router bug"));
         assertThat(closes).containsExactly(CloseStatus.ABNORMAL_CLOSURE);
+    }
+
+    private static SendLimits limits(long max, io.github.wsrouter.SendOverflow overflow) {
+        return new SendLimits(max, overflow, new java.util.concurrent.atomic.LongAdder(),
+                new java.util.concurrent.atomic.LongAdder());
+    }
+
+    @Test
+    void overTheBoundUnderDropTheMessageIsDroppedAndCountedAndTheConnectionStaysOpen() throws Exception {
+        SendLimits limits = limits(10, io.github.wsrouter.SendOverflow.DROP);
+        LaterConnection connection = new LaterConnection(new MessageRouter() { }, limits);
+        CompletionStage<Void> first = connection.sendText("aaaaa");      // in flight, 5 queued
+        CompletionStage<Void> second = connection.sendText("bbbb");      // 9: fits
+        CompletionStage<Void> third = connection.sendText("cc");         // 11: over the bound
+
+        assertThat(third.toCompletableFuture()).isCompletedExceptionally();
+        assertThatThrownBy(() -> third.toCompletableFuture().get(5, SECONDS))
+                .hasCauseInstanceOf(io.github.wsrouter.SendBufferOverflowException.class);
+        assertThat(limits.drops().sum()).isEqualTo(1);
+        assertThat(connection.isOpen()).isTrue();
+        assertThat(connection.queuedBytes()).isEqualTo(9);
+
+        connection.completeNext();
+        connection.completeNext();
+        first.toCompletableFuture().get(5, SECONDS);
+        second.toCompletableFuture().get(5, SECONDS);
+        assertThat(connection.queuedBytes()).isZero();
+        assertThat(connection.written).containsExactly("aaaaa", "bbbb");
+        connection.sendText("later").toCompletableFuture();
+        connection.completeNext();
+        assertThat(connection.written).containsExactly("aaaaa", "bbbb", "later");
+    }
+
+    @Test
+    void overTheBoundUnderCloseTheQueueIsDiscardedAndTheConnectionClosedWith4000() throws Exception {
+        SendLimits limits = limits(10, io.github.wsrouter.SendOverflow.CLOSE);
+        LaterConnection connection = new LaterConnection(new MessageRouter() { }, limits);
+        CompletionStage<Void> first = connection.sendText("aaaaa");      // in flight
+        CompletionStage<Void> queued = connection.sendText("bbbb");      // waits
+        CompletionStage<Void> over = connection.sendText("cc");          // over: close
+
+        assertThat(connection.isOpen()).isFalse();
+        assertThat(connection.slowConsumerCalls).hasValue(1);
+        assertThat(limits.slowConsumerCloses().sum()).isEqualTo(1);
+        for (CompletionStage<Void> failed : List.of(queued, over)) {
+            assertThatThrownBy(() -> failed.toCompletableFuture().get(5, SECONDS))
+                    .hasCauseInstanceOf(io.github.wsrouter.SendBufferOverflowException.class);
+        }
+        assertThat(connection.sendText("after").toCompletableFuture()).isCompletedExceptionally();
+
+        connection.completeNext(); // the frame in flight finishes; then the close frame goes
+        first.toCompletableFuture().get(5, SECONDS);
+        connection.completeNext();
+        assertThat(connection.written).containsExactly("aaaaa", io.github.wsrouter.CloseStatus.SLOW_CONSUMER);
+    }
+
+    @Test
+    void aMessageLargerThanTheBoundStillGoesWhenNothingIsQueued() throws Exception {
+        SendLimits limits = limits(4, io.github.wsrouter.SendOverflow.CLOSE);
+        LaterConnection connection = new LaterConnection(new MessageRouter() { }, limits);
+        CompletionStage<Void> big = connection.sendText("larger than four");
+        connection.completeNext();
+        big.toCompletableFuture().get(5, SECONDS);
+        assertThat(connection.isOpen()).isTrue();
     }
 }

@@ -90,8 +90,8 @@ final class JakartaTransport implements HttpHandler {
         }
     }
 
-    int connectionCount() {
-        return routes.connectionCount();
+    JakartaRoutes routes() {
+        return routes;
     }
 
     void closeAll(CloseStatus status, Duration timeout) {

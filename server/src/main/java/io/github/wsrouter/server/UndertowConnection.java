@@ -4,6 +4,7 @@ import io.github.wsrouter.CloseStatus;
 import io.github.wsrouter.MessageRouter;
 import io.github.wsrouter.internal.AbstractConnection;
 import io.github.wsrouter.internal.Handshake;
+import io.github.wsrouter.internal.SendLimits;
 import io.undertow.websockets.core.WebSocketCallback;
 import io.undertow.websockets.core.WebSocketChannel;
 import io.undertow.websockets.core.WebSockets;
@@ -24,9 +25,9 @@ final class UndertowConnection extends AbstractConnection {
     private volatile CloseStatus sentStatus;
     private volatile CloseStatus receivedStatus;
 
-    UndertowConnection(Handshake handshake, MessageRouter router, Executor callbackExecutor,
+    UndertowConnection(Handshake handshake, MessageRouter router, Executor callbackExecutor, SendLimits limits,
                        WebSocketChannel channel, long closeTimeoutMillis) {
-        super(handshake, router, callbackExecutor);
+        super(handshake, router, callbackExecutor, limits);
         this.channel = channel;
         this.closeTimeoutMillis = closeTimeoutMillis;
     }
@@ -52,6 +53,13 @@ final class UndertowConnection extends AbstractConnection {
         }
         WebSockets.sendClose(status.code(), status.reason(), channel, new Callback(callback));
         // A peer that never answers our close frame is dropped after the close timeout.
+        channel.getIoThread().executeAfter(() -> IoUtils.safeClose(channel), closeTimeoutMillis, TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    protected void slowConsumer() {
+        closedBy(CloseStatus.SLOW_CONSUMER);
+        // the frame in flight may never complete for a peer that does not read: drop it in time
         channel.getIoThread().executeAfter(() -> IoUtils.safeClose(channel), closeTimeoutMillis, TimeUnit.MILLISECONDS);
     }
 

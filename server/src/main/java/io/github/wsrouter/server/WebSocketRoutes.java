@@ -3,8 +3,10 @@ package io.github.wsrouter.server;
 import io.github.wsrouter.CloseStatus;
 import io.github.wsrouter.MessageRouter;
 import io.github.wsrouter.PathTemplate;
+import io.github.wsrouter.SendOverflow;
 import io.github.wsrouter.internal.Handshake;
 import io.github.wsrouter.internal.LiveConnections;
+import io.github.wsrouter.internal.SendLimits;
 import io.github.wsrouter.internal.RouteTable;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
@@ -31,6 +33,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.LongAdder;
 import org.xnio.Pooled;
 
 /**
@@ -61,7 +64,8 @@ import org.xnio.Pooled;
  *
  * <h2>Limits</h2>
  * A message larger than {@link Builder#maxMessageSize(int)} (after reassembly) closes its
- * connection with 1009. A peer that does not answer our close frame is dropped after {@link
+ * connection with 1009. A connection whose send buffer goes over {@link Builder#sendBuffer} (the
+ * peer reads too slowly) is closed with 4000 or dropped-to, as chosen. A peer that does not answer our close frame is dropped after {@link
  * Builder#closeTimeout(Duration)}.
  */
 public final class WebSocketRoutes implements HttpHandler {
@@ -79,6 +83,7 @@ public final class WebSocketRoutes implements HttpHandler {
     private final OriginPolicy origins;
     private final int maxMessageSize;
     private final long closeTimeoutMillis;
+    private final SendLimits sendLimits;
     private final LiveConnections<UndertowConnection> live = new LiveConnections<>();
 
     private WebSocketRoutes(Builder builder) {
@@ -86,6 +91,7 @@ public final class WebSocketRoutes implements HttpHandler {
         this.origins = builder.origins;
         this.maxMessageSize = builder.maxMessageSize;
         this.closeTimeoutMillis = builder.closeTimeout.toMillis();
+        this.sendLimits = new SendLimits(builder.sendBufferLimit, builder.overflow, new LongAdder(), new LongAdder());
         WebSocketConnectionCallback callback = this::onConnect;
         HttpHandler notAnUpgrade = WebSocketRoutes::notAnUpgrade;
         this.routes = new RouteTable<>();
@@ -128,6 +134,16 @@ public final class WebSocketRoutes implements HttpHandler {
         return live.size();
     }
 
+    /** Messages dropped because a connection's send buffer was full (policy {@link SendOverflow#DROP}). */
+    public long droppedMessages() {
+        return sendLimits.drops().sum();
+    }
+
+    /** Connections closed because their send buffer overflowed (policy {@link SendOverflow#CLOSE}). */
+    public long slowConsumerCloses() {
+        return sendLimits.slowConsumerCloses().sum();
+    }
+
     /**
      * Closes every open connection with the status and waits, up to the timeout, for the closing
      * handshakes; connections still open then are dropped.
@@ -140,7 +156,7 @@ public final class WebSocketRoutes implements HttpHandler {
         Upgrade upgrade = exchange.getAttachment(UPGRADE);
         Executor executor = upgrade.route().executor() != null ? upgrade.route().executor() : Runnable::run;
         UndertowConnection connection = new UndertowConnection(upgrade.handshake(), upgrade.route().router(),
-                executor, channel, closeTimeoutMillis);
+                executor, sendLimits, channel, closeTimeoutMillis);
         channel.addCloseTask(ch -> {
             connection.channelClosed();
             live.terminated(connection);
@@ -270,8 +286,23 @@ public final class WebSocketRoutes implements HttpHandler {
         private OriginPolicy origins = OriginPolicy.sameOrigin();
         private int maxMessageSize = 64 * 1024;
         private Duration closeTimeout = Duration.ofSeconds(5);
+        private long sendBufferLimit = 1024 * 1024;
+        private SendOverflow overflow = SendOverflow.CLOSE;
 
         Builder() {
+        }
+
+        /**
+         * The bound of each connection's send buffer (bytes queued, not yet written) and what
+         * happens to a send over it; default 1 MiB and {@link SendOverflow#CLOSE} (closed with 4000).
+         */
+        public Builder sendBuffer(long maxQueuedBytes, SendOverflow overflow) {
+            if (maxQueuedBytes <= 0) {
+                throw new IllegalArgumentException("send buffer limit must be positive: " + maxQueuedBytes);
+            }
+            this.sendBufferLimit = maxQueuedBytes;
+            this.overflow = Objects.requireNonNull(overflow, "overflow");
+            return this;
         }
 
         /**

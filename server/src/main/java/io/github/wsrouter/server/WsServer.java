@@ -2,6 +2,7 @@ package io.github.wsrouter.server;
 
 import io.github.wsrouter.CloseStatus;
 import io.github.wsrouter.MessageRouter;
+import io.github.wsrouter.SendOverflow;
 import io.github.wsrouter.server.jakarta.JakartaRoutes;
 import io.undertow.Undertow;
 import io.undertow.server.HttpHandler;
@@ -72,7 +73,8 @@ public final class WsServer implements AutoCloseable {
         }
         if (builder.jakarta) {
             JakartaRoutes.Builder routes = JakartaRoutes.builder()
-                    .maxMessageSize(builder.maxMessageSize).closeTimeout(builder.closeTimeout);
+                    .maxMessageSize(builder.maxMessageSize).closeTimeout(builder.closeTimeout)
+                    .sendBuffer(builder.sendBufferLimit, builder.overflow);
             builder.mounts.forEach(m -> {
                 if (m.executor() == null) {
                     routes.route(m.template(), m.router());
@@ -86,7 +88,8 @@ public final class WsServer implements AutoCloseable {
         } else {
             WebSocketRoutes.Builder routes = WebSocketRoutes.builder().fallback(fallback)
                     .allowedOrigins(builder.allowedOrigins, builder.requireOrigin)
-                    .maxMessageSize(builder.maxMessageSize).closeTimeout(builder.closeTimeout);
+                    .maxMessageSize(builder.maxMessageSize).closeTimeout(builder.closeTimeout)
+                    .sendBuffer(builder.sendBufferLimit, builder.overflow);
             builder.mounts.forEach(m -> {
                 if (m.executor() == null) {
                     routes.route(m.template(), m.router());
@@ -171,7 +174,17 @@ public final class WsServer implements AutoCloseable {
 
     /** The number of open WebSocket connections. */
     public int connectionCount() {
-        return jakarta != null ? jakarta.connectionCount() : nativeRoutes.connectionCount();
+        return jakarta != null ? jakarta.routes().connectionCount() : nativeRoutes.connectionCount();
+    }
+
+    /** Messages dropped because a connection's send buffer was full (policy {@link SendOverflow#DROP}). */
+    public long droppedMessages() {
+        return jakarta != null ? jakarta.routes().droppedMessages() : nativeRoutes.droppedMessages();
+    }
+
+    /** Connections closed because their send buffer overflowed (policy {@link SendOverflow#CLOSE}). */
+    public long slowConsumerCloses() {
+        return jakarta != null ? jakarta.routes().slowConsumerCloses() : nativeRoutes.slowConsumerCloses();
     }
 
     /** Whether the routes are served through the Jakarta WebSocket adapter. */
@@ -219,6 +232,8 @@ public final class WsServer implements AutoCloseable {
         private OriginPolicy origins = OriginPolicy.sameOrigin();
         private int maxMessageSize = 64 * 1024;
         private Duration closeTimeout = Duration.ofSeconds(5);
+        private long sendBufferLimit = 1024 * 1024;
+        private SendOverflow overflow = SendOverflow.CLOSE;
         private String host = "127.0.0.1";
         private int port = 8000;
         private String staticFolder;
@@ -298,6 +313,17 @@ public final class WsServer implements AutoCloseable {
         public Builder requireOrigin(boolean require) {
             this.requireOrigin = require;
             this.origins = new OriginPolicy(allowedOrigins, requireOrigin);
+            return this;
+        }
+
+        /**
+         * Each connection's send buffer bound and overflow policy; default 1 MiB, {@link
+         * SendOverflow#CLOSE}. See {@link WebSocketRoutes.Builder#sendBuffer}.
+         */
+        public Builder sendBuffer(long maxQueuedBytes, SendOverflow overflow) {
+            validated.sendBuffer(maxQueuedBytes, overflow);
+            this.sendBufferLimit = maxQueuedBytes;
+            this.overflow = overflow;
             return this;
         }
 

@@ -60,7 +60,9 @@ final class RawWebSocket implements AutoCloseable {
 
     /** Connects and completes the opening handshake; fails unless the server answers 101. */
     static RawWebSocket connect(int port, String path) throws IOException {
-        Socket socket = new Socket("127.0.0.1", port);
+        Socket socket = new Socket();
+        socket.setReceiveBufferSize(4096); // a small window: a client that stops reading is felt soon
+        socket.connect(new java.net.InetSocketAddress("127.0.0.1", port), 10_000);
         byte[] nonce = new byte[16];
         ThreadLocalRandom.current().nextBytes(nonce);
         String request = "GET " + path + " HTTP/1.1\r\n"

@@ -4,6 +4,7 @@ import io.github.wsrouter.CloseStatus;
 import io.github.wsrouter.MessageRouter;
 import io.github.wsrouter.internal.AbstractConnection;
 import io.github.wsrouter.internal.Handshake;
+import io.github.wsrouter.internal.SendLimits;
 import io.undertow.websockets.jsr.UndertowSession;
 import jakarta.websocket.CloseReason;
 import jakarta.websocket.SendHandler;
@@ -29,9 +30,9 @@ final class JakartaConnection extends AbstractConnection {
 
     private final Consumer<JakartaConnection> onTerminated;
 
-    JakartaConnection(Handshake handshake, MessageRouter router, Executor callbackExecutor, Session session,
-                      long closeTimeoutMillis, Consumer<JakartaConnection> onTerminated) {
-        super(handshake, router, callbackExecutor);
+    JakartaConnection(Handshake handshake, MessageRouter router, Executor callbackExecutor, SendLimits limits,
+                      Session session, long closeTimeoutMillis, Consumer<JakartaConnection> onTerminated) {
+        super(handshake, router, callbackExecutor, limits);
         this.session = session;
         this.closeTimeoutMillis = closeTimeoutMillis;
         this.onTerminated = onTerminated;
@@ -63,6 +64,16 @@ final class JakartaConnection extends AbstractConnection {
         }
         if (session instanceof UndertowSession undertow) {
             // A peer that never answers our close frame is dropped after the close timeout.
+            var channel = undertow.getWebSocketChannel();
+            channel.getIoThread().executeAfter(() -> IoUtils.safeClose(channel), closeTimeoutMillis,
+                    TimeUnit.MILLISECONDS);
+        }
+    }
+
+    @Override
+    protected void slowConsumer() {
+        sentStatus = CloseStatus.SLOW_CONSUMER;
+        if (session instanceof UndertowSession undertow) {
             var channel = undertow.getWebSocketChannel();
             channel.getIoThread().executeAfter(() -> IoUtils.safeClose(channel), closeTimeoutMillis,
                     TimeUnit.MILLISECONDS);

@@ -3,8 +3,10 @@ package io.github.wsrouter.server.jakarta;
 import io.github.wsrouter.CloseStatus;
 import io.github.wsrouter.MessageRouter;
 import io.github.wsrouter.PathTemplate;
+import io.github.wsrouter.SendOverflow;
 import io.github.wsrouter.internal.Handshake;
 import io.github.wsrouter.internal.LiveConnections;
+import io.github.wsrouter.internal.SendLimits;
 import io.github.wsrouter.internal.RouteTable;
 import jakarta.websocket.CloseReason;
 import jakarta.websocket.Endpoint;
@@ -21,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * wsrouter routes as Jakarta WebSocket endpoints, deployable in any Jakarta WebSocket 2.x
@@ -57,10 +60,12 @@ public final class JakartaRoutes {
     private final LiveConnections<JakartaConnection> live = new LiveConnections<>();
     private final int maxMessageSize;
     private final long closeTimeoutMillis;
+    private final SendLimits sendLimits;
 
     private JakartaRoutes(Builder builder) {
         this.maxMessageSize = builder.maxMessageSize;
         this.closeTimeoutMillis = builder.closeTimeout.toMillis();
+        this.sendLimits = new SendLimits(builder.sendBufferLimit, builder.overflow, new LongAdder(), new LongAdder());
         for (Builder.Mount mount : builder.mounts) {
             configs.add(config(mount.template(), mount.router(), mount.executor()));
             templates.add(mount.template().toString());
@@ -92,6 +97,16 @@ public final class JakartaRoutes {
     /** The number of open connections on these routes. */
     public int connectionCount() {
         return live.size();
+    }
+
+    /** Messages dropped because a connection's send buffer was full (policy {@link SendOverflow#DROP}). */
+    public long droppedMessages() {
+        return sendLimits.drops().sum();
+    }
+
+    /** Connections closed because their send buffer overflowed (policy {@link SendOverflow#CLOSE}). */
+    public long slowConsumerCloses() {
+        return sendLimits.slowConsumerCloses().sum();
     }
 
     /**
@@ -148,7 +163,8 @@ public final class JakartaRoutes {
                     request != null ? request.headers() : Map.of());
             session.setMaxTextMessageBufferSize(maxMessageSize);
             session.setMaxBinaryMessageBufferSize(maxMessageSize);
-            JakartaConnection opened = new JakartaConnection(handshake, router, callbacks, session, closeTimeoutMillis,
+            JakartaConnection opened = new JakartaConnection(handshake, router, callbacks, sendLimits, session,
+                    closeTimeoutMillis,
                     live::terminated);
             connection = opened;
             session.addMessageHandler(String.class, (MessageHandler.Whole<String>) opened::deliverText);
@@ -187,8 +203,23 @@ public final class JakartaRoutes {
         private final List<Mount> mounts = new ArrayList<>();
         private int maxMessageSize = 64 * 1024;
         private Duration closeTimeout = Duration.ofSeconds(5);
+        private long sendBufferLimit = 1024 * 1024;
+        private SendOverflow overflow = SendOverflow.CLOSE;
 
         private Builder() {
+        }
+
+        /**
+         * The bound of each connection's send buffer and what happens to a send over it; default
+         * 1 MiB and {@link SendOverflow#CLOSE} (closed with 4000).
+         */
+        public Builder sendBuffer(long maxQueuedBytes, SendOverflow overflow) {
+            if (maxQueuedBytes <= 0) {
+                throw new IllegalArgumentException("send buffer limit must be positive: " + maxQueuedBytes);
+            }
+            this.sendBufferLimit = maxQueuedBytes;
+            this.overflow = Objects.requireNonNull(overflow, "overflow");
+            return this;
         }
 
         /** Mounts a router whose callbacks run on the container's thread for the session. */
