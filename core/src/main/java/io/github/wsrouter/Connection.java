@@ -57,6 +57,18 @@ public interface Connection {
     }
 
     /**
+     * The identity a {@link HandshakeHook} authenticated for this connection, or {@code null} when
+     * none did.
+     */
+    default String identity() {
+        Object identity = attributes().get(IDENTITY_ATTRIBUTE);
+        return identity instanceof String s ? s : null;
+    }
+
+    /** The attribute under which {@link #identity()} is kept. */
+    String IDENTITY_ATTRIBUTE = "wsrouter.identity";
+
+    /**
      * The router's own state for this connection: thread-safe, empty at open, gone with the
      * connection.
      */

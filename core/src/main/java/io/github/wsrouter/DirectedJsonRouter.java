@@ -17,6 +17,7 @@ import java.util.Collection;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 
 /**
  * User-to-user messages as JSON: the seed's point to point, done right.
@@ -56,6 +57,11 @@ import java.util.function.Function;
  * {@code from} or {@code error}, so clients tell them apart by the {@code presence} field.
  *
  * <h2>Identity</h2>
+ * At the handshake, a path user name must match {@link Builder#userNamePattern} (400 otherwise),
+ * and equal the identity a {@link HandshakeHook} authenticated, if any (403 otherwise): with a hook
+ * that checks tokens, nobody can connect as somebody else. The user is then that identity, or the
+ * path parameter. {@link Builder#sameUser} decides what a second connection of a user does.
+ *
  * A connection without an identity (the function returns {@code null} or a blank string), or
  * whose identity is the {@linkplain Builder#everyone everyone} address, is closed at open with
  * {@link CloseStatus#POLICY_VIOLATION 1008}. To bind identity to your own
@@ -67,10 +73,32 @@ public final class DirectedJsonRouter implements MessageRouter {
     /** The attribute under which each connection's user name is kept. */
     public static final String USER_ATTRIBUTE = "wsrouter.user";
 
+    /** 4001: refused because the user is already connected ({@link SameUser#REFUSE_NEWER}). */
+    public static final CloseStatus ALREADY_CONNECTED = CloseStatus.of(4001, "already connected");
+
+    /** 4002: closed because the same user connected again ({@link SameUser#REPLACE_OLDER}). */
+    public static final CloseStatus REPLACED = CloseStatus.of(4002, "replaced by a newer connection");
+
+    /** The default user names: 1 to 64 letters, digits, {@code .}, {@code _} or {@code -}. */
+    public static final Pattern DEFAULT_USER_NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+
+    /** What happens when a user who is connected connects again. */
+    public enum SameUser {
+        /** Both connections are the user's and both receive (two tabs). The default. */
+        ALLOW,
+        /** The older connections are closed with {@link #REPLACED 4002}. */
+        REPLACE_OLDER,
+        /** The newer connection is refused: 409 at the handshake, or closed with {@link #ALREADY_CONNECTED 4001}. */
+        REFUSE_NEWER
+    }
+
     private static final int MAX_JSON_NESTING = 64;
 
     private final Gson gson = new GsonBuilder().disableHtmlEscaping().serializeNulls().create();
     private final Function<Connection, String> identity;
+    private final String userParameter;
+    private final Pattern userNamePattern;
+    private final SameUser sameUser;
     private final String toField;
     private final String messageField;
     private final String fromField;
@@ -79,8 +107,12 @@ public final class DirectedJsonRouter implements MessageRouter {
     private final ConnectionIndex users = new ConnectionIndex();
 
     private DirectedJsonRouter(Builder builder) {
+        this.userParameter = builder.userParameter;
+        this.userNamePattern = builder.userNamePattern;
+        this.sameUser = builder.sameUser;
         this.identity = builder.identity != null ? builder.identity
-                : connection -> connection.pathParameter(builder.userParameter);
+                : connection -> connection.identity() != null ? connection.identity()
+                        : connection.pathParameter(builder.userParameter);
         this.toField = builder.toField;
         this.messageField = builder.messageField;
         this.fromField = builder.fromField;
@@ -97,6 +129,28 @@ public final class DirectedJsonRouter implements MessageRouter {
         return new Builder();
     }
 
+    /**
+     * Refuses, before the upgrade: a path user name that does not match the user-name pattern
+     * (400); one that differs from the identity a {@link HandshakeHook} authenticated (403); a
+     * user already connected under {@link SameUser#REFUSE_NEWER} (409).
+     */
+    @Override
+    public HandshakeDecision onHandshake(HandshakeRequest request) {
+        String pathUser = request.pathParameters().get(userParameter);
+        if (pathUser != null && !userNamePattern.matcher(pathUser).matches()) {
+            return HandshakeDecision.reject(400, "invalid user name: expected " + userNamePattern.pattern());
+        }
+        String authenticated = request.identity();
+        if (authenticated != null && pathUser != null && !authenticated.equals(pathUser)) {
+            return HandshakeDecision.reject(403, "the user name in the path is not the authenticated user");
+        }
+        String user = authenticated != null ? authenticated : pathUser;
+        if (sameUser == SameUser.REFUSE_NEWER && user != null && users.contains(user)) {
+            return HandshakeDecision.reject(409, "user " + user + " is already connected");
+        }
+        return HandshakeDecision.accept();
+    }
+
     @Override
     public void onOpen(Connection connection) {
         String user = identity.apply(connection);
@@ -107,6 +161,15 @@ public final class DirectedJsonRouter implements MessageRouter {
         if (user.equals(everyone)) {
             connection.close(CloseStatus.POLICY_VIOLATION.withReason("reserved user name"));
             return;
+        }
+        if (sameUser == SameUser.REFUSE_NEWER && users.contains(user)) {
+            connection.close(ALREADY_CONNECTED); // a race the handshake check could not see
+            return;
+        }
+        if (sameUser == SameUser.REPLACE_OLDER) {
+            for (Connection older : users.get(user)) {
+                older.close(REPLACED);
+            }
         }
         connection.attributes().put(USER_ATTRIBUTE, user);
         boolean joined = users.add(user, connection);
@@ -251,8 +314,25 @@ public final class DirectedJsonRouter implements MessageRouter {
         private String fromField = "from";
         private String everyone;
         private boolean presence;
+        private Pattern userNamePattern = DEFAULT_USER_NAME;
+        private SameUser sameUser = SameUser.ALLOW;
 
         private Builder() {
+        }
+
+        /**
+         * The user names accepted in the path; default {@link #DEFAULT_USER_NAME}. Others are
+         * refused with 400 before the upgrade.
+         */
+        public Builder userNamePattern(Pattern pattern) {
+            this.userNamePattern = Objects.requireNonNull(pattern, "pattern");
+            return this;
+        }
+
+        /** What happens when a connected user connects again; default {@link SameUser#ALLOW}. */
+        public Builder sameUser(SameUser policy) {
+            this.sameUser = Objects.requireNonNull(policy, "policy");
+            return this;
         }
 
         /** Whether to send presence objects ({@code online}, {@code join}, {@code leave}); default {@code false}. */

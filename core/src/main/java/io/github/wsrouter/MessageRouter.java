@@ -35,6 +35,15 @@ import java.nio.ByteBuffer;
  */
 public interface MessageRouter {
 
+    /**
+     * A client asks to open a connection on this router's route: accept (the default) or refuse
+     * with an HTTP status before the upgrade. Runs after the server's {@link HandshakeHook}, whose
+     * identity {@link HandshakeRequest#identity()} shows, on the server's IO thread.
+     */
+    default HandshakeDecision onHandshake(HandshakeRequest request) {
+        return HandshakeDecision.accept();
+    }
+
     /** A connection has completed the handshake and may be sent to. */
     default void onOpen(Connection connection) {
     }

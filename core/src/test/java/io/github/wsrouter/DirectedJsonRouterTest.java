@@ -153,7 +153,9 @@ class DirectedJsonRouterTest {
     }
 
     @Test
-    void percentEncodedUserNamesAreDecoded() {
+    void percentEncodedUserNamesAreDecodedWhenThePatternAllowsThem() {
+        TestServer server = TestServer.create().route("/ws/{username}/", DirectedJsonRouter.builder()
+                .userNamePattern(java.util.regex.Pattern.compile("[\\p{L}]{1,64}")).build());
         TestClient renee = server.connect("/ws/ren%C3%A9e/");
         TestClient bob = server.connect("/ws/bob/");
 
@@ -418,8 +420,8 @@ class DirectedJsonRouterTest {
 
     @Test
     void aUserNamedLikeTheEveryoneAddressIsRefusedAtOpen() {
-        TestServer everyoneServer = TestServer.create()
-                .route("/ws/{username}/", DirectedJsonRouter.builder().everyone("*").build());
+        TestServer everyoneServer = TestServer.create().route("/ws/{username}/", DirectedJsonRouter.builder()
+                .everyone("*").userNamePattern(java.util.regex.Pattern.compile(".+")).build());
         TestClient star = everyoneServer.connect("/ws/*/");
         assertThat(star.assertClosed(1008).reason()).isEqualTo("reserved user name");
     }
@@ -549,5 +551,84 @@ class DirectedJsonRouterTest {
         TestClient bob = server.connect("/ws/bob/");
         server.connect("/ws/alice/").close();
         bob.assertNoMoreMessages();
+    }
+
+    // ---- handshake: user names, authenticated identity, same-user policy ----
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @ValueSource(strings = {"/ws/*/", "/ws/a%20b/", "/ws/%3Cscript%3E/", "/ws/ren%C3%A9e/"})
+    void userNamesOutsideThePatternAreRefusedWith400(String path) {
+        HandshakeDecision decision = server.handshake(path, Map.of());
+        assertThat(decision.isRejected()).isTrue();
+        assertThat(decision.status()).isEqualTo(400);
+        assertThatThrownBy(() -> server.connect(path)).isInstanceOf(AssertionError.class).hasMessageContaining("400");
+    }
+
+    @Test
+    void userNamesUpTo64AllowedCharactersAreAccepted() {
+        assertThat(server.handshake("/ws/" + "a".repeat(64) + "/", Map.of()).isRejected()).isFalse();
+        assertThat(server.handshake("/ws/" + "a".repeat(65) + "/", Map.of()).status()).isEqualTo(400);
+        assertThat(server.handshake("/ws/Al.ice_B-0/", Map.of()).isRejected()).isFalse();
+    }
+
+    /** A hook that authenticates "token-of-NAME" tokens from the query: a stand-in for signed tokens. */
+    private static final HandshakeHook TOKENS = request -> {
+        String token = request.queryParameter("token");
+        return token != null && token.startsWith("token-of-")
+                ? HandshakeDecision.acceptAs(token.substring("token-of-".length()))
+                : HandshakeDecision.reject(401, "a valid token is required");
+    };
+
+    @Test
+    void withAnAuthenticatingHookNobodyConnectsAsSomebodyElse() {
+        TestServer secured = TestServer.create().handshakeHook(TOKENS)
+                .route("/ws/{username}/", DirectedJsonRouter.create());
+        assertThat(secured.handshake("/ws/alice/", Map.of()).status()).isEqualTo(401);
+        assertThat(secured.handshake("/ws/alice/?token=token-of-bob", Map.of()).status()).isEqualTo(403);
+
+        TestClient alice = secured.connect("/ws/alice/?token=token-of-alice");
+        TestClient bob = secured.connect("/ws/bob/?token=token-of-bob");
+        assertThat(alice.connection().identity()).isEqualTo("alice");
+        bob.sendText("{\"to_user\":\"alice\",\"message\":\"hi\"}");
+        assertThat(json(alice.nextText()).get("from").getAsString()).isEqualTo("bob");
+    }
+
+    @Test
+    void anAuthenticatedIdentityNamesTheUserOnARouteWithoutAUserParameter() {
+        TestServer secured = TestServer.create().handshakeHook(TOKENS)
+                .route("/chat/", DirectedJsonRouter.create());
+        TestClient alice = secured.connect("/chat/?token=token-of-alice");
+        TestClient bob = secured.connect("/chat/?token=token-of-bob");
+        alice.sendText("{\"to_user\":\"bob\",\"message\":\"hi\"}");
+        assertThat(json(bob.nextText()).get("from").getAsString()).isEqualTo("alice");
+    }
+
+    @Test
+    void replaceOlderClosesTheOlderConnectionWith4002AndLeavesNoStaleEntry() {
+        DirectedJsonRouter replacing = DirectedJsonRouter.builder().sameUser(DirectedJsonRouter.SameUser.REPLACE_OLDER).build();
+        TestServer server = TestServer.create().route("/ws/{username}/", replacing);
+        TestClient first = server.connect("/ws/bob/");
+        TestClient second = server.connect("/ws/bob/");
+        assertThat(first.assertClosed(4002).reason()).isEqualTo("replaced by a newer connection");
+        assertThat(second.isOpen()).isTrue();
+        assertThat(replacing.connectionCount()).isEqualTo(1);
+
+        TestClient alice = server.connect("/ws/alice/");
+        alice.sendText("{\"to_user\":\"bob\",\"message\":\"hi\"}");
+        assertThat(json(second.nextText()).get("message").getAsString()).isEqualTo("hi");
+        second.close();
+        assertThat(replacing.isOnline("bob")).isFalse();
+    }
+
+    @Test
+    void refuseNewerRefusesASecondConnectionWith409() {
+        DirectedJsonRouter refusing = DirectedJsonRouter.builder().sameUser(DirectedJsonRouter.SameUser.REFUSE_NEWER).build();
+        TestServer server = TestServer.create().route("/ws/{username}/", refusing);
+        TestClient first = server.connect("/ws/bob/");
+        assertThat(server.handshake("/ws/bob/", Map.of()).status()).isEqualTo(409);
+        assertThat(first.isOpen()).isTrue();
+        first.close();
+        assertThat(server.handshake("/ws/bob/", Map.of()).isRejected()).isFalse();
+        assertThat(refusing.connectionCount()).isZero();
     }
 }

@@ -104,6 +104,9 @@ public abstract class AbstractConnection implements Connection {
         this.headers = handshake.headers();
         this.router = Objects.requireNonNull(router, "router");
         this.callbacks = new SerialExecutor(callbackExecutor);
+        if (!handshake.attributes().isEmpty()) {
+            attributes().putAll(handshake.attributes());
+        }
     }
 
     // ---- Connection ----

@@ -1,5 +1,10 @@
 package io.github.wsrouter.internal;
 
+import io.github.wsrouter.Connection;
+import io.github.wsrouter.HandshakeDecision;
+import io.github.wsrouter.HandshakeHook;
+import io.github.wsrouter.HandshakeRequest;
+import io.github.wsrouter.MessageRouter;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -11,16 +16,70 @@ import java.util.TreeMap;
 
 /**
  * What the opening HTTP request said, in the shape {@code Connection} exposes: immutable maps,
- * header names case-insensitive.
+ * header names case-insensitive; and the attributes the handshake decisions attached.
  */
 public record Handshake(String path, Map<String, String> pathParameters,
-                        Map<String, List<String>> queryParameters, Map<String, List<String>> headers) {
+                        Map<String, List<String>> queryParameters, Map<String, List<String>> headers,
+                        Map<String, Object> attributes) implements HandshakeRequest {
 
     public Handshake {
         pathParameters = Collections.unmodifiableMap(new LinkedHashMap<>(pathParameters));
         queryParameters = immutable(queryParameters, new LinkedHashMap<>());
         headers = immutable(headers, new TreeMap<>(String.CASE_INSENSITIVE_ORDER));
+        attributes = Map.copyOf(attributes);
     }
+
+    public Handshake(String path, Map<String, String> pathParameters,
+                     Map<String, List<String>> queryParameters, Map<String, List<String>> headers) {
+        this(path, pathParameters, queryParameters, headers, Map.of());
+    }
+
+    @Override
+    public String identity() {
+        return attributes.get(Connection.IDENTITY_ATTRIBUTE) instanceof String s ? s : null;
+    }
+
+    /**
+     * Runs the server's hook, then the router's {@code onHandshake}, and merges what they attach.
+     * A hook or router that throws refuses the handshake with 500 (and is logged).
+     *
+     * @return the refusal, or this handshake with the accepted identity and attributes
+     */
+    public Decided decide(HandshakeHook hook, MessageRouter router) {
+        Handshake current = this;
+        for (int step = 0; step < 2; step++) {
+            HandshakeDecision decision;
+            try {
+                decision = step == 0
+                        ? (hook == null ? HandshakeDecision.accept() : hook.onHandshake(current))
+                        : router.onHandshake(current);
+            } catch (RuntimeException e) {
+                String who = step == 0 ? "hook" : "of router " + router.getClass().getName();
+                LOG.log(System.Logger.Level.WARNING, () -> "handshake " + who + " threw for " + path
+                        + "; refusing with 500", e);
+                decision = HandshakeDecision.reject(500, "internal error");
+            }
+            if (decision == null) {
+                decision = HandshakeDecision.accept();
+            }
+            if (decision.isRejected()) {
+                return new Decided(null, decision);
+            }
+            Map<String, Object> merged = new LinkedHashMap<>(current.attributes);
+            merged.putAll(decision.attributes());
+            if (decision.identity() != null) {
+                merged.put(Connection.IDENTITY_ATTRIBUTE, decision.identity());
+            }
+            current = new Handshake(path, pathParameters, queryParameters, headers, merged);
+        }
+        return new Decided(current, null);
+    }
+
+    /** The outcome of {@link #decide}: an accepted handshake, or a refusal. */
+    public record Decided(Handshake accepted, HandshakeDecision refusal) {
+    }
+
+    private static final System.Logger LOG = System.getLogger("io.github.wsrouter");
 
     /** Parses a raw query string ({@code a=1&b=x%20y&a=2}); {@code null} or empty gives no parameters. */
     public static Map<String, List<String>> parseQuery(String rawQuery) {

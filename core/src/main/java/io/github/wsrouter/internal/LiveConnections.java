@@ -49,6 +49,12 @@ public final class LiveConnections<C extends AbstractConnection> {
         changed();
     }
 
+    /** A counted upgrade ended without a connection (refused at open). */
+    public void upgradeAbandoned() {
+        upgrading.decrementAndGet();
+        changed();
+    }
+
     /** A connection's socket is closed. */
     public void terminated(C connection) {
         if (open.remove(connection)) {

@@ -1,5 +1,7 @@
 package io.github.wsrouter.testkit;
 
+import io.github.wsrouter.HandshakeDecision;
+import io.github.wsrouter.HandshakeHook;
 import io.github.wsrouter.MessageRouter;
 import io.github.wsrouter.PathTemplate;
 import io.github.wsrouter.internal.Handshake;
@@ -38,6 +40,7 @@ public final class TestServer {
 
     private final RouteTable<MessageRouter> routes = new RouteTable<>();
     private final Set<TestClient> clients = ConcurrentHashMap.newKeySet();
+    private volatile HandshakeHook hook;
 
     private TestServer() {
     }
@@ -56,6 +59,23 @@ public final class TestServer {
         return this;
     }
 
+    /** Runs this hook on every handshake before the route's {@code onHandshake}, as the server does. */
+    public TestServer handshakeHook(HandshakeHook hook) {
+        this.hook = hook;
+        return this;
+    }
+
+    /**
+     * Runs the handshake decisions (the hook, then the route's {@code onHandshake}) for a path
+     * without opening a connection: to test what a router or hook refuses.
+     */
+    public HandshakeDecision handshake(String pathAndQuery, Map<String, String> headers) {
+        Handshake.Decided decided = decide(pathAndQuery, headers).decided;
+        return decided.refusal() != null ? decided.refusal()
+                : decided.accepted().identity() == null ? HandshakeDecision.accept()
+                : HandshakeDecision.acceptAs(decided.accepted().identity());
+    }
+
     /** Opens a connection at a path, which may carry a query string ({@code /ws/alice/?token=t}). */
     public TestClient connect(String pathAndQuery) {
         return connect(pathAndQuery, Map.of());
@@ -65,9 +85,26 @@ public final class TestServer {
      * Opens a connection with request headers; the router's {@code onOpen} has run when this
      * returns (and may have closed the connection: see {@link TestClient#closeStatus()}).
      *
-     * @throws AssertionError if no route matches the path (a real server answers 404)
+     * @throws AssertionError if no route matches the path (a real server answers 404), or the
+     *     handshake hook or the router refuses the handshake
      */
     public TestClient connect(String pathAndQuery, Map<String, String> headers) {
+        Attempt attempt = decide(pathAndQuery, headers);
+        if (attempt.decided.refusal() != null) {
+            HandshakeDecision refusal = attempt.decided.refusal();
+            throw new AssertionError("the handshake to " + pathAndQuery + " was refused with "
+                    + refusal.status() + " " + refusal.reason());
+        }
+        TestClient client = new TestClient(attempt.decided.accepted(), attempt.router, clients::remove);
+        clients.add(client);
+        client.open();
+        return client;
+    }
+
+    private record Attempt(Handshake.Decided decided, MessageRouter router) {
+    }
+
+    private Attempt decide(String pathAndQuery, Map<String, String> headers) {
         int q = pathAndQuery.indexOf('?');
         String path = q < 0 ? pathAndQuery : pathAndQuery.substring(0, q);
         String query = q < 0 ? null : pathAndQuery.substring(q + 1);
@@ -81,10 +118,7 @@ public final class TestServer {
         Map<String, List<String>> headerLists = new java.util.LinkedHashMap<>();
         headers.forEach((name, value) -> headerLists.put(name, List.of(value)));
         Handshake handshake = new Handshake(path, match.parameters(), Handshake.parseQuery(query), headerLists);
-        TestClient client = new TestClient(handshake, match.value(), clients::remove);
-        clients.add(client);
-        client.open();
-        return client;
+        return new Attempt(handshake.decide(hook, match.value()), match.value());
     }
 
     /** Closes every open connection with 1001 (going away), as a server that stops. */

@@ -1,8 +1,12 @@
 package io.github.wsrouter.server;
 
 import io.github.wsrouter.CloseStatus;
-import io.github.wsrouter.PathTemplate;
+import io.github.wsrouter.HandshakeHook;
+import io.github.wsrouter.MessageRouter;
+import io.github.wsrouter.internal.Handshake;
+import io.github.wsrouter.internal.HandshakeRelay;
 import io.github.wsrouter.internal.RouteTable;
+import io.undertow.util.HttpString;
 import io.github.wsrouter.server.jakarta.JakartaRoutes;
 import io.undertow.server.DefaultByteBufferPool;
 import io.undertow.server.HttpHandler;
@@ -28,20 +32,21 @@ final class JakartaTransport implements HttpHandler {
     private static final AtomicInteger DEPLOYMENTS = new AtomicInteger();
 
     private final JakartaRoutes routes;
-    private final RouteTable<Boolean> table = new RouteTable<>();
+    private final RouteTable<MessageRouter> table;
+    private final HandshakeHook hook;
     private final HttpHandler fallback;
     private final DeploymentManager manager;
     private final HttpHandler container;
 
     private final OriginPolicy origins;
 
-    JakartaTransport(JakartaRoutes routes, HttpHandler fallback, OriginPolicy origins, Supplier<XnioWorker> worker) {
+    JakartaTransport(JakartaRoutes routes, RouteTable<MessageRouter> table, HandshakeHook hook, HttpHandler fallback,
+                     OriginPolicy origins, Supplier<XnioWorker> worker) {
         this.routes = routes;
+        this.table = table;
+        this.hook = hook;
         this.fallback = fallback;
         this.origins = origins;
-        for (String template : routes.templates()) {
-            table.add(PathTemplate.parse(template), Boolean.TRUE);
-        }
         WebSocketDeploymentInfo webSockets = new WebSocketDeploymentInfo()
                 .setWorker(worker)
                 .setBuffers(new DefaultByteBufferPool(true, 16 * 1024));
@@ -74,7 +79,10 @@ final class JakartaTransport implements HttpHandler {
 
     @Override
     public void handleRequest(HttpServerExchange exchange) throws Exception {
-        if (table.match(WebSocketRoutes.rawPath(exchange.getRequestURI())) == null) {
+        exchange.getRequestHeaders().remove(HandshakeRelay.HEADER); // only we may set it
+        String rawPath = WebSocketRoutes.rawPath(exchange.getRequestURI());
+        RouteTable.Match<MessageRouter> match = table.match(rawPath);
+        if (match == null) {
             fallback.handleRequest(exchange);
             return;
         }
@@ -82,12 +90,19 @@ final class JakartaTransport implements HttpHandler {
             return;
         }
         String upgrade = exchange.getRequestHeaders().getFirst(Headers.UPGRADE);
-        if (upgrade != null && upgrade.equalsIgnoreCase("websocket")
-                && exchange.getRequestHeaders().contains(Headers.SEC_WEB_SOCKET_KEY)) {
-            container.handleRequest(exchange);
-        } else {
+        if (upgrade == null || !upgrade.equalsIgnoreCase("websocket")
+                || !exchange.getRequestHeaders().contains(Headers.SEC_WEB_SOCKET_KEY)) {
             WebSocketRoutes.notAnUpgrade(exchange);
+            return;
         }
+        Handshake.Decided decided = WebSocketRoutes.handshake(exchange, rawPath, match.parameters())
+                .decide(hook, match.value());
+        if (decided.refusal() != null) {
+            WebSocketRoutes.refuse(exchange, decided.refusal());
+            return;
+        }
+        exchange.getRequestHeaders().put(new HttpString(HandshakeRelay.HEADER), HandshakeRelay.put(decided.accepted()));
+        container.handleRequest(exchange);
     }
 
     JakartaRoutes routes() {

@@ -1,6 +1,8 @@
 package io.github.wsrouter.server;
 
 import io.github.wsrouter.CloseStatus;
+import io.github.wsrouter.HandshakeDecision;
+import io.github.wsrouter.HandshakeHook;
 import io.github.wsrouter.MessageRouter;
 import io.github.wsrouter.PathTemplate;
 import io.github.wsrouter.SendOverflow;
@@ -81,6 +83,7 @@ public final class WebSocketRoutes implements HttpHandler {
     private final RouteTable<Route> routes;
     private final HttpHandler fallback;
     private final OriginPolicy origins;
+    private final HandshakeHook hook;
     private final int maxMessageSize;
     private final long closeTimeoutMillis;
     private final SendLimits sendLimits;
@@ -89,6 +92,7 @@ public final class WebSocketRoutes implements HttpHandler {
     private WebSocketRoutes(Builder builder) {
         this.fallback = builder.fallback;
         this.origins = builder.origins;
+        this.hook = builder.hook;
         this.maxMessageSize = builder.maxMessageSize;
         this.closeTimeoutMillis = builder.closeTimeout.toMillis();
         this.sendLimits = new SendLimits(builder.sendBufferLimit, builder.overflow, new LongAdder(), new LongAdder());
@@ -116,13 +120,13 @@ public final class WebSocketRoutes implements HttpHandler {
         if (origins.refuse(exchange)) {
             return;
         }
-        Map<String, List<String>> headers = new LinkedHashMap<>();
-        for (HeaderValues values : exchange.getRequestHeaders()) {
-            headers.computeIfAbsent(values.getHeaderName().toString(), k -> new ArrayList<>()).addAll(values);
+        Handshake handshake = handshake(exchange, rawPath, match.parameters());
+        Handshake.Decided decided = handshake.decide(hook, match.value().router());
+        if (decided.refusal() != null) {
+            refuse(exchange, decided.refusal());
+            return;
         }
-        Handshake handshake = new Handshake(rawPath, match.parameters(),
-                Handshake.parseQuery(exchange.getQueryString()), headers);
-        exchange.putAttachment(UPGRADE, new Upgrade(handshake, match.value()));
+        exchange.putAttachment(UPGRADE, new Upgrade(decided.accepted(), match.value()));
         match.value().handshakeHandler().handleRequest(exchange);
         if (exchange.isUpgrade()) {
             live.upgrading(); // answered 101; onConnect follows on the IO thread
@@ -165,6 +169,26 @@ public final class WebSocketRoutes implements HttpHandler {
         connection.deliverOpen();
         live.opened(connection, true);
         channel.resumeReceives();
+    }
+
+    private static final System.Logger LOG = System.getLogger("io.github.wsrouter.server");
+
+    /** What the request says, as a handshake not yet decided. */
+    static Handshake handshake(HttpServerExchange exchange, String rawPath, Map<String, String> parameters) {
+        Map<String, List<String>> headers = new LinkedHashMap<>();
+        for (HeaderValues values : exchange.getRequestHeaders()) {
+            headers.computeIfAbsent(values.getHeaderName().toString(), k -> new ArrayList<>()).addAll(values);
+        }
+        return new Handshake(rawPath, parameters, Handshake.parseQuery(exchange.getQueryString()), headers);
+    }
+
+    /** Answers a refused handshake with its status and reason, before any upgrade. */
+    static void refuse(HttpServerExchange exchange, HandshakeDecision refusal) {
+        LOG.log(System.Logger.Level.INFO, () -> "refused WebSocket handshake to " + exchange.getRequestPath()
+                + ": " + refusal.status() + " " + refusal.reason());
+        exchange.setStatusCode(refusal.status());
+        exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "text/plain; charset=utf-8");
+        exchange.getResponseSender().send(refusal.reason() + "\n");
     }
 
     /** Answers a request to a route that is not a WebSocket upgrade: 426, or 400 for a malformed one. */
@@ -284,6 +308,7 @@ public final class WebSocketRoutes implements HttpHandler {
         private final List<Mount> mounts = new ArrayList<>();
         private HttpHandler fallback = ResponseCodeHandler.HANDLE_404;
         private OriginPolicy origins = OriginPolicy.sameOrigin();
+        private HandshakeHook hook;
         private int maxMessageSize = 64 * 1024;
         private Duration closeTimeout = Duration.ofSeconds(5);
         private long sendBufferLimit = 1024 * 1024;
@@ -338,6 +363,15 @@ public final class WebSocketRoutes implements HttpHandler {
          */
         public Builder allowedOrigins(java.util.Collection<String> origins, boolean requireOrigin) {
             this.origins = new OriginPolicy(java.util.Set.copyOf(origins), requireOrigin);
+            return this;
+        }
+
+        /**
+         * Runs on every handshake before the route's {@code onHandshake}: authenticate, attach an
+         * identity, or refuse with an HTTP status before the upgrade.
+         */
+        public Builder handshakeHook(HandshakeHook hook) {
+            this.hook = hook;
             return this;
         }
 

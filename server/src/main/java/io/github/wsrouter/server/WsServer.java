@@ -72,7 +72,7 @@ public final class WsServer implements AutoCloseable {
                     .setDirectoryListingEnabled(false);
         }
         if (builder.jakarta) {
-            JakartaRoutes.Builder routes = JakartaRoutes.builder()
+            JakartaRoutes.Builder routes = JakartaRoutes.builder().handshakeHook(builder.hook)
                     .maxMessageSize(builder.maxMessageSize).closeTimeout(builder.closeTimeout)
                     .sendBuffer(builder.sendBufferLimit, builder.overflow);
             builder.mounts.forEach(m -> {
@@ -83,10 +83,13 @@ public final class WsServer implements AutoCloseable {
                 }
             });
             this.nativeRoutes = null;
-            this.jakarta = new JakartaTransport(routes.build(), fallback, builder.origins, this::worker);
+            io.github.wsrouter.internal.RouteTable<MessageRouter> table = new io.github.wsrouter.internal.RouteTable<>();
+            builder.mounts.forEach(m -> table.add(io.github.wsrouter.PathTemplate.parse(m.template()), m.router()));
+            this.jakarta = new JakartaTransport(routes.build(), table, builder.hook, fallback, builder.origins,
+                    this::worker);
             this.handler = jakarta;
         } else {
-            WebSocketRoutes.Builder routes = WebSocketRoutes.builder().fallback(fallback)
+            WebSocketRoutes.Builder routes = WebSocketRoutes.builder().fallback(fallback).handshakeHook(builder.hook)
                     .allowedOrigins(builder.allowedOrigins, builder.requireOrigin)
                     .maxMessageSize(builder.maxMessageSize).closeTimeout(builder.closeTimeout)
                     .sendBuffer(builder.sendBufferLimit, builder.overflow);
@@ -227,6 +230,7 @@ public final class WsServer implements AutoCloseable {
         private final WebSocketRoutes.Builder validated = WebSocketRoutes.builder();
         private final List<Mount> mounts = new ArrayList<>();
         private boolean jakarta;
+        private io.github.wsrouter.HandshakeHook hook;
         private java.util.Set<String> allowedOrigins = java.util.Set.of();
         private boolean requireOrigin;
         private OriginPolicy origins = OriginPolicy.sameOrigin();
@@ -313,6 +317,16 @@ public final class WsServer implements AutoCloseable {
         public Builder requireOrigin(boolean require) {
             this.requireOrigin = require;
             this.origins = new OriginPolicy(allowedOrigins, requireOrigin);
+            return this;
+        }
+
+        /**
+         * Runs on every handshake before the route's {@code onHandshake}: authenticate (for
+         * example a signed token in a query parameter), attach an identity, or refuse with an HTTP
+         * status before the upgrade. See {@link io.github.wsrouter.HandshakeHook}.
+         */
+        public Builder handshakeHook(io.github.wsrouter.HandshakeHook hook) {
+            this.hook = hook;
             return this;
         }
 

@@ -25,6 +25,11 @@ final class ObservedRouter implements MessageRouter {
     }
 
     @Override
+    public io.github.wsrouter.HandshakeDecision onHandshake(io.github.wsrouter.HandshakeRequest request) {
+        return delegate.onHandshake(request);
+    }
+
+    @Override
     public void onOpen(Connection connection) {
         delegate.onOpen(connection);
         events.add(new Event("open", connection, null, null));

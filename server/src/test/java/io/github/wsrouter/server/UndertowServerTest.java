@@ -169,6 +169,36 @@ class UndertowServerTest {
                 .startsWith("HTTP/1.1 101");
     }
 
+    /** Accepts "token-of-NAME" query tokens as user NAME: a stand-in for signed tokens. */
+    private static final io.github.wsrouter.HandshakeHook TOKENS = request -> {
+        String token = request.queryParameter("token");
+        return token != null && token.startsWith("token-of-")
+                ? io.github.wsrouter.HandshakeDecision.acceptAs(token.substring("token-of-".length()))
+                : io.github.wsrouter.HandshakeDecision.reject(401, "a valid token is required");
+    };
+
+    @ParameterizedTest(name = "jakarta={0}")
+    @ValueSource(booleans = {false, true})
+    void handshakeHookAndRouterRefuseWithHttpStatusesBeforeAnyUpgrade(boolean jakarta) throws Exception {
+        ObservedRouter router = new ObservedRouter(DirectedJsonRouter.create());
+        WsServer server = start(WsServer.builder().handshakeHook(TOKENS).route("/ws/{username}/", router), jakarta);
+        int port = server.port();
+
+        assertThat(RawWebSocket.handshakeHead(port, "/ws/alice/")).startsWith("HTTP/1.1 401");
+        assertThat(RawWebSocket.handshakeHead(port, "/ws/alice/?token=forged")).startsWith("HTTP/1.1 401");
+        assertThat(RawWebSocket.handshakeHead(port, "/ws/alice/?token=token-of-bob")).startsWith("HTTP/1.1 403");
+        assertThat(RawWebSocket.handshakeHead(port, "/ws/a%20b/?token=token-of-a%20b")).startsWith("HTTP/1.1 400");
+        assertThat(RawWebSocket.handshakeHead(port, "/ws/alice/?token=token-of-bob",
+                io.github.wsrouter.internal.HandshakeRelay.HEADER + ": spoofed")).startsWith("HTTP/1.1 403");
+
+        Peer alice = JdkPeer.connect(HTTP, server.uri("/ws/alice/?token=token-of-alice"));
+        Peer bob = JdkPeer.connect(HTTP, server.uri("/ws/bob/?token=token-of-bob"));
+        assertThat(router.await("open").connection().identity()).isIn("alice", "bob");
+        assertThat(router.await("open").connection().identity()).isIn("alice", "bob");
+        bob.sendText("{\"to_user\":\"alice\",\"message\":\"hi\"}");
+        assertThat(RoutingContractTest.json(alice.awaitText()).get("from").getAsString()).isEqualTo("bob");
+    }
+
     @ParameterizedTest(name = "jakarta={0}")
     @ValueSource(booleans = {false, true})
     void pathQueryAndHeadersReachTheConnection(boolean jakarta) throws Exception {

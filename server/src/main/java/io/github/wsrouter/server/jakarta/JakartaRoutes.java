@@ -1,10 +1,13 @@
 package io.github.wsrouter.server.jakarta;
 
 import io.github.wsrouter.CloseStatus;
+import io.github.wsrouter.HandshakeDecision;
+import io.github.wsrouter.HandshakeHook;
 import io.github.wsrouter.MessageRouter;
 import io.github.wsrouter.PathTemplate;
 import io.github.wsrouter.SendOverflow;
 import io.github.wsrouter.internal.Handshake;
+import io.github.wsrouter.internal.HandshakeRelay;
 import io.github.wsrouter.internal.LiveConnections;
 import io.github.wsrouter.internal.SendLimits;
 import io.github.wsrouter.internal.RouteTable;
@@ -58,11 +61,13 @@ public final class JakartaRoutes {
     private final List<ServerEndpointConfig> configs = new ArrayList<>();
     private final List<String> templates = new ArrayList<>();
     private final LiveConnections<JakartaConnection> live = new LiveConnections<>();
+    private final HandshakeHook hook;
     private final int maxMessageSize;
     private final long closeTimeoutMillis;
     private final SendLimits sendLimits;
 
     private JakartaRoutes(Builder builder) {
+        this.hook = builder.hook;
         this.maxMessageSize = builder.maxMessageSize;
         this.closeTimeoutMillis = builder.closeTimeout.toMillis();
         this.sendLimits = new SendLimits(builder.sendBufferLimit, builder.overflow, new LongAdder(), new LongAdder());
@@ -126,8 +131,7 @@ public final class JakartaRoutes {
                                                 HandshakeResponse response) {
                         // The config is a per-connection copy (Jakarta WebSocket 2.1, 3.1.x).
                         live.upgrading();
-                        config.getUserProperties().put(HANDSHAKE, new RequestInfo(
-                                request.getRequestURI().getRawPath(), request.getQueryString(), request.getHeaders()));
+                        config.getUserProperties().put(HANDSHAKE, decide(template, router, request));
                     }
 
                     @Override
@@ -139,7 +143,25 @@ public final class JakartaRoutes {
                 .build();
     }
 
-    private record RequestInfo(String rawPath, String query, Map<String, List<String>> headers) {
+    /**
+     * The decided handshake: relayed by wsrouter's own server, which refused bad ones with their
+     * HTTP status already; or decided here, in another container, where a refusal can only become a
+     * close with 1008 at open (Jakarta WebSocket has no way to answer a handshake with a status).
+     */
+    private Handshake.Decided decide(PathTemplate template, MessageRouter router, HandshakeRequest request) {
+        List<String> relayKey = request.getHeaders().get(HandshakeRelay.HEADER);
+        Handshake relayed = HandshakeRelay.take(relayKey == null || relayKey.isEmpty() ? null : relayKey.get(0));
+        if (relayed != null) {
+            return new Handshake.Decided(relayed, null);
+        }
+        String rawPath = request.getRequestURI().getRawPath();
+        Map<String, String> parameters = template.match(rawPath);
+        Map<String, List<String>> headers = new java.util.TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+        headers.putAll(request.getHeaders());
+        headers.remove(HandshakeRelay.HEADER);
+        Handshake handshake = new Handshake(rawPath, parameters == null ? Map.of() : parameters,
+                Handshake.parseQuery(request.getQueryString()), headers);
+        return handshake.decide(hook, router);
     }
 
     /** One instance per session: adapts the container's callbacks to the connection's. */
@@ -155,12 +177,16 @@ public final class JakartaRoutes {
 
         @Override
         public void onOpen(Session session, EndpointConfig config) {
-            RequestInfo request = (RequestInfo) config.getUserProperties().remove(HANDSHAKE);
+            Handshake.Decided decided = (Handshake.Decided) config.getUserProperties().remove(HANDSHAKE);
             session.getUserProperties().remove(HANDSHAKE);
-            String path = request != null ? request.rawPath() : session.getRequestURI().getRawPath();
-            Handshake handshake = new Handshake(path, session.getPathParameters(),
-                    Handshake.parseQuery(request != null ? request.query() : session.getQueryString()),
-                    request != null ? request.headers() : Map.of());
+            if (decided != null && decided.refusal() != null) {
+                live.upgradeAbandoned();
+                closeRefused(session, decided.refusal());
+                return;
+            }
+            Handshake handshake = decided != null ? decided.accepted()
+                    : new Handshake(session.getRequestURI().getRawPath(), session.getPathParameters(),
+                            Handshake.parseQuery(session.getQueryString()), Map.of());
             session.setMaxTextMessageBufferSize(maxMessageSize);
             session.setMaxBinaryMessageBufferSize(maxMessageSize);
             JakartaConnection opened = new JakartaConnection(handshake, router, callbacks, sendLimits, session,
@@ -174,7 +200,7 @@ public final class JakartaRoutes {
                 opened.deliverBinary(copy);
             });
             opened.deliverOpen();
-            live.opened(opened, request != null);
+            live.opened(opened, decided != null);
         }
 
         @Override
@@ -194,6 +220,16 @@ public final class JakartaRoutes {
         }
     }
 
+    private static void closeRefused(Session session, HandshakeDecision refusal) {
+        try {
+            String reason = ("refused: " + refusal.status() + " " + refusal.reason());
+            session.close(new CloseReason(CloseReason.CloseCodes.VIOLATED_POLICY,
+                    reason.length() > 100 ? reason.substring(0, 100) : reason));
+        } catch (java.io.IOException ignored) {
+            // closing anyway
+        }
+    }
+
     /** Routes and options of a {@link JakartaRoutes}. */
     public static final class Builder {
         private record Mount(PathTemplate template, MessageRouter router, Executor executor) {
@@ -202,6 +238,7 @@ public final class JakartaRoutes {
         private final RouteTable<Mount> validated = new RouteTable<>();
         private final List<Mount> mounts = new ArrayList<>();
         private int maxMessageSize = 64 * 1024;
+        private HandshakeHook hook;
         private Duration closeTimeout = Duration.ofSeconds(5);
         private long sendBufferLimit = 1024 * 1024;
         private SendOverflow overflow = SendOverflow.CLOSE;
@@ -230,6 +267,16 @@ public final class JakartaRoutes {
         /** Mounts a router whose callbacks run on the executor, one at a time and in order per connection. */
         public Builder route(String template, MessageRouter router, Executor callbackExecutor) {
             return add(template, router, Objects.requireNonNull(callbackExecutor, "callbackExecutor"));
+        }
+
+        /**
+         * Runs on every handshake before the route's {@code onHandshake}. Served by {@code
+         * WsServer.builder().jakarta()}, a refusal is answered with its HTTP status; in another
+         * container the connection is closed at once with 1008 instead.
+         */
+        public Builder handshakeHook(HandshakeHook hook) {
+            this.hook = hook;
+            return this;
         }
 
         /** The largest message accepted, in bytes; default 64 KiB. The container closes with 1009 over it. */
