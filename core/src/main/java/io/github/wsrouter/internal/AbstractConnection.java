@@ -73,6 +73,7 @@ public abstract class AbstractConnection implements Connection {
     /** Set by the onClose task: callbacks still queued behind it (a racing transport) are dropped. */
     private volatile boolean closeHandled;
     private volatile boolean routerFailed;
+    private volatile long lastInbound = System.nanoTime();
 
     private final Object lock = new Object();
     private final ArrayDeque<Outbound> queue = new ArrayDeque<>();
@@ -207,6 +208,16 @@ public abstract class AbstractConnection implements Connection {
      */
     protected abstract void writeClose(CloseStatus status, WriteCallback callback);
 
+    /** Something arrived from the peer (a message, a ping, a pong): it is alive. */
+    public final void markInbound() {
+        lastInbound = System.nanoTime();
+    }
+
+    /** Nanoseconds since anything last arrived from the peer. */
+    public final long nanosSinceInbound() {
+        return System.nanoTime() - lastInbound;
+    }
+
     /** The handshake succeeded: the router's {@code onOpen}. */
     public final void deliverOpen() {
         callbacks.execute(() -> invoke("onOpen", () -> router.onOpen(this)));
@@ -218,6 +229,7 @@ public abstract class AbstractConnection implements Connection {
      * after {@code closed} is dropped.
      */
     public final void deliverText(String text) {
+        markInbound();
         if (closeDelivered.get()) {
             return;
         }
@@ -230,6 +242,7 @@ public abstract class AbstractConnection implements Connection {
 
     /** A whole binary message arrived; the buffer must no longer be used by the transport. */
     public final void deliverBinary(ByteBuffer data) {
+        markInbound();
         if (closeDelivered.get()) {
             return;
         }

@@ -39,9 +39,11 @@ final class JakartaTransport implements HttpHandler {
     private final HttpHandler container;
 
     private final OriginPolicy origins;
+    private final int maxConnections;
 
     JakartaTransport(JakartaRoutes routes, RouteTable<MessageRouter> table, HandshakeHook hook, HttpHandler fallback,
-                     OriginPolicy origins, Supplier<XnioWorker> worker) {
+                     OriginPolicy origins, int maxConnections, Supplier<XnioWorker> worker) {
+        this.maxConnections = maxConnections;
         this.routes = routes;
         this.table = table;
         this.hook = hook;
@@ -87,6 +89,10 @@ final class JakartaTransport implements HttpHandler {
             return;
         }
         if (origins.refuse(exchange)) {
+            return;
+        }
+        if (routes.connectionCount() >= maxConnections) {
+            WebSocketRoutes.refuse(exchange, io.github.wsrouter.HandshakeDecision.reject(503, "too many connections"));
             return;
         }
         String upgrade = exchange.getRequestHeaders().getFirst(Headers.UPGRADE);

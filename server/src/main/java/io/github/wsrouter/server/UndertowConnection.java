@@ -82,6 +82,12 @@ final class UndertowConnection extends AbstractConnection {
         }
     }
 
+    /** Drops a peer that has been silent for the idle timeout: the router sees 1001 "idle timeout". */
+    void dropIdle() {
+        closedBy(CloseStatus.GOING_AWAY.withReason("idle timeout"));
+        abort();
+    }
+
     /** Drops the channel without a closing handshake. */
     void abort() {
         IoUtils.safeClose(channel);

@@ -9,6 +9,7 @@ import io.github.wsrouter.SendOverflow;
 import io.github.wsrouter.internal.Handshake;
 import io.github.wsrouter.internal.LiveConnections;
 import io.github.wsrouter.internal.SendLimits;
+import io.github.wsrouter.server.internal.Keepalive;
 import io.github.wsrouter.internal.RouteTable;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
@@ -87,6 +88,9 @@ public final class WebSocketRoutes implements HttpHandler {
     private final int maxMessageSize;
     private final long closeTimeoutMillis;
     private final SendLimits sendLimits;
+    private final long pingMillis;
+    private final long idleMillis;
+    private final int maxConnections;
     private final LiveConnections<UndertowConnection> live = new LiveConnections<>();
 
     private WebSocketRoutes(Builder builder) {
@@ -95,6 +99,9 @@ public final class WebSocketRoutes implements HttpHandler {
         this.hook = builder.hook;
         this.maxMessageSize = builder.maxMessageSize;
         this.closeTimeoutMillis = builder.closeTimeout.toMillis();
+        this.pingMillis = builder.pingInterval.toMillis();
+        this.idleMillis = builder.idleTimeout.toMillis();
+        this.maxConnections = builder.maxConnections;
         this.sendLimits = new SendLimits(builder.sendBufferLimit, builder.overflow, new LongAdder(), new LongAdder());
         WebSocketConnectionCallback callback = this::onConnect;
         HttpHandler notAnUpgrade = WebSocketRoutes::notAnUpgrade;
@@ -118,6 +125,10 @@ public final class WebSocketRoutes implements HttpHandler {
             return;
         }
         if (origins.refuse(exchange)) {
+            return;
+        }
+        if (live.size() >= maxConnections) {
+            refuse(exchange, HandshakeDecision.reject(503, "too many connections"));
             return;
         }
         Handshake handshake = handshake(exchange, rawPath, match.parameters());
@@ -168,6 +179,7 @@ public final class WebSocketRoutes implements HttpHandler {
         channel.getReceiveSetter().set(new Listener(connection));
         connection.deliverOpen();
         live.opened(connection, true);
+        Keepalive.start(channel, connection, connection::dropIdle, pingMillis, idleMillis);
         channel.resumeReceives();
     }
 
@@ -289,6 +301,18 @@ public final class WebSocketRoutes implements HttpHandler {
         }
 
         @Override
+        protected void onFullPongMessage(WebSocketChannel channel, BufferedBinaryMessage message) throws java.io.IOException {
+            connection.markInbound();
+            super.onFullPongMessage(channel, message);
+        }
+
+        @Override
+        protected void onFullPingMessage(WebSocketChannel channel, BufferedBinaryMessage message) throws java.io.IOException {
+            connection.markInbound();
+            super.onFullPingMessage(channel, message);
+        }
+
+        @Override
         protected long getMaxTextBufferSize() {
             return maxMessageSize;
         }
@@ -313,8 +337,34 @@ public final class WebSocketRoutes implements HttpHandler {
         private Duration closeTimeout = Duration.ofSeconds(5);
         private long sendBufferLimit = 1024 * 1024;
         private SendOverflow overflow = SendOverflow.CLOSE;
+        private Duration pingInterval = Duration.ofSeconds(25);
+        private Duration idleTimeout = Duration.ofSeconds(60);
+        private int maxConnections = Integer.MAX_VALUE;
 
         Builder() {
+        }
+
+        /**
+         * Pings every connection at the interval and drops one from which nothing (no message, no
+         * pong) has arrived for the idle timeout; defaults 25 s and 60 s. The router sees 1001
+         * "idle timeout".
+         */
+        public Builder keepalive(Duration pingInterval, Duration idleTimeout) {
+            if (pingInterval.isNegative() || pingInterval.isZero() || idleTimeout.isNegative() || idleTimeout.isZero()) {
+                throw new IllegalArgumentException("ping interval and idle timeout must be positive");
+            }
+            this.pingInterval = pingInterval;
+            this.idleTimeout = idleTimeout;
+            return this;
+        }
+
+        /** The most connections open at once; over it a handshake gets 503. Default unlimited. */
+        public Builder maxConnections(int max) {
+            if (max < 1) {
+                throw new IllegalArgumentException("maxConnections must be at least 1: " + max);
+            }
+            this.maxConnections = max;
+            return this;
         }
 
         /**

@@ -55,6 +55,7 @@ public final class WsServer implements AutoCloseable {
     private final HttpHandler handler;
     private final Duration stopTimeout;
     private final Integer ioThreads;
+    private final Duration handshakeTimeout;
     private volatile Undertow undertow;
     private int port = -1;
     private boolean started;
@@ -64,6 +65,7 @@ public final class WsServer implements AutoCloseable {
         this.requestedPort = builder.port;
         this.stopTimeout = builder.stopTimeout;
         this.ioThreads = builder.ioThreads;
+        this.handshakeTimeout = builder.handshakeTimeout;
         HttpHandler fallback = ResponseCodeHandler.HANDLE_404;
         if (builder.staticFolder != null) {
             ClassLoader loader = builder.classLoader;
@@ -74,7 +76,8 @@ public final class WsServer implements AutoCloseable {
         if (builder.jakarta) {
             JakartaRoutes.Builder routes = JakartaRoutes.builder().handshakeHook(builder.hook)
                     .maxMessageSize(builder.maxMessageSize).closeTimeout(builder.closeTimeout)
-                    .sendBuffer(builder.sendBufferLimit, builder.overflow);
+                    .sendBuffer(builder.sendBufferLimit, builder.overflow)
+                    .keepalive(builder.pingInterval, builder.idleTimeout);
             builder.mounts.forEach(m -> {
                 if (m.executor() == null) {
                     routes.route(m.template(), m.router());
@@ -86,13 +89,15 @@ public final class WsServer implements AutoCloseable {
             io.github.wsrouter.internal.RouteTable<MessageRouter> table = new io.github.wsrouter.internal.RouteTable<>();
             builder.mounts.forEach(m -> table.add(io.github.wsrouter.PathTemplate.parse(m.template()), m.router()));
             this.jakarta = new JakartaTransport(routes.build(), table, builder.hook, fallback, builder.origins,
-                    this::worker);
+                    builder.maxConnections, this::worker);
             this.handler = jakarta;
         } else {
             WebSocketRoutes.Builder routes = WebSocketRoutes.builder().fallback(fallback).handshakeHook(builder.hook)
                     .allowedOrigins(builder.allowedOrigins, builder.requireOrigin)
                     .maxMessageSize(builder.maxMessageSize).closeTimeout(builder.closeTimeout)
-                    .sendBuffer(builder.sendBufferLimit, builder.overflow);
+                    .sendBuffer(builder.sendBufferLimit, builder.overflow)
+                    .keepalive(builder.pingInterval, builder.idleTimeout)
+                    .maxConnections(builder.maxConnections);
             builder.mounts.forEach(m -> {
                 if (m.executor() == null) {
                     routes.route(m.template(), m.router());
@@ -128,6 +133,9 @@ public final class WsServer implements AutoCloseable {
         started = true;
         Undertow.Builder builder = Undertow.builder()
                 .addHttpListener(requestedPort, host)
+                // a client that sends a partial request, or none, is disconnected (slowloris)
+                .setServerOption(io.undertow.UndertowOptions.REQUEST_PARSE_TIMEOUT, (int) handshakeTimeout.toMillis())
+                .setServerOption(io.undertow.UndertowOptions.NO_REQUEST_TIMEOUT, (int) handshakeTimeout.toMillis())
                 .setHandler(handler);
         if (ioThreads != null) {
             builder.setIoThreads(ioThreads);
@@ -238,6 +246,10 @@ public final class WsServer implements AutoCloseable {
         private Duration closeTimeout = Duration.ofSeconds(5);
         private long sendBufferLimit = 1024 * 1024;
         private SendOverflow overflow = SendOverflow.CLOSE;
+        private Duration pingInterval = Duration.ofSeconds(25);
+        private Duration idleTimeout = Duration.ofSeconds(60);
+        private Duration handshakeTimeout = Duration.ofSeconds(10);
+        private int maxConnections = Integer.MAX_VALUE;
         private String host = "127.0.0.1";
         private int port = 8000;
         private String staticFolder;
@@ -338,6 +350,33 @@ public final class WsServer implements AutoCloseable {
             validated.sendBuffer(maxQueuedBytes, overflow);
             this.sendBufferLimit = maxQueuedBytes;
             this.overflow = overflow;
+            return this;
+        }
+
+        /** Pings and the idle timeout; defaults 25 s and 60 s. See {@link WebSocketRoutes.Builder#keepalive}. */
+        public Builder keepalive(Duration pingInterval, Duration idleTimeout) {
+            validated.keepalive(pingInterval, idleTimeout);
+            this.pingInterval = pingInterval;
+            this.idleTimeout = idleTimeout;
+            return this;
+        }
+
+        /**
+         * How long a client may take to send its HTTP request (the WebSocket handshake); one that
+         * sends a partial request, or none, is disconnected. Default 10 s.
+         */
+        public Builder handshakeTimeout(Duration timeout) {
+            if (timeout.isNegative() || timeout.isZero() || timeout.toMillis() > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("handshakeTimeout must be positive: " + timeout);
+            }
+            this.handshakeTimeout = timeout;
+            return this;
+        }
+
+        /** The most WebSocket connections open at once; over it a handshake gets 503. Default unlimited. */
+        public Builder maxConnections(int max) {
+            validated.maxConnections(max);
+            this.maxConnections = max;
             return this;
         }
 

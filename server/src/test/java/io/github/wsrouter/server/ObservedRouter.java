@@ -83,6 +83,19 @@ final class ObservedRouter implements MessageRouter {
         }
     }
 
+    /** Fails if any event comes within the time: for "nothing happens while time passes". */
+    void assertNoEventWithin(Duration quiet) {
+        try {
+            Event event = events.poll(quiet.toMillis(), TimeUnit.MILLISECONDS);
+            if (event != null) {
+                throw new AssertionError("expected no event within " + quiet + " but got " + event);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
     /** Waits for n open events. */
     void awaitOpens(int n) {
         for (int i = 0; i < n; i++) {

@@ -89,6 +89,12 @@ final class JakartaConnection extends AbstractConnection {
         }
     }
 
+    /** Drops a peer that has been silent for the idle timeout: the router sees 1001 "idle timeout". */
+    void dropIdle() {
+        sentStatus = CloseStatus.GOING_AWAY.withReason("idle timeout");
+        abort();
+    }
+
     /** Drops the connection without a closing handshake, where the container allows it. */
     void abort() {
         if (session instanceof UndertowSession undertow) {

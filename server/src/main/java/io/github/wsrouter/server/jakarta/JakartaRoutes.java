@@ -10,6 +10,7 @@ import io.github.wsrouter.internal.Handshake;
 import io.github.wsrouter.internal.HandshakeRelay;
 import io.github.wsrouter.internal.LiveConnections;
 import io.github.wsrouter.internal.SendLimits;
+import io.github.wsrouter.server.internal.Keepalive;
 import io.github.wsrouter.internal.RouteTable;
 import jakarta.websocket.CloseReason;
 import jakarta.websocket.Endpoint;
@@ -65,11 +66,15 @@ public final class JakartaRoutes {
     private final int maxMessageSize;
     private final long closeTimeoutMillis;
     private final SendLimits sendLimits;
+    private final long pingMillis;
+    private final long idleMillis;
 
     private JakartaRoutes(Builder builder) {
         this.hook = builder.hook;
         this.maxMessageSize = builder.maxMessageSize;
         this.closeTimeoutMillis = builder.closeTimeout.toMillis();
+        this.pingMillis = builder.pingInterval.toMillis();
+        this.idleMillis = builder.idleTimeout.toMillis();
         this.sendLimits = new SendLimits(builder.sendBufferLimit, builder.overflow, new LongAdder(), new LongAdder());
         for (Builder.Mount mount : builder.mounts) {
             configs.add(config(mount.template(), mount.router(), mount.executor()));
@@ -199,8 +204,13 @@ public final class JakartaRoutes {
                 copy.put(data).flip();
                 opened.deliverBinary(copy);
             });
+            session.addMessageHandler(jakarta.websocket.PongMessage.class,
+                    (MessageHandler.Whole<jakarta.websocket.PongMessage>) pong -> opened.markInbound());
             opened.deliverOpen();
             live.opened(opened, decided != null);
+            if (session instanceof io.undertow.websockets.jsr.UndertowSession undertow) {
+                Keepalive.start(undertow.getWebSocketChannel(), opened, opened::dropIdle, pingMillis, idleMillis);
+            }
         }
 
         @Override
@@ -242,8 +252,23 @@ public final class JakartaRoutes {
         private Duration closeTimeout = Duration.ofSeconds(5);
         private long sendBufferLimit = 1024 * 1024;
         private SendOverflow overflow = SendOverflow.CLOSE;
+        private Duration pingInterval = Duration.ofSeconds(25);
+        private Duration idleTimeout = Duration.ofSeconds(60);
 
         private Builder() {
+        }
+
+        /**
+         * Pings every connection at the interval and drops one from which nothing has arrived for
+         * the idle timeout; defaults 25 s and 60 s. In Undertow's container only.
+         */
+        public Builder keepalive(Duration pingInterval, Duration idleTimeout) {
+            if (pingInterval.isNegative() || pingInterval.isZero() || idleTimeout.isNegative() || idleTimeout.isZero()) {
+                throw new IllegalArgumentException("ping interval and idle timeout must be positive");
+            }
+            this.pingInterval = pingInterval;
+            this.idleTimeout = idleTimeout;
+            return this;
         }
 
         /**

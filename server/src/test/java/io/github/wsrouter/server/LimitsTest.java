@@ -1,0 +1,113 @@
+package io.github.wsrouter.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.wsrouter.CloseStatus;
+import io.github.wsrouter.EchoRouter;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.http.HttpClient;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Connection cap, handshake timeout and keepalive, on both adapters. */
+@Timeout(60)
+class LimitsTest {
+
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private final List<AutoCloseable> cleanup = new ArrayList<>();
+
+    @AfterEach
+    void cleanUp() throws Exception {
+        for (AutoCloseable closeable : cleanup) {
+            closeable.close();
+        }
+    }
+
+    private WsServer start(WsServer.Builder builder, boolean jakarta) {
+        WsServer server = (jakarta ? builder.jakarta() : builder).port(0).build().start();
+        cleanup.add(server);
+        return server;
+    }
+
+    @ParameterizedTest(name = "jakarta={0}")
+    @ValueSource(booleans = {false, true})
+    void overTheConnectionCapHandshakesGet503(boolean jakarta) throws Exception {
+        ObservedRouter router = new ObservedRouter(EchoRouter.create());
+        WsServer server = start(WsServer.builder().maxConnections(2).route("/echo/", router), jakarta);
+        Peer one = JdkPeer.connect(HTTP, server.uri("/echo/"));
+        JdkPeer.connect(HTTP, server.uri("/echo/"));
+        router.awaitOpens(2);
+
+        assertThat(RawWebSocket.handshakeHead(server.port(), "/echo/")).startsWith("HTTP/1.1 503");
+
+        one.close(CloseStatus.NORMAL);
+        router.await("close");
+        Peer again = JdkPeer.connect(HTTP, server.uri("/echo/"));
+        again.sendText("room again");
+        assertThat(again.awaitText()).isEqualTo("room again");
+    }
+
+    @ParameterizedTest(name = "jakarta={0}")
+    @ValueSource(booleans = {false, true})
+    void slowlorisSocketsAreDroppedByTheHandshakeTimeoutWhileOthersChat(boolean jakarta) throws Exception {
+        WsServer server = start(WsServer.builder().handshakeTimeout(Duration.ofMillis(1500))
+                .route("/echo/", EchoRouter.create()), jakarta);
+        List<Socket> slow = new ArrayList<>();
+        try {
+            for (int i = 0; i < 1000; i++) {
+                Socket socket = new Socket();
+                socket.connect(new InetSocketAddress("127.0.0.1", server.port()), 10_000);
+                socket.setSoTimeout(20_000);
+                socket.getOutputStream().write("GET /echo/ HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgr"
+                        .getBytes(StandardCharsets.ISO_8859_1));
+                slow.add(socket);
+            }
+            Peer normal = JdkPeer.connect(HTTP, server.uri("/echo/"));
+            normal.sendText("still served");
+            assertThat(normal.awaitText()).isEqualTo("still served");
+
+            for (Socket socket : slow) {
+                assertThat(socket.getInputStream().read()).as("the server closes a half-sent request").isEqualTo(-1);
+            }
+        } finally {
+            for (Socket socket : slow) {
+                closeQuietly(socket);
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "jakarta={0}")
+    @ValueSource(booleans = {false, true})
+    void aSilentPeerIsDroppedAfterTheIdleTimeoutWhileOneThatAnswersPingsStays(boolean jakarta) throws Exception {
+        ObservedRouter router = new ObservedRouter(EchoRouter.create());
+        WsServer server = start(WsServer.builder().keepalive(Duration.ofMillis(200), Duration.ofMillis(1000))
+                .route("/echo/", router), jakarta);
+        Peer answering = JdkPeer.connect(HTTP, server.uri("/echo/")); // the JDK client answers pings
+        router.awaitOpens(1);
+        try (RawWebSocket silent = RawWebSocket.connect(server.port(), "/echo/")) {
+            router.awaitOpens(1);
+            ObservedRouter.Event dropped = router.await("close");
+            assertThat(dropped.status()).isEqualTo(CloseStatus.GOING_AWAY.withReason("idle timeout"));
+            assertThat(silent.awaitEndOfStream()).isTrue();
+        }
+        router.assertNoEventWithin(Duration.ofMillis(2500)); // several idle timeouts: the answering peer stays
+        answering.sendText("alive");
+        assertThat(answering.awaitText()).isEqualTo("alive");
+    }
+
+    private static void closeQuietly(Socket socket) {
+        try {
+            socket.close();
+        } catch (IOException ignored) {
+            // closing anyway
+        }
+    }
+}
