@@ -69,6 +69,7 @@ public abstract class AbstractConnection implements Connection {
     private final MessageRouter router;
     private final SerialExecutor callbacks;
     private final SendLimits limits;
+    private final RouteCounters counters;
     private final AtomicBoolean closeDelivered = new AtomicBoolean();
     /** Set by the onClose task: callbacks still queued behind it (a racing transport) are dropped. */
     private volatile boolean closeHandled;
@@ -89,15 +90,16 @@ public abstract class AbstractConnection implements Connection {
      * @param callbackExecutor where router callbacks run; {@code Runnable::run} for the calling thread
      */
     protected AbstractConnection(Handshake handshake, MessageRouter router, Executor callbackExecutor) {
-        this(handshake, router, callbackExecutor, SendLimits.unbounded());
+        this(handshake, router, callbackExecutor, SendLimits.unbounded(), new RouteCounters());
     }
 
     /**
      * @param limits the send buffer bound and overflow policy
      */
     protected AbstractConnection(Handshake handshake, MessageRouter router, Executor callbackExecutor,
-                                 SendLimits limits) {
+                                 SendLimits limits, RouteCounters counters) {
         this.limits = Objects.requireNonNull(limits, "limits");
+        this.counters = Objects.requireNonNull(counters, "counters");
         this.id = Long.toString(IDS.incrementAndGet(), 36);
         this.path = handshake.path();
         this.pathParameters = handshake.pathParameters();
@@ -220,6 +222,7 @@ public abstract class AbstractConnection implements Connection {
 
     /** The handshake succeeded: the router's {@code onOpen}. */
     public final void deliverOpen() {
+        counters.opened.increment();
         callbacks.execute(() -> invoke("onOpen", () -> router.onOpen(this)));
     }
 
@@ -230,6 +233,8 @@ public abstract class AbstractConnection implements Connection {
      */
     public final void deliverText(String text) {
         markInbound();
+        counters.messagesIn.increment();
+        counters.bytesIn.add(text.length());
         if (closeDelivered.get()) {
             return;
         }
@@ -243,6 +248,8 @@ public abstract class AbstractConnection implements Connection {
     /** A whole binary message arrived; the buffer must no longer be used by the transport. */
     public final void deliverBinary(ByteBuffer data) {
         markInbound();
+        counters.messagesIn.increment();
+        counters.bytesIn.add(data.remaining());
         if (closeDelivered.get()) {
             return;
         }
@@ -277,6 +284,7 @@ public abstract class AbstractConnection implements Connection {
         if (!closeDelivered.compareAndSet(false, true)) {
             return;
         }
+        counters.closed.increment();
         ArrayDeque<Outbound> dropped;
         synchronized (lock) {
             state = CLOSED;
@@ -352,7 +360,7 @@ public abstract class AbstractConnection implements Connection {
             boolean busy = inFlight != null || !queue.isEmpty();
             if (busy && limits.isBounded() && queuedBytes + outbound.size > limits.maxQueuedBytes()) {
                 if (limits.overflow() == SendOverflow.DROP) {
-                    limits.drops().increment();
+                    counters.droppedMessages.increment();
                     return CompletableFuture.failedFuture(overflowException());
                 }
                 // CLOSE: discard what waits, close behind the frame in flight, drop the socket if it stays stuck
@@ -369,7 +377,7 @@ public abstract class AbstractConnection implements Connection {
             pump = claimPump();
         }
         if (discarded != null) {
-            limits.slowConsumerCloses().increment();
+            counters.slowConsumerCloses.increment();
             LOG.log(System.Logger.Level.INFO, () -> "closing connection " + id + " (" + path
                     + ") with 4000: its send buffer is over " + limits.maxQueuedBytes() + " bytes (slow consumer)");
             for (Outbound dropped : discarded) {
@@ -459,6 +467,10 @@ public abstract class AbstractConnection implements Connection {
             if (pump) {
                 pumping = true;
             }
+        }
+        if (failure == null && outbound.kind != Kind.CLOSE) {
+            counters.messagesOut.increment();
+            counters.bytesOut.add(outbound.size);
         }
         if (failure == null || outbound.kind == Kind.CLOSE) {
             outbound.future.complete(null);

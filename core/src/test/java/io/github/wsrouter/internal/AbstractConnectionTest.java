@@ -73,8 +73,8 @@ class AbstractConnectionTest {
 
         final AtomicInteger slowConsumerCalls = new AtomicInteger();
 
-        LaterConnection(MessageRouter router, SendLimits limits) {
-            super(HANDSHAKE, router, Runnable::run, limits);
+        LaterConnection(MessageRouter router, SendLimits limits, RouteCounters counters) {
+            super(HANDSHAKE, router, Runnable::run, limits, counters);
         }
 
         @Override
@@ -583,14 +583,14 @@ class AbstractConnectionTest {
     }
 
     private static SendLimits limits(long max, io.github.wsrouter.SendOverflow overflow) {
-        return new SendLimits(max, overflow, new java.util.concurrent.atomic.LongAdder(),
-                new java.util.concurrent.atomic.LongAdder());
+        return new SendLimits(max, overflow);
     }
 
     @Test
     void overTheBoundUnderDropTheMessageIsDroppedAndCountedAndTheConnectionStaysOpen() throws Exception {
-        SendLimits limits = limits(10, io.github.wsrouter.SendOverflow.DROP);
-        LaterConnection connection = new LaterConnection(new MessageRouter() { }, limits);
+        RouteCounters counters = new RouteCounters();
+        LaterConnection connection = new LaterConnection(new MessageRouter() { },
+                limits(10, io.github.wsrouter.SendOverflow.DROP), counters);
         CompletionStage<Void> first = connection.sendText("aaaaa");      // in flight, 5 queued
         CompletionStage<Void> second = connection.sendText("bbbb");      // 9: fits
         CompletionStage<Void> third = connection.sendText("cc");         // 11: over the bound
@@ -598,7 +598,7 @@ class AbstractConnectionTest {
         assertThat(third.toCompletableFuture()).isCompletedExceptionally();
         assertThatThrownBy(() -> third.toCompletableFuture().get(5, SECONDS))
                 .hasCauseInstanceOf(io.github.wsrouter.SendBufferOverflowException.class);
-        assertThat(limits.drops().sum()).isEqualTo(1);
+        assertThat(counters.snapshot().droppedMessages()).isEqualTo(1);
         assertThat(connection.isOpen()).isTrue();
         assertThat(connection.queuedBytes()).isEqualTo(9);
 
@@ -615,15 +615,16 @@ class AbstractConnectionTest {
 
     @Test
     void overTheBoundUnderCloseTheQueueIsDiscardedAndTheConnectionClosedWith4000() throws Exception {
-        SendLimits limits = limits(10, io.github.wsrouter.SendOverflow.CLOSE);
-        LaterConnection connection = new LaterConnection(new MessageRouter() { }, limits);
+        RouteCounters counters = new RouteCounters();
+        LaterConnection connection = new LaterConnection(new MessageRouter() { },
+                limits(10, io.github.wsrouter.SendOverflow.CLOSE), counters);
         CompletionStage<Void> first = connection.sendText("aaaaa");      // in flight
         CompletionStage<Void> queued = connection.sendText("bbbb");      // waits
         CompletionStage<Void> over = connection.sendText("cc");          // over: close
 
         assertThat(connection.isOpen()).isFalse();
         assertThat(connection.slowConsumerCalls).hasValue(1);
-        assertThat(limits.slowConsumerCloses().sum()).isEqualTo(1);
+        assertThat(counters.snapshot().slowConsumerCloses()).isEqualTo(1);
         for (CompletionStage<Void> failed : List.of(queued, over)) {
             assertThatThrownBy(() -> failed.toCompletableFuture().get(5, SECONDS))
                     .hasCauseInstanceOf(io.github.wsrouter.SendBufferOverflowException.class);
@@ -638,11 +639,39 @@ class AbstractConnectionTest {
 
     @Test
     void aMessageLargerThanTheBoundStillGoesWhenNothingIsQueued() throws Exception {
-        SendLimits limits = limits(4, io.github.wsrouter.SendOverflow.CLOSE);
-        LaterConnection connection = new LaterConnection(new MessageRouter() { }, limits);
+        LaterConnection connection = new LaterConnection(new MessageRouter() { },
+                limits(4, io.github.wsrouter.SendOverflow.CLOSE), new RouteCounters());
         CompletionStage<Void> big = connection.sendText("larger than four");
         connection.completeNext();
         big.toCompletableFuture().get(5, SECONDS);
         assertThat(connection.isOpen()).isTrue();
+    }
+
+    @Test
+    void countersFollowMessagesAndTheLifecycle() throws Exception {
+        RouteCounters counters = new RouteCounters();
+        LaterConnection connection = new LaterConnection(EchoingRouter.INSTANCE, SendLimits.unbounded(), counters);
+        connection.completer = Runnable::run;
+        connection.deliverOpen();
+        connection.deliverText("abc");
+        connection.deliverBinary(ByteBuffer.wrap(new byte[] {1, 2}));
+        assertThat(counters.snapshot()).isEqualTo(new io.github.wsrouter.RouteStats(1, 1, 0, 2, 2, 5, 5, 0, 0));
+        connection.closed(CloseStatus.NORMAL);
+        connection.closed(CloseStatus.NORMAL);
+        assertThat(counters.snapshot()).isEqualTo(new io.github.wsrouter.RouteStats(0, 1, 1, 2, 2, 5, 5, 0, 0));
+    }
+
+    private enum EchoingRouter implements MessageRouter {
+        INSTANCE;
+
+        @Override
+        public void onText(Connection connection, String text) {
+            connection.sendText(text);
+        }
+
+        @Override
+        public void onBinary(Connection connection, ByteBuffer data) {
+            connection.sendBinary(data);
+        }
     }
 }

@@ -40,6 +40,7 @@ final class JakartaTransport implements HttpHandler {
 
     private final OriginPolicy origins;
     private final int maxConnections;
+    private final Rejections rejections = new Rejections();
 
     JakartaTransport(JakartaRoutes routes, RouteTable<MessageRouter> table, HandshakeHook hook, HttpHandler fallback,
                      OriginPolicy origins, int maxConnections, Supplier<XnioWorker> worker) {
@@ -88,10 +89,11 @@ final class JakartaTransport implements HttpHandler {
             fallback.handleRequest(exchange);
             return;
         }
-        if (origins.refuse(exchange)) {
+        if (origins.refuse(exchange, rejections)) {
             return;
         }
         if (routes.connectionCount() >= maxConnections) {
+            rejections.count("capacity");
             WebSocketRoutes.refuse(exchange, io.github.wsrouter.HandshakeDecision.reject(503, "too many connections"));
             return;
         }
@@ -104,6 +106,7 @@ final class JakartaTransport implements HttpHandler {
         Handshake.Decided decided = WebSocketRoutes.handshake(exchange, rawPath, match.parameters())
                 .decide(hook, match.value());
         if (decided.refusal() != null) {
+            rejections.count(Integer.toString(decided.refusal().status()));
             WebSocketRoutes.refuse(exchange, decided.refusal());
             return;
         }
@@ -113,6 +116,10 @@ final class JakartaTransport implements HttpHandler {
 
     JakartaRoutes routes() {
         return routes;
+    }
+
+    ServerStats stats() {
+        return new ServerStats(routes.connectionCount(), routes.routeStats(), rejections.snapshot());
     }
 
     void closeAll(CloseStatus status, Duration timeout) {

@@ -55,11 +55,12 @@ final class OriginPolicy {
      *
      * @return whether the exchange was refused (and answered)
      */
-    boolean refuse(io.undertow.server.HttpServerExchange exchange) {
+    boolean refuse(io.undertow.server.HttpServerExchange exchange, Rejections rejections) {
         String origin = exchange.getRequestHeaders().getFirst(io.undertow.util.Headers.ORIGIN);
         if (allows(origin, exchange.getRequestHeaders().getFirst(io.undertow.util.Headers.HOST))) {
             return false;
         }
+        rejections.count("origin");
         LOG.log(System.Logger.Level.INFO, () -> "refused WebSocket handshake to " + exchange.getRequestPath()
                 + (origin == null ? ": no Origin" : " from origin " + origin + ": origin not allowed") + " (403)");
         exchange.setStatusCode(io.undertow.util.StatusCodes.FORBIDDEN);

@@ -4,6 +4,7 @@ import io.github.wsrouter.CloseStatus;
 import io.github.wsrouter.MessageRouter;
 import io.github.wsrouter.internal.AbstractConnection;
 import io.github.wsrouter.internal.Handshake;
+import io.github.wsrouter.internal.RouteCounters;
 import io.github.wsrouter.internal.SendLimits;
 import io.undertow.websockets.core.WebSocketCallback;
 import io.undertow.websockets.core.WebSocketChannel;
@@ -26,8 +27,8 @@ final class UndertowConnection extends AbstractConnection {
     private volatile CloseStatus receivedStatus;
 
     UndertowConnection(Handshake handshake, MessageRouter router, Executor callbackExecutor, SendLimits limits,
-                       WebSocketChannel channel, long closeTimeoutMillis) {
-        super(handshake, router, callbackExecutor, limits);
+                       RouteCounters counters, WebSocketChannel channel, long closeTimeoutMillis) {
+        super(handshake, router, callbackExecutor, limits, counters);
         this.channel = channel;
         this.closeTimeoutMillis = closeTimeoutMillis;
     }

@@ -5,9 +5,11 @@ import io.github.wsrouter.HandshakeDecision;
 import io.github.wsrouter.HandshakeHook;
 import io.github.wsrouter.MessageRouter;
 import io.github.wsrouter.PathTemplate;
+import io.github.wsrouter.RouteStats;
 import io.github.wsrouter.SendOverflow;
 import io.github.wsrouter.internal.Handshake;
 import io.github.wsrouter.internal.LiveConnections;
+import io.github.wsrouter.internal.RouteCounters;
 import io.github.wsrouter.internal.SendLimits;
 import io.github.wsrouter.server.internal.Keepalive;
 import io.github.wsrouter.internal.RouteTable;
@@ -36,7 +38,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Executor;
-import java.util.concurrent.atomic.LongAdder;
 import org.xnio.Pooled;
 
 /**
@@ -78,7 +79,8 @@ public final class WebSocketRoutes implements HttpHandler {
     private record Upgrade(Handshake handshake, Route route) {
     }
 
-    private record Route(MessageRouter router, Executor executor, HttpHandler handshakeHandler) {
+    private record Route(String template, MessageRouter router, Executor executor, HttpHandler handshakeHandler,
+                         RouteCounters counters) {
     }
 
     private final RouteTable<Route> routes;
@@ -92,6 +94,8 @@ public final class WebSocketRoutes implements HttpHandler {
     private final long idleMillis;
     private final int maxConnections;
     private final LiveConnections<UndertowConnection> live = new LiveConnections<>();
+    private final Rejections rejections = new Rejections();
+    private final List<String> templates = new ArrayList<>();
 
     private WebSocketRoutes(Builder builder) {
         this.fallback = builder.fallback;
@@ -102,13 +106,14 @@ public final class WebSocketRoutes implements HttpHandler {
         this.pingMillis = builder.pingInterval.toMillis();
         this.idleMillis = builder.idleTimeout.toMillis();
         this.maxConnections = builder.maxConnections;
-        this.sendLimits = new SendLimits(builder.sendBufferLimit, builder.overflow, new LongAdder(), new LongAdder());
+        this.sendLimits = new SendLimits(builder.sendBufferLimit, builder.overflow);
         WebSocketConnectionCallback callback = this::onConnect;
         HttpHandler notAnUpgrade = WebSocketRoutes::notAnUpgrade;
         this.routes = new RouteTable<>();
         for (Builder.Mount mount : builder.mounts) {
-            routes.add(mount.template(), new Route(mount.router(), mount.executor(),
-                    new WebSocketProtocolHandshakeHandler(callback, notAnUpgrade)));
+            routes.add(mount.template(), new Route(mount.template().toString(), mount.router(), mount.executor(),
+                    new WebSocketProtocolHandshakeHandler(callback, notAnUpgrade), new RouteCounters()));
+            templates.add(mount.template().toString());
         }
     }
 
@@ -124,16 +129,18 @@ public final class WebSocketRoutes implements HttpHandler {
             fallback.handleRequest(exchange);
             return;
         }
-        if (origins.refuse(exchange)) {
+        if (origins.refuse(exchange, rejections)) {
             return;
         }
         if (live.size() >= maxConnections) {
+            rejections.count("capacity");
             refuse(exchange, HandshakeDecision.reject(503, "too many connections"));
             return;
         }
         Handshake handshake = handshake(exchange, rawPath, match.parameters());
         Handshake.Decided decided = handshake.decide(hook, match.value().router());
         if (decided.refusal() != null) {
+            rejections.count(Integer.toString(decided.refusal().status()));
             refuse(exchange, decided.refusal());
             return;
         }
@@ -149,14 +156,13 @@ public final class WebSocketRoutes implements HttpHandler {
         return live.size();
     }
 
-    /** Messages dropped because a connection's send buffer was full (policy {@link SendOverflow#DROP}). */
-    public long droppedMessages() {
-        return sendLimits.drops().sum();
-    }
-
-    /** Connections closed because their send buffer overflowed (policy {@link SendOverflow#CLOSE}). */
-    public long slowConsumerCloses() {
-        return sendLimits.slowConsumerCloses().sum();
+    /** The counters of each route and the refused handshakes, now. */
+    public ServerStats stats() {
+        Map<String, RouteStats> perRoute = new LinkedHashMap<>();
+        for (String template : templates) {
+            perRoute.put(template, routes.match(template).value().counters().snapshot());
+        }
+        return new ServerStats(live.size(), perRoute, rejections.snapshot());
     }
 
     /**
@@ -171,7 +177,7 @@ public final class WebSocketRoutes implements HttpHandler {
         Upgrade upgrade = exchange.getAttachment(UPGRADE);
         Executor executor = upgrade.route().executor() != null ? upgrade.route().executor() : Runnable::run;
         UndertowConnection connection = new UndertowConnection(upgrade.handshake(), upgrade.route().router(),
-                executor, sendLimits, channel, closeTimeoutMillis);
+                executor, sendLimits, upgrade.route().counters(), channel, closeTimeoutMillis);
         channel.addCloseTask(ch -> {
             connection.channelClosed();
             live.terminated(connection);

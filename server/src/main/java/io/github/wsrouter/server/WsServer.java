@@ -188,14 +188,19 @@ public final class WsServer implements AutoCloseable {
         return jakarta != null ? jakarta.routes().connectionCount() : nativeRoutes.connectionCount();
     }
 
+    /** The counters of every route, and the refused handshakes, now. */
+    public ServerStats stats() {
+        return jakarta != null ? jakarta.stats() : nativeRoutes.stats();
+    }
+
     /** Messages dropped because a connection's send buffer was full (policy {@link SendOverflow#DROP}). */
     public long droppedMessages() {
-        return jakarta != null ? jakarta.routes().droppedMessages() : nativeRoutes.droppedMessages();
+        return stats().total().droppedMessages();
     }
 
     /** Connections closed because their send buffer overflowed (policy {@link SendOverflow#CLOSE}). */
     public long slowConsumerCloses() {
-        return jakarta != null ? jakarta.routes().slowConsumerCloses() : nativeRoutes.slowConsumerCloses();
+        return stats().total().slowConsumerCloses();
     }
 
     /** Whether the routes are served through the Jakarta WebSocket adapter. */

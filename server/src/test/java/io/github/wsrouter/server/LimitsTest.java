@@ -103,6 +103,38 @@ class LimitsTest {
         assertThat(answering.awaitText()).isEqualTo("alive");
     }
 
+    @ParameterizedTest(name = "jakarta={0}")
+    @ValueSource(booleans = {false, true})
+    void statsCountConnectionsMessagesBytesAndRefusals(boolean jakarta) throws Exception {
+        ObservedRouter router = new ObservedRouter(EchoRouter.create());
+        WsServer server = start(WsServer.builder().route("/echo/", router)
+                .route("/other/", EchoRouter.create()), jakarta);
+        Peer one = JdkPeer.connect(HTTP, server.uri("/echo/"));
+        Peer two = JdkPeer.connect(HTTP, server.uri("/echo/"));
+        router.awaitOpens(2);
+        one.sendText("abc");
+        one.sendText("de");
+        two.sendBinary(new byte[] {1, 2, 3, 4});
+        assertThat(one.awaitText()).isEqualTo("abc");
+        assertThat(one.awaitText()).isEqualTo("de");
+        two.awaitBinary();
+        assertThat(RawWebSocket.handshakeHead(server.port(), "/echo/", "Origin: http://evil.example"))
+                .startsWith("HTTP/1.1 403");
+
+        ServerStats stats = server.stats();
+        assertThat(stats.open()).isEqualTo(2);
+        assertThat(stats.routes()).containsOnlyKeys("/echo/", "/other/");
+        assertThat(stats.routes().get("/echo/"))
+                .isEqualTo(new io.github.wsrouter.RouteStats(2, 2, 0, 3, 3, 9, 9, 0, 0));
+        assertThat(stats.routes().get("/other/")).isEqualTo(io.github.wsrouter.RouteStats.ZERO);
+        assertThat(stats.rejectedHandshakes()).containsEntry("origin", 1L);
+
+        one.close(CloseStatus.NORMAL);
+        router.await("close");
+        assertThat(server.stats().routes().get("/echo/").closed()).isEqualTo(1);
+        assertThat(server.stats().total().open()).isEqualTo(1);
+    }
+
     private static void closeQuietly(Socket socket) {
         try {
             socket.close();

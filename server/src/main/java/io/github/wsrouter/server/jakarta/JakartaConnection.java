@@ -4,6 +4,7 @@ import io.github.wsrouter.CloseStatus;
 import io.github.wsrouter.MessageRouter;
 import io.github.wsrouter.internal.AbstractConnection;
 import io.github.wsrouter.internal.Handshake;
+import io.github.wsrouter.internal.RouteCounters;
 import io.github.wsrouter.internal.SendLimits;
 import io.undertow.websockets.jsr.UndertowSession;
 import jakarta.websocket.CloseReason;
@@ -31,8 +32,9 @@ final class JakartaConnection extends AbstractConnection {
     private final Consumer<JakartaConnection> onTerminated;
 
     JakartaConnection(Handshake handshake, MessageRouter router, Executor callbackExecutor, SendLimits limits,
-                      Session session, long closeTimeoutMillis, Consumer<JakartaConnection> onTerminated) {
-        super(handshake, router, callbackExecutor, limits);
+                      RouteCounters counters, Session session, long closeTimeoutMillis,
+                      Consumer<JakartaConnection> onTerminated) {
+        super(handshake, router, callbackExecutor, limits, counters);
         this.session = session;
         this.closeTimeoutMillis = closeTimeoutMillis;
         this.onTerminated = onTerminated;

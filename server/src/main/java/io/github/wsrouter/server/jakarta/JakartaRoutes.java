@@ -5,10 +5,12 @@ import io.github.wsrouter.HandshakeDecision;
 import io.github.wsrouter.HandshakeHook;
 import io.github.wsrouter.MessageRouter;
 import io.github.wsrouter.PathTemplate;
+import io.github.wsrouter.RouteStats;
 import io.github.wsrouter.SendOverflow;
 import io.github.wsrouter.internal.Handshake;
 import io.github.wsrouter.internal.HandshakeRelay;
 import io.github.wsrouter.internal.LiveConnections;
+import io.github.wsrouter.internal.RouteCounters;
 import io.github.wsrouter.internal.SendLimits;
 import io.github.wsrouter.server.internal.Keepalive;
 import io.github.wsrouter.internal.RouteTable;
@@ -27,7 +29,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Executor;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * wsrouter routes as Jakarta WebSocket endpoints, deployable in any Jakarta WebSocket 2.x
@@ -61,6 +62,7 @@ public final class JakartaRoutes {
 
     private final List<ServerEndpointConfig> configs = new ArrayList<>();
     private final List<String> templates = new ArrayList<>();
+    private final Map<String, RouteCounters> counters = new java.util.LinkedHashMap<>();
     private final LiveConnections<JakartaConnection> live = new LiveConnections<>();
     private final HandshakeHook hook;
     private final int maxMessageSize;
@@ -75,10 +77,12 @@ public final class JakartaRoutes {
         this.closeTimeoutMillis = builder.closeTimeout.toMillis();
         this.pingMillis = builder.pingInterval.toMillis();
         this.idleMillis = builder.idleTimeout.toMillis();
-        this.sendLimits = new SendLimits(builder.sendBufferLimit, builder.overflow, new LongAdder(), new LongAdder());
+        this.sendLimits = new SendLimits(builder.sendBufferLimit, builder.overflow);
         for (Builder.Mount mount : builder.mounts) {
-            configs.add(config(mount.template(), mount.router(), mount.executor()));
+            RouteCounters routeCounters = new RouteCounters();
+            configs.add(config(mount.template(), mount.router(), mount.executor(), routeCounters));
             templates.add(mount.template().toString());
+            counters.put(mount.template().toString(), routeCounters);
         }
     }
 
@@ -109,14 +113,11 @@ public final class JakartaRoutes {
         return live.size();
     }
 
-    /** Messages dropped because a connection's send buffer was full (policy {@link SendOverflow#DROP}). */
-    public long droppedMessages() {
-        return sendLimits.drops().sum();
-    }
-
-    /** Connections closed because their send buffer overflowed (policy {@link SendOverflow#CLOSE}). */
-    public long slowConsumerCloses() {
-        return sendLimits.slowConsumerCloses().sum();
+    /** Each route's counters now, by template. */
+    public Map<String, RouteStats> routeStats() {
+        Map<String, RouteStats> snapshot = new java.util.LinkedHashMap<>();
+        counters.forEach((template, routeCounters) -> snapshot.put(template, routeCounters.snapshot()));
+        return snapshot;
     }
 
     /**
@@ -127,7 +128,8 @@ public final class JakartaRoutes {
         live.closeAll(status, timeout, JakartaConnection::abort);
     }
 
-    private ServerEndpointConfig config(PathTemplate template, MessageRouter router, Executor executor) {
+    private ServerEndpointConfig config(PathTemplate template, MessageRouter router, Executor executor,
+                                        RouteCounters routeCounters) {
         Executor callbacks = executor != null ? executor : Runnable::run;
         return ServerEndpointConfig.Builder.create(RouterEndpoint.class, template.toString())
                 .configurator(new ServerEndpointConfig.Configurator() {
@@ -142,7 +144,7 @@ public final class JakartaRoutes {
                     @Override
                     @SuppressWarnings("unchecked")
                     public <T> T getEndpointInstance(Class<T> endpointClass) {
-                        return (T) new RouterEndpoint(router, callbacks);
+                        return (T) new RouterEndpoint(router, callbacks, routeCounters);
                     }
                 })
                 .build();
@@ -173,11 +175,13 @@ public final class JakartaRoutes {
     private final class RouterEndpoint extends Endpoint {
         private final MessageRouter router;
         private final Executor callbacks;
+        private final RouteCounters routeCounters;
         private JakartaConnection connection;
 
-        RouterEndpoint(MessageRouter router, Executor callbacks) {
+        RouterEndpoint(MessageRouter router, Executor callbacks, RouteCounters routeCounters) {
             this.router = router;
             this.callbacks = callbacks;
+            this.routeCounters = routeCounters;
         }
 
         @Override
@@ -194,8 +198,8 @@ public final class JakartaRoutes {
                             Handshake.parseQuery(session.getQueryString()), Map.of());
             session.setMaxTextMessageBufferSize(maxMessageSize);
             session.setMaxBinaryMessageBufferSize(maxMessageSize);
-            JakartaConnection opened = new JakartaConnection(handshake, router, callbacks, sendLimits, session,
-                    closeTimeoutMillis,
+            JakartaConnection opened = new JakartaConnection(handshake, router, callbacks, sendLimits, routeCounters,
+                    session, closeTimeoutMillis,
                     live::terminated);
             connection = opened;
             session.addMessageHandler(String.class, (MessageHandler.Whole<String>) opened::deliverText);
