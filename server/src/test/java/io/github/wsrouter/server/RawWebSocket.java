@@ -133,6 +133,12 @@ final class RawWebSocket implements AutoCloseable {
         }
     }
 
+    /** Resets the TCP connection (SO_LINGER 0): no close frame, no FIN. */
+    void abort() throws IOException {
+        socket.setSoLinger(true, 0);
+        socket.close();
+    }
+
     @Override
     public void close() throws IOException {
         socket.close();
