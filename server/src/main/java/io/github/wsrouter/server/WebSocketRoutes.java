@@ -26,6 +26,7 @@ import io.undertow.websockets.core.AbstractReceiveListener;
 import io.undertow.websockets.core.BufferedBinaryMessage;
 import io.undertow.websockets.core.BufferedTextMessage;
 import io.undertow.websockets.core.CloseMessage;
+import io.undertow.websockets.core.StreamSourceFrameChannel;
 import io.undertow.websockets.core.WebSocketChannel;
 import io.undertow.websockets.core.WebSocketMessages;
 import io.undertow.websockets.core.WebSockets;
@@ -243,6 +244,47 @@ public final class WebSocketRoutes implements HttpHandler {
 
         Listener(UndertowConnection connection) {
             this.connection = connection;
+        }
+
+        @Override
+        protected void onText(WebSocketChannel channel, StreamSourceFrameChannel message) throws java.io.IOException {
+            if (!announcedTooBig(channel, message)) {
+                super.onText(channel, message);
+            }
+        }
+
+        @Override
+        protected void onBinary(WebSocketChannel channel, StreamSourceFrameChannel message) throws java.io.IOException {
+            if (!announcedTooBig(channel, message)) {
+                super.onBinary(channel, message);
+            }
+        }
+
+        /**
+         * A frame whose header announces more than the limit is refused at once with 1009, before
+         * any of it is read or buffered (Undertow closes the frame's stream when its announced
+         * length is over the stream limit).
+         */
+        private boolean announcedTooBig(WebSocketChannel channel, StreamSourceFrameChannel message) {
+            message.setMaxStreamSize(maxMessageSize);
+            if (message.isOpen()) {
+                return false;
+            }
+            connection.closedBy(CloseStatus.MESSAGE_TOO_BIG);
+            connection.deliverError(new java.io.IOException("a frame announced more than " + maxMessageSize + " bytes"));
+            WebSockets.sendClose(CloseStatus.MESSAGE_TOO_BIG.code(), "message too big", channel,
+                    new io.undertow.websockets.core.WebSocketCallback<Void>() {
+                        @Override
+                        public void complete(WebSocketChannel ch, Void context) {
+                            org.xnio.IoUtils.safeClose(ch);
+                        }
+
+                        @Override
+                        public void onError(WebSocketChannel ch, Void context, Throwable throwable) {
+                            org.xnio.IoUtils.safeClose(ch);
+                        }
+                    });
+            return true;
         }
 
         @Override

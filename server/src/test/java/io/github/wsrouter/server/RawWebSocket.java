@@ -102,6 +102,16 @@ final class RawWebSocket implements AutoCloseable {
         out.flush();
     }
 
+    /** Sends raw bytes as they are: for frames no client library would build. */
+    void sendRaw(byte[] bytes) throws IOException {
+        out.write(bytes);
+        out.flush();
+    }
+
+    void setReadTimeout(int millis) throws IOException {
+        socket.setSoTimeout(millis);
+    }
+
     void sendText(String text) throws IOException {
         send(0x1, text.getBytes(StandardCharsets.UTF_8));
     }

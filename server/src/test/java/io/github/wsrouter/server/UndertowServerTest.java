@@ -245,6 +245,48 @@ class UndertowServerTest {
         assertThat(small.awaitText()).hasSize(1024);
     }
 
+    @Test // native only: the Jakarta container reads the frame before wsrouter sees it
+    void aFrameHeaderAnnouncingAHugeMessageIsClosedWith1009AtOnce() throws Exception {
+        ObservedRouter router = new ObservedRouter(EchoRouter.create());
+        WsServer server = start(WsServer.builder().route("/echo/", router));
+        try (RawWebSocket raw = RawWebSocket.connect(server.port(), "/echo/")) {
+            router.awaitOpens(1);
+            // FIN + text, masked, 64-bit length 2^63-1, a mask key, and no payload at all
+            raw.sendRaw(new byte[] {(byte) 0x81, (byte) 0xFF, 0x7F, -1, -1, -1, -1, -1, -1, -1, 1, 2, 3, 4});
+            long started = System.nanoTime();
+            RawWebSocket.Frame close = raw.read();
+            long millis = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+            assertThat(close.opcode()).isEqualTo(0x8);
+            assertThat(close.closeCode()).isEqualTo(1009);
+            assertThat(raw.awaitEndOfStream()).isTrue();
+            System.out.println("announced 2^63-1 bytes: closed with 1009 after " + millis + " ms");
+        }
+        assertThat(router.await("close", "error").status().code()).isEqualTo(1009);
+    }
+
+    @ParameterizedTest(name = "jakarta={0}")
+    @ValueSource(booleans = {false, true})
+    void aSixteenMegabyteMessageToA64KiBLimitIsClosedWith1009(boolean jakarta) throws Exception {
+        ObservedRouter router = new ObservedRouter(EchoRouter.create());
+        WsServer server = start(WsServer.builder().route("/echo/", router), jakarta);
+        try (RawWebSocket raw = RawWebSocket.connect(server.port(), "/echo/")) {
+            router.awaitOpens(1);
+            byte[] header = {(byte) 0x82, (byte) 0xFF, 0, 0, 0, 0, 0x01, 0, 0, 0, 1, 2, 3, 4}; // 16 MiB binary
+            raw.sendRaw(header);
+            try {
+                raw.sendRaw(new byte[16 * 1024 * 1024]); // the server may stop reading and close first
+            } catch (java.io.IOException closedWhileSending) {
+                // expected sometimes: the server closed the connection
+            }
+            RawWebSocket.Frame close = raw.read();
+            assertThat(close.opcode()).isEqualTo(0x8);
+            assertThat(close.closeCode()).isEqualTo(1009);
+        } catch (java.net.SocketException reset) {
+            // the server closed before we could read its close frame: the router tells the code
+        }
+        assertThat(router.await("close", "error").status().code()).isEqualTo(1009);
+    }
+
     @Test // native only: Undertow's Jakarta container reads an empty close frame as 1000
     void emptyCloseFrameIsReportedAs1005AndAnswered() throws Exception {
         ObservedRouter router = new ObservedRouter(EchoRouter.create());
