@@ -1,0 +1,72 @@
+package io.github.wsrouter.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.wsrouter.EchoRouter;
+import java.net.http.HttpClient;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Frames a WebSocket client library would refuse to send, from a raw client: the offender is closed
+ * with the RFC's code, and another client on the same server carries on.
+ */
+@Timeout(60)
+class ProtocolViolationTest {
+
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private WsServer server;
+
+    @AfterEach
+    void stop() {
+        if (server != null) {
+            server.stop();
+        }
+    }
+
+    private static byte[] hex(String hex) {
+        String clean = hex.replace(" ", "");
+        byte[] bytes = new byte[clean.length() / 2];
+        for (int i = 0; i < bytes.length; i++) {
+            bytes[i] = (byte) Integer.parseInt(clean.substring(2 * i, 2 * i + 2), 16);
+        }
+        return bytes;
+    }
+
+    @ParameterizedTest(name = "jakarta={0}: {1}")
+    @CsvSource({
+            // masked frames use the mask key 00000000, so the payload bytes read as they are
+            "false, invalid UTF-8 text,              81 82 00000000 C328,                 1007",
+            "true,  invalid UTF-8 text,              81 82 00000000 C328,                 1007",
+            "false, invalid UTF-8 split in fragments, 01 81 00000000 C3 80 81 00000000 28, 1007",
+            "true,  invalid UTF-8 split in fragments, 01 81 00000000 C3 80 81 00000000 28, 1007",
+            "false, unmasked client frame,           81 02 6869,                          1002",
+            "true,  unmasked client frame,           81 02 6869,                          1002",
+            "false, RSV bits without an extension,   C1 82 00000000 6869,                 1002",
+            "true,  RSV bits without an extension,   C1 82 00000000 6869,                 1002",
+            "false, reserved opcode,                 83 82 00000000 6869,                 1002",
+            "true,  reserved opcode,                 83 82 00000000 6869,                 1002",
+            "false, fragmented control frame,        09 80 00000000,                      1002",
+            "true,  fragmented control frame,        09 80 00000000,                      1002",
+            "false, invalid close code 999,          88 82 00000000 03E7,                 1002",
+            "true,  invalid close code 999,          88 82 00000000 03E7,                 1002",
+    })
+    void aViolationClosesTheOffenderWithTheRfcCodeAndOthersCarryOn(boolean jakarta, String what, String frames,
+                                                                     int expectedCode) throws Exception {
+        ObservedRouter router = new ObservedRouter(EchoRouter.create());
+        WsServer.Builder builder = WsServer.builder().port(0).route("/echo/", router);
+        server = (jakarta ? builder.jakarta() : builder).build().start();
+        Peer bystander = JdkPeer.connect(HTTP, server.uri("/echo/"));
+        try (RawWebSocket offender = RawWebSocket.connect(server.port(), "/echo/")) {
+            router.awaitOpens(2);
+            offender.sendRaw(hex(frames));
+            RawWebSocket.Frame reply = offender.read();
+            assertThat(reply.opcode()).as(what).isEqualTo(0x8);
+            assertThat(reply.closeCode()).as(what).isEqualTo(expectedCode);
+        }
+        bystander.sendText("still here");
+        assertThat(bystander.awaitText()).isEqualTo("still here");
+    }
+}
