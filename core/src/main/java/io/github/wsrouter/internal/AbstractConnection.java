@@ -70,6 +70,7 @@ public abstract class AbstractConnection implements Connection {
     private final SerialExecutor callbacks;
     private final SendLimits limits;
     private final RouteCounters counters;
+    private final TokenBucket rate;
     private final AtomicBoolean closeDelivered = new AtomicBoolean();
     /** Set by the onClose task: callbacks still queued behind it (a racing transport) are dropped. */
     private volatile boolean closeHandled;
@@ -100,6 +101,7 @@ public abstract class AbstractConnection implements Connection {
                                  SendLimits limits, RouteCounters counters) {
         this.limits = Objects.requireNonNull(limits, "limits");
         this.counters = Objects.requireNonNull(counters, "counters");
+        this.rate = limits.rateLimit() == null ? null : new TokenBucket(limits.rateLimit());
         this.id = Long.toString(IDS.incrementAndGet(), 36);
         this.path = handshake.path();
         this.pathParameters = handshake.pathParameters();
@@ -210,6 +212,21 @@ public abstract class AbstractConnection implements Connection {
      */
     protected abstract void writeClose(CloseStatus status, WriteCallback callback);
 
+    /** Whether a message is over the rate limit; if so, it has been answered or the connection closed. */
+    private boolean overRateLimit() {
+        if (rate == null || rate.tryTake()) {
+            return false;
+        }
+        if (limits.rateLimit().onExceeded() == io.github.wsrouter.RateLimit.Exceeded.CLOSE) {
+            LOG.log(System.Logger.Level.INFO, () -> "closing connection " + id + " (" + path + "): rate limit exceeded");
+            close(CloseStatus.POLICY_VIOLATION.withReason("rate limit exceeded"));
+        } else {
+            sendText("{\"error\":\"rate_limited\",\"detail\":\"more than " + limits.rateLimit().perSecond()
+                    + " messages a second; this one was dropped\"}");
+        }
+        return true;
+    }
+
     /** Something arrived from the peer (a message, a ping, a pong): it is alive. */
     public final void markInbound() {
         lastInbound = System.nanoTime();
@@ -235,6 +252,9 @@ public abstract class AbstractConnection implements Connection {
         markInbound();
         counters.messagesIn.increment();
         counters.bytesIn.add(text.length());
+        if (overRateLimit()) {
+            return;
+        }
         if (closeDelivered.get()) {
             return;
         }
@@ -250,6 +270,9 @@ public abstract class AbstractConnection implements Connection {
         markInbound();
         counters.messagesIn.increment();
         counters.bytesIn.add(data.remaining());
+        if (overRateLimit()) {
+            return;
+        }
         if (closeDelivered.get()) {
             return;
         }

@@ -107,7 +107,7 @@ public final class WebSocketRoutes implements HttpHandler {
         this.pingMillis = builder.pingInterval.toMillis();
         this.idleMillis = builder.idleTimeout.toMillis();
         this.maxConnections = builder.maxConnections;
-        this.sendLimits = new SendLimits(builder.sendBufferLimit, builder.overflow);
+        this.sendLimits = new SendLimits(builder.sendBufferLimit, builder.overflow, builder.rateLimit);
         WebSocketConnectionCallback callback = this::onConnect;
         HttpHandler notAnUpgrade = WebSocketRoutes::notAnUpgrade;
         this.routes = new RouteTable<>();
@@ -385,6 +385,7 @@ public final class WebSocketRoutes implements HttpHandler {
         private Duration closeTimeout = Duration.ofSeconds(5);
         private long sendBufferLimit = 1024 * 1024;
         private SendOverflow overflow = SendOverflow.CLOSE;
+        private io.github.wsrouter.RateLimit rateLimit;
         private Duration pingInterval = Duration.ofSeconds(25);
         private Duration idleTimeout = Duration.ofSeconds(60);
         private int maxConnections = Integer.MAX_VALUE;
@@ -412,6 +413,15 @@ public final class WebSocketRoutes implements HttpHandler {
                 throw new IllegalArgumentException("maxConnections must be at least 1: " + max);
             }
             this.maxConnections = max;
+            return this;
+        }
+
+        /**
+         * An inbound message rate limit per connection, such as {@code new RateLimit(20, 40,
+         * RateLimit.Exceeded.REPLY)}; default none.
+         */
+        public Builder rateLimit(io.github.wsrouter.RateLimit limit) {
+            this.rateLimit = limit;
             return this;
         }
 

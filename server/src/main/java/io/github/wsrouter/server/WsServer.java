@@ -76,7 +76,7 @@ public final class WsServer implements AutoCloseable {
         if (builder.jakarta) {
             JakartaRoutes.Builder routes = JakartaRoutes.builder().handshakeHook(builder.hook)
                     .maxMessageSize(builder.maxMessageSize).closeTimeout(builder.closeTimeout)
-                    .sendBuffer(builder.sendBufferLimit, builder.overflow)
+                    .sendBuffer(builder.sendBufferLimit, builder.overflow).rateLimit(builder.rateLimit)
                     .keepalive(builder.pingInterval, builder.idleTimeout);
             builder.mounts.forEach(m -> {
                 if (m.executor() == null) {
@@ -95,7 +95,7 @@ public final class WsServer implements AutoCloseable {
             WebSocketRoutes.Builder routes = WebSocketRoutes.builder().fallback(fallback).handshakeHook(builder.hook)
                     .allowedOrigins(builder.allowedOrigins, builder.requireOrigin)
                     .maxMessageSize(builder.maxMessageSize).closeTimeout(builder.closeTimeout)
-                    .sendBuffer(builder.sendBufferLimit, builder.overflow)
+                    .sendBuffer(builder.sendBufferLimit, builder.overflow).rateLimit(builder.rateLimit)
                     .keepalive(builder.pingInterval, builder.idleTimeout)
                     .maxConnections(builder.maxConnections);
             builder.mounts.forEach(m -> {
@@ -251,6 +251,7 @@ public final class WsServer implements AutoCloseable {
         private Duration closeTimeout = Duration.ofSeconds(5);
         private long sendBufferLimit = 1024 * 1024;
         private SendOverflow overflow = SendOverflow.CLOSE;
+        private io.github.wsrouter.RateLimit rateLimit;
         private Duration pingInterval = Duration.ofSeconds(25);
         private Duration idleTimeout = Duration.ofSeconds(60);
         private Duration handshakeTimeout = Duration.ofSeconds(10);
@@ -355,6 +356,12 @@ public final class WsServer implements AutoCloseable {
             validated.sendBuffer(maxQueuedBytes, overflow);
             this.sendBufferLimit = maxQueuedBytes;
             this.overflow = overflow;
+            return this;
+        }
+
+        /** An inbound message rate limit per connection; default none. See {@link io.github.wsrouter.RateLimit}. */
+        public Builder rateLimit(io.github.wsrouter.RateLimit limit) {
+            this.rateLimit = limit;
             return this;
         }
 

@@ -135,6 +135,31 @@ class LimitsTest {
         assertThat(server.stats().total().open()).isEqualTo(1);
     }
 
+    @ParameterizedTest(name = "jakarta={0}")
+    @ValueSource(booleans = {false, true})
+    void overTheRateLimitAMessageIsAnsweredWithAnErrorOrTheConnectionClosed(boolean jakarta) throws Exception {
+        io.github.wsrouter.RateLimit slowly = new io.github.wsrouter.RateLimit(0.001, 3,
+                io.github.wsrouter.RateLimit.Exceeded.REPLY);
+        WsServer replying = start(WsServer.builder().rateLimit(slowly).route("/echo/", EchoRouter.create()), jakarta);
+        Peer peer = JdkPeer.connect(HTTP, replying.uri("/echo/"));
+        for (int i = 0; i < 4; i++) {
+            peer.sendText("m" + i);
+        }
+        assertThat(peer.awaitText()).isEqualTo("m0");
+        assertThat(peer.awaitText()).isEqualTo("m1");
+        assertThat(peer.awaitText()).isEqualTo("m2");
+        assertThat(peer.awaitText()).startsWith("{\"error\":\"rate_limited\"");
+
+        WsServer closing = start(WsServer.builder().route("/echo/", EchoRouter.create())
+                .rateLimit(new io.github.wsrouter.RateLimit(0.001, 1, io.github.wsrouter.RateLimit.Exceeded.CLOSE)),
+                jakarta);
+        Peer flooder = JdkPeer.connect(HTTP, closing.uri("/echo/"));
+        flooder.sendText("one");
+        flooder.sendText("two");
+        assertThat(flooder.awaitText()).isEqualTo("one");
+        assertThat(flooder.awaitClose().code()).isEqualTo(1008);
+    }
+
     private static void closeQuietly(Socket socket) {
         try {
             socket.close();

@@ -77,7 +77,7 @@ public final class JakartaRoutes {
         this.closeTimeoutMillis = builder.closeTimeout.toMillis();
         this.pingMillis = builder.pingInterval.toMillis();
         this.idleMillis = builder.idleTimeout.toMillis();
-        this.sendLimits = new SendLimits(builder.sendBufferLimit, builder.overflow);
+        this.sendLimits = new SendLimits(builder.sendBufferLimit, builder.overflow, builder.rateLimit);
         for (Builder.Mount mount : builder.mounts) {
             RouteCounters routeCounters = new RouteCounters();
             configs.add(config(mount.template(), mount.router(), mount.executor(), routeCounters));
@@ -256,6 +256,7 @@ public final class JakartaRoutes {
         private Duration closeTimeout = Duration.ofSeconds(5);
         private long sendBufferLimit = 1024 * 1024;
         private SendOverflow overflow = SendOverflow.CLOSE;
+        private io.github.wsrouter.RateLimit rateLimit;
         private Duration pingInterval = Duration.ofSeconds(25);
         private Duration idleTimeout = Duration.ofSeconds(60);
 
@@ -272,6 +273,15 @@ public final class JakartaRoutes {
             }
             this.pingInterval = pingInterval;
             this.idleTimeout = idleTimeout;
+            return this;
+        }
+
+        /**
+         * An inbound message rate limit per connection, such as {@code new RateLimit(20, 40,
+         * RateLimit.Exceeded.REPLY)}; default none.
+         */
+        public Builder rateLimit(io.github.wsrouter.RateLimit limit) {
+            this.rateLimit = limit;
             return this;
         }
 
