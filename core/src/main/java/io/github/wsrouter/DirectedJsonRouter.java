@@ -275,16 +275,54 @@ public final class DirectedJsonRouter implements MessageRouter {
         return users.all();
     }
 
-    /** Parses strict JSON; returns {@code null} for valid JSON that is not an object. */
+    /**
+     * Parses strict JSON; returns {@code null} for valid JSON that is not an object. A duplicate
+     * member name is refused: parsers disagree on which value wins, so it could address one
+     * recipient to one reader and another to the next.
+     */
     private static JsonObject parseObject(String text) throws IOException {
         JsonReader reader = new JsonReader(new StringReader(text));
         reader.setStrictness(Strictness.STRICT);
         reader.setNestingLimit(MAX_JSON_NESTING);
-        JsonElement element = JsonParser.parseReader(reader);
+        if (reader.peek() != JsonToken.BEGIN_OBJECT) {
+            JsonParser.parseReader(reader); // still reports malformed JSON as such
+            return null;
+        }
+        JsonElement element = read(reader);
         if (reader.peek() != JsonToken.END_DOCUMENT) {
             throw new JsonParseException("unexpected data after the JSON value");
         }
-        return element.isJsonObject() ? element.getAsJsonObject() : null;
+        return element.getAsJsonObject();
+    }
+
+    private static JsonElement read(JsonReader reader) throws IOException {
+        switch (reader.peek()) {
+            case BEGIN_OBJECT -> {
+                JsonObject object = new JsonObject();
+                reader.beginObject();
+                while (reader.hasNext()) {
+                    String name = reader.nextName();
+                    if (object.has(name)) {
+                        throw new JsonParseException("duplicate member '" + name + "'");
+                    }
+                    object.add(name, read(reader));
+                }
+                reader.endObject();
+                return object;
+            }
+            case BEGIN_ARRAY -> {
+                com.google.gson.JsonArray array = new com.google.gson.JsonArray();
+                reader.beginArray();
+                while (reader.hasNext()) {
+                    array.add(read(reader));
+                }
+                reader.endArray();
+                return array;
+            }
+            default -> {
+                return JsonParser.parseReader(reader);
+            }
+        }
     }
 
     /** The parser's own words, without Gson's exception class names and links. */

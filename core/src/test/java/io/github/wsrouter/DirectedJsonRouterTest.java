@@ -631,4 +631,57 @@ class DirectedJsonRouterTest {
         assertThat(server.handshake("/ws/bob/", Map.of()).isRejected()).isFalse();
         assertThat(refusing.connectionCount()).isZero();
     }
+
+    // ---- hostile JSON: a clear reply every time, the connection stays open ----
+
+    @Test
+    void hostileJsonOfEveryShapeGetsAClearReplyAndTheConnectionStaysOpen() {
+        TestClient alice = server.connect("/ws/alice/");
+        TestClient bob = server.connect("/ws/bob/");
+        String deep64 = "[".repeat(63) + "]".repeat(63);
+        String[][] cases = {
+                {"[1,2,3]", "invalid_json"},
+                {"\"just a string\"", "invalid_json"},
+                {"{\"to_user\":\"bob\",\"message\":" + "[".repeat(200) + "]".repeat(200) + "}", "invalid_json"},
+                {"{\"to_user\":\"bob\",\"message\":\"" + "x".repeat(60 * 1024) + "\"}", null},
+                {"{\"to_user\":\"bob\",\"message\":" + deep64 + "}", null},
+                {"{\"to_user\":42,\"message\":\"hi\"}", "missing_field"},
+                {"{\"to_user\":[\"bob\"],\"message\":\"hi\"}", "missing_field"},
+                {"{\"to_user\":null,\"message\":\"hi\"}", "missing_field"},
+                {"{\"to_user\":\"\\u0062ob\",\"message\":\"\\u00e9\\ud83d\\ude00\"}", null},
+                {"{\"to_user\":\"bob\",\"message\":\"\\ud800\"}", "invalid_json"}, // an unpaired surrogate
+                {"{\"to_user\":\"bob\",\"message\":\"hi\",\"from\":\"mallory\"}", null},
+                {"{\"to_user\":\"\",\"message\":\"hi\"}", "unknown_recipient"},
+                {"{\"to_user\":\"bob\",\"message\":\"hi\"} trailing", "invalid_json"},
+                {"{\"to_user\":\"bob\" \"message\":\"hi\"}", "invalid_json"},
+                {"\u0000", "invalid_json"},
+        };
+        for (String[] c : cases) {
+            alice.sendText(c[0]);
+            if (c[1] == null) {
+                JsonObject delivered = json(bob.nextText());
+                assertThat(delivered.get("from").getAsString()).as(c[0]).isEqualTo("alice");
+            } else {
+                assertThat(json(alice.nextText()).get("error").getAsString()).as(abbreviate(c[0])).isEqualTo(c[1]);
+            }
+            assertThat(alice.isOpen()).isTrue();
+        }
+        alice.assertNoMoreMessages();
+        bob.assertNoMoreMessages();
+    }
+
+    @Test
+    void duplicateKeysAreRefusedAsInvalidJson() {
+        TestClient alice = server.connect("/ws/alice/");
+        server.connect("/ws/bob/");
+        server.connect("/ws/eve/");
+        alice.sendText("{\"to_user\":\"bob\",\"to_user\":\"eve\",\"message\":\"hi\"}");
+        String reply = alice.nextText();
+        // Gson refuses a duplicate member name: no guessing which recipient was meant
+        assertThat(json(reply).get("error").getAsString()).isEqualTo("invalid_json");
+    }
+
+    private static String abbreviate(String text) {
+        return text.length() > 80 ? text.substring(0, 80) + "..." : text;
+    }
 }
