@@ -52,6 +52,8 @@ public final class ExampleRunner {
             "  --host HOST   address to listen on (default " + DEFAULT_HOST + ")",
             "  --port PORT   port to listen on, 0 for any free port (default " + DEFAULT_PORT + ")",
             "  --jakarta     serve the routes through the Jakarta WebSocket adapter",
+            "  --allow-origin ORIGIN",
+            "                also accept browser pages from ORIGIN (repeatable; * for any)",
             "  -h, --help    print this help and exit",
             "",
             "Endpoints:",
@@ -59,7 +61,8 @@ public final class ExampleRunner {
             "  /echo/            echo",
             "  /ws/              broadcast to every connection",
             "  /ws/{username}/   directed JSON: {\"to_user\":\"bob\",\"message\":...}, \"*\" = everyone",
-            "  /rooms/{room}/    broadcast within one room");
+            "  /rooms/{room}/    broadcast within one room",
+            "  /stats            counters as JSON");
 
     /** Loggers whose level this class set: JUL keeps only weak references to them. */
     private static final List<Logger> QUIETED_LOGGERS = new ArrayList<>();
@@ -68,7 +71,11 @@ public final class ExampleRunner {
     }
 
     /** What the command line asks for. */
-    record Options(String host, int port, boolean help, boolean jakarta) {
+    record Options(String host, int port, boolean help, boolean jakarta, List<String> allowedOrigins) {
+        Options(String host, int port, boolean help, boolean jakarta) {
+            this(host, port, help, jakarta, List.of());
+        }
+
         static Options defaults() {
             return new Options(DEFAULT_HOST, DEFAULT_PORT, false, false);
         }
@@ -169,6 +176,7 @@ public final class ExampleRunner {
         int port = DEFAULT_PORT;
         boolean help = false;
         boolean jakarta = false;
+        List<String> origins = new java.util.ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             String name = arg;
@@ -197,6 +205,15 @@ public final class ExampleRunner {
                     }
                     host = parseHost(value);
                 }
+                case "--allow-origin" -> {
+                    if (value == null) {
+                        value = requireValue(args, ++i, name);
+                    }
+                    if (value.isBlank()) {
+                        throw new UsageException("--allow-origin needs an origin such as https://app.example, or *");
+                    }
+                    origins.add(value.strip());
+                }
                 case "--port" -> {
                     if (value == null) {
                         value = requireValue(args, ++i, name);
@@ -211,7 +228,7 @@ public final class ExampleRunner {
                 }
             }
         }
-        return new Options(host, port, help, jakarta);
+        return new Options(host, port, help, jakarta, List.copyOf(origins));
     }
 
     /**
@@ -230,7 +247,13 @@ public final class ExampleRunner {
         if (options.jakarta()) {
             builder.jakarta();
         }
+        if (!options.allowedOrigins().isEmpty()) {
+            builder.allowedOrigins(options.allowedOrigins().toArray(String[]::new));
+        }
+        StatsHandler stats = new StatsHandler();
+        builder.http("/stats", stats);
         WsServer server = builder.build();
+        stats.serve(server);
         try {
             server.start();
         } catch (RuntimeException e) {
@@ -254,6 +277,7 @@ public final class ExampleRunner {
         out.println("  broadcast        ws://" + authority + "/ws/");
         out.println("  directed JSON    ws://" + authority + "/ws/{username}/");
         out.println("  rooms            ws://" + authority + "/rooms/{room}/");
+        out.println("  stats            http://" + authority + "/stats");
         out.flush();
     }
 

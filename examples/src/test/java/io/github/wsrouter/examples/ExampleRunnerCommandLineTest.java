@@ -118,6 +118,8 @@ class ExampleRunnerCommandLineTest {
         assertThat(ExampleRunner.parse(new String[] {"--help"}).help()).isTrue();
         assertThat(ExampleRunner.parse(new String[] {"--jakarta", "--port", "0"}))
                 .isEqualTo(new ExampleRunner.Options("127.0.0.1", 0, false, true));
+        assertThat(ExampleRunner.parse(new String[] {"--allow-origin", "https://a.example", "--allow-origin=*"})
+                .allowedOrigins()).containsExactly("https://a.example", "*");
     }
 
     @Test

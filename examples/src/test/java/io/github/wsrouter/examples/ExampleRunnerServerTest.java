@@ -288,4 +288,24 @@ class ExampleRunnerServerTest {
             assertThat(client.awaitClose().statusCode()).isEqualTo(1001);
         }
     }
+
+    @Test
+    void statsServeOpenConnectionsAndPerRouteCountersAsJson() throws Exception {
+        try (WsTestClient alice = connect("/ws/alice/"); WsTestClient echo = connect("/echo/")) {
+            echo.send("count me");
+            assertThat(echo.awaitText()).isEqualTo("count me");
+            roundTripToSelf(alice, "alice");
+
+            HttpResponse<String> response = get("/stats");
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(
+                    type -> assertThat(type).startsWith("application/json"));
+            JsonObject stats = json(response.body());
+            assertThat(stats.get("open").getAsLong()).isEqualTo(2);
+            JsonObject routes = stats.getAsJsonObject("routes");
+            assertThat(routes.keySet()).contains("/echo/", "/ws/", "/ws/{username}/", "/rooms/{room}/");
+            assertThat(routes.getAsJsonObject("/echo/").get("messagesIn").getAsLong()).isEqualTo(1);
+            assertThat(routes.getAsJsonObject("/echo/").get("open").getAsLong()).isEqualTo(1);
+        }
+    }
 }

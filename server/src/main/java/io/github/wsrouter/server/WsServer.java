@@ -73,6 +73,11 @@ public final class WsServer implements AutoCloseable {
                     .setWelcomeFiles("index.html")
                     .setDirectoryListingEnabled(false);
         }
+        if (!builder.httpHandlers.isEmpty()) {
+            io.undertow.server.handlers.PathHandler paths = new io.undertow.server.handlers.PathHandler(fallback);
+            builder.httpHandlers.forEach(paths::addExactPath);
+            fallback = paths;
+        }
         if (builder.jakarta) {
             JakartaRoutes.Builder routes = JakartaRoutes.builder().handshakeHook(builder.hook)
                     .maxMessageSize(builder.maxMessageSize).closeTimeout(builder.closeTimeout)
@@ -259,6 +264,7 @@ public final class WsServer implements AutoCloseable {
         private String host = "127.0.0.1";
         private int port = 8000;
         private String staticFolder;
+        private final java.util.Map<String, HttpHandler> httpHandlers = new java.util.LinkedHashMap<>();
         private ClassLoader classLoader;
         private Duration stopTimeout = Duration.ofSeconds(5);
         private Integer ioThreads;
@@ -312,6 +318,15 @@ public final class WsServer implements AutoCloseable {
         public Builder staticResources(String classpathFolder) {
             return staticResources(classpathFolder, Thread.currentThread().getContextClassLoader() != null
                     ? Thread.currentThread().getContextClassLoader() : WsServer.class.getClassLoader());
+        }
+
+        /**
+         * Serves plain HTTP requests to one exact path (not a WebSocket route) with an Undertow
+         * handler, before static files: for a health check, a stats page, a token endpoint.
+         */
+        public Builder http(String exactPath, HttpHandler handler) {
+            httpHandlers.put(Objects.requireNonNull(exactPath, "exactPath"), Objects.requireNonNull(handler, "handler"));
+            return this;
         }
 
         /** Serves static files from a classpath folder of the given class loader. */
