@@ -4,7 +4,6 @@ import io.github.wsrouter.CloseStatus;
 import io.github.wsrouter.HandshakeDecision;
 import io.github.wsrouter.HandshakeHook;
 import io.github.wsrouter.MessageRouter;
-import io.github.wsrouter.PathTemplate;
 import io.github.wsrouter.RouteStats;
 import io.github.wsrouter.SendOverflow;
 import io.github.wsrouter.internal.Handshake;
@@ -12,6 +11,7 @@ import io.github.wsrouter.internal.LiveConnections;
 import io.github.wsrouter.internal.RouteCounters;
 import io.github.wsrouter.internal.SendLimits;
 import io.github.wsrouter.server.internal.Keepalive;
+import io.github.wsrouter.server.internal.Settings;
 import io.github.wsrouter.internal.RouteTable;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
@@ -98,24 +98,30 @@ public final class WebSocketRoutes implements HttpHandler {
     private final Rejections rejections = new Rejections();
     private final List<String> templates = new ArrayList<>();
 
-    private WebSocketRoutes(Builder builder) {
-        this.fallback = builder.fallback;
-        this.origins = builder.origins;
-        this.hook = builder.hook;
-        this.maxMessageSize = builder.maxMessageSize;
-        this.closeTimeoutMillis = builder.closeTimeout.toMillis();
-        this.pingMillis = builder.pingInterval.toMillis();
-        this.idleMillis = builder.idleTimeout.toMillis();
-        this.maxConnections = builder.maxConnections;
-        this.sendLimits = new SendLimits(builder.sendBufferLimit, builder.overflow, builder.rateLimit);
+    private WebSocketRoutes(Settings settings, HttpHandler fallback, OriginPolicy origins) {
+        this.fallback = fallback;
+        this.origins = origins;
+        this.hook = settings.hook();
+        this.maxMessageSize = settings.maxMessageSize();
+        this.closeTimeoutMillis = settings.closeTimeoutMillis();
+        this.pingMillis = settings.pingMillis();
+        this.idleMillis = settings.idleMillis();
+        this.maxConnections = settings.maxConnections();
+        this.sendLimits = settings.sendLimits();
         WebSocketConnectionCallback callback = this::onConnect;
         HttpHandler notAnUpgrade = WebSocketRoutes::notAnUpgrade;
         this.routes = new RouteTable<>();
-        for (Builder.Mount mount : builder.mounts) {
+        for (Settings.Mount mount : settings.mounts()) {
             routes.add(mount.template(), new Route(mount.template().toString(), mount.router(), mount.executor(),
                     new WebSocketProtocolHandshakeHandler(callback, notAnUpgrade), new RouteCounters()));
             templates.add(mount.template().toString());
         }
+    }
+
+    /** Routes with these settings: for {@link WsServer}. */
+    static WebSocketRoutes of(Settings settings, HttpHandler fallback, OriginPolicy origins) {
+        settings.requireRoutes();
+        return new WebSocketRoutes(settings.copy(), fallback, origins);
     }
 
     public static Builder builder() {
@@ -373,69 +379,11 @@ public final class WebSocketRoutes implements HttpHandler {
 
     /** Routes and options of a {@link WebSocketRoutes} handler. */
     public static final class Builder {
-        private record Mount(PathTemplate template, MessageRouter router, Executor executor) {
-        }
-
-        private final RouteTable<Mount> validated = new RouteTable<>();
-        private final List<Mount> mounts = new ArrayList<>();
+        private final Settings settings = new Settings();
         private HttpHandler fallback = ResponseCodeHandler.HANDLE_404;
         private OriginPolicy origins = OriginPolicy.sameOrigin();
-        private HandshakeHook hook;
-        private int maxMessageSize = 64 * 1024;
-        private Duration closeTimeout = Duration.ofSeconds(5);
-        private long sendBufferLimit = 1024 * 1024;
-        private SendOverflow overflow = SendOverflow.CLOSE;
-        private io.github.wsrouter.RateLimit rateLimit;
-        private Duration pingInterval = Duration.ofSeconds(25);
-        private Duration idleTimeout = Duration.ofSeconds(60);
-        private int maxConnections = Integer.MAX_VALUE;
 
         Builder() {
-        }
-
-        /**
-         * Pings every connection at the interval and drops one from which nothing (no message, no
-         * pong) has arrived for the idle timeout; defaults 25 s and 60 s. The router sees 1001
-         * "idle timeout".
-         */
-        public Builder keepalive(Duration pingInterval, Duration idleTimeout) {
-            if (pingInterval.isNegative() || pingInterval.isZero() || idleTimeout.isNegative() || idleTimeout.isZero()) {
-                throw new IllegalArgumentException("ping interval and idle timeout must be positive");
-            }
-            this.pingInterval = pingInterval;
-            this.idleTimeout = idleTimeout;
-            return this;
-        }
-
-        /** The most connections open at once; over it a handshake gets 503. Default unlimited. */
-        public Builder maxConnections(int max) {
-            if (max < 1) {
-                throw new IllegalArgumentException("maxConnections must be at least 1: " + max);
-            }
-            this.maxConnections = max;
-            return this;
-        }
-
-        /**
-         * An inbound message rate limit per connection, such as {@code new RateLimit(20, 40,
-         * RateLimit.Exceeded.REPLY)}; default none.
-         */
-        public Builder rateLimit(io.github.wsrouter.RateLimit limit) {
-            this.rateLimit = limit;
-            return this;
-        }
-
-        /**
-         * The bound of each connection's send buffer (bytes queued, not yet written) and what
-         * happens to a send over it; default 1 MiB and {@link SendOverflow#CLOSE} (closed with 4000).
-         */
-        public Builder sendBuffer(long maxQueuedBytes, SendOverflow overflow) {
-            if (maxQueuedBytes <= 0) {
-                throw new IllegalArgumentException("send buffer limit must be positive: " + maxQueuedBytes);
-            }
-            this.sendBufferLimit = maxQueuedBytes;
-            this.overflow = Objects.requireNonNull(overflow, "overflow");
-            return this;
         }
 
         /**
@@ -444,7 +392,8 @@ public final class WebSocketRoutes implements HttpHandler {
          * @throws IllegalArgumentException if the template is malformed or collides with a mounted one
          */
         public Builder route(String template, MessageRouter router) {
-            return add(template, router, null);
+            settings.route(template, router, null);
+            return this;
         }
 
         /**
@@ -452,7 +401,8 @@ public final class WebSocketRoutes implements HttpHandler {
          * connection: for routers that block (a database, a remote call).
          */
         public Builder route(String template, MessageRouter router, Executor callbackExecutor) {
-            return add(template, router, Objects.requireNonNull(callbackExecutor, "callbackExecutor"));
+            settings.route(template, router, Objects.requireNonNull(callbackExecutor, "callbackExecutor"));
+            return this;
         }
 
         /** The handler for requests no route matches; default a 404. */
@@ -479,41 +429,59 @@ public final class WebSocketRoutes implements HttpHandler {
          * identity, or refuse with an HTTP status before the upgrade.
          */
         public Builder handshakeHook(HandshakeHook hook) {
-            this.hook = hook;
+            settings.handshakeHook(hook);
             return this;
         }
 
         /** The largest message accepted, in bytes after reassembly; default 64 KiB. Larger closes with 1009. */
         public Builder maxMessageSize(int bytes) {
-            if (bytes <= 0) {
-                throw new IllegalArgumentException("maxMessageSize must be positive: " + bytes);
-            }
-            this.maxMessageSize = bytes;
+            settings.maxMessageSize(bytes);
             return this;
         }
 
         /** How long to wait for the peer's answer to our close frame before dropping it; default 5 s. */
         public Builder closeTimeout(Duration timeout) {
-            if (timeout.isNegative() || timeout.isZero()) {
-                throw new IllegalArgumentException("closeTimeout must be positive: " + timeout);
-            }
-            this.closeTimeout = timeout;
+            settings.closeTimeout(timeout);
             return this;
         }
 
+        /**
+         * The bound of each connection's send buffer (bytes queued, not yet written) and what
+         * happens to a send over it; default 1 MiB and {@link SendOverflow#CLOSE} (closed with 4000).
+         */
+        public Builder sendBuffer(long maxQueuedBytes, SendOverflow overflow) {
+            settings.sendBuffer(maxQueuedBytes, overflow);
+            return this;
+        }
+
+        /**
+         * An inbound message rate limit per connection, such as {@code new RateLimit(20, 40,
+         * RateLimit.Exceeded.REPLY)}; default none.
+         */
+        public Builder rateLimit(io.github.wsrouter.RateLimit limit) {
+            settings.rateLimit(limit);
+            return this;
+        }
+
+        /**
+         * Pings every connection at the interval and drops one from which nothing (no message, no
+         * pong) has arrived for the idle timeout; defaults 25 s and 60 s. The router sees 1001
+         * "idle timeout".
+         */
+        public Builder keepalive(Duration pingInterval, Duration idleTimeout) {
+            settings.keepalive(pingInterval, idleTimeout);
+            return this;
+        }
+
+        /** The most connections open at once; over it a handshake gets 503. Default unlimited. */
+        public Builder maxConnections(int max) {
+            settings.maxConnections(max);
+            return this;
+        }
+
+        /** @throws IllegalStateException if no route was added */
         public WebSocketRoutes build() {
-            if (mounts.isEmpty()) {
-                throw new IllegalStateException("no route: add at least one with route(template, router)");
-            }
-            return new WebSocketRoutes(this);
-        }
-
-        private Builder add(String template, MessageRouter router, Executor executor) {
-            Objects.requireNonNull(router, "router");
-            Mount mount = new Mount(PathTemplate.parse(template), router, executor);
-            validated.add(mount.template(), mount);
-            mounts.add(mount);
-            return this;
+            return of(settings, fallback, origins);
         }
     }
 }

@@ -3,6 +3,8 @@ package io.github.wsrouter.server;
 import io.github.wsrouter.CloseStatus;
 import io.github.wsrouter.MessageRouter;
 import io.github.wsrouter.SendOverflow;
+import io.github.wsrouter.internal.RouteTable;
+import io.github.wsrouter.server.internal.Settings;
 import io.github.wsrouter.server.jakarta.JakartaRoutes;
 import io.undertow.Undertow;
 import io.undertow.server.HttpHandler;
@@ -15,8 +17,6 @@ import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 import org.xnio.XnioWorker;
@@ -79,38 +79,15 @@ public final class WsServer implements AutoCloseable {
             fallback = paths;
         }
         if (builder.jakarta) {
-            JakartaRoutes.Builder routes = JakartaRoutes.builder().handshakeHook(builder.hook)
-                    .maxMessageSize(builder.maxMessageSize).closeTimeout(builder.closeTimeout)
-                    .sendBuffer(builder.sendBufferLimit, builder.overflow).rateLimit(builder.rateLimit)
-                    .keepalive(builder.pingInterval, builder.idleTimeout);
-            builder.mounts.forEach(m -> {
-                if (m.executor() == null) {
-                    routes.route(m.template(), m.router());
-                } else {
-                    routes.route(m.template(), m.router(), m.executor());
-                }
-            });
+            JakartaRoutes routes = JakartaRoutes.of(builder.settings);
+            RouteTable<MessageRouter> table = new RouteTable<>();
+            builder.settings.mounts().forEach(m -> table.add(m.template(), m.router()));
             this.nativeRoutes = null;
-            io.github.wsrouter.internal.RouteTable<MessageRouter> table = new io.github.wsrouter.internal.RouteTable<>();
-            builder.mounts.forEach(m -> table.add(io.github.wsrouter.PathTemplate.parse(m.template()), m.router()));
-            this.jakarta = new JakartaTransport(routes.build(), table, builder.hook, fallback, builder.origins,
-                    builder.maxConnections, this::worker);
+            this.jakarta = new JakartaTransport(routes, table, builder.settings.hook(), fallback, builder.origins,
+                    builder.settings.maxConnections(), this::worker);
             this.handler = jakarta;
         } else {
-            WebSocketRoutes.Builder routes = WebSocketRoutes.builder().fallback(fallback).handshakeHook(builder.hook)
-                    .allowedOrigins(builder.allowedOrigins, builder.requireOrigin)
-                    .maxMessageSize(builder.maxMessageSize).closeTimeout(builder.closeTimeout)
-                    .sendBuffer(builder.sendBufferLimit, builder.overflow).rateLimit(builder.rateLimit)
-                    .keepalive(builder.pingInterval, builder.idleTimeout)
-                    .maxConnections(builder.maxConnections);
-            builder.mounts.forEach(m -> {
-                if (m.executor() == null) {
-                    routes.route(m.template(), m.router());
-                } else {
-                    routes.route(m.template(), m.router(), m.executor());
-                }
-            });
-            this.nativeRoutes = routes.build();
+            this.nativeRoutes = WebSocketRoutes.of(builder.settings, fallback, builder.origins);
             this.jakarta = null;
             this.handler = nativeRoutes;
         }
@@ -242,25 +219,12 @@ public final class WsServer implements AutoCloseable {
 
     /** Options of a {@link WsServer}. */
     public static final class Builder {
-        private record Mount(String template, MessageRouter router, Executor executor) {
-        }
-
-        private final WebSocketRoutes.Builder validated = WebSocketRoutes.builder();
-        private final List<Mount> mounts = new ArrayList<>();
+        private final Settings settings = new Settings();
         private boolean jakarta;
-        private io.github.wsrouter.HandshakeHook hook;
         private java.util.Set<String> allowedOrigins = java.util.Set.of();
         private boolean requireOrigin;
         private OriginPolicy origins = OriginPolicy.sameOrigin();
-        private int maxMessageSize = 64 * 1024;
-        private Duration closeTimeout = Duration.ofSeconds(5);
-        private long sendBufferLimit = 1024 * 1024;
-        private SendOverflow overflow = SendOverflow.CLOSE;
-        private io.github.wsrouter.RateLimit rateLimit;
-        private Duration pingInterval = Duration.ofSeconds(25);
-        private Duration idleTimeout = Duration.ofSeconds(60);
         private Duration handshakeTimeout = Duration.ofSeconds(10);
-        private int maxConnections = Integer.MAX_VALUE;
         private String host = "127.0.0.1";
         private int port = 8000;
         private String staticFolder;
@@ -289,15 +253,13 @@ public final class WsServer implements AutoCloseable {
 
         /** Mounts a router whose callbacks run on IO threads: see {@link WebSocketRoutes.Builder#route(String, MessageRouter)}. */
         public Builder route(String template, MessageRouter router) {
-            validated.route(template, router);
-            mounts.add(new Mount(template, router, null));
+            settings.route(template, router, null);
             return this;
         }
 
         /** Mounts a router whose callbacks run on the executor, in order per connection. */
         public Builder route(String template, MessageRouter router, Executor callbackExecutor) {
-            validated.route(template, router, callbackExecutor);
-            mounts.add(new Mount(template, router, callbackExecutor));
+            settings.route(template, router, Objects.requireNonNull(callbackExecutor, "callbackExecutor"));
             return this;
         }
 
@@ -359,7 +321,7 @@ public final class WsServer implements AutoCloseable {
          * status before the upgrade. See {@link io.github.wsrouter.HandshakeHook}.
          */
         public Builder handshakeHook(io.github.wsrouter.HandshakeHook hook) {
-            this.hook = hook;
+            settings.handshakeHook(hook);
             return this;
         }
 
@@ -368,23 +330,19 @@ public final class WsServer implements AutoCloseable {
          * SendOverflow#CLOSE}. See {@link WebSocketRoutes.Builder#sendBuffer}.
          */
         public Builder sendBuffer(long maxQueuedBytes, SendOverflow overflow) {
-            validated.sendBuffer(maxQueuedBytes, overflow);
-            this.sendBufferLimit = maxQueuedBytes;
-            this.overflow = overflow;
+            settings.sendBuffer(maxQueuedBytes, overflow);
             return this;
         }
 
         /** An inbound message rate limit per connection; default none. See {@link io.github.wsrouter.RateLimit}. */
         public Builder rateLimit(io.github.wsrouter.RateLimit limit) {
-            this.rateLimit = limit;
+            settings.rateLimit(limit);
             return this;
         }
 
         /** Pings and the idle timeout; defaults 25 s and 60 s. See {@link WebSocketRoutes.Builder#keepalive}. */
         public Builder keepalive(Duration pingInterval, Duration idleTimeout) {
-            validated.keepalive(pingInterval, idleTimeout);
-            this.pingInterval = pingInterval;
-            this.idleTimeout = idleTimeout;
+            settings.keepalive(pingInterval, idleTimeout);
             return this;
         }
 
@@ -402,22 +360,19 @@ public final class WsServer implements AutoCloseable {
 
         /** The most WebSocket connections open at once; over it a handshake gets 503. Default unlimited. */
         public Builder maxConnections(int max) {
-            validated.maxConnections(max);
-            this.maxConnections = max;
+            settings.maxConnections(max);
             return this;
         }
 
         /** See {@link WebSocketRoutes.Builder#maxMessageSize(int)}; default 64 KiB. */
         public Builder maxMessageSize(int bytes) {
-            validated.maxMessageSize(bytes);
-            this.maxMessageSize = bytes;
+            settings.maxMessageSize(bytes);
             return this;
         }
 
         /** See {@link WebSocketRoutes.Builder#closeTimeout(Duration)}; default 5 s. */
         public Builder closeTimeout(Duration timeout) {
-            validated.closeTimeout(timeout);
-            this.closeTimeout = timeout;
+            settings.closeTimeout(timeout);
             return this;
         }
 
@@ -443,9 +398,7 @@ public final class WsServer implements AutoCloseable {
          * @throws IllegalStateException if no route was added
          */
         public WsServer build() {
-            if (mounts.isEmpty()) {
-                throw new IllegalStateException("no route: add at least one with route(template, router)");
-            }
+            settings.requireRoutes();
             return new WsServer(this);
         }
     }

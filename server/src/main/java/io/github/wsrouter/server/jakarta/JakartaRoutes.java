@@ -13,7 +13,7 @@ import io.github.wsrouter.internal.LiveConnections;
 import io.github.wsrouter.internal.RouteCounters;
 import io.github.wsrouter.internal.SendLimits;
 import io.github.wsrouter.server.internal.Keepalive;
-import io.github.wsrouter.internal.RouteTable;
+import io.github.wsrouter.server.internal.Settings;
 import jakarta.websocket.CloseReason;
 import jakarta.websocket.Endpoint;
 import jakarta.websocket.EndpointConfig;
@@ -71,19 +71,28 @@ public final class JakartaRoutes {
     private final long pingMillis;
     private final long idleMillis;
 
-    private JakartaRoutes(Builder builder) {
-        this.hook = builder.hook;
-        this.maxMessageSize = builder.maxMessageSize;
-        this.closeTimeoutMillis = builder.closeTimeout.toMillis();
-        this.pingMillis = builder.pingInterval.toMillis();
-        this.idleMillis = builder.idleTimeout.toMillis();
-        this.sendLimits = new SendLimits(builder.sendBufferLimit, builder.overflow, builder.rateLimit);
-        for (Builder.Mount mount : builder.mounts) {
+    private JakartaRoutes(Settings settings) {
+        this.hook = settings.hook();
+        this.maxMessageSize = settings.maxMessageSize();
+        this.closeTimeoutMillis = settings.closeTimeoutMillis();
+        this.pingMillis = settings.pingMillis();
+        this.idleMillis = settings.idleMillis();
+        this.sendLimits = settings.sendLimits();
+        for (Settings.Mount mount : settings.mounts()) {
             RouteCounters routeCounters = new RouteCounters();
             configs.add(config(mount.template(), mount.router(), mount.executor(), routeCounters));
             templates.add(mount.template().toString());
             counters.put(mount.template().toString(), routeCounters);
         }
+    }
+
+    /**
+     * Routes with the settings a server builder collected: for {@code WsServer}, whose builder
+     * takes the same options as {@link Builder}. Not API.
+     */
+    public static JakartaRoutes of(Settings settings) {
+        settings.requireRoutes();
+        return new JakartaRoutes(settings.copy());
     }
 
     /**
@@ -246,66 +255,21 @@ public final class JakartaRoutes {
 
     /** Routes and options of a {@link JakartaRoutes}. */
     public static final class Builder {
-        private record Mount(PathTemplate template, MessageRouter router, Executor executor) {
-        }
-
-        private final RouteTable<Mount> validated = new RouteTable<>();
-        private final List<Mount> mounts = new ArrayList<>();
-        private int maxMessageSize = 64 * 1024;
-        private HandshakeHook hook;
-        private Duration closeTimeout = Duration.ofSeconds(5);
-        private long sendBufferLimit = 1024 * 1024;
-        private SendOverflow overflow = SendOverflow.CLOSE;
-        private io.github.wsrouter.RateLimit rateLimit;
-        private Duration pingInterval = Duration.ofSeconds(25);
-        private Duration idleTimeout = Duration.ofSeconds(60);
+        private final Settings settings = new Settings();
 
         private Builder() {
         }
 
-        /**
-         * Pings every connection at the interval and drops one from which nothing has arrived for
-         * the idle timeout; defaults 25 s and 60 s. In Undertow's container only.
-         */
-        public Builder keepalive(Duration pingInterval, Duration idleTimeout) {
-            if (pingInterval.isNegative() || pingInterval.isZero() || idleTimeout.isNegative() || idleTimeout.isZero()) {
-                throw new IllegalArgumentException("ping interval and idle timeout must be positive");
-            }
-            this.pingInterval = pingInterval;
-            this.idleTimeout = idleTimeout;
-            return this;
-        }
-
-        /**
-         * An inbound message rate limit per connection, such as {@code new RateLimit(20, 40,
-         * RateLimit.Exceeded.REPLY)}; default none.
-         */
-        public Builder rateLimit(io.github.wsrouter.RateLimit limit) {
-            this.rateLimit = limit;
-            return this;
-        }
-
-        /**
-         * The bound of each connection's send buffer and what happens to a send over it; default
-         * 1 MiB and {@link SendOverflow#CLOSE} (closed with 4000).
-         */
-        public Builder sendBuffer(long maxQueuedBytes, SendOverflow overflow) {
-            if (maxQueuedBytes <= 0) {
-                throw new IllegalArgumentException("send buffer limit must be positive: " + maxQueuedBytes);
-            }
-            this.sendBufferLimit = maxQueuedBytes;
-            this.overflow = Objects.requireNonNull(overflow, "overflow");
-            return this;
-        }
-
         /** Mounts a router whose callbacks run on the container's thread for the session. */
         public Builder route(String template, MessageRouter router) {
-            return add(template, router, null);
+            settings.route(template, router, null);
+            return this;
         }
 
         /** Mounts a router whose callbacks run on the executor, one at a time and in order per connection. */
         public Builder route(String template, MessageRouter router, Executor callbackExecutor) {
-            return add(template, router, Objects.requireNonNull(callbackExecutor, "callbackExecutor"));
+            settings.route(template, router, Objects.requireNonNull(callbackExecutor, "callbackExecutor"));
+            return this;
         }
 
         /**
@@ -314,41 +278,49 @@ public final class JakartaRoutes {
          * container the connection is closed at once with 1008 instead.
          */
         public Builder handshakeHook(HandshakeHook hook) {
-            this.hook = hook;
+            settings.handshakeHook(hook);
             return this;
         }
 
         /** The largest message accepted, in bytes; default 64 KiB. The container closes with 1009 over it. */
         public Builder maxMessageSize(int bytes) {
-            if (bytes <= 0) {
-                throw new IllegalArgumentException("maxMessageSize must be positive: " + bytes);
-            }
-            this.maxMessageSize = bytes;
+            settings.maxMessageSize(bytes);
             return this;
         }
 
         /** How long to wait for the peer's answer to our close frame before dropping it; default 5 s. */
         public Builder closeTimeout(Duration timeout) {
-            if (timeout.isNegative() || timeout.isZero()) {
-                throw new IllegalArgumentException("closeTimeout must be positive: " + timeout);
-            }
-            this.closeTimeout = timeout;
+            settings.closeTimeout(timeout);
             return this;
         }
 
+        /**
+         * The bound of each connection's send buffer and what happens to a send over it; default
+         * 1 MiB and {@link SendOverflow#CLOSE} (closed with 4000).
+         */
+        public Builder sendBuffer(long maxQueuedBytes, SendOverflow overflow) {
+            settings.sendBuffer(maxQueuedBytes, overflow);
+            return this;
+        }
+
+        /** An inbound message rate limit per connection; default none. */
+        public Builder rateLimit(io.github.wsrouter.RateLimit limit) {
+            settings.rateLimit(limit);
+            return this;
+        }
+
+        /**
+         * Pings every connection at the interval and drops one from which nothing has arrived for
+         * the idle timeout; defaults 25 s and 60 s. In Undertow's container only.
+         */
+        public Builder keepalive(Duration pingInterval, Duration idleTimeout) {
+            settings.keepalive(pingInterval, idleTimeout);
+            return this;
+        }
+
+        /** @throws IllegalStateException if no route was added */
         public JakartaRoutes build() {
-            if (mounts.isEmpty()) {
-                throw new IllegalStateException("no route: add at least one with route(template, router)");
-            }
-            return new JakartaRoutes(this);
-        }
-
-        private Builder add(String template, MessageRouter router, Executor executor) {
-            Objects.requireNonNull(router, "router");
-            Mount mount = new Mount(PathTemplate.parse(template), router, executor);
-            validated.add(mount.template(), mount);
-            mounts.add(mount);
-            return this;
+            return of(settings);
         }
     }
 }

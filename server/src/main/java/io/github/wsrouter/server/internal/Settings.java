@@ -1,0 +1,145 @@
+package io.github.wsrouter.server.internal;
+
+import io.github.wsrouter.HandshakeHook;
+import io.github.wsrouter.MessageRouter;
+import io.github.wsrouter.PathTemplate;
+import io.github.wsrouter.RateLimit;
+import io.github.wsrouter.SendOverflow;
+import io.github.wsrouter.internal.RouteTable;
+import io.github.wsrouter.internal.SendLimits;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.Executor;
+
+/**
+ * The routes, limits and hook that every server builder takes, validated in one place and shared
+ * by the native and the Jakarta adapter. Not API: the public builders delegate to it.
+ */
+public final class Settings {
+
+    /** A router on a template, with the executor for its callbacks ({@code null}: the IO thread). */
+    public record Mount(PathTemplate template, MessageRouter router, Executor executor) {
+    }
+
+    private final RouteTable<Mount> validated = new RouteTable<>();
+    private final List<Mount> mounts = new ArrayList<>();
+    private HandshakeHook hook;
+    private int maxMessageSize = 64 * 1024;
+    private Duration closeTimeout = Duration.ofSeconds(5);
+    private long sendBufferLimit = 1024 * 1024;
+    private SendOverflow overflow = SendOverflow.CLOSE;
+    private RateLimit rateLimit;
+    private Duration pingInterval = Duration.ofSeconds(25);
+    private Duration idleTimeout = Duration.ofSeconds(60);
+    private int maxConnections = Integer.MAX_VALUE;
+
+    /** @throws IllegalArgumentException if the template is malformed or collides with a mounted one */
+    public void route(String template, MessageRouter router, Executor executor) {
+        Mount mount = new Mount(PathTemplate.parse(template), Objects.requireNonNull(router, "router"), executor);
+        validated.add(mount.template(), mount);
+        mounts.add(mount);
+    }
+
+    public void handshakeHook(HandshakeHook hook) {
+        this.hook = hook;
+    }
+
+    public void maxMessageSize(int bytes) {
+        if (bytes <= 0) {
+            throw new IllegalArgumentException("maxMessageSize must be positive: " + bytes);
+        }
+        this.maxMessageSize = bytes;
+    }
+
+    public void closeTimeout(Duration timeout) {
+        this.closeTimeout = positive(timeout, "closeTimeout");
+    }
+
+    public void sendBuffer(long maxQueuedBytes, SendOverflow overflow) {
+        if (maxQueuedBytes <= 0) {
+            throw new IllegalArgumentException("send buffer limit must be positive: " + maxQueuedBytes);
+        }
+        this.sendBufferLimit = maxQueuedBytes;
+        this.overflow = Objects.requireNonNull(overflow, "overflow");
+    }
+
+    public void rateLimit(RateLimit limit) {
+        this.rateLimit = limit;
+    }
+
+    public void keepalive(Duration pingInterval, Duration idleTimeout) {
+        this.pingInterval = positive(pingInterval, "ping interval");
+        this.idleTimeout = positive(idleTimeout, "idle timeout");
+    }
+
+    public void maxConnections(int max) {
+        if (max < 1) {
+            throw new IllegalArgumentException("maxConnections must be at least 1: " + max);
+        }
+        this.maxConnections = max;
+    }
+
+    /** @throws IllegalStateException if no route was added */
+    public void requireRoutes() {
+        if (mounts.isEmpty()) {
+            throw new IllegalStateException("no route: add at least one with route(template, router)");
+        }
+    }
+
+    public List<Mount> mounts() {
+        return List.copyOf(mounts);
+    }
+
+    public HandshakeHook hook() {
+        return hook;
+    }
+
+    public int maxMessageSize() {
+        return maxMessageSize;
+    }
+
+    public long closeTimeoutMillis() {
+        return closeTimeout.toMillis();
+    }
+
+    public SendLimits sendLimits() {
+        return new SendLimits(sendBufferLimit, overflow, rateLimit);
+    }
+
+    public long pingMillis() {
+        return pingInterval.toMillis();
+    }
+
+    public long idleMillis() {
+        return idleTimeout.toMillis();
+    }
+
+    public int maxConnections() {
+        return maxConnections;
+    }
+
+    /** A copy, so that a builder used again does not change what it built. */
+    public Settings copy() {
+        Settings copy = new Settings();
+        mounts.forEach(m -> copy.route(m.template().toString(), m.router(), m.executor()));
+        copy.hook = hook;
+        copy.maxMessageSize = maxMessageSize;
+        copy.closeTimeout = closeTimeout;
+        copy.sendBufferLimit = sendBufferLimit;
+        copy.overflow = overflow;
+        copy.rateLimit = rateLimit;
+        copy.pingInterval = pingInterval;
+        copy.idleTimeout = idleTimeout;
+        copy.maxConnections = maxConnections;
+        return copy;
+    }
+
+    private static Duration positive(Duration duration, String what) {
+        if (duration.isNegative() || duration.isZero()) {
+            throw new IllegalArgumentException(what + " must be positive: " + duration);
+        }
+        return duration;
+    }
+}
