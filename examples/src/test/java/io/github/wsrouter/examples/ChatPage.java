@@ -49,8 +49,10 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  */
 final class ChatPage implements AutoCloseable {
 
-    static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-    static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+    /** The browser: Debian's by default, or {@code -Dchromium.binary=...}. */
+    static final Path CHROMIUM = Path.of(System.getProperty("chromium.binary", "/usr/bin/chromium"));
+    /** Its driver: Debian's by default, or {@code -Dchromedriver.binary=...}. */
+    static final Path CHROMEDRIVER = Path.of(System.getProperty("chromedriver.binary", "/usr/bin/chromedriver"));
 
     /** The longest wait for anything the page should show. */
     static final Duration WAIT = Duration.ofSeconds(15);
@@ -101,6 +103,8 @@ final class ChatPage implements AutoCloseable {
         if ("true".equals(System.getenv("CI"))) {
             fail(message + "; CI=true, so they fail instead of being skipped");
         }
+        // Said on stderr too: Maven's console shows only the count of skipped tests, not why.
+        System.err.println("SKIPPED " + message + "; skipped outside CI");
         Assumptions.abort(message + "; skipped outside CI");
     }
 

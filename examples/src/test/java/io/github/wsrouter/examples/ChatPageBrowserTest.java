@@ -129,6 +129,12 @@ class ChatPageBrowserTest {
         return client;
     }
 
+    /** The states recorded on a page since the recorder was installed, as "state | text". */
+    @SuppressWarnings("unchecked")
+    private static List<String> states(ChatPage page) {
+        return (List<String>) page.script("return window.__states.slice();");
+    }
+
     // ---- the scenarios ----
 
     @Test
@@ -207,6 +213,19 @@ class ChatPageBrowserTest {
     }
 
     @Test
+    void aNameTheServerRefusesIsShownWithItsCloseCodeAndNotRetried() {
+        ChatPage alice = open("alice");
+        alice.typeName("*");
+        alice.find("#connect").click();
+
+        alice.await("the refusal", () -> alice.status().text().startsWith("closed (code 1008: policy violation)"));
+        assertThat(alice.status().state()).as("no reconnection is scheduled").isEqualTo("closed");
+        assertThat(alice.status().text()).contains("reserved user name").doesNotContain("reconnecting");
+        assertThat(alice.find("#connect").isEnabled()).isTrue();
+        alice.screenshot("03-refused-name");
+    }
+
+    @Test
     void onlineListShowsBothAndDropsBobWhenHeClosesHisPage() {
         ChatPage alice = connected("alice");
         ChatPage bob = connected("bob");
@@ -248,9 +267,10 @@ class ChatPageBrowserTest {
 
         server.stop();
 
-        alice.await("a second reconnection attempt to be scheduled", () -> alice.status().text()
-                .contains("reconnecting in 1.0 s (attempt 2)"));
-        assertThat(alice.status().text()).startsWith("closed (code 1006");
+        // The state line shows each wait; the recording keeps the short-lived ones for the assertions below.
+        alice.await("a second reconnection attempt to be scheduled", () -> states(alice).stream()
+                .anyMatch(s -> s.endsWith("reconnecting in 1.0 s (attempt 2)")));
+        assertThat(alice.status().state()).isIn("waiting", "connecting");
         alice.screenshot("05-alice-reconnecting");
         assertThat(bob.status().state()).as("bob disconnected by hand and must not reconnect").isEqualTo("closed");
         assertThat(bob.status().text()).startsWith("closed (code 1000");
@@ -260,9 +280,7 @@ class ChatPageBrowserTest {
 
         alice.awaitState("open");
         alice.awaitOnline("alice");
-        @SuppressWarnings("unchecked")
-        List<String> states = (List<String>) alice.script("return window.__states;");
-        assertThat(states).as("the states alice's page went through")
+        assertThat(states(alice)).as("the states alice's page went through")
                 .anySatisfy(s -> assertThat(s).startsWith("waiting | closed (code 1001: going away)")
                         .endsWith("reconnecting in 0.5 s (attempt 1)"))
                 .anySatisfy(s -> assertThat(s).startsWith("connecting | reconnecting"))
