@@ -21,7 +21,8 @@ import java.util.logging.Logger;
  * <pre>
  *   /echo/            echoes text and binary messages to the sender
  *   /ws/              broadcasts every text message to every open connection (seed step 3)
- *   /ws/{username}/   directed JSON: {"to_user":"bob","message":...}, "*" for everyone (seed step 4)
+ *   /ws/{username}/   directed JSON: {"to_user":"bob","message":...}, "*" for everyone (seed step 4),
+ *                     with presence objects ({"presence":"online"|"join"|"leave",...})
  *   /rooms/{room}/    broadcasts only among connections in the same room
  *   /                 the chat page (classpath folder "web")
  * </pre>
@@ -60,7 +61,8 @@ public final class ExampleRunner {
             "  /                 chat page (directed JSON at /ws/{username}/)",
             "  /echo/            echo",
             "  /ws/              broadcast to every connection",
-            "  /ws/{username}/   directed JSON: {\"to_user\":\"bob\",\"message\":...}, \"*\" = everyone",
+            "  /ws/{username}/   directed JSON: {\"to_user\":\"bob\",\"message\":...}, \"*\" = everyone;",
+            "                    presence: {\"presence\":\"online\"|\"join\"|\"leave\",...}",
             "  /rooms/{room}/    broadcast within one room",
             "  /stats            counters as JSON");
 
@@ -241,7 +243,7 @@ public final class ExampleRunner {
                 .port(options.port())
                 .route("/echo/", EchoRouter.create())
                 .route("/ws/", BroadcastRouter.create())
-                .route("/ws/{username}/", DirectedJsonRouter.builder().everyone("*").build())
+                .route("/ws/{username}/", DirectedJsonRouter.builder().everyone("*").presence(true).build())
                 .route("/rooms/{room}/", BroadcastRouter.builder().roomParameter("room").excludeSender(false).build())
                 .staticResources("web");
         if (options.jakarta()) {

@@ -33,6 +33,7 @@ class ExampleJarIT extends ExampleRunnerMainProcessTest {
         int port = awaitListeningPort(process);
         HttpClient http = HttpClient.newHttpClient();
         try (WsTestClient alice = WsTestClient.connect(http, port, "/ws/alice/")) {
+            assertThat(alice.awaitText()).isEqualTo("{\"presence\":\"online\",\"users\":[\"alice\"]}");
             alice.send("{\"to_user\":\"alice\",\"message\":\"to myself\"}");
             assertThat(alice.awaitText()).isEqualTo("{\"to_user\":\"alice\",\"message\":\"to myself\",\"from\":\"alice\"}");
             alice.send("not json");

@@ -101,6 +101,17 @@ class ExampleRunnerServerTest {
         return o.toString();
     }
 
+    /** Whether a text is one of the directed route's presence objects ({@code {"presence": ...}}). */
+    static boolean isPresence(String text) {
+        JsonElement element = JsonParser.parseString(text);
+        return element.isJsonObject() && element.getAsJsonObject().has("presence");
+    }
+
+    /** The next message on a directed connection that is not a presence object. */
+    private static JsonObject nextNonPresence(WsTestClient client) {
+        return json(client.awaitTextSkipping(ExampleRunnerServerTest::isPresence));
+    }
+
     /**
      * Sends a directed message from {@code user} to itself and waits for it: once it is back, the
      * directed router knows the user, and nothing sent to it earlier is still on the way.
@@ -108,7 +119,7 @@ class ExampleRunnerServerTest {
     private static void roundTripToSelf(WsTestClient client, String user) {
         String marker = "ready-" + user + "-" + System.nanoTime();
         client.send(directed(user, "\"" + marker + "\""));
-        JsonObject back = json(client.awaitText());
+        JsonObject back = nextNonPresence(client);
         assertThat(back.get("message").getAsString()).as("next message to %s: %s", user, back).isEqualTo(marker);
         assertThat(back.get("from").getAsString()).isEqualTo(user);
     }
@@ -192,7 +203,7 @@ class ExampleRunnerServerTest {
 
             alice.send(directed("bob", "{\"text\":\"hi bob\",\"n\":1}"));
 
-            JsonObject received = json(bob.awaitText());
+            JsonObject received = nextNonPresence(bob);
             assertThat(received.get("from").getAsString()).isEqualTo("alice");
             assertThat(received.get("to_user").getAsString()).isEqualTo("bob");
             assertThat(received.get("message")).isEqualTo(JsonParser.parseString("{\"text\":\"hi bob\",\"n\":1}"));
@@ -212,7 +223,7 @@ class ExampleRunnerServerTest {
             alice.send(directed("*", "\"hello all\""));
 
             for (WsTestClient client : new WsTestClient[] {alice, bob}) {
-                JsonObject received = json(client.awaitText());
+                JsonObject received = nextNonPresence(client);
                 assertThat(received.get("from").getAsString()).isEqualTo("alice");
                 assertThat(received.get("to_user").getAsString()).isEqualTo("*");
                 assertThat(received.get("message").getAsString()).isEqualTo("hello all");
@@ -228,7 +239,7 @@ class ExampleRunnerServerTest {
 
             alice.send("{\"to_user\":\"bob\",\"message\":\"hi\",\"from\":\"mallory\"}");
 
-            assertThat(json(bob.awaitText()).get("from").getAsString()).isEqualTo("alice");
+            assertThat(nextNonPresence(bob).get("from").getAsString()).isEqualTo("alice");
         }
     }
 
@@ -236,18 +247,30 @@ class ExampleRunnerServerTest {
     void mistakesComeBackToTheSenderAsErrorObjects() {
         try (WsTestClient alice = connect("/ws/alice/")) {
             alice.send("{not json");
-            assertThat(json(alice.awaitText()).get("error").getAsString()).isEqualTo("invalid_json");
+            assertThat(nextNonPresence(alice).get("error").getAsString()).isEqualTo("invalid_json");
 
             alice.send("{\"message\":\"to nobody\"}");
-            JsonObject missing = json(alice.awaitText());
+            JsonObject missing = nextNonPresence(alice);
             assertThat(missing.get("error").getAsString()).isEqualTo("missing_field");
             assertThat(missing.get("field").getAsString()).isEqualTo("to_user");
 
             alice.send(directed("carol", "\"anyone there?\""));
-            JsonObject unknown = json(alice.awaitText());
+            JsonObject unknown = nextNonPresence(alice);
             assertThat(unknown.get("error").getAsString()).isEqualTo("unknown_recipient");
             assertThat(unknown.get("to_user").getAsString()).isEqualTo("carol");
             assertThat(unknown.has("detail")).isTrue();
+        }
+    }
+
+    @Test
+    void directedRouteTellsWhoIsOnlineAndWhoJoinsAndLeaves() {
+        try (WsTestClient alice = connect("/ws/alice/")) {
+            assertThat(alice.awaitText()).isEqualTo("{\"presence\":\"online\",\"users\":[\"alice\"]}");
+            try (WsTestClient bob = connect("/ws/bob/")) {
+                assertThat(bob.awaitText()).isEqualTo("{\"presence\":\"online\",\"users\":[\"alice\",\"bob\"]}");
+                assertThat(alice.awaitText()).isEqualTo("{\"presence\":\"join\",\"user\":\"bob\"}");
+            }
+            assertThat(alice.awaitText()).isEqualTo("{\"presence\":\"leave\",\"user\":\"bob\"}");
         }
     }
 

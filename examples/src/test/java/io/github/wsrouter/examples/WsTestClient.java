@@ -14,6 +14,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Predicate;
 
 /**
  * A JDK {@link WebSocket} client for tests: every whole text message it receives goes into a queue,
@@ -81,6 +82,18 @@ final class WsTestClient implements AutoCloseable {
         if (text == null) {
             String state = closed.isDone() ? " (connection closed: " + closed.join() + ")" : "";
             fail("no text message received on " + uri + " within " + TIMEOUT_SECONDS + " s" + state);
+        }
+        return text;
+    }
+
+    /**
+     * The next whole text message that {@code skip} does not match, dropping those it matches (such as
+     * presence objects), waiting at most {@value #TIMEOUT_SECONDS} s for each.
+     */
+    String awaitTextSkipping(Predicate<String> skip) {
+        String text = awaitText();
+        while (skip.test(text)) {
+            text = awaitText();
         }
         return text;
     }

@@ -1,0 +1,375 @@
+package io.github.wsrouter.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import org.assertj.core.api.InstanceOfAssertFactories;
+
+import io.github.wsrouter.server.WsServer;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.Timeout;
+import org.openqa.selenium.Keys;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.interactions.Actions;
+
+/**
+ * The chat page in a real browser: headless Chromium sessions (alice, bob, carol) against one example
+ * runner started in this JVM on a free port. Each step is saved as a PNG under
+ * {@code examples/target/screenshots/} so a person can see what the test saw.
+ *
+ * <p>Needs the Debian packages {@code chromium} and {@code chromium-driver}: without them the tests
+ * are skipped, or fail under {@code CI=true}. See {@link ChatPage}.
+ */
+@Timeout(value = 90, unit = TimeUnit.SECONDS)
+class ChatPageBrowserTest {
+
+    /** Console errors Chromium itself logs while the server is down: not the page's fault. */
+    private static final Pattern REFUSED_WHILE_SERVER_DOWN =
+            Pattern.compile("WebSocket connection to 'ws://127\\.0\\.0\\.1:\\d+/ws/alice/' failed");
+
+    private static final Path SCREENSHOTS = Path.of(System.getProperty("screenshots.dir", "target/screenshots"));
+
+    /** One browser per person, started on first use and shared by the scenarios of this class. */
+    private static final Map<String, ChatPage> BROWSERS = new LinkedHashMap<>();
+
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final List<ChatPage> pages = new ArrayList<>();
+    private final List<WsTestClient> clients = new ArrayList<>();
+    private Pattern allowedConsoleErrors;
+    private WsServer server;
+    private int port;
+
+    @BeforeAll
+    static void browserIsInstalled() {
+        ChatPage.requireBrowser();
+    }
+
+    @AfterAll
+    static void quitBrowsers() {
+        BROWSERS.values().forEach(ChatPage::close);
+        BROWSERS.clear();
+    }
+
+    @BeforeEach
+    void startRunner() {
+        server = launch(0);
+        port = server.port();
+    }
+
+    @AfterEach
+    void leavePagesWithoutConsoleErrorsThenStop(TestInfo test) {
+        Map<String, List<String>> errors = new LinkedHashMap<>();
+        try {
+            for (ChatPage page : pages) {
+                errors.put(page.who(), page.leave(allowedConsoleErrors));
+            }
+        } finally {
+            clients.forEach(WsTestClient::close);
+            if (server != null) {
+                server.stop();
+            }
+        }
+        assertThat(errors).as("console errors in %s", test.getDisplayName()).allSatisfy((who, list) -> assertThat(list).isEmpty());
+    }
+
+    // ---- helpers ----
+
+    /** Starts the example runner as {@code --host 127.0.0.1 --port port} would. */
+    private static WsServer launch(int port) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        ExampleRunner.Launch launch;
+        try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
+             PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+            launch = ExampleRunner.launch(new String[] {"--host", "127.0.0.1", "--port", String.valueOf(port)}, o, e);
+        }
+        assertThat(launch.server()).as("runner on port %d; stderr: %s", port, err.toString(StandardCharsets.UTF_8))
+                .isNotNull();
+        return launch.server();
+    }
+
+    private ChatPage open(String who) {
+        ChatPage page = BROWSERS.computeIfAbsent(who, name -> ChatPage.start(name, SCREENSHOTS));
+        pages.add(page);
+        page.load(URI.create("http://127.0.0.1:" + port + "/"));
+        return page;
+    }
+
+    private ChatPage connected(String who) {
+        ChatPage page = open(who);
+        page.connectAs(who);
+        return page;
+    }
+
+    private WsTestClient wsClient(String path) {
+        WsTestClient client = WsTestClient.connect(http, port, path);
+        clients.add(client);
+        return client;
+    }
+
+    /** The states recorded on a page since the recorder was installed, as "state | text". */
+    @SuppressWarnings("unchecked")
+    private static List<String> states(ChatPage page) {
+        return (List<String>) page.script("return window.__states.slice();");
+    }
+
+    // ---- the scenarios ----
+
+    @Test
+    void aliceSendsToEveryoneAndBobSeesItWithSenderAlice() {
+        ChatPage alice = connected("alice");
+        ChatPage bob = connected("bob");
+        alice.awaitOnline("alice", "bob");
+        String text = "Hello <b>everyone</b> & <img src=x onerror=\"document.title='owned'\">";
+
+        alice.send("", text);
+
+        ChatPage.Entry received = bob.awaitMessage("alice", text);
+        assertThat(received.line()).as("bob's entry").contains("alice", "to everyone", text);
+        assertThat(OffsetDateTime.parse(received.time())).as("the time it arrived")
+                .isBetween(OffsetDateTime.now().minusMinutes(1), OffsetDateTime.now().plusSeconds(1));
+        assertThat(received.line()).matches("^\\d{2}:\\d{2}:\\d{2}.*");
+        ChatPage.Entry own = alice.awaitMessage("alice", text);
+        assertThat(own.line()).contains("alice (you)", "to everyone");
+        for (ChatPage page : List.of(alice, bob)) {
+            assertThat(page.script("return document.querySelectorAll('#log b, #log img').length + document.title;"))
+                    .as("markup in a message stays text on %s's page", page.who()).isEqualTo("0wsrouter chat");
+        }
+        alice.screenshot("01-alice-broadcast");
+        bob.screenshot("01-bob-receives-broadcast");
+    }
+
+    @Test
+    void bobSendsDirectlyToAliceAndOnlyAliceSeesIt() {
+        ChatPage alice = connected("alice");
+        ChatPage bob = connected("bob");
+        WsTestClient carol = wsClient("/ws/carol/");
+        bob.awaitOnline("alice", "bob", "carol");
+
+        // Bob picks alice in his online list with the keyboard, then types and presses Enter.
+        WebElement pickAlice = bob.find("#online button[data-user='alice']");
+        pickAlice.sendKeys(Keys.ENTER);
+        assertThat(bob.find("#recipient").getDomProperty("value")).isEqualTo("alice");
+        assertThat(pickAlice.getDomAttribute("aria-pressed")).isEqualTo("true");
+        assertThat(bob.driver().switchTo().activeElement().getDomAttribute("id")).as("focus after picking")
+                .isEqualTo("message");
+        bob.sendToPicked("psst, alice only");
+
+        ChatPage.Entry received = alice.awaitMessage("bob", "psst, alice only");
+        assertThat(received.line()).contains("to you");
+        alice.screenshot("02-alice-receives-direct");
+
+        // A later message to everyone from bob: every page and carol get it after the direct one
+        // would have arrived, had it been sent to them. Per-connection order makes this a proof.
+        bob.find("#online button[data-user='*']").click();
+        bob.sendToPicked("marker after the direct message");
+        bob.awaitMessage("bob", "marker after the direct message");
+        alice.awaitMessage("bob", "marker after the direct message");
+        JsonObject carolsNext = JsonParser.parseString(
+                carol.awaitTextSkipping(ExampleRunnerServerTest::isPresence)).getAsJsonObject();
+        assertThat(carolsNext.get("message").getAsString()).as("carol's first message").isEqualTo("marker after the direct message");
+
+        assertThat(bob.entries()).as("bob's log").filteredOn(e -> e.text().equals("psst, alice only"))
+                .singleElement().satisfies(e -> {
+                    assertThat(e.kind()).as("shown as sent, not received").isEqualTo("out");
+                    assertThat(e.line()).contains("you", "to alice");
+                });
+        assertThat(alice.entries()).filteredOn(e -> e.text().equals("psst, alice only")).hasSize(1);
+        bob.screenshot("02-bob-direct-to-alice");
+    }
+
+    @Test
+    void aliceSendsToAnUnknownUserAndSeesTheError() {
+        ChatPage alice = connected("alice");
+
+        alice.send("nobody", "is anyone there?");
+
+        ChatPage.Entry error = alice.awaitError("no user 'nobody' is connected");
+        assertThat(error.line()).contains("Error", "unknown_recipient", "to: nobody");
+        assertThat(alice.status().state()).as("the connection stays open").isEqualTo("open");
+        alice.screenshot("03-alice-unknown-recipient");
+    }
+
+    @Test
+    void aNameTheServerRefusesIsShownWithItsCloseCodeAndNotRetried() {
+        ChatPage alice = open("alice");
+        alice.typeName("*");
+        alice.find("#connect").click();
+
+        alice.await("the refusal", () -> alice.status().text().startsWith("closed (code 1008: policy violation)"));
+        assertThat(alice.status().state()).as("no reconnection is scheduled").isEqualTo("closed");
+        assertThat(alice.status().text()).contains("reserved user name").doesNotContain("reconnecting");
+        assertThat(alice.find("#connect").isEnabled()).isTrue();
+        alice.screenshot("03-refused-name");
+    }
+
+    @Test
+    void onlineListShowsBothAndDropsBobWhenHeClosesHisPage() {
+        ChatPage alice = connected("alice");
+        ChatPage bob = connected("bob");
+
+        alice.awaitOnline("alice", "bob");
+        bob.awaitOnline("alice", "bob");
+        assertThat(alice.find("#online li[data-user='alice']").getText()).contains("(you)");
+        assertThat(alice.find("#online-count").getText()).isEqualTo("(2)");
+        alice.screenshot("04-online-both");
+        bob.screenshot("04-online-both-bob");
+
+        bob.closePage();
+
+        alice.awaitOnline("alice");
+        alice.await("a line saying bob left", () -> alice.entries().stream()
+                .anyMatch(e -> e.kind().equals("system") && e.line().contains("Left") && e.text().equals("bob")));
+        alice.screenshot("04-online-bob-left");
+    }
+
+    @Test
+    void pageReconnectsByItselfWhenTheServerRestartsOnTheSamePortButNotAfterDisconnect() {
+        allowedConsoleErrors = REFUSED_WHILE_SERVER_DOWN;
+        ChatPage alice = connected("alice");
+        ChatPage bob = connected("bob");
+        alice.awaitOnline("alice", "bob");
+
+        // Bob disconnects by hand: closed with 1000, and nothing is scheduled.
+        bob.clickDisconnect();
+        bob.awaitState("closed");
+        assertThat(bob.status().text()).startsWith("closed (code 1000: normal closure)").doesNotContain("reconnecting");
+        assertThat(bob.find("#connect").isEnabled()).isTrue();
+        alice.awaitOnline("alice");
+
+        // Record every state alice's page shows from now on.
+        alice.script("window.__states = [];"
+                + "var s = document.getElementById('status');"
+                + "new MutationObserver(function () { window.__states.push(s.dataset.state + ' | ' + s.textContent); })"
+                + "  .observe(s, {attributes: true, childList: true, characterData: true, subtree: true});");
+
+        server.stop();
+
+        // The state line shows each wait; the recording keeps the short-lived ones for the assertions below.
+        alice.await("a second reconnection attempt to be scheduled", () -> states(alice).stream()
+                .anyMatch(s -> s.endsWith("reconnecting in 1.0 s (attempt 2)")));
+        assertThat(alice.status().state()).isIn("waiting", "connecting");
+        alice.screenshot("05-alice-reconnecting");
+        assertThat(bob.status().state()).as("bob disconnected by hand and must not reconnect").isEqualTo("closed");
+        assertThat(bob.status().text()).startsWith("closed (code 1000");
+
+        server = launch(port);
+        assertThat(server.port()).isEqualTo(port);
+
+        alice.awaitState("open");
+        alice.awaitOnline("alice");
+        assertThat(states(alice)).as("the states alice's page went through")
+                .anySatisfy(s -> assertThat(s).startsWith("waiting | closed (code 1001: going away)")
+                        .endsWith("reconnecting in 0.5 s (attempt 1)"))
+                .anySatisfy(s -> assertThat(s).startsWith("connecting | reconnecting"))
+                .anySatisfy(s -> assertThat(s).startsWith("waiting | closed (code 1006")
+                        .endsWith("reconnecting in 1.0 s (attempt 2)"))
+                .last().isEqualTo("open | open as alice");
+        @SuppressWarnings("unchecked")
+        List<Long> delays = (List<Long>) alice.script("var d = [];"
+                + "for (var n = 1; n <= 7; n++) { d.push(window.wsrouterChat.reconnectDelay(n)); } return d;");
+        assertThat(delays).as("backoff in ms, attempts 1 to 7").containsExactly(500L, 1000L, 2000L, 4000L, 5000L, 5000L, 5000L);
+
+        // Messaging works again: bob reconnects by hand and alice writes to him.
+        assertThat(bob.status().state()).isEqualTo("closed");
+        bob.find("#connect").click();
+        bob.awaitState("open");
+        alice.awaitOnline("alice", "bob");
+        alice.send("bob", "welcome back");
+        bob.awaitMessage("alice", "welcome back");
+        alice.screenshot("05-alice-reconnected");
+        bob.screenshot("05-bob-reconnected-by-hand");
+    }
+
+    @Test
+    void twoPagesInOneRoomSeeEachOtherAndARoomElsewhereDoesNot() {
+        ChatPage alice = open("alice");
+        ChatPage bob = open("bob");
+        ChatPage carol = open("carol");
+        alice.typeName("alice");
+        bob.typeName("bob");
+        carol.typeName("carol");
+        // Each page is in its room once its own first message has come back to it.
+        alice.joinRoom("blue");
+        alice.sendToRoom("alice here");
+        alice.awaitRoomMessage("alice", "alice here");
+        bob.joinRoom("blue");
+        bob.sendToRoom("bob here");
+        bob.awaitRoomMessage("bob", "bob here");
+        alice.awaitRoomMessage("bob", "bob here");
+        carol.joinRoom("red");
+
+        alice.sendToRoom("hi bob, how is blue?");
+
+        bob.awaitRoomMessage("alice", "hi bob, how is blue?");
+        alice.awaitRoomMessage("alice", "hi bob, how is blue?");
+        assertThat(alice.roomEntries()).filteredOn(e -> e.kind().equals("in"))
+                .allSatisfy(e -> assertThat(e.line()).contains("(claimed)"));
+
+        // Red hears only itself: its own message comes back after anything blue could have leaked.
+        carol.sendToRoom("red marker");
+        carol.awaitRoomMessage("carol", "red marker");
+        assertThat(carol.roomEntries()).filteredOn(e -> e.kind().equals("in"))
+                .extracting(ChatPage.Entry::text).containsExactly("red marker");
+        for (ChatPage page : List.of(alice, bob, carol)) {
+            page.scrollTo("#room-heading");
+        }
+        alice.screenshot("06-room-blue-alice");
+        bob.screenshot("06-room-blue-bob");
+        carol.screenshot("06-room-red-carol");
+    }
+
+    @Test
+    void pageWorksFromTheKeyboardHasLabelsAndFitsANarrowWindow() {
+        ChatPage alice = open("alice");
+
+        // Every form control has a label, every button a name.
+        assertThat(alice.script("return Array.from(document.querySelectorAll('input, select, textarea'))"
+                + ".filter(function (c) { return c.labels.length === 0 && !c.getAttribute('aria-label'); })"
+                + ".map(function (c) { return c.id; });")).as("controls without a label").asInstanceOf(InstanceOfAssertFactories.LIST).isEmpty();
+        assertThat(alice.find("#username").getDomProperty("value")).as("the proposed name").matches("user-\\d{4}");
+
+        // Keyboard only: Tab to the name, Enter connects, the message field takes the focus, Enter sends.
+        new Actions(alice.driver()).sendKeys(Keys.TAB).perform();
+        assertThat(alice.driver().switchTo().activeElement().getDomAttribute("id")).isEqualTo("username");
+        WebElement name = alice.driver().switchTo().activeElement();
+        name.sendKeys(Keys.chord(Keys.CONTROL, "a"), "alice", Keys.ENTER);
+        alice.awaitState("open");
+        alice.await("the focus to move to the message field",
+                () -> "message".equals(alice.driver().switchTo().activeElement().getDomAttribute("id")));
+        alice.driver().switchTo().activeElement().sendKeys("typed without a mouse", Keys.ENTER);
+        alice.awaitMessage("alice", "typed without a mouse");
+
+        // A phone-sized window: one column, nothing wider than the window.
+        alice.resize(390, 844);
+        alice.await("the window to be narrow", () -> ((Number) alice.script("return window.innerWidth;")).intValue() <= 400);
+        assertThat(((Number) alice.script("return document.documentElement.scrollWidth - document.documentElement.clientWidth;"))
+                .intValue()).as("horizontal overflow in px").isLessThanOrEqualTo(0);
+        assertThat(alice.script("var a = document.querySelector('.online-panel').getBoundingClientRect();"
+                + "var b = document.querySelector('.messages-panel').getBoundingClientRect();"
+                + "return b.top >= a.bottom;")).as("online list above the messages").isEqualTo(true);
+        alice.screenshot("07-narrow-window");
+    }
+}
