@@ -12,6 +12,8 @@
 
   // Closes after which trying again would not help: a normal close, or the server refusing the name.
   var NO_RECONNECT = { 1000: true, 1008: true };
+  // The user names the server accepts (DirectedJsonRouter's default pattern).
+  var USER_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 
   var CLOSE_CODES = {
     1000: "normal closure",
@@ -466,6 +468,13 @@
     }
     if (!location.host) {
       setStatus(el.status, "closed", "open this page from the wsrouter server (http://host:port/)");
+      return;
+    }
+    // The server refuses other names with HTTP 400 before the upgrade, which a browser only sees as
+    // a failed connection (1006): say why here instead.
+    if (!USER_NAME.test(name)) {
+      el.username.focus();
+      setStatus(el.status, "closed", "a name is 1 to 64 letters, digits, '.', '_' or '-'");
       return;
     }
     myName = name;
