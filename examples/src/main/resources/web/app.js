@@ -479,7 +479,21 @@
     }
     myName = name;
     el.username.value = name;
-    chat.start(wsUrl("/ws/" + encodeURIComponent(name) + "/"), "as " + name);
+    var path = "/ws/" + encodeURIComponent(name) + "/";
+    // A server started with --require-token admits only signed tokens: ask for one first.
+    // Without it, /token answers {"token": null} and the page connects as it is.
+    fetch("/token", {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: "user=" + encodeURIComponent(name)
+    }).then(function (response) {
+      return response.ok ? response.json() : null;
+    }).catch(function () {
+      return null;
+    }).then(function (answer) {
+      var url = wsUrl(path) + (answer && answer.token ? "?token=" + encodeURIComponent(answer.token) : "");
+      chat.start(url, "as " + name);
+    });
   }
 
   function send() {

@@ -53,6 +53,8 @@ public final class ExampleRunner {
             "  --host HOST   address to listen on (default " + DEFAULT_HOST + ")",
             "  --port PORT   port to listen on, 0 for any free port (default " + DEFAULT_PORT + ")",
             "  --jakarta     serve the routes through the Jakarta WebSocket adapter",
+            "  --require-token SECRET",
+            "                admit only handshakes with a token signed with SECRET (POST /token issues one)",
             "  --allow-origin ORIGIN",
             "                also accept browser pages from ORIGIN (repeatable; * for any)",
             "  -h, --help    print this help and exit",
@@ -73,9 +75,10 @@ public final class ExampleRunner {
     }
 
     /** What the command line asks for. */
-    record Options(String host, int port, boolean help, boolean jakarta, List<String> allowedOrigins) {
+    record Options(String host, int port, boolean help, boolean jakarta, List<String> allowedOrigins,
+                   String tokenSecret) {
         Options(String host, int port, boolean help, boolean jakarta) {
-            this(host, port, help, jakarta, List.of());
+            this(host, port, help, jakarta, List.of(), null);
         }
 
         static Options defaults() {
@@ -179,6 +182,7 @@ public final class ExampleRunner {
         boolean help = false;
         boolean jakarta = false;
         List<String> origins = new java.util.ArrayList<>();
+        String tokenSecret = null;
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             String name = arg;
@@ -207,6 +211,15 @@ public final class ExampleRunner {
                     }
                     host = parseHost(value);
                 }
+                case "--require-token" -> {
+                    if (value == null) {
+                        value = requireValue(args, ++i, name);
+                    }
+                    if (value.isBlank()) {
+                        throw new UsageException("--require-token needs a secret");
+                    }
+                    tokenSecret = value;
+                }
                 case "--allow-origin" -> {
                     if (value == null) {
                         value = requireValue(args, ++i, name);
@@ -230,7 +243,7 @@ public final class ExampleRunner {
                 }
             }
         }
-        return new Options(host, port, help, jakarta, List.copyOf(origins));
+        return new Options(host, port, help, jakarta, List.copyOf(origins), tokenSecret);
     }
 
     /**
@@ -252,6 +265,11 @@ public final class ExampleRunner {
         if (!options.allowedOrigins().isEmpty()) {
             builder.allowedOrigins(options.allowedOrigins().toArray(String[]::new));
         }
+        Tokens tokens = options.tokenSecret() == null ? null : new Tokens(options.tokenSecret(), java.time.Clock.systemUTC());
+        if (tokens != null) {
+            builder.handshakeHook(tokens);
+        }
+        builder.http("/token", new TokenHandler(tokens));
         StatsHandler stats = new StatsHandler();
         builder.http("/stats", stats);
         WsServer server = builder.build();

@@ -1,6 +1,7 @@
 package io.github.wsrouter.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
@@ -97,13 +98,16 @@ class ChatPageBrowserTest {
     // ---- helpers ----
 
     /** Starts the example runner as {@code --host 127.0.0.1 --port port} would. */
-    private static WsServer launch(int port) {
+    private static WsServer launch(int port, String... extraArgs) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         ExampleRunner.Launch launch;
         try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
              PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-            launch = ExampleRunner.launch(new String[] {"--host", "127.0.0.1", "--port", String.valueOf(port)}, o, e);
+            String[] args = java.util.stream.Stream.concat(
+                    java.util.stream.Stream.of("--host", "127.0.0.1", "--port", String.valueOf(port)),
+                    java.util.Arrays.stream(extraArgs)).toArray(String[]::new);
+            launch = ExampleRunner.launch(args, o, e);
         }
         assertThat(launch.server()).as("runner on port %d; stderr: %s", port, err.toString(StandardCharsets.UTF_8))
                 .isNotNull();
@@ -136,6 +140,28 @@ class ChatPageBrowserTest {
     }
 
     // ---- the scenarios ----
+
+    @Test
+    void withTokensRequiredThePageGetsASignedTokenAndChats() throws Exception {
+        server.stop();
+        server = launch(0, "--require-token", "a-secret-for-the-test");
+        port = server.port();
+
+        ChatPage alice = connected("alice");
+        ChatPage bob = connected("bob");
+        alice.awaitOnline("alice", "bob");
+        alice.send("bob", "signed and delivered");
+        assertThat(bob.awaitMessage("alice", "signed and delivered").line()).contains("alice");
+
+        // a client without a token is refused before the upgrade
+        var refused = http.newWebSocketBuilder().buildAsync(URI.create("ws://127.0.0.1:" + port + "/ws/mallory/"),
+                new java.net.http.WebSocket.Listener() { });
+        assertThatThrownBy(() -> refused.get(10, java.util.concurrent.TimeUnit.SECONDS))
+                .hasCauseInstanceOf(java.net.http.WebSocketHandshakeException.class)
+                .satisfies(e -> assertThat(((java.net.http.WebSocketHandshakeException) e.getCause())
+                        .getResponse().statusCode()).isEqualTo(401));
+        alice.screenshot("09-alice-with-tokens");
+    }
 
     @Test
     void aliceSendsToEveryoneAndBobSeesItWithSenderAlice() {
