@@ -270,10 +270,16 @@ public final class WebSocketRoutes implements HttpHandler {
          * A frame whose header announces more than the limit is refused at once with 1009, before
          * any of it is read or buffered (Undertow closes the frame's stream when its announced
          * length is over the stream limit).
+         *
+         * <p>Only a stream that setMaxStreamSize itself closes is too big: a message with an empty
+         * final frame (Autobahn 1.1.1, 1.2.1, 6.1.1, 9.7.1, 9.8.1) arrives already closed, as
+         * Undertow ends a zero-length final frame's stream at once; it is an ordinary empty
+         * message and goes on to Undertow's reader like any other.
          */
         private boolean announcedTooBig(WebSocketChannel channel, StreamSourceFrameChannel message) {
+            boolean openBefore = message.isOpen();
             message.setMaxStreamSize(maxMessageSize);
-            if (message.isOpen()) {
+            if (!openBefore || message.isOpen()) {
                 return false;
             }
             connection.closedBy(CloseStatus.MESSAGE_TOO_BIG);

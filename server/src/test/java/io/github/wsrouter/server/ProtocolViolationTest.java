@@ -69,4 +69,21 @@ class ProtocolViolationTest {
         bystander.sendText("still here");
         assertThat(bystander.awaitText()).isEqualTo("still here");
     }
+
+    /** An empty message is an ordinary message, not one over the limit (Autobahn 1.1.1, 1.2.1). */
+    @ParameterizedTest(name = "jakarta={0}: opcode {1}")
+    @CsvSource({"false, 1", "true, 1", "false, 2", "true, 2"})
+    void anEmptyMessageIsEchoedNotRefusedAsTooBig(boolean jakarta, int opcode) throws Exception {
+        WsServer.Builder builder = WsServer.builder().port(0).maxMessageSize(16 * 1024 * 1024)
+                .route("/echo/", EchoRouter.create());
+        server = (jakarta ? builder.jakarta() : builder).build().start();
+        try (RawWebSocket client = RawWebSocket.connect(server.port(), "/echo/")) {
+            client.send(opcode, new byte[0]);
+            RawWebSocket.Frame reply = client.read();
+            assertThat(reply.opcode()).isEqualTo(opcode);
+            assertThat(reply.payload()).isEmpty();
+            client.sendText("after");
+            assertThat(client.read().text()).isEqualTo("after");
+        }
+    }
 }

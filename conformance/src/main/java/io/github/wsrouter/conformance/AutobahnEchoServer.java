@@ -1,0 +1,57 @@
+package io.github.wsrouter.conformance;
+
+import io.github.wsrouter.EchoRouter;
+import io.github.wsrouter.SendOverflow;
+import io.github.wsrouter.server.WsServer;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+
+/**
+ * The server the Autobahn fuzzing client tests: an {@link EchoRouter} on {@code /} with a
+ * 16 MiB message limit.
+ *
+ * <p>The autobahntestsuite-maven-plugin calls {@code main} on a thread of its own inside the
+ * Maven JVM, with the port as the only argument, and connects to
+ * {@code ws://<InetAddress.getLocalHost() address>:<port>/}; so the server binds that same
+ * address. {@code main} blocks until the plugin interrupts its thread at the end of the run,
+ * then stops the server (every open connection is closed with 1001).
+ */
+public final class AutobahnEchoServer {
+
+    private AutobahnEchoServer() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length != 1) {
+            throw new IllegalArgumentException("usage: AutobahnEchoServer PORT");
+        }
+        int port = Integer.parseInt(args[0]);
+        WsServer server = WsServer.builder()
+                .host(fuzzerHost())
+                .port(port)
+                .maxMessageSize(16 * 1024 * 1024)
+                .sendBuffer(64L * 1024 * 1024, SendOverflow.CLOSE)
+                .allowedOrigins("*")
+                .route("/", EchoRouter.create())
+                .build();
+        server.start();
+        try {
+            // the plugin interrupts this thread once the fuzzing client has finished
+            Thread.sleep(Long.MAX_VALUE);
+        } catch (InterruptedException done) {
+            // end of the run: stop below (the interrupt flag is now clear, so stop can wait
+            // for the closing handshakes)
+        } finally {
+            server.stop();
+        }
+    }
+
+    /** The address the plugin's fuzzing client connects to (it falls back to 127.0.0.1 too). */
+    private static String fuzzerHost() {
+        try {
+            return InetAddress.getLocalHost().getHostAddress();
+        } catch (UnknownHostException e) {
+            return "127.0.0.1";
+        }
+    }
+}
