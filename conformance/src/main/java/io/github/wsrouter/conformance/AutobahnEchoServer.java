@@ -46,12 +46,22 @@ public final class AutobahnEchoServer {
         }
     }
 
-    /** The address the plugin's fuzzing client connects to (it falls back to 127.0.0.1 too). */
+    /**
+     * The address the plugin's fuzzing client connects to (it falls back to 127.0.0.1 too). The
+     * fuzzing is load: it must stay on loopback, so a host name that resolves elsewhere stops the
+     * run before any traffic.
+     */
     private static String fuzzerHost() {
+        InetAddress address;
         try {
-            return InetAddress.getLocalHost().getHostAddress();
+            address = InetAddress.getLocalHost();
         } catch (UnknownHostException e) {
             return "127.0.0.1";
         }
+        if (!address.isLoopbackAddress()) {
+            throw new IllegalStateException("the Autobahn client would connect to " + address
+                    + ", not a loopback address: map this host's name to 127.0.0.1 (.ci/run does)");
+        }
+        return address.getHostAddress();
     }
 }
