@@ -105,6 +105,8 @@ public final class DirectedJsonRouter implements MessageRouter {
     private final String everyone;
     private final boolean presence;
     private final ConnectionIndex users = new ConnectionIndex();
+    /** Orders presence changes with their announcements; sends do not block, so it is held briefly. */
+    private final Object presenceLock = new Object();
 
     private DirectedJsonRouter(Builder builder) {
         this.userParameter = builder.userParameter;
@@ -172,8 +174,14 @@ public final class DirectedJsonRouter implements MessageRouter {
             }
         }
         connection.attributes().put(USER_ATTRIBUTE, user);
-        boolean joined = users.add(user, connection);
-        if (presence) {
+        if (!presence) {
+            users.add(user, connection);
+            return;
+        }
+        // Joins and leaves change the registry and tell everyone in one step, so that every
+        // connection sees them in one order: its "online" list, then the joins and leaves after it.
+        synchronized (presenceLock) {
+            boolean joined = users.add(user, connection);
             JsonObject online = new JsonObject();
             online.addProperty("presence", "online");
             com.google.gson.JsonArray names = new com.google.gson.JsonArray();
@@ -238,8 +246,17 @@ public final class DirectedJsonRouter implements MessageRouter {
     @Override
     public void onClose(Connection connection, CloseStatus status) {
         Object user = connection.attributes().get(USER_ATTRIBUTE);
-        if (user instanceof String name && users.remove(name, connection) && presence) {
-            announce("leave", name, connection);
+        if (!(user instanceof String name)) {
+            return;
+        }
+        if (!presence) {
+            users.remove(name, connection);
+            return;
+        }
+        synchronized (presenceLock) {
+            if (users.remove(name, connection)) {
+                announce("leave", name, connection);
+            }
         }
     }
 
