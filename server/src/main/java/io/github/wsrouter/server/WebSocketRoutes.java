@@ -186,8 +186,8 @@ public final class WebSocketRoutes implements HttpHandler {
         UndertowConnection connection = new UndertowConnection(upgrade.handshake(), upgrade.route().router(),
                 executor, sendLimits, upgrade.route().counters(), channel, closeTimeoutMillis);
         channel.addCloseTask(ch -> {
+            live.terminated(connection); // the socket is gone: its place is free before the router hears
             connection.channelClosed();
-            live.terminated(connection);
         });
         channel.getReceiveSetter().set(new Listener(connection));
         connection.deliverOpen();

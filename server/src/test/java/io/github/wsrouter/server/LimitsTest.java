@@ -50,6 +50,8 @@ class LimitsTest {
 
         one.close(CloseStatus.NORMAL);
         router.await("close");
+        // the router hears of the close as the socket goes; wait for the server to let it go too
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> server.connectionCount() < 2);
         Peer again = JdkPeer.connect(HTTP, server.uri("/echo/"));
         again.sendText("room again");
         assertThat(again.awaitText()).isEqualTo("room again");
