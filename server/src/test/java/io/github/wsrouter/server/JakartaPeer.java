@@ -12,13 +12,10 @@ import jakarta.websocket.Session;
 import jakarta.websocket.WebSocketContainer;
 import java.net.URI;
 import java.nio.ByteBuffer;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 
 /** A {@link Peer} over the Jakarta WebSocket client ({@code ContainerProvider}, Undertow's implementation). */
-final class JakartaPeer extends Endpoint implements Peer {
+final class JakartaPeer extends RecordingPeer {
 
-    private static final long TIMEOUT_MILLIS = 10_000;
     private static final WebSocketContainer CONTAINER = clientContainer();
 
     /**
@@ -37,18 +34,35 @@ final class JakartaPeer extends Endpoint implements Peer {
         }
     }
 
-    private record Closed(CloseStatus status) {
-    }
+    /** The container's callbacks, recorded; the peer itself is the recording. */
+    private final Endpoint endpoint = new Endpoint() {
+        @Override
+        public void onOpen(Session session, EndpointConfig config) {
+            session.setMaxTextMessageBufferSize(1 << 20);
+            session.setMaxBinaryMessageBufferSize(1 << 20);
+            session.addMessageHandler(String.class, (MessageHandler.Whole<String>) JakartaPeer.this::receivedText);
+            session.addMessageHandler(ByteBuffer.class, (MessageHandler.Whole<ByteBuffer>) data -> {
+                ByteBuffer copy = ByteBuffer.allocate(data.remaining());
+                copy.put(data).flip();
+                receivedBinary(copy);
+            });
+        }
 
-    private record Failed(Throwable error) {
-    }
+        @Override
+        public void onClose(Session session, CloseReason reason) {
+            receivedClose(CloseStatus.of(reason.getCloseCode().getCode(), reason.getReasonPhrase()));
+        }
 
-    private final LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
+        @Override
+        public void onError(Session session, Throwable error) {
+            failed(error);
+        }
+    };
     private final Session session;
 
     private JakartaPeer(URI uri) {
         try {
-            this.session = CONTAINER.connectToServer(this, ClientEndpointConfig.Builder.create().build(), uri);
+            this.session = CONTAINER.connectToServer(endpoint, ClientEndpointConfig.Builder.create().build(), uri);
         } catch (Exception e) {
             throw new AssertionError("could not connect to " + uri + ": " + e, e);
         }
@@ -56,28 +70,6 @@ final class JakartaPeer extends Endpoint implements Peer {
 
     static JakartaPeer connect(URI uri) {
         return new JakartaPeer(uri);
-    }
-
-    @Override
-    public void onOpen(Session session, EndpointConfig config) {
-        session.setMaxTextMessageBufferSize(1 << 20);
-        session.setMaxBinaryMessageBufferSize(1 << 20);
-        session.addMessageHandler(String.class, (MessageHandler.Whole<String>) events::add);
-        session.addMessageHandler(ByteBuffer.class, (MessageHandler.Whole<ByteBuffer>) data -> {
-            ByteBuffer copy = ByteBuffer.allocate(data.remaining());
-            copy.put(data).flip();
-            events.add(copy);
-        });
-    }
-
-    @Override
-    public void onClose(Session session, CloseReason reason) {
-        events.add(new Closed(CloseStatus.of(reason.getCloseCode().getCode(), reason.getReasonPhrase())));
-    }
-
-    @Override
-    public void onError(Session session, Throwable error) {
-        events.add(new Failed(error));
     }
 
     @Override
@@ -99,33 +91,6 @@ final class JakartaPeer extends Endpoint implements Peer {
     }
 
     @Override
-    public String awaitText() {
-        Object event = next();
-        if (event instanceof String s) {
-            return s;
-        }
-        throw new AssertionError("expected a text message but got " + event);
-    }
-
-    @Override
-    public ByteBuffer awaitBinary() {
-        Object event = next();
-        if (event instanceof ByteBuffer b) {
-            return b;
-        }
-        throw new AssertionError("expected a binary message but got " + event);
-    }
-
-    @Override
-    public CloseStatus awaitClose() {
-        Object event = next();
-        if (event instanceof Closed closed) {
-            return closed.status;
-        }
-        throw new AssertionError("expected the server to close but got " + event);
-    }
-
-    @Override
     public void close(CloseStatus status) {
         try {
             session.close(new CloseReason(CloseReason.CloseCodes.getCloseCode(status.code()), status.reason()));
@@ -137,18 +102,5 @@ final class JakartaPeer extends Endpoint implements Peer {
     @Override
     public void abort() {
         ((UndertowSession) session).forceClose();
-    }
-
-    private Object next() {
-        try {
-            Object event = events.poll(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
-            if (event == null) {
-                throw new AssertionError("nothing arrived within " + TIMEOUT_MILLIS + " ms");
-            }
-            return event;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError("interrupted", e);
-        }
     }
 }
