@@ -338,10 +338,6 @@ public abstract class AbstractConnection implements Connection {
         return closeDelivered.get();
     }
 
-    public final MessageRouter router() {
-        return router;
-    }
-
     // ---- router callbacks ----
 
     private void invoke(String callback, Runnable call) {

@@ -96,7 +96,8 @@ public final class WebSocketRoutes implements HttpHandler {
     private final int maxConnections;
     private final LiveConnections<UndertowConnection> live = new LiveConnections<>();
     private final Rejections rejections = new Rejections();
-    private final List<String> templates = new ArrayList<>();
+    /** The routes in the order they were added, for {@link #stats()}. */
+    private final List<Route> added = new ArrayList<>();
 
     private WebSocketRoutes(Settings settings, HttpHandler fallback, OriginPolicy origins) {
         this.fallback = fallback;
@@ -112,9 +113,10 @@ public final class WebSocketRoutes implements HttpHandler {
         HttpHandler notAnUpgrade = WebSocketRoutes::notAnUpgrade;
         this.routes = new RouteTable<>();
         for (Settings.Mount mount : settings.mounts()) {
-            routes.add(mount.template(), new Route(mount.template().toString(), mount.router(), mount.executor(),
-                    new WebSocketProtocolHandshakeHandler(callback, notAnUpgrade), new RouteCounters()));
-            templates.add(mount.template().toString());
+            Route route = new Route(mount.template().toString(), mount.router(), mount.executor(),
+                    new WebSocketProtocolHandshakeHandler(callback, notAnUpgrade), new RouteCounters());
+            routes.add(mount.template(), route);
+            added.add(route);
         }
     }
 
@@ -166,8 +168,8 @@ public final class WebSocketRoutes implements HttpHandler {
     /** The counters of each route and the refused handshakes, now. */
     public ServerStats stats() {
         Map<String, RouteStats> perRoute = new LinkedHashMap<>();
-        for (String template : templates) {
-            perRoute.put(template, routes.match(template).value().counters().snapshot());
+        for (Route route : added) {
+            perRoute.put(route.template(), route.counters().snapshot());
         }
         return new ServerStats(live.size(), perRoute, rejections.snapshot());
     }
