@@ -1,6 +1,7 @@
 package io.github.wsrouter;
 
 import io.github.wsrouter.internal.ConnectionIndex;
+import io.github.wsrouter.internal.LocalRelay;
 import java.nio.ByteBuffer;
 import java.util.Set;
 
@@ -21,6 +22,15 @@ import java.util.Set;
  * on two routes makes them one audience). A connection leaves the audience when it closes;
  * sends to a connection that closes meanwhile fail quietly on that connection alone. Text is
  * sent as the same {@code String} to every recipient, binary as read-only views of one buffer.
+ *
+ * <h2>Several nodes</h2>
+ * With a distributed {@link Relay} (given to the server), the audience is the route's (or the
+ * room's) connections on every node: each message is delivered to this node's audience at once
+ * and published once to the {@linkplain Relay.Topic#route() route} or {@linkplain
+ * Relay.Topic#room room} topic; every other node delivers it to its own audience. A node is
+ * subscribed to a room while it holds a connection in it. Across nodes delivery is at most once
+ * (a node that cannot be reached misses the message), in each sender's order.
+ * {@link #connectionCount()} and {@link #rooms()} count this node's connections only.
  */
 public final class BroadcastRouter implements MessageRouter {
 
@@ -29,6 +39,8 @@ public final class BroadcastRouter implements MessageRouter {
     private final boolean excludeSender;
     private final String roomParameter;
     private final ConnectionIndex audience = new ConnectionIndex();
+    private volatile Relay.Channel relay = LocalRelay.channel();
+    private boolean mounted;
 
     private BroadcastRouter(Builder builder) {
         this.excludeSender = builder.excludeSender;
@@ -44,32 +56,53 @@ public final class BroadcastRouter implements MessageRouter {
         return new Builder();
     }
 
+    /** Opens the relay channel of the first route it is mounted on; further routes share it. */
+    @Override
+    public synchronized void onMount(RouteContext route) {
+        if (!mounted) {
+            mounted = true;
+            relay = route.relay().open(route.route(), new Inbound());
+        }
+    }
+
     @Override
     public void onOpen(Connection connection) {
-        audience.add(room(connection), connection);
+        String room = room(connection);
+        audience.add(room, connection);
+        relay.subscribe(topic(room));
     }
 
     @Override
     public void onText(Connection connection, String text) {
-        for (Connection member : audience.get(room(connection))) {
+        String room = room(connection);
+        for (Connection member : audience.get(room)) {
             if (!excludeSender || member != connection) {
                 member.sendText(text);
             }
         }
+        relay.publishText(topic(room), text);
     }
 
     @Override
     public void onBinary(Connection connection, ByteBuffer data) {
-        for (Connection member : audience.get(room(connection))) {
+        String room = room(connection);
+        for (Connection member : audience.get(room)) {
             if (!excludeSender || member != connection) {
                 member.sendBinary(data);
             }
         }
+        relay.publishBinary(topic(room), data);
     }
 
     @Override
     public void onClose(Connection connection, CloseStatus status) {
-        audience.remove(room(connection), connection);
+        String room = room(connection);
+        audience.remove(room, connection);
+        relay.unsubscribe(topic(room));
+    }
+
+    private static Relay.Topic topic(String room) {
+        return room.equals(WHOLE_ROUTE) ? Relay.Topic.route() : Relay.Topic.room(room);
     }
 
     /** The number of open connections this router broadcasts to, over all rooms. */
@@ -88,6 +121,33 @@ public final class BroadcastRouter implements MessageRouter {
         }
         String room = connection.pathParameter(roomParameter);
         return room == null ? WHOLE_ROUTE : room;
+    }
+
+    /** Delivers what other nodes broadcast to this node's audience. */
+    private final class Inbound implements Relay.Receiver {
+        @Override
+        public void onText(Relay.Topic topic, String text) {
+            if (topic.kind() == Relay.Topic.Kind.USER) {
+                return; // not a broadcast topic: this router never subscribes to one
+            }
+            for (Connection member : audience.get(key(topic))) {
+                member.sendText(text);
+            }
+        }
+
+        @Override
+        public void onBinary(Relay.Topic topic, ByteBuffer data) {
+            if (topic.kind() == Relay.Topic.Kind.USER) {
+                return;
+            }
+            for (Connection member : audience.get(key(topic))) {
+                member.sendBinary(data);
+            }
+        }
+
+        private String key(Relay.Topic topic) {
+            return topic.kind() == Relay.Topic.Kind.ROOM ? topic.key() : WHOLE_ROUTE;
+        }
     }
 
     /** Options of a {@link BroadcastRouter}. */

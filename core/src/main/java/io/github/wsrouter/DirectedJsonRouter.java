@@ -10,12 +10,14 @@ import com.google.gson.Strictness;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
 import io.github.wsrouter.internal.ConnectionIndex;
+import io.github.wsrouter.internal.LocalRelay;
 import java.io.IOException;
 import java.io.StringReader;
 import java.nio.ByteBuffer;
 import java.util.Collection;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 
@@ -67,6 +69,24 @@ import java.util.regex.Pattern;
  * {@link CloseStatus#POLICY_VIOLATION 1008}. To bind identity to your own
  * authentication instead of the URL, set {@link Builder#identity(Function)}, e.g. to read a
  * principal that a handshake filter stored.
+ *
+ * <h2>Several nodes</h2>
+ * With a distributed {@link Relay} (given to the server), a user's connections may be spread
+ * over several nodes. A node is subscribed to a user's {@linkplain Relay.Topic#user topic} while
+ * it holds at least one of that user's connections. A message to a user is delivered to the
+ * recipient's connections on this node at once and published once to the user's topic, which
+ * every other node holding the user delivers to its own connections; a message to the everyone
+ * address goes the same way through the {@linkplain Relay.Topic#route() route} topic. {@code
+ * unknown_recipient} stays exact: when this node holds none of the recipient's connections the
+ * router waits for the relay's count of subscribed nodes, and answers the error when it is zero,
+ * after the messages the sender sent before (the answer then comes asynchronously). When the relay
+ * cannot publish and this node does not hold the recipient, the sender gets
+ * {@code {"error": "relay_unavailable", "to_user": ..., "detail": ...}}. Across nodes delivery is
+ * at most once and in each sender's order; nothing is kept for users who are offline.
+ *
+ * <p>Node-local: presence ({@code online} lists this node's users, {@code join} and {@code leave}
+ * are told to this node's connections), {@link #onlineUsers()}, {@link #isOnline},
+ * {@link #connectionCount()}, and the {@link Builder#sameUser} policies.
  */
 public final class DirectedJsonRouter implements MessageRouter {
 
@@ -105,6 +125,8 @@ public final class DirectedJsonRouter implements MessageRouter {
     private final String everyone;
     private final boolean presence;
     private final ConnectionIndex users = new ConnectionIndex();
+    private volatile Relay.Channel relay = LocalRelay.channel();
+    private boolean mounted;
     /** Orders presence changes with their announcements; sends do not block, so it is held briefly. */
     private final Object presenceLock = new Object();
 
@@ -153,6 +175,15 @@ public final class DirectedJsonRouter implements MessageRouter {
         return HandshakeDecision.accept();
     }
 
+    /** Opens the relay channel of the first route it is mounted on; further routes share it. */
+    @Override
+    public synchronized void onMount(RouteContext route) {
+        if (!mounted) {
+            mounted = true;
+            relay = route.relay().open(route.route(), new Inbound());
+        }
+    }
+
     @Override
     public void onOpen(Connection connection) {
         String user = identity.apply(connection);
@@ -174,6 +205,10 @@ public final class DirectedJsonRouter implements MessageRouter {
             }
         }
         connection.attributes().put(USER_ATTRIBUTE, user);
+        relay.subscribe(Relay.Topic.user(user));
+        if (everyone != null) {
+            relay.subscribe(Relay.Topic.route());
+        }
         if (!presence) {
             users.add(user, connection);
             return;
@@ -223,19 +258,33 @@ public final class DirectedJsonRouter implements MessageRouter {
             return;
         }
         String recipient = to.getAsString();
-        Collection<Connection> targets = everyone != null && everyone.equals(recipient)
-                ? allConnections() : users.get(recipient);
-        if (targets.isEmpty()) {
-            sendError(connection, "unknown_recipient", "no user '" + recipient + "' is connected",
-                    toField, recipient);
-            return;
-        }
+        boolean toEveryone = everyone != null && everyone.equals(recipient);
+        Collection<Connection> targets = toEveryone ? allConnections() : users.get(recipient);
         object.remove(fromField);
         object.addProperty(fromField, from);
         String stamped = gson.toJson(object);
+        boolean local = false;
         for (Connection target : targets) {
             target.sendText(stamped);
+            local = true;
         }
+        CompletionStage<Integer> published = relay.publishText(
+                toEveryone ? Relay.Topic.route() : Relay.Topic.user(recipient), stamped);
+        if (local || toEveryone) {
+            return;
+        }
+        // Nobody here: the relay's count of subscribed nodes tells whether anybody has the user.
+        // On a single node the stage is already complete and the error is sent before returning.
+        published.whenComplete((receivers, failure) -> {
+            if (failure != null) {
+                sendError(connection, "relay_unavailable", "user '" + recipient
+                        + "' is not connected to this server and the other servers cannot be reached",
+                        toField, recipient);
+            } else if (receivers == 0) {
+                sendError(connection, "unknown_recipient", "no user '" + recipient + "' is connected",
+                        toField, recipient);
+            }
+        });
     }
 
     @Override
@@ -251,12 +300,16 @@ public final class DirectedJsonRouter implements MessageRouter {
         }
         if (!presence) {
             users.remove(name, connection);
-            return;
-        }
-        synchronized (presenceLock) {
-            if (users.remove(name, connection)) {
-                announce("leave", name, connection);
+        } else {
+            synchronized (presenceLock) {
+                if (users.remove(name, connection)) {
+                    announce("leave", name, connection);
+                }
             }
+        }
+        relay.unsubscribe(Relay.Topic.user(name));
+        if (everyone != null) {
+            relay.unsubscribe(Relay.Topic.route());
         }
     }
 
@@ -358,6 +411,21 @@ public final class DirectedJsonRouter implements MessageRouter {
         }
         error.addProperty("detail", detail);
         connection.sendText(gson.toJson(error));
+    }
+
+    /** Delivers what other nodes sent to a user of this node, or to everyone. */
+    private final class Inbound implements Relay.Receiver {
+        @Override
+        public void onText(Relay.Topic topic, String text) {
+            Collection<Connection> targets = switch (topic.kind()) {
+                case USER -> users.get(topic.key());
+                case ROUTE -> everyone != null ? allConnections() : java.util.List.of();
+                case ROOM -> java.util.List.of();
+            };
+            for (Connection target : targets) {
+                target.sendText(text);
+            }
+        }
     }
 
     /** Options of a {@link DirectedJsonRouter}. */

@@ -44,6 +44,16 @@ public interface MessageRouter {
         return HandshakeDecision.accept();
     }
 
+    /**
+     * The router is mounted on a route: called by the transport once per route, before any of its
+     * connections opens, with the route's template and the {@link Relay} that reaches the same
+     * route on other nodes ({@link Relay#local()} unless the server was given another). A router
+     * that delivers beyond its own connections opens its relay channel here; a router mounted
+     * on several routes may be told several times. Nothing by default.
+     */
+    default void onMount(RouteContext route) {
+    }
+
     /** A connection has completed the handshake and may be sent to. */
     default void onOpen(Connection connection) {
     }

@@ -4,6 +4,8 @@ import io.github.wsrouter.HandshakeDecision;
 import io.github.wsrouter.HandshakeHook;
 import io.github.wsrouter.MessageRouter;
 import io.github.wsrouter.PathTemplate;
+import io.github.wsrouter.Relay;
+import io.github.wsrouter.RouteContext;
 import io.github.wsrouter.internal.Handshake;
 import io.github.wsrouter.internal.RouteTable;
 import java.util.List;
@@ -55,7 +57,9 @@ public final class TestServer {
      * @throws IllegalArgumentException if the template is malformed or collides with a mounted one
      */
     public synchronized TestServer route(String template, MessageRouter router) {
-        routes.add(PathTemplate.parse(template), router);
+        PathTemplate parsed = PathTemplate.parse(template);
+        routes.add(parsed, router);
+        router.onMount(new RouteContext(parsed.toString(), Relay.local()));
         return this;
     }
 

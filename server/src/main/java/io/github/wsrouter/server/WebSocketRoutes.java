@@ -118,6 +118,7 @@ public final class WebSocketRoutes implements HttpHandler {
             routes.add(mount.template(), route);
             added.add(route);
         }
+        settings.mountRouters();
     }
 
     /** Routes with these settings: for {@link WsServer}. */
@@ -484,6 +485,16 @@ public final class WebSocketRoutes implements HttpHandler {
         /** The most connections open at once; over it a handshake gets 503. Default unlimited. */
         public Builder maxConnections(int max) {
             settings.maxConnections(max);
+            return this;
+        }
+
+        /**
+         * Reaches the routes' connections on other servers through this relay, for the routers that
+         * use one ({@code BroadcastRouter}, {@code DirectedJsonRouter}); default {@link
+         * io.github.wsrouter.Relay#local()}. The caller closes it.
+         */
+        public Builder relay(io.github.wsrouter.Relay relay) {
+            settings.relay(relay);
             return this;
         }
 

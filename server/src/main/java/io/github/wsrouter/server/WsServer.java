@@ -2,6 +2,7 @@ package io.github.wsrouter.server;
 
 import io.github.wsrouter.CloseStatus;
 import io.github.wsrouter.MessageRouter;
+import io.github.wsrouter.Relay;
 import io.github.wsrouter.SendOverflow;
 import io.github.wsrouter.internal.RouteTable;
 import io.github.wsrouter.server.internal.Settings;
@@ -43,6 +44,12 @@ import org.xnio.XnioWorker;
  *
  * <p>Routing, threads and limits are {@link WebSocketRoutes}': the callbacks of a route run on
  * Undertow's IO threads unless the route has an executor.
+ *
+ * <h2>Several servers</h2>
+ * Given a {@link Builder#relay(URI) relay} (for example {@code redis://127.0.0.1:6379} with
+ * {@code wsrouter-redis} on the class path), servers that mount the same routes form one service:
+ * broadcasts, rooms and directed messages reach the connections of every server. The server
+ * owns the relay and closes it when it stops.
  */
 public final class WsServer implements AutoCloseable {
 
@@ -56,6 +63,7 @@ public final class WsServer implements AutoCloseable {
     private final Duration stopTimeout;
     private final Integer ioThreads;
     private final Duration handshakeTimeout;
+    private final Relay relay;
     private volatile Undertow undertow;
     private int port = -1;
     private boolean started;
@@ -66,6 +74,7 @@ public final class WsServer implements AutoCloseable {
         this.stopTimeout = builder.stopTimeout;
         this.ioThreads = builder.ioThreads;
         this.handshakeTimeout = builder.handshakeTimeout;
+        this.relay = builder.settings.relay();
         HttpHandler fallback = ResponseCodeHandler.HANDLE_404;
         if (builder.staticFolder != null) {
             ClassLoader loader = builder.classLoader;
@@ -185,6 +194,11 @@ public final class WsServer implements AutoCloseable {
         return stats().total().slowConsumerCloses();
     }
 
+    /** The relay to other servers: {@link Relay#local()} unless the builder was given one. */
+    public Relay relay() {
+        return relay;
+    }
+
     /** Whether the routes are served through the Jakarta WebSocket adapter. */
     public boolean isJakarta() {
         return jakarta != null;
@@ -199,16 +213,16 @@ public final class WsServer implements AutoCloseable {
             server = undertow;
             undertow = null;
         }
-        if (server == null) {
-            return;
+        if (server != null) {
+            if (jakarta != null) {
+                jakarta.closeAll(CloseStatus.GOING_AWAY, stopTimeout);
+                jakarta.undeploy();
+            } else {
+                nativeRoutes.closeAll(CloseStatus.GOING_AWAY, stopTimeout);
+            }
+            server.stop();
         }
-        if (jakarta != null) {
-            jakarta.closeAll(CloseStatus.GOING_AWAY, stopTimeout);
-            jakarta.undeploy();
-        } else {
-            nativeRoutes.closeAll(CloseStatus.GOING_AWAY, stopTimeout);
-        }
-        server.stop();
+        relay.close();
     }
 
     /** Same as {@link #stop()}. */
@@ -232,8 +246,29 @@ public final class WsServer implements AutoCloseable {
         private ClassLoader classLoader;
         private Duration stopTimeout = Duration.ofSeconds(5);
         private Integer ioThreads;
+        private URI relayUri;
 
         private Builder() {
+        }
+
+        /**
+         * Reaches the routes' connections on other servers through this relay; default {@link
+         * Relay#local()}, this server alone. The server closes it when it stops.
+         */
+        public Builder relay(Relay relay) {
+            settings.relay(relay);
+            this.relayUri = null;
+            return this;
+        }
+
+        /**
+         * Reaches the routes' connections on other servers through the relay for this URI, such as
+         * {@code redis://127.0.0.1:6379} ({@code wsrouter-redis} on the class path), created by
+         * {@link #build()} with {@link Relay#create(URI)}. The server closes it when it stops.
+         */
+        public Builder relay(URI uri) {
+            this.relayUri = Objects.requireNonNull(uri, "uri");
+            return this;
         }
 
         /** The address to listen on; default {@code 127.0.0.1} (loopback only). */
@@ -396,10 +431,25 @@ public final class WsServer implements AutoCloseable {
 
         /**
          * @throws IllegalStateException if no route was added
+         * @throws IllegalArgumentException if no relay supports the {@linkplain #relay(URI) relay URI}
+         * @throws RuntimeException when the relay cannot connect
          */
         public WsServer build() {
             settings.requireRoutes();
-            return new WsServer(this);
+            if (relayUri == null) {
+                return new WsServer(this);
+            }
+            Relay relay = Relay.create(relayUri);
+            Relay before = settings.relay();
+            settings.relay(relay);
+            try {
+                return new WsServer(this);
+            } catch (RuntimeException e) {
+                relay.close();
+                throw e;
+            } finally {
+                settings.relay(before);
+            }
         }
     }
 }

@@ -4,6 +4,8 @@ import io.github.wsrouter.HandshakeHook;
 import io.github.wsrouter.MessageRouter;
 import io.github.wsrouter.PathTemplate;
 import io.github.wsrouter.RateLimit;
+import io.github.wsrouter.Relay;
+import io.github.wsrouter.RouteContext;
 import io.github.wsrouter.SendOverflow;
 import io.github.wsrouter.internal.RouteTable;
 import io.github.wsrouter.internal.SendLimits;
@@ -34,6 +36,7 @@ public final class Settings {
     private Duration pingInterval = Duration.ofSeconds(25);
     private Duration idleTimeout = Duration.ofSeconds(60);
     private int maxConnections = Integer.MAX_VALUE;
+    private Relay relay = Relay.local();
 
     /** @throws IllegalArgumentException if the template is malformed or collides with a mounted one */
     public void route(String template, MessageRouter router, Executor executor) {
@@ -79,6 +82,21 @@ public final class Settings {
             throw new IllegalArgumentException("maxConnections must be at least 1: " + max);
         }
         this.maxConnections = max;
+    }
+
+    public void relay(Relay relay) {
+        this.relay = Objects.requireNonNull(relay, "relay");
+    }
+
+    public Relay relay() {
+        return relay;
+    }
+
+    /** Tells each router the route it is mounted on and the relay: once per built transport, before it serves. */
+    public void mountRouters() {
+        for (Mount mount : mounts) {
+            mount.router().onMount(new RouteContext(mount.template().toString(), relay));
+        }
     }
 
     /** @throws IllegalStateException if no route was added */
@@ -133,6 +151,7 @@ public final class Settings {
         copy.pingInterval = pingInterval;
         copy.idleTimeout = idleTimeout;
         copy.maxConnections = maxConnections;
+        copy.relay = relay;
         return copy;
     }
 

@@ -84,6 +84,7 @@ public final class JakartaRoutes {
             templates.add(mount.template().toString());
             counters.put(mount.template().toString(), routeCounters);
         }
+        settings.mountRouters();
     }
 
     /**
@@ -315,6 +316,16 @@ public final class JakartaRoutes {
          */
         public Builder keepalive(Duration pingInterval, Duration idleTimeout) {
             settings.keepalive(pingInterval, idleTimeout);
+            return this;
+        }
+
+        /**
+         * Reaches the routes' connections on other servers through this relay, for the routers that
+         * use one ({@code BroadcastRouter}, {@code DirectedJsonRouter}); default {@link
+         * io.github.wsrouter.Relay#local()}. The caller closes it.
+         */
+        public Builder relay(io.github.wsrouter.Relay relay) {
+            settings.relay(relay);
             return this;
         }
 

@@ -1,0 +1,183 @@
+package io.github.wsrouter;
+
+import io.github.wsrouter.internal.LocalRelay;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.util.Objects;
+import java.util.ServiceLoader;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Delivery beyond this node: how the strategies reach connections held by other servers of the
+ * same service. The default, {@link #local()}, reaches nobody else and changes nothing; {@code
+ * wsrouter-redis} provides one over Redis pub/sub.
+ *
+ * <h2>Model</h2>
+ * A relay carries messages between the nodes that mounted the same route. The transport {@link
+ * MessageRouter#onMount tells} each router its route and the relay; the router {@link #open opens}
+ * a {@link Channel} for its route, named by the route's template, so the same route on every node
+ * shares one channel. Within it, a message is addressed to a {@link Topic}: the whole route, a
+ * room, or a user. A node {@link Channel#subscribe subscribes} to the topics of its own
+ * connections — while it holds at least one — and receives what other nodes publish to them.
+ * A node delivers its own messages to its own connections itself: a relay never hands a node
+ * back what that node published.
+ *
+ * <h2>Guarantees</h2>
+ * At most once, nothing stored: a node that is not subscribed when a message is published never
+ * gets it. Messages one node publishes to one topic reach every other node in the order they
+ * were published. Publishing never blocks and never throws: it returns a stage that completes
+ * with the number of nodes subscribed to the topic at that moment (this one included, when it
+ * is subscribed), or fails when the relay cannot publish now (its backend is unreachable).
+ *
+ * <h2>Threads</h2>
+ * Any method may be called from any thread, IO threads included. A {@link Receiver} is called
+ * on a thread of the relay, one message at a time, in the order of arrival: it must not block.
+ *
+ * <h2>Lifecycle</h2>
+ * The server that was given a relay {@link #close() closes} it when it stops.
+ */
+public interface Relay extends AutoCloseable {
+
+    /** The relay of a single node: publishes reach no other node (zero receivers), subscriptions do nothing. */
+    static Relay local() {
+        return LocalRelay.INSTANCE;
+    }
+
+    /**
+     * A relay for a URI such as {@code redis://127.0.0.1:6379}, from the first {@link Provider}
+     * on the class path (found with {@link ServiceLoader}) that supports its scheme: add {@code
+     * wsrouter-redis} for {@code redis://} and {@code rediss://}.
+     *
+     * @throws IllegalArgumentException if no provider supports the URI
+     * @throws RuntimeException whatever the provider throws when it cannot connect
+     */
+    static Relay create(URI uri) {
+        Objects.requireNonNull(uri, "uri");
+        for (Provider provider : ServiceLoader.load(Provider.class, Relay.class.getClassLoader())) {
+            if (provider.supports(uri)) {
+                return provider.create(uri);
+            }
+        }
+        throw new IllegalArgumentException("no relay for " + uri.getScheme() + "://...: add the module that "
+                + "provides it (wsrouter-redis for redis://) to the class path");
+    }
+
+    /**
+     * Opens the channel of one route. Called once per route, before its connections open.
+     *
+     * @param route the route's name, the same on every node: its path template
+     * @param receiver gets what other nodes publish to the topics this node subscribed to
+     */
+    Channel open(String route, Receiver receiver);
+
+    /** The counters of this relay now. */
+    default Stats stats() {
+        return Stats.ZERO;
+    }
+
+    /** Releases the relay's connections; idempotent. Publishing afterwards fails. */
+    @Override
+    default void close() {
+    }
+
+    /** Where a message goes within a route: every connection, one room, or one user. */
+    record Topic(Kind kind, String key) {
+
+        /** The kinds of addressee. */
+        public enum Kind {
+            /** Every connection of the route; the key is empty. */
+            ROUTE,
+            /** The connections of one room. */
+            ROOM,
+            /** The connections of one user. */
+            USER
+        }
+
+        private static final Topic WHOLE_ROUTE = new Topic(Kind.ROUTE, "");
+
+        public Topic {
+            Objects.requireNonNull(kind, "kind");
+            Objects.requireNonNull(key, "key");
+        }
+
+        /** Every connection of the route. */
+        public static Topic route() {
+            return WHOLE_ROUTE;
+        }
+
+        /** The connections of a room. */
+        public static Topic room(String room) {
+            return new Topic(Kind.ROOM, room);
+        }
+
+        /** The connections of a user. */
+        public static Topic user(String user) {
+            return new Topic(Kind.USER, user);
+        }
+    }
+
+    /**
+     * One route's channel on one node. Subscriptions are counted: a topic stays subscribed until
+     * it was unsubscribed as many times as it was subscribed, so a router subscribes once for
+     * each connection it holds and unsubscribes when that connection closes.
+     */
+    interface Channel {
+
+        /** Starts (or keeps) receiving what other nodes publish to the topic. */
+        void subscribe(Topic topic);
+
+        /** Undoes one {@link #subscribe}; at zero the node stops receiving the topic. */
+        void unsubscribe(Topic topic);
+
+        /**
+         * Publishes a text message to the topic on the other nodes.
+         *
+         * @return a stage with the number of nodes subscribed to the topic, this one included;
+         *     failed when the relay cannot publish now
+         */
+        CompletionStage<Integer> publishText(Topic topic, String text);
+
+        /**
+         * Publishes the buffer's remaining bytes to the topic on the other nodes; the buffer's
+         * position is not changed.
+         *
+         * @return as {@link #publishText}
+         */
+        CompletionStage<Integer> publishBinary(Topic topic, ByteBuffer data);
+    }
+
+    /** What a router does with a message another node published to a topic of its route. */
+    interface Receiver {
+
+        /** A text message for the connections of the topic on this node. */
+        void onText(Topic topic, String text);
+
+        /** A binary message (a read-only buffer) for the connections of the topic on this node; ignored by default. */
+        default void onBinary(Topic topic, ByteBuffer data) {
+        }
+    }
+
+    /**
+     * A relay's counters.
+     *
+     * @param published messages published to other nodes
+     * @param publishFailures messages that could not be published (backend unreachable, timeout)
+     * @param received messages received from other nodes and handed to a route
+     * @param undecodable messages received that this node could not read, and ignored
+     */
+    record Stats(long published, long publishFailures, long received, long undecodable) {
+
+        /** All zero. */
+        public static final Stats ZERO = new Stats(0, 0, 0, 0);
+    }
+
+    /** Creates relays for URIs: register an implementation with {@link ServiceLoader}. */
+    interface Provider {
+
+        /** Whether this provider creates relays for the URI (typically by its scheme). */
+        boolean supports(URI uri);
+
+        /** A new relay, connected to the URI's backend. */
+        Relay create(URI uri);
+    }
+}
