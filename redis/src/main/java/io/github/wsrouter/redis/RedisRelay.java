@@ -1,0 +1,410 @@
+package io.github.wsrouter.redis;
+
+import io.github.wsrouter.Relay;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.event.connection.ConnectionActivatedEvent;
+import io.lettuce.core.event.connection.ConnectionDeactivatedEvent;
+import io.lettuce.core.protocol.CommandType;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.Delay;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import reactor.core.Disposable;
+
+/**
+ * A {@link Relay} over Redis pub/sub: servers that share one Redis and mount the same routes
+ * form one service.
+ *
+ * <pre>{@code
+ * WsServer.builder()
+ *         .relay(URI.create("redis://127.0.0.1:6379"))      // found through Relay.Provider
+ *         .route("/ws/{username}/", DirectedJsonRouter.create())
+ *         .build().start();
+ * }</pre>
+ *
+ * <h2>Channels and envelopes</h2>
+ * Each topic of each route is one Redis channel, {@code <prefix>:<route template>:<kind>:<key>},
+ * e.g. {@code wsrouter:/ws/{username}/:user:bob}, so the same route on every node shares it. A
+ * node publishes each message once ({@code PUBLISH}, whose answer is the number of subscribed
+ * nodes) and is subscribed to a topic while a router holds it ({@code SUBSCRIBE} at the first
+ * holder, {@code UNSUBSCRIBE} after the last). The message travels in a versioned JSON envelope
+ * — {@code {"v":1,"origin":node,"route":...,"kind":"user","key":"bob","text":...}}, or {@code
+ * "binary"} in Base64 — read with Gson. A node ignores its own envelopes (it delivered locally
+ * already) and counts, then ignores, envelopes it cannot read: another version, malformed JSON.
+ *
+ * <h2>Threads</h2>
+ * Nothing blocks: commands go through Lettuce's asynchronous API, and {@link Relay.Receiver}s
+ * are called on Lettuce's event loop, in the order Redis delivered the messages.
+ *
+ * <h2>When Redis is down</h2>
+ * Publishing fails at once (commands are rejected while disconnected, never queued) or after the
+ * {@linkplain Builder#commandTimeout command timeout} for commands under way, and is counted in
+ * {@link Stats#publishFailures()}. A {@code PUBLISH} is never replayed after a reconnection, so
+ * delivery stays at most once. Lettuce reconnects by itself (after 50 ms, doubling up to 1 s
+ * between attempts) and subscribes again to every topic this node holds.
+ */
+public final class RedisRelay implements Relay {
+
+    private static final System.Logger LOG = System.getLogger("io.github.wsrouter.redis");
+
+    private final String nodeId;
+    private final String prefix;
+    private final ClientResources resources;
+    private final RedisClient client;
+    private final StatefulRedisConnection<String, String> publisher;
+    private final StatefulRedisPubSubConnection<String, String> subscriber;
+    private final Disposable events;
+    private final Map<String, Route> routes = new ConcurrentHashMap<>();
+    /** Each channel a router holds, with how many times: guarded by itself, which also orders (UN)SUBSCRIBE. */
+    private final Map<String, Integer> wanted = new HashMap<>();
+    /** The channels Redis confirmed on the current connection. */
+    private final Set<String> confirmed = ConcurrentHashMap.newKeySet();
+    private final LongAdder published = new LongAdder();
+    private final LongAdder publishFailures = new LongAdder();
+    private final LongAdder received = new LongAdder();
+    private final LongAdder undecodable = new LongAdder();
+    private volatile boolean closed;
+
+    private RedisRelay(Builder builder) {
+        this.nodeId = builder.nodeId != null ? builder.nodeId : UUID.randomUUID().toString();
+        this.prefix = builder.prefix;
+        this.resources = ClientResources.builder()
+                .ioThreadPoolSize(2)
+                .computationThreadPoolSize(1)
+                .reconnectDelay(Delay.exponential(Duration.ofMillis(50), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
+                .build();
+        RedisURI redisUri = RedisURI.create(builder.uri);
+        redisUri.setTimeout(builder.commandTimeout);
+        this.client = RedisClient.create(resources, redisUri);
+        client.setOptions(ClientOptions.builder()
+                .autoReconnect(true)
+                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                .requestQueueSize(builder.maxPendingCommands)
+                .replayFilter(command -> command.getType() == CommandType.PUBLISH)
+                .timeoutOptions(TimeoutOptions.enabled(builder.commandTimeout))
+                .socketOptions(SocketOptions.builder().connectTimeout(builder.commandTimeout).build())
+                .build());
+        this.events = resources.eventBus().get().subscribe(event -> {
+            if (event instanceof ConnectionDeactivatedEvent) {
+                confirmed.clear();
+            } else if (event instanceof ConnectionActivatedEvent) {
+                resubscribe();
+            }
+        });
+        try {
+            this.publisher = client.connect();
+            this.subscriber = client.connectPubSub();
+        } catch (RuntimeException e) {
+            shutdown();
+            throw new IllegalStateException("cannot reach Redis at " + redisUri.getHost() + ":" + redisUri.getPort()
+                    + ": " + e.getMessage(), e);
+        }
+        subscriber.addListener(new Listener());
+    }
+
+    /**
+     * A relay with the defaults, connected to the Redis at the URI ({@code redis://host:port},
+     * {@code rediss://} for TLS, with a password and a database as Lettuce reads them).
+     *
+     * @throws IllegalStateException if Redis cannot be reached now
+     */
+    public static RedisRelay create(URI uri) {
+        return builder(uri).build();
+    }
+
+    public static Builder builder(URI uri) {
+        return new Builder(uri);
+    }
+
+    /** This node's identifier in the envelopes it publishes. */
+    public String nodeId() {
+        return nodeId;
+    }
+
+    /** The Redis channel of a topic of a route. */
+    public String channel(String route, Topic topic) {
+        return prefix + ":" + route + ":" + topic.kind().name().toLowerCase(java.util.Locale.ROOT) + ":" + topic.key();
+    }
+
+    /** Whether Redis has confirmed this node's subscription to a topic of a route (on the current connection). */
+    public boolean isSubscribed(String route, Topic topic) {
+        return confirmed.contains(channel(route, topic));
+    }
+
+    @Override
+    public Channel open(String route, Receiver receiver) {
+        Objects.requireNonNull(route, "route");
+        Objects.requireNonNull(receiver, "receiver");
+        Route channel = new Route(route, receiver);
+        if (routes.putIfAbsent(route, channel) != null) {
+            throw new IllegalStateException("route " + route + " is already open on this relay");
+        }
+        return channel;
+    }
+
+    @Override
+    public Stats stats() {
+        return new Stats(published.sum(), publishFailures.sum(), received.sum(), undecodable.sum());
+    }
+
+    /** Closes the connections to Redis and stops Lettuce's threads; publishing then fails. Idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        shutdown();
+    }
+
+    private void shutdown() {
+        events.dispose();
+        try {
+            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        } finally {
+            resources.shutdown(0, 2, TimeUnit.SECONDS);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "RedisRelay[" + nodeId + "]";
+    }
+
+    private void hold(String channel) {
+        synchronized (wanted) {
+            if (wanted.merge(channel, 1, Integer::sum) == 1) {
+                command(() -> subscriber.async().subscribe(channel), "SUBSCRIBE", channel);
+            }
+        }
+    }
+
+    private void release(String channel) {
+        synchronized (wanted) {
+            Integer count = wanted.get(channel);
+            if (count == null) {
+                return;
+            }
+            if (count > 1) {
+                wanted.put(channel, count - 1);
+                return;
+            }
+            wanted.remove(channel);
+            command(() -> subscriber.async().unsubscribe(channel), "UNSUBSCRIBE", channel);
+        }
+    }
+
+    /**
+     * Subscribes again to every channel held, after a reconnection: Lettuce resubscribes the
+     * channels it had confirmed, this adds those whose SUBSCRIBE was refused while Redis was away.
+     */
+    private void resubscribe() {
+        synchronized (wanted) {
+            if (!wanted.isEmpty() && !closed) {
+                String[] channels = wanted.keySet().toArray(String[]::new);
+                command(() -> subscriber.async().subscribe(channels), "SUBSCRIBE", channels.length + " channels");
+            }
+        }
+    }
+
+    /** Issues a subscription command; a failure is logged and repaired by the next resubscription. */
+    private void command(java.util.function.Supplier<RedisFuture<Void>> command, String name, String what) {
+        if (closed) {
+            return;
+        }
+        try {
+            command.get().whenComplete((ok, failure) -> {
+                if (failure != null && !closed) {
+                    LOG.log(System.Logger.Level.DEBUG, () -> name + " " + what + " failed: " + failure);
+                }
+            });
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, () -> name + " " + what + " failed: " + e);
+        }
+    }
+
+    private CompletionStage<Integer> publish(String channel, String envelope) {
+        if (closed) {
+            publishFailures.increment();
+            return CompletableFuture.failedFuture(new IllegalStateException("relay closed"));
+        }
+        RedisFuture<Long> future;
+        try {
+            future = publisher.async().publish(channel, envelope);
+        } catch (RuntimeException e) {
+            publishFailures.increment();
+            return CompletableFuture.failedFuture(e);
+        }
+        return future.handle((receivers, failure) -> {
+            if (failure != null) {
+                publishFailures.increment();
+                throw failure instanceof java.util.concurrent.CompletionException c ? c
+                        : new java.util.concurrent.CompletionException(failure);
+            }
+            published.increment();
+            return (int) Math.min(Integer.MAX_VALUE, receivers);
+        });
+    }
+
+    private void deliver(String text) {
+        Envelope envelope = Envelope.decode(text);
+        if (envelope == null) {
+            undecodable.increment();
+            return;
+        }
+        if (envelope.origin().equals(nodeId)) {
+            return; // delivered locally when it was published
+        }
+        Route route = routes.get(envelope.route());
+        if (route == null) {
+            return; // a route this node does not serve
+        }
+        received.increment();
+        try {
+            if (envelope.text() != null) {
+                route.receiver.onText(envelope.topic(), envelope.text());
+            } else {
+                route.receiver.onBinary(envelope.topic(), envelope.binary().asReadOnlyBuffer());
+            }
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "a receiver of route " + envelope.route() + " failed", e);
+        }
+    }
+
+    /** One route's channel: topic names and envelopes for that route. */
+    private final class Route implements Channel {
+        private final String name;
+        private final Receiver receiver;
+
+        Route(String name, Receiver receiver) {
+            this.name = name;
+            this.receiver = receiver;
+        }
+
+        @Override
+        public void subscribe(Topic topic) {
+            hold(channel(name, topic));
+        }
+
+        @Override
+        public void unsubscribe(Topic topic) {
+            release(channel(name, topic));
+        }
+
+        @Override
+        public CompletionStage<Integer> publishText(Topic topic, String text) {
+            return publish(channel(name, topic), Envelope.encode(nodeId, name, topic, text, null));
+        }
+
+        @Override
+        public CompletionStage<Integer> publishBinary(Topic topic, ByteBuffer data) {
+            return publish(channel(name, topic), Envelope.encode(nodeId, name, topic, null, data));
+        }
+    }
+
+    private final class Listener extends RedisPubSubAdapter<String, String> {
+        @Override
+        public void message(String channel, String message) {
+            deliver(message);
+        }
+
+        @Override
+        public void subscribed(String channel, long count) {
+            synchronized (wanted) {
+                confirmed.add(channel);
+                if (!wanted.containsKey(channel)) {
+                    // released while the SUBSCRIBE was under way, or resubscribed by Lettuce after an
+                    // UNSUBSCRIBE that Redis never saw
+                    command(() -> subscriber.async().unsubscribe(channel), "UNSUBSCRIBE", channel);
+                }
+            }
+        }
+
+        @Override
+        public void unsubscribed(String channel, long count) {
+            synchronized (wanted) {
+                confirmed.remove(channel);
+                if (wanted.containsKey(channel)) {
+                    command(() -> subscriber.async().subscribe(channel), "SUBSCRIBE", channel);
+                }
+            }
+        }
+    }
+
+    /** Options of a {@link RedisRelay}. */
+    public static final class Builder {
+        private final URI uri;
+        private String nodeId;
+        private String prefix = "wsrouter";
+        private Duration commandTimeout = Duration.ofSeconds(2);
+        private int maxPendingCommands = 65_536;
+
+        private Builder(URI uri) {
+            this.uri = Objects.requireNonNull(uri, "uri");
+        }
+
+        /** This node's identifier in its envelopes; default a random UUID. Must differ between nodes. */
+        public Builder nodeId(String id) {
+            if (id == null || id.isBlank()) {
+                throw new IllegalArgumentException("node id must not be blank");
+            }
+            this.nodeId = id;
+            return this;
+        }
+
+        /** The first part of every channel name, to share one Redis between services; default {@code wsrouter}. */
+        public Builder channelPrefix(String prefix) {
+            if (prefix == null || prefix.isBlank()) {
+                throw new IllegalArgumentException("channel prefix must not be blank");
+            }
+            this.prefix = prefix;
+            return this;
+        }
+
+        /** How long a command (a publish) may wait for Redis before it fails, and the connect timeout; default 2 s. */
+        public Builder commandTimeout(Duration timeout) {
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("command timeout must be positive: " + timeout);
+            }
+            this.commandTimeout = timeout;
+            return this;
+        }
+
+        /** The most commands sent and not yet answered; over it a publish fails at once. Default 65,536. */
+        public Builder maxPendingCommands(int max) {
+            if (max < 1) {
+                throw new IllegalArgumentException("maxPendingCommands must be at least 1: " + max);
+            }
+            this.maxPendingCommands = max;
+            return this;
+        }
+
+        /**
+         * Connects to Redis.
+         *
+         * @throws IllegalStateException if Redis cannot be reached now
+         */
+        public RedisRelay build() {
+            return new RedisRelay(this);
+        }
+    }
+}

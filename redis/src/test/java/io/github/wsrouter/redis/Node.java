@@ -1,0 +1,69 @@
+package io.github.wsrouter.redis;
+
+import io.github.wsrouter.BroadcastRouter;
+import io.github.wsrouter.DirectedJsonRouter;
+import io.github.wsrouter.Relay;
+import io.github.wsrouter.server.WsServer;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.time.Duration;
+
+/**
+ * One server of a multi-node test, on a free port, with the example runner's routes and its own
+ * {@link RedisRelay}: {@code /ws/} broadcast, {@code /rooms/{room}/} rooms, {@code /ws/{username}/}
+ * directed JSON with {@code "*"} for everyone.
+ */
+final class Node implements AutoCloseable {
+
+    static final String BROADCAST = "/ws/";
+    static final String ROOMS = "/rooms/{room}/";
+    static final String DIRECTED = "/ws/{username}/";
+
+    final String name;
+    final RedisRelay relay;
+    final BroadcastRouter broadcast = BroadcastRouter.create();
+    final BroadcastRouter rooms = BroadcastRouter.builder().roomParameter("room").build();
+    final DirectedJsonRouter directed = DirectedJsonRouter.builder().everyone("*").build();
+    final WsServer server;
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    private Node(String name, URI redis, Duration commandTimeout) {
+        this.name = name;
+        this.relay = RedisRelay.builder(redis).nodeId(name).commandTimeout(commandTimeout).build();
+        this.server = WsServer.builder()
+                .port(0)
+                .relay(relay)
+                .route(BROADCAST, broadcast)
+                .route(ROOMS, rooms)
+                .route(DIRECTED, directed)
+                .build()
+                .start();
+    }
+
+    static Node start(String name, URI redis) {
+        return new Node(name, redis, Duration.ofSeconds(2));
+    }
+
+    static Node start(String name, URI redis, Duration commandTimeout) {
+        return new Node(name, redis, commandTimeout);
+    }
+
+    WsClient connect(String path) {
+        return WsClient.connect(http, server.uri(path));
+    }
+
+    /** Whether Redis confirmed this node's subscription to a topic of a route. */
+    boolean subscribed(String route, Relay.Topic topic) {
+        return relay.isSubscribed(route, topic);
+    }
+
+    @Override
+    public void close() {
+        server.stop(); // closes the relay too
+    }
+
+    @Override
+    public String toString() {
+        return name;
+    }
+}

@@ -1,0 +1,185 @@
+package io.github.wsrouter.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.github.wsrouter.Relay.Topic;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Three servers in one JVM on one real Redis: broadcasts, rooms and directed messages cross nodes. */
+@Timeout(60)
+class ThreeNodesTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(10);
+
+    private static RedisServerProcess redis;
+    private final List<Node> nodes = new ArrayList<>();
+    private final List<WsClient> clients = new ArrayList<>();
+
+    @BeforeAll
+    static void startRedis() {
+        redis = RedisServerProcess.start();
+    }
+
+    @AfterAll
+    static void stopRedis() {
+        if (redis != null) {
+            redis.close();
+        }
+    }
+
+    @BeforeEach
+    void startNodes() {
+        for (int i = 1; i <= 3; i++) {
+            nodes.add(Node.start("node" + i, redis.uri()));
+        }
+    }
+
+    @AfterEach
+    void stopNodes() {
+        clients.forEach(WsClient::close);
+        nodes.forEach(Node::close);
+    }
+
+    private Node node(int number) {
+        return nodes.get(number - 1);
+    }
+
+    private WsClient connect(Node node, String path) {
+        WsClient client = node.connect(path);
+        clients.add(client);
+        return client;
+    }
+
+    @Test
+    void everyBroadcastReachesAllThirtyClientsExactlyOnce() {
+        List<WsClient> all = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            all.add(connect(nodes.get(i % 3), Node.BROADCAST));
+        }
+        await().atMost(WAIT).until(() -> nodes.stream().allMatch(n -> n.broadcast.connectionCount() == 10
+                && n.subscribed(Node.BROADCAST, Topic.route())));
+
+        // one client of each node broadcasts a message, then an end marker
+        for (int i = 0; i < 3; i++) {
+            all.get(i).send("hello from node" + (i + 1)).send("end " + i);
+        }
+
+        Set<String> expected = Set.of("hello from node1", "hello from node2", "hello from node3",
+                "end 0", "end 1", "end 2");
+        for (WsClient client : all) {
+            Set<String> seen = new HashSet<>();
+            for (int i = 0; i < 6; i++) {
+                String text = client.awaitText();
+                assertThat(seen.add(text)).as("received twice: %s", text).isTrue();
+            }
+            assertThat(seen).isEqualTo(expected);
+        }
+        // each node got the two messages of each other node, and ignored its own
+        for (Node node : nodes) {
+            await().atMost(WAIT).until(() -> node.relay.stats().received() == 4);
+            assertThat(node.relay.stats().published()).isEqualTo(2);
+            assertThat(node.relay.stats().undecodable()).isZero();
+        }
+        // nothing more arrives: a last broadcast is the next message everywhere
+        all.get(0).send("last");
+        for (WsClient client : all) {
+            assertThat(client.awaitText()).isEqualTo("last");
+            assertThat(client.pending()).isZero();
+        }
+    }
+
+    @Test
+    void roomBroadcastReachesOnlyItsRoomOnEveryNode() {
+        WsClient blue1 = connect(node(1), "/rooms/blue/");
+        WsClient blue3 = connect(node(3), "/rooms/blue/");
+        WsClient red2 = connect(node(2), "/rooms/red/");
+        WsClient red3 = connect(node(3), "/rooms/red/");
+        await().atMost(WAIT).until(() -> node(1).subscribed(Node.ROOMS, Topic.room("blue"))
+                && node(3).subscribed(Node.ROOMS, Topic.room("blue"))
+                && node(2).subscribed(Node.ROOMS, Topic.room("red"))
+                && node(3).subscribed(Node.ROOMS, Topic.room("red"))
+                && node(3).rooms.connectionCount() == 2);
+        assertThat(node(1).subscribed(Node.ROOMS, Topic.room("red"))).isFalse();
+        assertThat(node(2).subscribed(Node.ROOMS, Topic.room("blue"))).isFalse();
+
+        blue1.send("blue news");
+        red2.send("red news");
+
+        assertThat(blue1.awaitText()).isEqualTo("blue news");
+        assertThat(blue3.awaitText()).isEqualTo("blue news");
+        assertThat(red2.awaitText()).isEqualTo("red news");
+        assertThat(red3.awaitText()).isEqualTo("red news");
+        // the other room's message never comes: the next one in each room is that room's own
+        blue3.send("blue again");
+        red3.send("red again");
+        assertThat(blue1.awaitText()).isEqualTo("blue again");
+        assertThat(red2.awaitText()).isEqualTo("red again");
+        assertThat(blue3.awaitText()).isEqualTo("blue again");
+        assertThat(red3.awaitText()).isEqualTo("red again");
+    }
+
+    @Test
+    void directedMessagesFindTheUserOnAnyNodeAndUnknownStaysExact() {
+        WsClient alice = connect(node(1), "/ws/alice/");
+        WsClient bob3 = connect(node(3), "/ws/bob/");
+        await().atMost(WAIT).until(() -> node(3).subscribed(Node.DIRECTED, Topic.user("bob"))
+                && node(1).subscribed(Node.DIRECTED, Topic.user("alice")));
+
+        alice.send("{\"to_user\":\"bob\",\"message\":\"hi bob\"}");
+        JsonObject got = json(bob3.awaitText());
+        assertThat(got.get("message").getAsString()).isEqualTo("hi bob");
+        assertThat(got.get("from").getAsString()).isEqualTo("alice");
+
+        // bob opens a second tab on node 2: both tabs get the next message, once each
+        WsClient bob2 = connect(node(2), "/ws/bob/");
+        await().atMost(WAIT).until(() -> node(2).subscribed(Node.DIRECTED, Topic.user("bob")));
+        alice.send("{\"to_user\":\"bob\",\"message\":\"two tabs\"}");
+        assertThat(json(bob3.awaitText()).get("message").getAsString()).isEqualTo("two tabs");
+        assertThat(json(bob2.awaitText()).get("message").getAsString()).isEqualTo("two tabs");
+
+        // bob answers from node 2; everyone ("*") reaches all three connections
+        bob2.send("{\"to_user\":\"alice\",\"message\":\"hi alice\"}");
+        JsonObject answer = json(alice.awaitText());
+        assertThat(answer.get("message").getAsString()).isEqualTo("hi alice");
+        assertThat(answer.get("from").getAsString()).isEqualTo("bob");
+        await().atMost(WAIT).until(() -> nodes.stream().allMatch(n -> n.subscribed(Node.DIRECTED, Topic.route())));
+        alice.send("{\"to_user\":\"*\",\"message\":\"all\"}");
+        for (WsClient client : List.of(alice, bob2, bob3)) {
+            assertThat(json(client.awaitText()).get("message").getAsString()).isEqualTo("all");
+        }
+
+        // a user connected nowhere is unknown
+        alice.send("{\"to_user\":\"carol\",\"message\":\"anyone?\"}");
+        JsonObject error = json(alice.awaitText());
+        assertThat(error.get("error").getAsString()).isEqualTo("unknown_recipient");
+        assertThat(error.get("to_user").getAsString()).isEqualTo("carol");
+
+        // after bob closes everywhere, he is unknown again
+        bob2.close();
+        bob3.close();
+        await().atMost(WAIT).until(() -> !node(2).subscribed(Node.DIRECTED, Topic.user("bob"))
+                && !node(3).subscribed(Node.DIRECTED, Topic.user("bob")));
+        alice.send("{\"to_user\":\"bob\",\"message\":\"still there?\"}");
+        JsonObject gone = json(alice.awaitText());
+        assertThat(gone.get("error").getAsString()).isEqualTo("unknown_recipient");
+        assertThat(gone.get("to_user").getAsString()).isEqualTo("bob");
+        assertThat(alice.pending()).isZero();
+    }
+
+    static JsonObject json(String text) {
+        return JsonParser.parseString(text).getAsJsonObject();
+    }
+}
