@@ -8,6 +8,7 @@ import io.github.wsrouter.server.WsServer;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.net.BindException;
+import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -28,7 +29,9 @@ import java.util.logging.Logger;
  * </pre>
  *
  * <p>{@code --jakarta} serves the same routes through the Jakarta WebSocket adapter instead of
- * Undertow's native API; everything else is unchanged.
+ * Undertow's native API; everything else is unchanged. {@code --redis redis://host:port} joins
+ * the runners that use the same Redis into one service: broadcasts, rooms and directed messages
+ * reach the people connected to any of them.
  *
  * <p>{@link #main} exits with status 2 on a bad command line or when the port cannot be bound, after
  * one line on standard error. Tests drive {@link #run} and {@link #launch}, which never exit the JVM.
@@ -45,7 +48,7 @@ public final class ExampleRunner {
     static final int EXIT_USAGE = 2;
 
     static final String USAGE = String.join(System.lineSeparator(),
-            "Usage: " + PROGRAM + " [--host HOST] [--port PORT] [--jakarta]",
+            "Usage: " + PROGRAM + " [--host HOST] [--port PORT] [--jakarta] [--redis URI]",
             "",
             "Serves the wsrouter examples and a chat page.",
             "",
@@ -57,6 +60,7 @@ public final class ExampleRunner {
             "                admit only handshakes with a token signed with SECRET (POST /token issues one)",
             "  --allow-origin ORIGIN",
             "                also accept browser pages from ORIGIN (repeatable; * for any)",
+            "  --redis URI   join the runners that use this Redis (redis://127.0.0.1:6379) into one chat",
             "  -h, --help    print this help and exit",
             "",
             "Endpoints:",
@@ -76,9 +80,9 @@ public final class ExampleRunner {
 
     /** What the command line asks for. */
     record Options(String host, int port, boolean help, boolean jakarta, List<String> allowedOrigins,
-                   String tokenSecret) {
+                   String tokenSecret, URI redis) {
         Options(String host, int port, boolean help, boolean jakarta) {
-            this(host, port, help, jakarta, List.of(), null);
+            this(host, port, help, jakarta, List.of(), null, null);
         }
 
         static Options defaults() {
@@ -183,6 +187,7 @@ public final class ExampleRunner {
         boolean jakarta = false;
         List<String> origins = new java.util.ArrayList<>();
         String tokenSecret = null;
+        URI redis = null;
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             String name = arg;
@@ -229,6 +234,12 @@ public final class ExampleRunner {
                     }
                     origins.add(value.strip());
                 }
+                case "--redis" -> {
+                    if (value == null) {
+                        value = requireValue(args, ++i, name);
+                    }
+                    redis = parseRedis(value);
+                }
                 case "--port" -> {
                     if (value == null) {
                         value = requireValue(args, ++i, name);
@@ -243,7 +254,7 @@ public final class ExampleRunner {
                 }
             }
         }
-        return new Options(host, port, help, jakarta, List.copyOf(origins), tokenSecret);
+        return new Options(host, port, help, jakarta, List.copyOf(origins), tokenSecret, redis);
     }
 
     /**
@@ -272,7 +283,17 @@ public final class ExampleRunner {
         builder.http("/token", new TokenHandler(tokens));
         StatsHandler stats = new StatsHandler();
         builder.http("/stats", stats);
-        WsServer server = builder.build();
+        WsServer server;
+        if (options.redis() != null) {
+            builder.relay(options.redis());
+            try {
+                server = builder.build();
+            } catch (RuntimeException e) {
+                throw new RedisUnreachable(options.redis(), e);
+            }
+        } else {
+            server = builder.build();
+        }
         stats.serve(server);
         try {
             server.start();
@@ -301,8 +322,24 @@ public final class ExampleRunner {
         out.flush();
     }
 
+    /** The relay could not be created: Redis is not reachable at the URI. */
+    static final class RedisUnreachable extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        RedisUnreachable(URI uri, RuntimeException cause) {
+            super("cannot reach Redis at " + uri, cause);
+        }
+    }
+
     /** One line saying why the server did not start, without exception class names. */
     static String describeStartFailure(Options options, RuntimeException e) {
+        if (e instanceof RedisUnreachable) {
+            Throwable root = e;
+            while (root.getCause() != null) {
+                root = root.getCause();
+            }
+            return oneLine(e.getMessage() + (root != e && root.getMessage() != null ? ": " + root.getMessage() : ""));
+        }
         String where = options.host() + ":" + options.port();
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof BindException && t.getMessage() != null
@@ -358,6 +395,20 @@ public final class ExampleRunner {
             throw new UsageException("--host needs a non-empty value");
         }
         return value.strip();
+    }
+
+    private static URI parseRedis(String value) throws UsageException {
+        URI uri;
+        try {
+            uri = new URI(value.strip());
+        } catch (java.net.URISyntaxException e) {
+            throw new UsageException("bad --redis " + quote(value) + ": expected a URI such as redis://127.0.0.1:6379");
+        }
+        String scheme = uri.getScheme();
+        if (!"redis".equalsIgnoreCase(scheme) && !"rediss".equalsIgnoreCase(scheme) || uri.getHost() == null) {
+            throw new UsageException("bad --redis " + quote(value) + ": expected a URI such as redis://127.0.0.1:6379");
+        }
+        return uri;
     }
 
     private static int parsePort(String value) throws UsageException {
