@@ -43,6 +43,7 @@ public final class TestServer {
     private final RouteTable<MessageRouter> routes = new RouteTable<>();
     private final Set<TestClient> clients = ConcurrentHashMap.newKeySet();
     private volatile HandshakeHook hook;
+    private Relay relay = Relay.local();
 
     private TestServer() {
     }
@@ -59,7 +60,17 @@ public final class TestServer {
     public synchronized TestServer route(String template, MessageRouter router) {
         PathTemplate parsed = PathTemplate.parse(template);
         routes.add(parsed, router);
-        router.onMount(new RouteContext(parsed.toString(), Relay.local()));
+        router.onMount(new RouteContext(parsed.toString(), relay));
+        return this;
+    }
+
+    /**
+     * The relay that routers mounted after this call are given ({@link MessageRouter#onMount});
+     * default {@link Relay#local()}. A test relay of your own shows what a router publishes to
+     * other nodes, and hands it messages as if another node had sent them.
+     */
+    public synchronized TestServer relay(Relay relay) {
+        this.relay = java.util.Objects.requireNonNull(relay, "relay");
         return this;
     }
 

@@ -6,6 +6,8 @@ import static org.awaitility.Awaitility.await;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.github.wsrouter.Relay.Topic;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -177,6 +179,26 @@ class ThreeNodesTest {
         assertThat(gone.get("error").getAsString()).isEqualTo("unknown_recipient");
         assertThat(gone.get("to_user").getAsString()).isEqualTo("bob");
         assertThat(alice.pending()).isZero();
+    }
+
+    @Test
+    void anEnvelopeANodeCannotReadIsCountedAndIgnored() {
+        WsClient bob = connect(node(2), "/ws/bob/");
+        WsClient alice = connect(node(1), "/ws/alice/");
+        await().atMost(WAIT).until(() -> node(2).subscribed(Node.DIRECTED, Topic.user("bob")));
+        String channel = node(2).relay.channel(Node.DIRECTED, Topic.user("bob"));
+
+        try (RedisClient client = RedisClient.create(redis.uri().toString());
+             StatefulRedisConnection<String, String> raw = client.connect()) {
+            assertThat(raw.sync().publish(channel, "{\"v\":99,\"from\":\"the future\"}")).isEqualTo(1);
+            assertThat(raw.sync().publish(channel, "garbage")).isEqualTo(1);
+        }
+        await().atMost(WAIT).until(() -> node(2).relay.stats().undecodable() == 2);
+
+        alice.send("{\"to_user\":\"bob\",\"message\":\"still fine\"}");
+        assertThat(json(bob.awaitText()).get("message").getAsString()).isEqualTo("still fine");
+        assertThat(bob.pending()).isZero();
+        assertThat(node(2).relay.stats().received()).isEqualTo(1);
     }
 
     static JsonObject json(String text) {
