@@ -135,6 +135,13 @@ class RelayRoutingTest {
     }
 
     @Test
+    void aUriNoProviderSupportsIsRefusedWithAHint() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Relay.create(java.net.URI.create("redis://127.0.0.1:6379")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("wsrouter-redis");
+    }
+
+    @Test
     void onASingleNodeNothingChanges() throws IOException {
         TestServer server = TestServer.create().route("/ws/{username}/", DirectedJsonRouter.create());
         TestClient alice = server.connect("/ws/alice/");

@@ -27,25 +27,32 @@ final class Node implements AutoCloseable {
     final WsServer server;
     private final HttpClient http = HttpClient.newHttpClient();
 
-    private Node(String name, URI redis, Duration commandTimeout) {
+    private Node(String name, URI redis, Duration commandTimeout, boolean jakarta) {
         this.name = name;
         this.relay = RedisRelay.builder(redis).nodeId(name).commandTimeout(commandTimeout).build();
-        this.server = WsServer.builder()
+        WsServer.Builder builder = WsServer.builder()
                 .port(0)
                 .relay(relay)
                 .route(BROADCAST, broadcast)
                 .route(ROOMS, rooms)
-                .route(DIRECTED, directed)
-                .build()
-                .start();
+                .route(DIRECTED, directed);
+        if (jakarta) {
+            builder.jakarta();
+        }
+        this.server = builder.build().start();
     }
 
     static Node start(String name, URI redis) {
-        return new Node(name, redis, Duration.ofSeconds(2));
+        return new Node(name, redis, Duration.ofSeconds(2), false);
+    }
+
+    /** A node that serves its routes through the Jakarta WebSocket adapter. */
+    static Node startJakarta(String name, URI redis) {
+        return new Node(name, redis, Duration.ofSeconds(2), true);
     }
 
     static Node start(String name, URI redis, Duration commandTimeout) {
-        return new Node(name, redis, commandTimeout);
+        return new Node(name, redis, commandTimeout, false);
     }
 
     WsClient connect(String path) {
