@@ -365,9 +365,9 @@ public final class ExampleRunner {
     }
 
     /**
-     * Undertow and XNIO log their start and stop at INFO through java.util.logging, which prints two
-     * lines on stderr each time; keep warnings and errors only, unless logging is configured with
-     * {@code -Djava.util.logging.config.file} or {@code .class}.
+     * Undertow and XNIO (and with {@code --redis}, Lettuce and Netty) log at INFO through
+     * java.util.logging, which prints two lines on stderr each time; keep warnings and errors only,
+     * unless logging is configured with {@code -Djava.util.logging.config.file} or {@code .class}.
      */
     static void quietLibraryLogging() {
         if (System.getProperty("java.util.logging.config.file") != null
@@ -375,7 +375,7 @@ public final class ExampleRunner {
             return;
         }
         synchronized (QUIETED_LOGGERS) {
-            for (String name : List.of("io.undertow", "org.xnio", "org.jboss")) {
+            for (String name : List.of("io.undertow", "org.xnio", "org.jboss", "io.lettuce", "io.netty")) {
                 Logger logger = Logger.getLogger(name);
                 logger.setLevel(Level.WARNING);
                 QUIETED_LOGGERS.add(logger);

@@ -89,7 +89,7 @@ public final class RedisRelay implements Relay {
         this.prefix = builder.prefix;
         this.resources = ClientResources.builder()
                 .ioThreadPoolSize(2)
-                .computationThreadPoolSize(1)
+                .computationThreadPoolSize(2)
                 .reconnectDelay(Delay.exponential(Duration.ofMillis(50), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
                 .build();
         RedisURI redisUri = RedisURI.create(builder.uri);

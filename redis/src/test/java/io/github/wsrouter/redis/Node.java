@@ -42,13 +42,19 @@ final class Node implements AutoCloseable {
         this.server = builder.build().start();
     }
 
+    /**
+     * Commands time out after 5 s here, not the default 2 s: on a busy test machine an answer may
+     * come late, and these tests are about what arrives, not about timeouts.
+     */
+    static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(5);
+
     static Node start(String name, URI redis) {
-        return new Node(name, redis, Duration.ofSeconds(2), false);
+        return new Node(name, redis, COMMAND_TIMEOUT, false);
     }
 
     /** A node that serves its routes through the Jakarta WebSocket adapter. */
     static Node startJakarta(String name, URI redis) {
-        return new Node(name, redis, Duration.ofSeconds(2), true);
+        return new Node(name, redis, COMMAND_TIMEOUT, true);
     }
 
     static Node start(String name, URI redis, Duration commandTimeout) {
