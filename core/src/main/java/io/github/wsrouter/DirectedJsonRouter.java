@@ -45,6 +45,8 @@ import java.util.regex.Pattern;
  *                                                                     or message absent
  * {"error": "unknown_recipient",  "to_user": "bob", "detail": "..."}  bob has no open connection
  * {"error": "unsupported_binary", "detail": "..."}                   a binary message
+ * {"error": "relay_unavailable",  "to_user": "bob", "detail": "..."}  bob is not on this node and the
+ *                                                                     other nodes cannot be reached
  * </pre>
  * These codes are a public contract; {@code detail} is for people and may change.
  *

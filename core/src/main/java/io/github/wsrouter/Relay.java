@@ -34,7 +34,9 @@ import java.util.concurrent.CompletionStage;
  * on a thread of the relay, one message at a time, in the order of arrival: it must not block.
  *
  * <h2>Lifecycle</h2>
- * The server that was given a relay {@link #close() closes} it when it stops.
+ * A relay serves one server: each route {@linkplain #open opens} its channel once. {@code
+ * WsServer} {@link #close() closes} the relay it was given when it stops; with {@code
+ * WebSocketRoutes} or {@code JakartaRoutes} the caller does.
  */
 public interface Relay extends AutoCloseable {
 
