@@ -69,6 +69,18 @@ public interface Connection {
     String IDENTITY_ATTRIBUTE = "wsrouter.identity";
 
     /**
+     * The subprotocol the handshake chose and the server echoed in {@code Sec-WebSocket-Protocol}
+     * (see {@link HandshakeDecision#withSubprotocol}), or {@code null} if none was.
+     */
+    default String subprotocol() {
+        Object subprotocol = attributes().get(SUBPROTOCOL_ATTRIBUTE);
+        return subprotocol instanceof String s ? s : null;
+    }
+
+    /** The attribute under which {@link #subprotocol()} is kept. */
+    String SUBPROTOCOL_ATTRIBUTE = "wsrouter.subprotocol";
+
+    /**
      * The router's own state for this connection: thread-safe, empty at open, gone with the
      * connection.
      */

@@ -146,6 +146,11 @@ public final class WebSocketRoutes implements HttpHandler {
             refuse(exchange, decided.refusal());
             return;
         }
+        String subprotocol = decided.accepted().chosenSubprotocol();
+        if (subprotocol != null) {
+            // Undertow echoes only subprotocols configured up front; the hook chose this one now
+            exchange.getResponseHeaders().put(Headers.SEC_WEB_SOCKET_PROTOCOL, subprotocol);
+        }
         exchange.putAttachment(UPGRADE, new Upgrade(decided.accepted(), match.value()));
         match.value().handshakeHandler().handleRequest(exchange);
         if (exchange.isUpgrade()) {

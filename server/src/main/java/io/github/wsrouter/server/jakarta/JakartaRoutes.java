@@ -141,7 +141,13 @@ public final class JakartaRoutes {
                                                 HandshakeResponse response) {
                         // The config is a per-connection copy (Jakarta WebSocket 2.1, 3.1.x).
                         live.upgrading();
-                        config.getUserProperties().put(HANDSHAKE, decide(template, router, request));
+                        Handshake.Decided decided = decide(template, router, request);
+                        config.getUserProperties().put(HANDSHAKE, decided);
+                        if (decided.accepted() != null && decided.accepted().chosenSubprotocol() != null) {
+                            // the container negotiates from a fixed list; the hook chose this one now
+                            response.getHeaders().put("Sec-WebSocket-Protocol",
+                                    List.of(decided.accepted().chosenSubprotocol()));
+                        }
                     }
 
                     @Override
