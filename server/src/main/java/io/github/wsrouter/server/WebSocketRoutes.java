@@ -70,8 +70,11 @@ import org.xnio.Pooled;
  * <h2>Limits</h2>
  * A message larger than {@link Builder#maxMessageSize(int)} (after reassembly) closes its
  * connection with 1009. A connection whose send buffer goes over {@link Builder#sendBuffer} (the
- * peer reads too slowly) is closed with 4000 or dropped-to, as chosen. A peer that does not answer our close frame is dropped after {@link
- * Builder#closeTimeout(Duration)}.
+ * peer reads too slowly) is closed with 4000 or dropped-to, as chosen. A message in more than
+ * {@link Builder#maxFragments(int)} frames, or more than {@link Builder#maxPingsPerMinute(int)}
+ * pings, closes with 1008. A peer that does not answer our close frame is dropped after {@link
+ * Builder#closeTimeout(Duration)}. A route mounted with {@link RouteOptions} may set its own
+ * message size, fragment, send buffer, rate and keepalive limits.
  */
 public final class WebSocketRoutes implements HttpHandler {
 
