@@ -112,6 +112,15 @@ public interface Connection {
     CompletionStage<Void> sendBinary(ByteBuffer data);
 
     /**
+     * Sends a text that tells the peer its message was refused, such as {@code
+     * {"error":"invalid_json","detail":"..."}}: a {@link #sendText} that the route's statistics
+     * count as an error reply ({@code RouteStats.errorReplies}). Same guarantees as {@code sendText}.
+     */
+    default CompletionStage<Void> sendError(String text) {
+        return sendText(text);
+    }
+
+    /**
      * Starts the closing handshake with the given status, after the frames already queued. A
      * second call, or a call on a closed connection, returns a completed stage and sends nothing.
      *

@@ -357,7 +357,7 @@ public final class DirectedJsonRouter implements MessageRouter {
             error.addProperty(field, value);
         }
         error.addProperty("detail", detail);
-        connection.sendText(gson.toJson(error));
+        connection.sendError(gson.toJson(error));
     }
 
     /** Options of a {@link DirectedJsonRouter}. */

@@ -171,6 +171,12 @@ public abstract class AbstractConnection implements Connection {
     }
 
     @Override
+    public final CompletionStage<Void> sendError(String text) {
+        counters.errorReplies.increment();
+        return sendText(text);
+    }
+
+    @Override
     public final CompletionStage<Void> sendBinary(ByteBuffer data) {
         ByteBuffer view = data.asReadOnlyBuffer();
         return enqueue(new Outbound(Kind.BINARY, null, view, null, view.remaining(), new CompletableFuture<>()));
@@ -221,7 +227,7 @@ public abstract class AbstractConnection implements Connection {
             LOG.log(System.Logger.Level.INFO, () -> "closing connection " + id + " (" + path + "): rate limit exceeded");
             close(CloseStatus.POLICY_VIOLATION.withReason("rate limit exceeded"));
         } else {
-            sendText("{\"error\":\"rate_limited\",\"detail\":\"more than " + limits.rateLimit().perSecond()
+            sendError("{\"error\":\"rate_limited\",\"detail\":\"more than " + limits.rateLimit().perSecond()
                     + " messages a second; this one was dropped\"}");
         }
         return true;

@@ -127,7 +127,7 @@ class LimitsTest {
         assertThat(stats.open()).isEqualTo(2);
         assertThat(stats.routes()).containsOnlyKeys("/echo/", "/other/");
         assertThat(stats.routes().get("/echo/"))
-                .isEqualTo(new io.github.wsrouter.RouteStats(2, 2, 0, 3, 3, 9, 9, 0, 0));
+                .isEqualTo(new io.github.wsrouter.RouteStats(2, 2, 0, 3, 3, 9, 9, 0, 0, 0));
         assertThat(stats.routes().get("/other/")).isEqualTo(io.github.wsrouter.RouteStats.ZERO);
         assertThat(stats.rejectedHandshakes()).containsEntry("origin", 1L);
 
