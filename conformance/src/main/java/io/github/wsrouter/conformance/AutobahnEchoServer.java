@@ -30,6 +30,7 @@ public final class AutobahnEchoServer {
                 .host(fuzzerHost())
                 .port(port)
                 .maxMessageSize(16 * 1024 * 1024)
+                .maxFragments(1 << 20) // case 9.3.1 sends 4 MiB in 64-byte fragments
                 .sendBuffer(64L * 1024 * 1024, SendOverflow.CLOSE)
                 .allowedOrigins("*")
                 .route("/", EchoRouter.create())

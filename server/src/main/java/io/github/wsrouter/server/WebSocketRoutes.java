@@ -194,7 +194,7 @@ public final class WebSocketRoutes implements HttpHandler {
             live.terminated(connection); // the socket is gone: its place is free before the router hears
             connection.channelClosed();
         });
-        FrameGuard.install(channel, limits.maxFragments(), limits.maxPingsPerMinute(), connection::closedBy);
+        FrameGuard.install(channel, limits.maxMessageSize(), limits.maxFragments(), limits.maxPingsPerMinute(), connection::closedBy);
         channel.getReceiveSetter().set(new Listener(connection, limits.maxMessageSize()));
         connection.deliverOpen();
         live.opened(connection, true);

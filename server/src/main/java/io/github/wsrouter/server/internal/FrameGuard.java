@@ -21,14 +21,21 @@ import org.xnio.conduits.StreamSourceConduit;
 
 /**
  * Watches the frame headers of one WebSocket connection as its bytes are read, below Undertow's
- * frame parser, and enforces the two bounds that parser has no setting for: fragments per message
- * and pings per minute. Neither costs memory in Undertow (an empty continuation frame or a ping is
- * cheap to read), but each costs a little work forever: a peer that sends a message in a million
- * empty fragments, or pings without pause, is closed with 1008 instead.
+ * frame parser, and enforces three bounds where Undertow falls short:
+ * <ul>
+ *   <li>the message size, as the sum of the lengths the frames of one message announce: closed
+ *       with 1009 at the first header that goes over, before any of its payload is read. (Undertow's
+ *       JSR container buffers a text message that spans reads whole whatever its size, and waits
+ *       for the payload of a bare header announcing 2^63-1 bytes; its native frame stream drops a
+ *       fragmented message over the limit with a TCP reset instead of 1009.)</li>
+ *   <li>fragments per message, and pings per minute: closed with 1008. Neither costs memory in
+ *       Undertow, but each costs a little work forever: a message in a million empty fragments, or
+ *       pings without pause.</li>
+ * </ul>
  *
  * <p>It reads nothing itself: it scans the bytes Undertow reads, in place, so it adds no copy and
- * no buffer. After a violation it discards whatever the peer sends next, answers 1008 and closes
- * the socket as soon as the close frame is written.
+ * no buffer. The frame that breaks a bound and everything after it is discarded; the connection is
+ * answered with the close status and closed as soon as the close frame is written.
  *
  * <p>Runs on the connection's IO thread only.
  */
@@ -43,9 +50,10 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
     private static final int MASK = 3;
     private static final int PAYLOAD = 4;
 
+    private final long maxMessageSize;
     private final int maxFragments;
     private final int maxPingsPerMinute;
-    private final Consumer<String> onViolation;
+    private final Consumer<CloseStatus> onViolation;
 
     private int state = FIRST;
     private boolean fin;
@@ -55,12 +63,18 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
     private long length;
     private long remaining;
     private int fragments;
+    /** The payload bytes the frames of the current message announced so far. */
+    private long messageBytes;
+    /** Where the header being read began in the buffer being scanned; -1 if in an earlier read. */
+    private int headerAt = -1;
     private int pings;
     private long pingWindowStart;
     private boolean violated;
 
-    private FrameGuard(StreamSourceConduit next, int maxFragments, int maxPingsPerMinute, Consumer<String> onViolation) {
+    private FrameGuard(StreamSourceConduit next, long maxMessageSize, int maxFragments, int maxPingsPerMinute,
+                       Consumer<CloseStatus> onViolation) {
         super(next);
+        this.maxMessageSize = maxMessageSize;
         this.maxFragments = maxFragments;
         this.maxPingsPerMinute = maxPingsPerMinute;
         this.onViolation = onViolation;
@@ -68,27 +82,27 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
 
     /**
      * Puts a guard under the frame parser of a WebSocket connection that has not read any frame
-     * yet (call it before receives are resumed). On a violation the channel is answered with 1008
-     * and the reason, and closed; {@code closing} hears the status first, on the IO thread.
+     * yet (call it before receives are resumed). On a violation the channel is answered with the
+     * status (1009 for a message over the size limit, 1008 for too many fragments or pings) and
+     * closed; {@code closing} hears the status first, on the IO thread.
      *
      * @return whether the guard is in place (it is not when Undertow's connection cannot be reached)
      */
-    public static boolean install(WebSocketChannel channel, int maxFragments, int maxPingsPerMinute,
-                                  Consumer<CloseStatus> closing) {
+    public static boolean install(WebSocketChannel channel, long maxMessageSize, int maxFragments,
+                                  int maxPingsPerMinute, Consumer<CloseStatus> closing) {
         StreamConnection connection = underlying(channel);
         if (connection == null) {
             return false;
         }
         ConduitStreamSourceChannel source = connection.getSourceChannel();
-        source.setConduit(new FrameGuard(source.getConduit(), maxFragments, maxPingsPerMinute,
-                reason -> channel.getIoThread().execute(() -> closeForViolation(channel, reason, closing))));
+        source.setConduit(new FrameGuard(source.getConduit(), maxMessageSize, maxFragments, maxPingsPerMinute,
+                status -> channel.getIoThread().execute(() -> closeForViolation(channel, status, closing))));
         return true;
     }
 
-    private static void closeForViolation(WebSocketChannel channel, String reason, Consumer<CloseStatus> closing) {
-        CloseStatus status = CloseStatus.POLICY_VIOLATION.withReason(reason);
+    private static void closeForViolation(WebSocketChannel channel, CloseStatus status, Consumer<CloseStatus> closing) {
         LOG.log(System.Logger.Level.INFO, () -> "closing WebSocket connection from " + channel.getSourceAddress()
-                + ": 1008 " + reason);
+                + ": " + status.code() + " " + status.reason());
         closing.accept(status);
         if (channel.isCloseFrameSent() || !channel.isOpen()) {
             IoUtils.safeClose(channel);
@@ -170,17 +184,24 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
         return Conduits.transfer(this, count, throughBuffer, target);
     }
 
-    /** Scans what a read put in {@code dst} from {@code start}; after a violation, discards it. */
+    /**
+     * Scans what a read put in {@code dst} from {@code start}. Once a frame header breaks a bound,
+     * that frame and everything after it is discarded (what came before it goes on to Undertow).
+     */
     private int inspect(ByteBuffer dst, int start, int read) {
         if (read <= 0) {
             return read;
         }
-        if (!violated) {
-            scan(dst, start, start + read);
-        }
         if (violated) {
             dst.position(start);
             return 0;
+        }
+        headerAt = state == FIRST ? start : -1;
+        scan(dst, start, start + read);
+        if (violated) {
+            int keep = Math.max(headerAt, start);
+            dst.position(keep);
+            return keep - start;
         }
         return read;
     }
@@ -198,6 +219,7 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
                     }
                 }
                 case FIRST -> {
+                    headerAt = i;
                     int b = buffer.get(i++) & 0xFF;
                     fin = (b & 0x80) != 0;
                     opcode = b & 0x0F;
@@ -250,12 +272,19 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
 
     private void check() {
         if (opcode < 8) {
-            fragments = opcode == 0 ? fragments + 1 : 1;
-            if (fragments > maxFragments) {
-                violation("more than " + maxFragments + " fragments in one message");
+            boolean first = opcode != 0;
+            fragments = first ? 1 : fragments + 1;
+            long announced = length < 0 ? Long.MAX_VALUE : length;
+            messageBytes = first ? announced : saturatedAdd(messageBytes, announced);
+            if (messageBytes > maxMessageSize) {
+                violation(CloseStatus.MESSAGE_TOO_BIG.withReason("message over " + maxMessageSize + " bytes"));
+            } else if (fragments > maxFragments) {
+                violation(CloseStatus.POLICY_VIOLATION.withReason("more than " + maxFragments
+                        + " fragments in one message"));
             }
             if (fin) {
                 fragments = 0;
+                messageBytes = 0;
             }
         } else if (opcode == 9) {
             long now = System.nanoTime();
@@ -264,13 +293,18 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
                 pings = 0;
             }
             if (++pings > maxPingsPerMinute) {
-                violation("more than " + maxPingsPerMinute + " pings in a minute");
+                violation(CloseStatus.POLICY_VIOLATION.withReason("more than " + maxPingsPerMinute + " pings in a minute"));
             }
         }
     }
 
-    private void violation(String reason) {
+    private static long saturatedAdd(long a, long b) {
+        long sum = a + b;
+        return sum < 0 ? Long.MAX_VALUE : sum;
+    }
+
+    private void violation(CloseStatus status) {
         violated = true;
-        onViolation.accept(reason);
+        onViolation.accept(status);
     }
 }

@@ -225,7 +225,7 @@ public final class JakartaRoutes {
             live.opened(opened, decided != null);
             if (session instanceof io.undertow.websockets.jsr.UndertowSession undertow) {
                 // Undertow's container resumes receives after onOpen: the guard sees every frame.
-                FrameGuard.install(undertow.getWebSocketChannel(), limits.maxFragments(), limits.maxPingsPerMinute(),
+                FrameGuard.install(undertow.getWebSocketChannel(), limits.maxMessageSize(), limits.maxFragments(), limits.maxPingsPerMinute(),
                         opened::closedBy);
                 Keepalive.start(undertow.getWebSocketChannel(), opened, opened::dropIdle, limits.pingMillis(),
                         limits.idleMillis());
