@@ -50,7 +50,12 @@ public final class LoadDriver {
         HANDSHAKES("%s connections: handshakes/s", true),
         HEAP("live heap per idle connection (KiB)", false),
         RSS("RSS per idle connection (KiB)", false),
-        THREADS("server threads with %s connections open", false);
+        THREADS("server threads with %s connections open", false),
+        CPU_ECHO_64("server CPU per message, echo 64 B (µs)", false),
+        CPU_ECHO_1K("server CPU per message, echo 1 KiB (µs)", false),
+        CPU_BCAST_100("server CPU per delivery, broadcast 4 senders/100 (µs)", false),
+        CPU_BCAST_1000("server CPU per delivery, broadcast 1 sender/1,000 (µs)", false),
+        CPU_DIRECTED("server CPU per round trip, directed (µs)", false);
 
         final String label;
         final boolean higherIsBetter;
@@ -59,6 +64,16 @@ public final class LoadDriver {
             this.label = label;
             this.higherIsBetter = higherIsBetter;
         }
+    }
+
+    private static Row cpuRow(Row row) {
+        return switch (row) {
+            case ECHO_64 -> Row.CPU_ECHO_64;
+            case ECHO_1K -> Row.CPU_ECHO_1K;
+            case BCAST_100 -> Row.CPU_BCAST_100;
+            case BCAST_1000 -> Row.CPU_BCAST_1000;
+            default -> Row.CPU_DIRECTED;
+        };
     }
 
     record Options(int rounds, double warmupSeconds, double measureSeconds, int idle, List<String> only,
@@ -132,6 +147,7 @@ public final class LoadDriver {
 
     private final Options options;
     private final PrintStream log;
+    private final java.util.Set<BenchServer.Kind> rssMeasured = java.util.EnumSet.noneOf(BenchServer.Kind.class);
 
     LoadDriver(Options options, PrintStream log) {
         this.options = options;
@@ -233,11 +249,13 @@ public final class LoadDriver {
             scenario.start(loop);
             loop.runUntil(() -> false, deadline(options.warmupSeconds));
             long startCount = scenario.count();
+            double startCpu = target.cpuSeconds();
             long start = System.nanoTime();
             scenario.measuring = true;
             loop.runUntil(() -> false, start + (long) (options.measureSeconds * 1e9));
             long end = System.nanoTime();
             long endCount = scenario.count();
+            double cpu = target.cpuSeconds() - startCpu;
             scenario.measuring = false;
             scenario.stopping = true;
             boolean drained = loop.runUntil(scenario::drained, deadline(10));
@@ -250,7 +268,13 @@ public final class LoadDriver {
             if (row == Row.DIRECTED) {
                 results.add(Row.DIRECTED_P99, target.kind(), scenario.p99Micros());
             }
-            log.printf("  %-60s %12.0f%s%n", row.label, rate, violations == 0 ? "" : "  VIOLATIONS " + violations);
+            // server CPU per message: steadier than throughput on a machine shared with other work
+            if (!Double.isNaN(cpu)) {
+                results.add(cpuRow(row), target.kind(), cpu * 1e6 / (endCount - startCount));
+            }
+            log.printf("  %-60s %12.0f   server CPU %.0f%%, %.2f µs/unit%s%n", row.label, rate,
+                    100 * cpu / ((end - start) / 1e9), cpu * 1e6 / (endCount - startCount),
+                    violations == 0 ? "" : "  VIOLATIONS " + violations);
         } catch (IOException e) {
             problem(results, row, target, e.toString());
         } finally {
@@ -261,6 +285,7 @@ public final class LoadDriver {
 
     private void idle(Target target, Results results) {
         int n = options.idle;
+        warmHandshakes(target, results, Math.min(2000, n / 5));
         long violations = 0;
         try (ClientLoop loop = loop(target)) {
             Scenario scenario = new Scenario.Idle(n);
@@ -284,7 +309,8 @@ public final class LoadDriver {
             violations = scenario.errors + loop.unexpectedCloses;
             results.add(Row.HANDSHAKES, target.kind(), n / ((end - start) / 1e9));
             results.add(Row.HEAP, target.kind(), (after.heapBytes() - before.heapBytes()) / 1024.0 / n);
-            if (after.rssKib() >= 0) {
+            if (after.rssKib() >= 0 && rssMeasured.add(target.kind())) {
+                // only the first time: a JVM keeps the memory it grew into, so later rounds would show ~0
                 results.add(Row.RSS, target.kind(), (after.rssKib() - before.rssKib()) / (double) n);
                 results.add(Row.THREADS, target.kind(), after.threads());
             }
@@ -297,6 +323,19 @@ public final class LoadDriver {
             results.violations(Row.HANDSHAKES, violations);
             awaitClosed(target, results, Row.HANDSHAKES);
         }
+    }
+
+    /** Opens and closes some connections, so that the handshake path is compiled before it is timed. */
+    private void warmHandshakes(Target target, Results results, int count) {
+        try (ClientLoop loop = loop(target)) {
+            Scenario scenario = new Scenario.Idle(count);
+            loop.handler(scenario);
+            scenario.open(loop, target.kind());
+            loop.runUntil(() -> loop.opened + loop.failures >= count, deadline(30));
+        } catch (IOException e) {
+            problem(results, Row.HANDSHAKES, target, "warm-up: " + e);
+        }
+        awaitClosed(target, results, Row.HANDSHAKES);
     }
 
     private void problem(Results results, Row row, Target target, String what) {
@@ -330,7 +369,7 @@ public final class LoadDriver {
             double ours = results.median(row, BenchServer.Kind.WSROUTER);
             long v = results.violations.getOrDefault(row, 0L);
             String checks = row == Row.DIRECTED_P99 || row == Row.HEAP || row == Row.RSS || row == Row.THREADS
-                    ? "" : v == 0 ? "no loss, duplicates or reordering" : v + " violations";
+                    || row.name().startsWith("CPU_") ? "" : v == 0 ? "no loss, duplicates or reordering" : v + " violations";
             out.append("| ").append(row.label.formatted(String.format(Locale.ROOT, "%,d", options.idle)))
                     .append(" | ").append(format(base)).append(" | ").append(format(ours))
                     .append(" | ").append(Double.isNaN(base) || base == 0 ? "" : String.format(Locale.ROOT, "%.2f×", ours / base))
@@ -376,7 +415,13 @@ public final class LoadDriver {
         } catch (IOException | RuntimeException e) {
             // not Linux
         }
-        return "Machine: " + Runtime.getRuntime().availableProcessors() + " CPU(s) visible to the driver, " + model
+        long cpus = -1;
+        try {
+            cpus = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("processor")).count();
+        } catch (IOException | RuntimeException e) {
+            // not Linux
+        }
+        return "Machine: " + cpus + " CPU(s), " + model
                 + "; Java " + System.getProperty("java.version") + " (" + System.getProperty("java.vm.name") + ")";
     }
 

@@ -31,6 +31,20 @@ interface Target extends AutoCloseable {
     record Stats(long heapBytes, long rssKib, int threads) {
     }
 
+    /** CPU time the server process has used (user + system), in seconds; NaN where unknown. */
+    double cpuSeconds();
+
+    /** CPU seconds of a process from {@code /proc/<pid>/stat}, assuming 100 clock ticks a second. */
+    static double procCpuSeconds(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / 100.0;
+        } catch (IOException | RuntimeException e) {
+            return Double.NaN;
+        }
+    }
+
     /** Resident set size (KiB) and threads of a process, from {@code /proc/<pid>/status}; -1 where unknown. */
     static long[] procStatus(long pid) {
         long rss = -1;
@@ -79,6 +93,11 @@ interface Target extends AutoCloseable {
             long heap = ServerMain.heapAfterGc();
             long[] status = procStatus(ProcessHandle.current().pid());
             return new Stats(heap, status[0], (int) status[1]);
+        }
+
+        @Override
+        public double cpuSeconds() {
+            return Double.NaN; // the driver shares the process
         }
 
         @Override
@@ -172,6 +191,11 @@ interface Target extends AutoCloseable {
             String[] fields = ask("stats", "STATS").trim().split(" ");
             long[] status = procStatus(process.pid());
             return new Stats(Long.parseLong(fields[0]), status[0], (int) status[1]);
+        }
+
+        @Override
+        public double cpuSeconds() {
+            return procCpuSeconds(process.pid());
         }
 
         @Override
