@@ -12,6 +12,7 @@ import io.github.wsrouter.internal.RouteCounters;
 import io.github.wsrouter.internal.SendLimits;
 import io.github.wsrouter.server.internal.Keepalive;
 import io.github.wsrouter.server.internal.Settings;
+import io.github.wsrouter.server.internal.TextMessages;
 import io.github.wsrouter.internal.RouteTable;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
@@ -257,7 +258,8 @@ public final class WebSocketRoutes implements HttpHandler {
         @Override
         protected void onText(WebSocketChannel channel, StreamSourceFrameChannel message) throws java.io.IOException {
             if (!announcedTooBig(channel, message)) {
-                super.onText(channel, message);
+                // bytes gathered, then decoded in bulk: not Undertow's byte-at-a-time BufferedTextMessage
+                TextMessages.read(message, maxMessageSize, connection::deliverText, this::onError);
             }
         }
 
