@@ -78,7 +78,8 @@ public abstract class AbstractConnection implements Connection {
     private volatile long lastInbound = System.nanoTime();
 
     private final Object lock = new Object();
-    private final ArrayDeque<Outbound> queue = new ArrayDeque<>();
+    /** Sized for the usual one or two waiting frames (an idle connection keeps it); grows as needed. */
+    private final ArrayDeque<Outbound> queue = new ArrayDeque<>(1);
     private int state = OPEN;
     /** The frame handed to the transport and not yet called back, or {@code null}. */
     private Outbound inFlight;
