@@ -63,7 +63,12 @@ public abstract class AbstractConnection implements Connection {
     private final String path;
     private final Map<String, String> pathParameters;
     private final Map<String, List<String>> queryParameters;
-    private final Map<String, List<String>> headers;
+    /**
+     * The request headers as name, value, name, value...: a quarter of the memory of the map, which
+     * every open connection would keep though few routers read it; the map is built on first use.
+     */
+    private final String[] headerPairs;
+    private volatile Map<String, List<String>> headers;
     private volatile ConcurrentMap<String, Object> attributes;
 
     private final MessageRouter router;
@@ -107,7 +112,7 @@ public abstract class AbstractConnection implements Connection {
         this.path = handshake.path();
         this.pathParameters = handshake.pathParameters();
         this.queryParameters = handshake.queryParameters();
-        this.headers = handshake.headers();
+        this.headerPairs = pairs(handshake.headers());
         this.router = Objects.requireNonNull(router, "router");
         this.callbacks = new SerialExecutor(callbackExecutor);
         if (!handshake.attributes().isEmpty()) {
@@ -139,7 +144,26 @@ public abstract class AbstractConnection implements Connection {
 
     @Override
     public final Map<String, List<String>> headers() {
-        return headers;
+        Map<String, List<String>> map = headers;
+        if (map == null) {
+            Map<String, List<String>> built = new java.util.TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+            for (int i = 0; i < headerPairs.length; i += 2) {
+                built.computeIfAbsent(headerPairs[i], k -> new ArrayList<>(1)).add(headerPairs[i + 1]);
+            }
+            built.replaceAll((k, v) -> List.copyOf(v));
+            map = java.util.Collections.unmodifiableMap(built);
+            headers = map;
+        }
+        return map;
+    }
+
+    private static String[] pairs(Map<String, List<String>> headers) {
+        List<String> pairs = new ArrayList<>();
+        headers.forEach((name, values) -> values.forEach(value -> {
+            pairs.add(name);
+            pairs.add(value);
+        }));
+        return pairs.toArray(new String[0]);
     }
 
     @Override
