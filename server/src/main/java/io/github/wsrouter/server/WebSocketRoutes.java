@@ -185,6 +185,7 @@ public final class WebSocketRoutes implements HttpHandler {
 
     private void onConnect(WebSocketHttpExchange exchange, WebSocketChannel channel) {
         Upgrade upgrade = exchange.getAttachment(UPGRADE);
+        exchange.putAttachment(UPGRADE, null); // Undertow keeps the exchange as long as the channel: not the handshake too
         Executor executor = upgrade.route().executor() != null ? upgrade.route().executor() : Runnable::run;
         UndertowConnection connection = new UndertowConnection(upgrade.handshake(), upgrade.route().router(),
                 executor, sendLimits, upgrade.route().counters(), channel, closeTimeoutMillis);
