@@ -17,7 +17,6 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.Executor;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -42,6 +41,16 @@ public abstract class AbstractConnection implements Connection {
 
     private static final System.Logger LOG = System.getLogger("io.github.wsrouter");
     private static final AtomicLong IDS = new AtomicLong();
+    private static final java.lang.invoke.VarHandle CLOSE_DELIVERED;
+
+    static {
+        try {
+            CLOSE_DELIVERED = java.lang.invoke.MethodHandles.lookup()
+                    .findVarHandle(AbstractConnection.class, "closeDelivered", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private static final int OPEN = 0;
     private static final int CLOSING = 1;
@@ -76,15 +85,17 @@ public abstract class AbstractConnection implements Connection {
     private final SendLimits limits;
     private final RouteCounters counters;
     private final TokenBucket rate;
-    private final AtomicBoolean closeDelivered = new AtomicBoolean();
+    /** Whether {@link #closed} has been called; set once, through {@link #CLOSE_DELIVERED}. */
+    private volatile boolean closeDelivered;
     /** Set by the onClose task: callbacks still queued behind it (a racing transport) are dropped. */
     private volatile boolean closeHandled;
     private volatile boolean routerFailed;
     private volatile long lastInbound = System.nanoTime();
 
-    private final Object lock = new Object();
     /** Sized for the usual one or two waiting frames (an idle connection keeps it); grows as needed. */
     private final ArrayDeque<Outbound> queue = new ArrayDeque<>(1);
+    /** The send queue's monitor guards the send state and the attributes' creation: one object less per connection. */
+    private final Object lock = queue;
     private int state = OPEN;
     /** The frame handed to the transport and not yet called back, or {@code null}. */
     private Outbound inFlight;
@@ -280,7 +291,7 @@ public abstract class AbstractConnection implements Connection {
         if (overRateLimit()) {
             return;
         }
-        if (closeDelivered.get()) {
+        if (closeDelivered) {
             return;
         }
         callbacks.execute(() -> {
@@ -298,7 +309,7 @@ public abstract class AbstractConnection implements Connection {
         if (overRateLimit()) {
             return;
         }
-        if (closeDelivered.get()) {
+        if (closeDelivered) {
             return;
         }
         ByteBuffer readOnly = data.asReadOnlyBuffer();
@@ -314,7 +325,7 @@ public abstract class AbstractConnection implements Connection {
      * had its one {@code onError}). The transport must still call {@link #closed}.
      */
     public final void deliverError(Throwable error) {
-        if (closeDelivered.get()) {
+        if (closeDelivered) {
             return;
         }
         callbacks.execute(() -> {
@@ -329,7 +340,7 @@ public abstract class AbstractConnection implements Connection {
      * what is still queued and calls the router's {@code onClose}, once however often called.
      */
     public final void closed(CloseStatus status) {
-        if (!closeDelivered.compareAndSet(false, true)) {
+        if (!CLOSE_DELIVERED.compareAndSet(this, false, true)) {
             return;
         }
         counters.closed.increment();
@@ -360,7 +371,7 @@ public abstract class AbstractConnection implements Connection {
 
     /** Whether {@link #closed} has been called. */
     public final boolean isClosed() {
-        return closeDelivered.get();
+        return closeDelivered;
     }
 
     // ---- router callbacks ----
