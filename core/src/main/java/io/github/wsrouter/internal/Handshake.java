@@ -23,8 +23,9 @@ public record Handshake(String path, Map<String, String> pathParameters,
                         Map<String, Object> attributes) implements HandshakeRequest {
 
     public Handshake {
-        pathParameters = Collections.unmodifiableMap(new LinkedHashMap<>(pathParameters));
-        queryParameters = immutable(queryParameters, new LinkedHashMap<>());
+        // empty maps are shared: every open connection keeps its handshake, most have no parameters
+        pathParameters = pathParameters.isEmpty() ? Collections.emptyMap() : Collections.unmodifiableMap(new LinkedHashMap<>(pathParameters));
+        queryParameters = queryParameters.isEmpty() ? Collections.emptyMap() : immutable(queryParameters, new LinkedHashMap<>());
         headers = immutable(headers, new TreeMap<>(String.CASE_INSENSITIVE_ORDER));
         attributes = Map.copyOf(attributes);
     }

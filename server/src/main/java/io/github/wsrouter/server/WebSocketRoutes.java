@@ -12,6 +12,7 @@ import io.github.wsrouter.internal.RouteCounters;
 import io.github.wsrouter.server.internal.FrameGuard;
 import io.github.wsrouter.server.internal.Keepalive;
 import io.github.wsrouter.server.internal.Settings;
+import io.github.wsrouter.server.internal.TextMessages;
 import io.github.wsrouter.internal.RouteTable;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
@@ -185,6 +186,7 @@ public final class WebSocketRoutes implements HttpHandler {
 
     private void onConnect(WebSocketHttpExchange exchange, WebSocketChannel channel) {
         Upgrade upgrade = exchange.getAttachment(UPGRADE);
+        exchange.putAttachment(UPGRADE, null); // Undertow keeps the exchange as long as the channel: not the handshake too
         Route route = upgrade.route();
         Settings.Limits limits = route.limits();
         Executor executor = route.executor() != null ? route.executor() : Runnable::run;
@@ -263,7 +265,8 @@ public final class WebSocketRoutes implements HttpHandler {
         @Override
         protected void onText(WebSocketChannel channel, StreamSourceFrameChannel message) throws java.io.IOException {
             if (!announcedTooBig(channel, message)) {
-                super.onText(channel, message);
+                // bytes gathered, then decoded in bulk: not Undertow's byte-at-a-time BufferedTextMessage
+                TextMessages.read(message, maxMessageSize, connection::deliverText, this::onError);
             }
         }
 
