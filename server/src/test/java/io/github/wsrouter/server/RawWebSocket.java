@@ -108,6 +108,12 @@ final class RawWebSocket implements AutoCloseable {
         out.flush();
     }
 
+    /** Sends part of a byte array as it is, for streaming a large frame from a small buffer. */
+    void sendRaw(byte[] bytes, int offset, int length) throws IOException {
+        out.write(bytes, offset, length);
+        out.flush();
+    }
+
     void setReadTimeout(int millis) throws IOException {
         socket.setSoTimeout(millis);
     }
