@@ -14,6 +14,10 @@
   var NO_RECONNECT = { 1000: true, 1008: true };
   // The user names the server accepts (DirectedJsonRouter's default pattern).
   var USER_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+  // With --require-token the page offers two subprotocols: this one, which the server echoes, and
+  // TOKEN_PROTOCOL_PREFIX + token, which carries the token.
+  var CHAT_PROTOCOL = "wsrouter.chat";
+  var TOKEN_PROTOCOL_PREFIX = "token.";
 
   var CLOSE_CODES = {
     1000: "normal closure",
@@ -132,6 +136,7 @@
   function ReconnectingSocket(handlers) {
     var socket = null;
     var url = null;
+    var protocols = [];
     var label = "";
     var wanted = false;
     var failures = 0;
@@ -145,7 +150,7 @@
     function open() {
       var ws;
       try {
-        ws = new WebSocket(url);
+        ws = protocols.length ? new WebSocket(url, protocols) : new WebSocket(url);
       } catch (e) {
         wanted = false;
         report("closed", "cannot connect: " + e.message);
@@ -195,9 +200,11 @@
       // An "error" event is always followed by "close", which reports the code.
     }
 
-    this.start = function (newUrl, newLabel) {
+    // protocols: the subprotocols to offer (a token travels as one: browsers cannot set headers).
+    this.start = function (newUrl, newLabel, newProtocols) {
       this.stop();
       url = newUrl;
+      protocols = newProtocols || [];
       label = newLabel ? " " + newLabel : "";
       wanted = true;
       failures = 0;
@@ -491,8 +498,9 @@
     }).catch(function () {
       return null;
     }).then(function (answer) {
-      var url = wsUrl(path) + (answer && answer.token ? "?token=" + encodeURIComponent(answer.token) : "");
-      chat.start(url, "as " + name);
+      // The token travels in Sec-WebSocket-Protocol, not in the URL (URLs end up in logs).
+      var protocols = answer && answer.token ? [CHAT_PROTOCOL, TOKEN_PROTOCOL_PREFIX + answer.token] : [];
+      chat.start(wsUrl(path), "as " + name, protocols);
     });
   }
 

@@ -69,6 +69,18 @@ public interface Connection {
     String IDENTITY_ATTRIBUTE = "wsrouter.identity";
 
     /**
+     * The subprotocol the handshake chose and the server echoed in {@code Sec-WebSocket-Protocol}
+     * (see {@link HandshakeDecision#withSubprotocol}), or {@code null} if none was.
+     */
+    default String subprotocol() {
+        Object subprotocol = attributes().get(SUBPROTOCOL_ATTRIBUTE);
+        return subprotocol instanceof String s ? s : null;
+    }
+
+    /** The attribute under which {@link #subprotocol()} is kept. */
+    String SUBPROTOCOL_ATTRIBUTE = "wsrouter.subprotocol";
+
+    /**
      * The router's own state for this connection: thread-safe, empty at open, gone with the
      * connection.
      */
@@ -98,6 +110,15 @@ public interface Connection {
      * @return a stage that completes when the frame is written, or fails
      */
     CompletionStage<Void> sendBinary(ByteBuffer data);
+
+    /**
+     * Sends a text that tells the peer its message was refused, such as {@code
+     * {"error":"invalid_json","detail":"..."}}: a {@link #sendText} that the route's statistics
+     * count as an error reply ({@code RouteStats.errorReplies}). Same guarantees as {@code sendText}.
+     */
+    default CompletionStage<Void> sendError(String text) {
+        return sendText(text);
+    }
 
     /**
      * Starts the closing handshake with the given status, after the frames already queued. A

@@ -412,7 +412,7 @@ public final class DirectedJsonRouter implements MessageRouter {
             error.addProperty(field, value);
         }
         error.addProperty("detail", detail);
-        connection.sendText(gson.toJson(error));
+        connection.sendError(gson.toJson(error));
     }
 
     /** Delivers what other nodes sent to a user of this node, or to everyone. */

@@ -11,18 +11,21 @@ import java.util.Objects;
  */
 public final class HandshakeDecision {
 
-    private static final HandshakeDecision ACCEPT = new HandshakeDecision(0, null, null, Map.of());
+    private static final HandshakeDecision ACCEPT = new HandshakeDecision(0, null, null, Map.of(), null);
 
     private final int status;
     private final String reason;
     private final String identity;
     private final Map<String, Object> attributes;
+    private final String subprotocol;
 
-    private HandshakeDecision(int status, String reason, String identity, Map<String, Object> attributes) {
+    private HandshakeDecision(int status, String reason, String identity, Map<String, Object> attributes,
+                              String subprotocol) {
         this.status = status;
         this.reason = reason;
         this.identity = identity;
         this.attributes = attributes;
+        this.subprotocol = subprotocol;
     }
 
     /** Accept, changing nothing. */
@@ -35,7 +38,7 @@ public final class HandshakeDecision {
         if (identity == null || identity.isBlank()) {
             throw new IllegalArgumentException("identity must not be blank");
         }
-        return new HandshakeDecision(0, null, identity, Map.of());
+        return new HandshakeDecision(0, null, identity, Map.of(), null);
     }
 
     /**
@@ -45,7 +48,7 @@ public final class HandshakeDecision {
         if (status < 400 || status > 599) {
             throw new IllegalArgumentException("a refused handshake needs a 4xx or 5xx status: " + status);
         }
-        return new HandshakeDecision(status, Objects.requireNonNullElse(reason, ""), null, Map.of());
+        return new HandshakeDecision(status, Objects.requireNonNullElse(reason, ""), null, Map.of(), null);
     }
 
     /** This decision with an attribute the connection will start with. */
@@ -55,7 +58,29 @@ public final class HandshakeDecision {
         }
         Map<String, Object> copy = new LinkedHashMap<>(attributes);
         copy.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(value, "value"));
-        return new HandshakeDecision(0, null, identity, Map.copyOf(copy));
+        return new HandshakeDecision(0, null, identity, Map.copyOf(copy), subprotocol);
+    }
+
+    /**
+     * This decision, choosing one of the subprotocols the client offered ({@link
+     * HandshakeRequest#subprotocols()}); the server echoes it in {@code Sec-WebSocket-Protocol}, as
+     * RFC 6455 requires when a client offered any (a browser fails a handshake that offered
+     * subprotocols and got none back). A choice the client did not offer refuses the handshake
+     * with 500: it is a bug in the hook.
+     */
+    public HandshakeDecision withSubprotocol(String subprotocol) {
+        if (isRejected()) {
+            throw new IllegalStateException("a refused handshake has no subprotocol");
+        }
+        if (subprotocol == null || subprotocol.isBlank()) {
+            throw new IllegalArgumentException("subprotocol must not be blank");
+        }
+        return new HandshakeDecision(0, null, identity, attributes, subprotocol);
+    }
+
+    /** The chosen subprotocol, or {@code null}. */
+    public String subprotocol() {
+        return subprotocol;
     }
 
     public boolean isRejected() {

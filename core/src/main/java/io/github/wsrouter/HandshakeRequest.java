@@ -36,6 +36,28 @@ public interface HandshakeRequest {
         return values == null || values.isEmpty() ? null : values.get(0);
     }
 
+    /**
+     * The subprotocols the client offered in {@code Sec-WebSocket-Protocol}, in its order; empty if
+     * none. Browsers cannot set other headers on a WebSocket handshake, so this is where a page
+     * can put a bearer token: {@code new WebSocket(url, ["chat", "token." + token])}.
+     */
+    default List<String> subprotocols() {
+        List<String> headers = headers().get("Sec-WebSocket-Protocol");
+        if (headers == null) {
+            return List.of();
+        }
+        List<String> offered = new java.util.ArrayList<>();
+        for (String header : headers) {
+            for (String token : header.split(",")) {
+                String trimmed = token.trim();
+                if (!trimmed.isEmpty()) {
+                    offered.add(trimmed);
+                }
+            }
+        }
+        return List.copyOf(offered);
+    }
+
     /** The value of a cookie from the {@code Cookie} headers, or {@code null}. */
     default String cookie(String name) {
         List<String> headers = headers().get("Cookie");

@@ -8,7 +8,8 @@ import java.net.UnknownHostException;
 
 /**
  * The server the Autobahn fuzzing client tests: an {@link EchoRouter} on {@code /} with a
- * 16 MiB message limit.
+ * 16 MiB message limit, served through Undertow's native WebSocket API; {@link #start} serves
+ * the same route through either adapter (AutobahnJakartaIT fuzzes the Jakarta one).
  *
  * <p>The autobahntestsuite-maven-plugin calls {@code main} on a thread of its own inside the
  * Maven JVM, with the port as the only argument, and connects to
@@ -25,16 +26,7 @@ public final class AutobahnEchoServer {
         if (args.length != 1) {
             throw new IllegalArgumentException("usage: AutobahnEchoServer PORT");
         }
-        int port = Integer.parseInt(args[0]);
-        WsServer server = WsServer.builder()
-                .host(fuzzerHost())
-                .port(port)
-                .maxMessageSize(16 * 1024 * 1024)
-                .sendBuffer(64L * 1024 * 1024, SendOverflow.CLOSE)
-                .allowedOrigins("*")
-                .route("/", EchoRouter.create())
-                .build();
-        server.start();
+        WsServer server = start(Integer.parseInt(args[0]), false);
         try {
             // the plugin interrupts this thread once the fuzzing client has finished
             Thread.sleep(Long.MAX_VALUE);
@@ -47,11 +39,28 @@ public final class AutobahnEchoServer {
     }
 
     /**
+     * Starts the echo route on the address the fuzzing client connects to; port 0 picks a free one.
+     *
+     * @param jakarta whether through the Jakarta adapter rather than Undertow's native API
+     */
+    public static WsServer start(int port, boolean jakarta) {
+        WsServer.Builder builder = WsServer.builder()
+                .host(fuzzerHost())
+                .port(port)
+                .maxMessageSize(16 * 1024 * 1024)
+                .maxFragments(1 << 20) // case 9.3.1 sends 4 MiB in 64-byte fragments
+                .sendBuffer(64L * 1024 * 1024, SendOverflow.CLOSE)
+                .allowedOrigins("*")
+                .route("/", EchoRouter.create());
+        return (jakarta ? builder.jakarta() : builder).build().start();
+    }
+
+    /**
      * The address the plugin's fuzzing client connects to (it falls back to 127.0.0.1 too). The
      * fuzzing is load: it must stay on loopback, so a host name that resolves elsewhere stops the
      * run before any traffic.
      */
-    private static String fuzzerHost() {
+    public static String fuzzerHost() {
         InetAddress address;
         try {
             address = InetAddress.getLocalHost();

@@ -1,57 +1,19 @@
 package io.github.wsrouter.conformance;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
 /**
- * Reads the index the Autobahn fuzzing client wrote and fails on any case whose behaviour or
- * closing behaviour is not OK, NON-STRICT or INFORMATIONAL. The plugin itself only looks at the
- * behaviour, so a wrong close code or an unclean close would otherwise pass.
+ * Checks the report of the plugin's run against the native adapter (see {@link AutobahnReport});
+ * {@link AutobahnJakartaIT} runs and checks the Jakarta adapter.
  */
 class AutobahnReportIT {
-
-    private static final Set<String> ACCEPTED = Set.of("OK", "NON-STRICT", "INFORMATIONAL");
 
     @Test
     void everyCaseBehavesAndClosesCleanly() throws IOException {
         Path index = Path.of(System.getProperty("autobahn.reports", "target/autobahntestsuite-reports"))
                 .resolve("index.json");
-        assertThat(index).as("the fuzzing client's report").exists();
-        JsonObject agents = JsonParser.parseString(Files.readString(index, StandardCharsets.UTF_8))
-                .getAsJsonObject();
-        Map<String, Integer> behaviours = new TreeMap<>();
-        Map<String, Integer> closes = new TreeMap<>();
-        List<String> bad = new ArrayList<>();
-        int cases = 0;
-        for (Map.Entry<String, JsonElement> agent : agents.entrySet()) {
-            for (Map.Entry<String, JsonElement> entry : agent.getValue().getAsJsonObject().entrySet()) {
-                JsonObject result = entry.getValue().getAsJsonObject();
-                String behaviour = result.get("behavior").getAsString();
-                String close = result.get("behaviorClose").getAsString();
-                cases++;
-                behaviours.merge(behaviour, 1, Integer::sum);
-                closes.merge(close, 1, Integer::sum);
-                if (!ACCEPTED.contains(behaviour) || !ACCEPTED.contains(close)) {
-                    bad.add(entry.getKey() + ": " + behaviour + ", close " + close
-                            + ", remote close code " + result.get("remoteCloseCode"));
-                }
-            }
-        }
-        System.out.printf("Autobahn: %d cases; behaviour %s; closing behaviour %s%n", cases, behaviours, closes);
-        assertThat(cases).as("cases run").isPositive();
-        assertThat(bad).as("cases not OK (reports in %s)", index.getParent()).isEmpty();
+        AutobahnReport.assertEveryCaseBehavesAndClosesCleanly("native", index);
     }
 }

@@ -17,7 +17,6 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.Executor;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -42,6 +41,16 @@ public abstract class AbstractConnection implements Connection {
 
     private static final System.Logger LOG = System.getLogger("io.github.wsrouter");
     private static final AtomicLong IDS = new AtomicLong();
+    private static final java.lang.invoke.VarHandle CLOSE_DELIVERED;
+
+    static {
+        try {
+            CLOSE_DELIVERED = java.lang.invoke.MethodHandles.lookup()
+                    .findVarHandle(AbstractConnection.class, "closeDelivered", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private static final int OPEN = 0;
     private static final int CLOSING = 1;
@@ -63,7 +72,12 @@ public abstract class AbstractConnection implements Connection {
     private final String path;
     private final Map<String, String> pathParameters;
     private final Map<String, List<String>> queryParameters;
-    private final Map<String, List<String>> headers;
+    /**
+     * The request headers as name, value, name, value...: a quarter of the memory of the map, which
+     * every open connection would keep though few routers read it; the map is built on first use.
+     */
+    private final String[] headerPairs;
+    private volatile Map<String, List<String>> headers;
     private volatile ConcurrentMap<String, Object> attributes;
 
     private final MessageRouter router;
@@ -71,14 +85,17 @@ public abstract class AbstractConnection implements Connection {
     private final SendLimits limits;
     private final RouteCounters counters;
     private final TokenBucket rate;
-    private final AtomicBoolean closeDelivered = new AtomicBoolean();
+    /** Whether {@link #closed} has been called; set once, through {@link #CLOSE_DELIVERED}. */
+    private volatile boolean closeDelivered;
     /** Set by the onClose task: callbacks still queued behind it (a racing transport) are dropped. */
     private volatile boolean closeHandled;
     private volatile boolean routerFailed;
     private volatile long lastInbound = System.nanoTime();
 
-    private final Object lock = new Object();
-    private final ArrayDeque<Outbound> queue = new ArrayDeque<>();
+    /** Sized for the usual one or two waiting frames (an idle connection keeps it); grows as needed. */
+    private final ArrayDeque<Outbound> queue = new ArrayDeque<>(1);
+    /** The send queue's monitor guards the send state and the attributes' creation: one object less per connection. */
+    private final Object lock = queue;
     private int state = OPEN;
     /** The frame handed to the transport and not yet called back, or {@code null}. */
     private Outbound inFlight;
@@ -106,7 +123,7 @@ public abstract class AbstractConnection implements Connection {
         this.path = handshake.path();
         this.pathParameters = handshake.pathParameters();
         this.queryParameters = handshake.queryParameters();
-        this.headers = handshake.headers();
+        this.headerPairs = pairs(handshake.headers());
         this.router = Objects.requireNonNull(router, "router");
         this.callbacks = new SerialExecutor(callbackExecutor);
         if (!handshake.attributes().isEmpty()) {
@@ -138,7 +155,26 @@ public abstract class AbstractConnection implements Connection {
 
     @Override
     public final Map<String, List<String>> headers() {
-        return headers;
+        Map<String, List<String>> map = headers;
+        if (map == null) {
+            Map<String, List<String>> built = new java.util.TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+            for (int i = 0; i < headerPairs.length; i += 2) {
+                built.computeIfAbsent(headerPairs[i], k -> new ArrayList<>(1)).add(headerPairs[i + 1]);
+            }
+            built.replaceAll((k, v) -> List.copyOf(v));
+            map = java.util.Collections.unmodifiableMap(built);
+            headers = map;
+        }
+        return map;
+    }
+
+    private static String[] pairs(Map<String, List<String>> headers) {
+        List<String> pairs = new ArrayList<>();
+        headers.forEach((name, values) -> values.forEach(value -> {
+            pairs.add(name);
+            pairs.add(value);
+        }));
+        return pairs.toArray(new String[0]);
     }
 
     @Override
@@ -168,6 +204,12 @@ public abstract class AbstractConnection implements Connection {
         Objects.requireNonNull(text, "text");
         // Counted in UTF-16 units: exact UTF-8 bytes would cost a pass over the text on every send.
         return enqueue(new Outbound(Kind.TEXT, text, null, null, text.length(), new CompletableFuture<>()));
+    }
+
+    @Override
+    public final CompletionStage<Void> sendError(String text) {
+        counters.errorReplies.increment();
+        return sendText(text);
     }
 
     @Override
@@ -221,7 +263,7 @@ public abstract class AbstractConnection implements Connection {
             LOG.log(System.Logger.Level.INFO, () -> "closing connection " + id + " (" + path + "): rate limit exceeded");
             close(CloseStatus.POLICY_VIOLATION.withReason("rate limit exceeded"));
         } else {
-            sendText("{\"error\":\"rate_limited\",\"detail\":\"more than " + limits.rateLimit().perSecond()
+            sendError("{\"error\":\"rate_limited\",\"detail\":\"more than " + limits.rateLimit().perSecond()
                     + " messages a second; this one was dropped\"}");
         }
         return true;
@@ -255,7 +297,7 @@ public abstract class AbstractConnection implements Connection {
         if (overRateLimit()) {
             return;
         }
-        if (closeDelivered.get()) {
+        if (closeDelivered) {
             return;
         }
         callbacks.execute(() -> {
@@ -273,7 +315,7 @@ public abstract class AbstractConnection implements Connection {
         if (overRateLimit()) {
             return;
         }
-        if (closeDelivered.get()) {
+        if (closeDelivered) {
             return;
         }
         ByteBuffer readOnly = data.asReadOnlyBuffer();
@@ -289,7 +331,7 @@ public abstract class AbstractConnection implements Connection {
      * had its one {@code onError}). The transport must still call {@link #closed}.
      */
     public final void deliverError(Throwable error) {
-        if (closeDelivered.get()) {
+        if (closeDelivered) {
             return;
         }
         callbacks.execute(() -> {
@@ -304,7 +346,7 @@ public abstract class AbstractConnection implements Connection {
      * what is still queued and calls the router's {@code onClose}, once however often called.
      */
     public final void closed(CloseStatus status) {
-        if (!closeDelivered.compareAndSet(false, true)) {
+        if (!CLOSE_DELIVERED.compareAndSet(this, false, true)) {
             return;
         }
         counters.closed.increment();
@@ -335,7 +377,7 @@ public abstract class AbstractConnection implements Connection {
 
     /** Whether {@link #closed} has been called. */
     public final boolean isClosed() {
-        return closeDelivered.get();
+        return closeDelivered;
     }
 
     // ---- router callbacks ----

@@ -23,8 +23,9 @@ public record Handshake(String path, Map<String, String> pathParameters,
                         Map<String, Object> attributes) implements HandshakeRequest {
 
     public Handshake {
-        pathParameters = Collections.unmodifiableMap(new LinkedHashMap<>(pathParameters));
-        queryParameters = immutable(queryParameters, new LinkedHashMap<>());
+        // empty maps are shared: every open connection keeps its handshake, most have no parameters
+        pathParameters = pathParameters.isEmpty() ? Collections.emptyMap() : Collections.unmodifiableMap(new LinkedHashMap<>(pathParameters));
+        queryParameters = queryParameters.isEmpty() ? Collections.emptyMap() : immutable(queryParameters, new LinkedHashMap<>());
         headers = immutable(headers, new TreeMap<>(String.CASE_INSENSITIVE_ORDER));
         attributes = Map.copyOf(attributes);
     }
@@ -37,6 +38,11 @@ public record Handshake(String path, Map<String, String> pathParameters,
     @Override
     public String identity() {
         return attributes.get(Connection.IDENTITY_ATTRIBUTE) instanceof String s ? s : null;
+    }
+
+    /** The subprotocol the decisions chose, to echo in the 101 response; or {@code null}. */
+    public String chosenSubprotocol() {
+        return attributes.get(Connection.SUBPROTOCOL_ATTRIBUTE) instanceof String s ? s : null;
     }
 
     /**
@@ -65,10 +71,20 @@ public record Handshake(String path, Map<String, String> pathParameters,
             if (decision.isRejected()) {
                 return new Decided(null, decision);
             }
+            if (decision.subprotocol() != null && !current.subprotocols().contains(decision.subprotocol())) {
+                String who = step == 0 ? "hook" : "router " + router.getClass().getName();
+                String chosen = decision.subprotocol();
+                LOG.log(System.Logger.Level.WARNING, () -> "handshake " + who + " chose subprotocol " + chosen
+                        + " that the client did not offer; refusing with 500");
+                return new Decided(null, HandshakeDecision.reject(500, "internal error"));
+            }
             Map<String, Object> merged = new LinkedHashMap<>(current.attributes);
             merged.putAll(decision.attributes());
             if (decision.identity() != null) {
                 merged.put(Connection.IDENTITY_ATTRIBUTE, decision.identity());
+            }
+            if (decision.subprotocol() != null) {
+                merged.put(Connection.SUBPROTOCOL_ATTRIBUTE, decision.subprotocol());
             }
             current = new Handshake(path, pathParameters, queryParameters, headers, merged);
         }

@@ -17,11 +17,13 @@ public final class RouteCounters {
     final LongAdder bytesOut = new LongAdder();
     final LongAdder slowConsumerCloses = new LongAdder();
     final LongAdder droppedMessages = new LongAdder();
+    final LongAdder errorReplies = new LongAdder();
 
     public RouteStats snapshot() {
         long closedNow = closed.sum();
         long openedNow = opened.sum();
         return new RouteStats(Math.max(0, openedNow - closedNow), openedNow, closedNow, messagesIn.sum(),
-                messagesOut.sum(), bytesIn.sum(), bytesOut.sum(), slowConsumerCloses.sum(), droppedMessages.sum());
+                messagesOut.sum(), bytesIn.sum(), bytesOut.sum(), slowConsumerCloses.sum(), droppedMessages.sum(),
+                errorReplies.sum());
     }
 }

@@ -1,9 +1,8 @@
 package io.github.wsrouter.internal;
 
-import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.ArrayDeque;
+import java.util.Objects;
 import java.util.concurrent.Executor;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Runs tasks one at a time, in submission order, on a delegate executor: the per-connection
@@ -20,8 +19,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class SerialExecutor implements Executor {
 
     private final Executor delegate;
-    private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
-    private final AtomicBoolean draining = new AtomicBoolean();
+    /** Tasks waiting behind the running one, created the first time one must wait. Guarded by this. */
+    private ArrayDeque<Runnable> waiting;
+    /** Whether a drain has been handed to the delegate and has not finished. Guarded by this. */
+    private boolean draining;
 
     public SerialExecutor(Executor delegate) {
         this.delegate = delegate;
@@ -32,24 +33,49 @@ public final class SerialExecutor implements Executor {
         return new SerialExecutor(Runnable::run);
     }
 
+    // Every open connection has one of these, so it is kept small: two fields and a queue that
+    // exists only once a task had to wait (most connections never need it with an inline delegate).
     @Override
     public void execute(Runnable task) {
-        tasks.add(task);
-        if (draining.compareAndSet(false, true)) {
-            try {
-                delegate.execute(this::drain);
-            } catch (RuntimeException rejected) {
-                draining.set(false);
-                tasks.remove(task);
-                throw rejected;
+        Objects.requireNonNull(task, "task");
+        Runnable first;
+        synchronized (this) {
+            if (draining) {
+                queue().add(task);
+                return;
             }
+            draining = true;
+            if (waiting != null && !waiting.isEmpty()) {
+                waiting.add(task); // left by a rejected drain: they go first
+                first = null;
+            } else {
+                first = task;
+            }
+        }
+        try {
+            delegate.execute(() -> drain(first));
+        } catch (RuntimeException rejected) {
+            synchronized (this) {
+                draining = false;
+                if (first == null) {
+                    waiting.removeLastOccurrence(task);
+                }
+            }
+            throw rejected;
         }
     }
 
-    private void drain() {
+    private ArrayDeque<Runnable> queue() {
+        if (waiting == null) {
+            waiting = new ArrayDeque<>(4);
+        }
+        return waiting;
+    }
+
+    private void drain(Runnable first) {
+        Runnable task = first;
         for (;;) {
-            Runnable task;
-            while ((task = tasks.poll()) != null) {
+            if (task != null) {
                 try {
                     task.run();
                 } catch (RuntimeException | Error e) {
@@ -57,9 +83,12 @@ public final class SerialExecutor implements Executor {
                     current.getUncaughtExceptionHandler().uncaughtException(current, e);
                 }
             }
-            draining.set(false);
-            if (tasks.isEmpty() || !draining.compareAndSet(false, true)) {
-                return;
+            synchronized (this) {
+                task = waiting == null ? null : waiting.poll();
+                if (task == null) {
+                    draining = false;
+                    return;
+                }
             }
         }
     }

@@ -655,10 +655,12 @@ class AbstractConnectionTest {
         connection.deliverOpen();
         connection.deliverText("abc");
         connection.deliverBinary(ByteBuffer.wrap(new byte[] {1, 2}));
-        assertThat(counters.snapshot()).isEqualTo(new io.github.wsrouter.RouteStats(1, 1, 0, 2, 2, 5, 5, 0, 0));
+        assertThat(counters.snapshot()).isEqualTo(new io.github.wsrouter.RouteStats(1, 1, 0, 2, 2, 5, 5, 0, 0, 0));
+        connection.sendError("{\"error\":\"x\"}");
+        assertThat(counters.snapshot()).isEqualTo(new io.github.wsrouter.RouteStats(1, 1, 0, 2, 3, 5, 18, 0, 0, 1));
         connection.closed(CloseStatus.NORMAL);
         connection.closed(CloseStatus.NORMAL);
-        assertThat(counters.snapshot()).isEqualTo(new io.github.wsrouter.RouteStats(0, 1, 1, 2, 2, 5, 5, 0, 0));
+        assertThat(counters.snapshot()).isEqualTo(new io.github.wsrouter.RouteStats(0, 1, 1, 2, 3, 5, 18, 0, 0, 1));
     }
 
     private enum EchoingRouter implements MessageRouter {

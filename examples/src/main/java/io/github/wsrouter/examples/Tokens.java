@@ -25,6 +25,10 @@ import javax.crypto.spec.SecretKeySpec;
 final class Tokens implements HandshakeHook {
 
     static final Duration LIFETIME = Duration.ofHours(12);
+    /** The subprotocol the chat page offers beside its token, and the one echoed. */
+    static final String CHAT_PROTOCOL = "wsrouter.chat";
+    /** The prefix of the subprotocol that carries a token. */
+    static final String TOKEN_PROTOCOL_PREFIX = "token.";
 
     private final SecretKeySpec key;
     private final Clock clock;
@@ -64,12 +68,32 @@ final class Tokens implements HandshakeHook {
         }
     }
 
-    /** Admits a handshake whose {@code token} query parameter is valid, as its user; 401 otherwise. */
+    /**
+     * Admits a handshake with a valid token, as its user; 401 otherwise. A browser page offers the
+     * token as a subprotocol {@code token.<token>} beside {@value #CHAT_PROTOCOL}, which is echoed
+     * (a browser cannot set headers on a WebSocket handshake, and a URL ends up in logs); other
+     * clients may also send it as the {@code token} query parameter.
+     */
     @Override
     public HandshakeDecision onHandshake(HandshakeRequest request) {
-        String user = userOf(request.queryParameter("token"));
-        return user == null ? HandshakeDecision.reject(401, "a valid token is required: POST /token")
-                : HandshakeDecision.acceptAs(user);
+        String offered = null;
+        for (String subprotocol : request.subprotocols()) {
+            if (subprotocol.startsWith(TOKEN_PROTOCOL_PREFIX)) {
+                offered = subprotocol;
+                break;
+            }
+        }
+        String token = offered != null ? offered.substring(TOKEN_PROTOCOL_PREFIX.length()) : request.queryParameter("token");
+        String user = userOf(token);
+        if (user == null) {
+            return HandshakeDecision.reject(401, "a valid token is required: POST /token");
+        }
+        HandshakeDecision accepted = HandshakeDecision.acceptAs(user);
+        if (offered == null) {
+            return accepted;
+        }
+        // RFC 6455: a server echoes one of the offered subprotocols; prefer the one that is not a secret
+        return accepted.withSubprotocol(request.subprotocols().contains(CHAT_PROTOCOL) ? CHAT_PROTOCOL : offered);
     }
 
     /** Whether a name may have a token: the directed route's user names. */

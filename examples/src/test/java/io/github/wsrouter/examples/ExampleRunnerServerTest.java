@@ -318,6 +318,10 @@ class ExampleRunnerServerTest {
             echo.send("count me");
             assertThat(echo.awaitText()).isEqualTo("count me");
             roundTripToSelf(alice, "alice");
+            alice.send("not json");
+            assertThat(alice.awaitTextSkipping(t -> t.contains("\"presence\""))).contains("\"invalid_json\"");
+            alice.send("{\"to_user\":\"nobody\",\"message\":\"hi\"}");
+            assertThat(alice.awaitTextSkipping(t -> t.contains("\"presence\""))).contains("\"unknown_recipient\"");
 
             HttpResponse<String> response = get("/stats");
             assertThat(response.statusCode()).isEqualTo(200);
@@ -329,6 +333,9 @@ class ExampleRunnerServerTest {
             assertThat(routes.keySet()).contains("/echo/", "/ws/", "/ws/{username}/", "/rooms/{room}/");
             assertThat(routes.getAsJsonObject("/echo/").get("messagesIn").getAsLong()).isEqualTo(1);
             assertThat(routes.getAsJsonObject("/echo/").get("open").getAsLong()).isEqualTo(1);
+            assertThat(routes.getAsJsonObject("/echo/").get("errorReplies").getAsLong()).isZero();
+            assertThat(routes.getAsJsonObject("/ws/{username}/").get("errorReplies").getAsLong()).isEqualTo(2);
+            assertThat(stats.getAsJsonObject("total").get("errorReplies").getAsLong()).isEqualTo(2);
         }
     }
 }

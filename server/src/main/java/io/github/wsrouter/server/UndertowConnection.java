@@ -35,7 +35,27 @@ final class UndertowConnection extends AbstractConnection {
 
     @Override
     protected void writeText(String text, WriteCallback callback) {
-        WebSockets.sendText(text, channel, new Callback(callback));
+        WebSockets.sendText(ByteBuffer.wrap(Utf8Cache.encode(text)), channel, new Callback(callback));
+    }
+
+    /**
+     * The UTF-8 bytes of the text last sent on this thread: a broadcast sends one {@code String} to
+     * every recipient in a row, so it is encoded once and every frame shares the same bytes (each
+     * frame gets its own read-only view position; nothing writes into them, as a server does not mask).
+     */
+    private static final class Utf8Cache {
+        private static final ThreadLocal<Utf8Cache> LAST = ThreadLocal.withInitial(Utf8Cache::new);
+        private String text;
+        private byte[] bytes;
+
+        static byte[] encode(String text) {
+            Utf8Cache last = LAST.get();
+            if (last.text != text) {
+                last.bytes = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                last.text = text;
+            }
+            return last.bytes;
+        }
     }
 
     @Override

@@ -9,9 +9,10 @@ import io.github.wsrouter.SendOverflow;
 import io.github.wsrouter.internal.Handshake;
 import io.github.wsrouter.internal.LiveConnections;
 import io.github.wsrouter.internal.RouteCounters;
-import io.github.wsrouter.internal.SendLimits;
+import io.github.wsrouter.server.internal.FrameGuard;
 import io.github.wsrouter.server.internal.Keepalive;
 import io.github.wsrouter.server.internal.Settings;
+import io.github.wsrouter.server.internal.TextMessages;
 import io.github.wsrouter.internal.RouteTable;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
@@ -70,8 +71,11 @@ import org.xnio.Pooled;
  * <h2>Limits</h2>
  * A message larger than {@link Builder#maxMessageSize(int)} (after reassembly) closes its
  * connection with 1009. A connection whose send buffer goes over {@link Builder#sendBuffer} (the
- * peer reads too slowly) is closed with 4000 or dropped-to, as chosen. A peer that does not answer our close frame is dropped after {@link
- * Builder#closeTimeout(Duration)}.
+ * peer reads too slowly) is closed with 4000 or dropped-to, as chosen. A message in more than
+ * {@link Builder#maxFragments(int)} frames, or more than {@link Builder#maxPingsPerMinute(int)}
+ * pings, closes with 1008. A peer that does not answer our close frame is dropped after {@link
+ * Builder#closeTimeout(Duration)}. A route mounted with {@link RouteOptions} may set its own
+ * message size, fragment, send buffer, rate and keepalive limits.
  */
 public final class WebSocketRoutes implements HttpHandler {
 
@@ -81,18 +85,14 @@ public final class WebSocketRoutes implements HttpHandler {
     }
 
     private record Route(String template, MessageRouter router, Executor executor, HttpHandler handshakeHandler,
-                         RouteCounters counters) {
+                         RouteCounters counters, Settings.Limits limits) {
     }
 
     private final RouteTable<Route> routes;
     private final HttpHandler fallback;
     private final OriginPolicy origins;
     private final HandshakeHook hook;
-    private final int maxMessageSize;
     private final long closeTimeoutMillis;
-    private final SendLimits sendLimits;
-    private final long pingMillis;
-    private final long idleMillis;
     private final int maxConnections;
     private final LiveConnections<UndertowConnection> live = new LiveConnections<>();
     private final Rejections rejections = new Rejections();
@@ -103,18 +103,15 @@ public final class WebSocketRoutes implements HttpHandler {
         this.fallback = fallback;
         this.origins = origins;
         this.hook = settings.hook();
-        this.maxMessageSize = settings.maxMessageSize();
         this.closeTimeoutMillis = settings.closeTimeoutMillis();
-        this.pingMillis = settings.pingMillis();
-        this.idleMillis = settings.idleMillis();
         this.maxConnections = settings.maxConnections();
-        this.sendLimits = settings.sendLimits();
         WebSocketConnectionCallback callback = this::onConnect;
         HttpHandler notAnUpgrade = WebSocketRoutes::notAnUpgrade;
         this.routes = new RouteTable<>();
         for (Settings.Mount mount : settings.mounts()) {
             Route route = new Route(mount.template().toString(), mount.router(), mount.executor(),
-                    new WebSocketProtocolHandshakeHandler(callback, notAnUpgrade), new RouteCounters());
+                    new WebSocketProtocolHandshakeHandler(callback, notAnUpgrade), new RouteCounters(),
+                    settings.limits(mount));
             routes.add(mount.template(), route);
             added.add(route);
         }
@@ -154,6 +151,11 @@ public final class WebSocketRoutes implements HttpHandler {
             refuse(exchange, decided.refusal());
             return;
         }
+        String subprotocol = decided.accepted().chosenSubprotocol();
+        if (subprotocol != null) {
+            // Undertow echoes only subprotocols configured up front; the hook chose this one now
+            exchange.getResponseHeaders().put(Headers.SEC_WEB_SOCKET_PROTOCOL, subprotocol);
+        }
         exchange.putAttachment(UPGRADE, new Upgrade(decided.accepted(), match.value()));
         match.value().handshakeHandler().handleRequest(exchange);
         if (exchange.isUpgrade()) {
@@ -185,17 +187,21 @@ public final class WebSocketRoutes implements HttpHandler {
 
     private void onConnect(WebSocketHttpExchange exchange, WebSocketChannel channel) {
         Upgrade upgrade = exchange.getAttachment(UPGRADE);
-        Executor executor = upgrade.route().executor() != null ? upgrade.route().executor() : Runnable::run;
-        UndertowConnection connection = new UndertowConnection(upgrade.handshake(), upgrade.route().router(),
-                executor, sendLimits, upgrade.route().counters(), channel, closeTimeoutMillis);
+        exchange.putAttachment(UPGRADE, null); // Undertow keeps the exchange as long as the channel: not the handshake too
+        Route route = upgrade.route();
+        Settings.Limits limits = route.limits();
+        Executor executor = route.executor() != null ? route.executor() : Runnable::run;
+        UndertowConnection connection = new UndertowConnection(upgrade.handshake(), route.router(),
+                executor, limits.sendLimits(), route.counters(), channel, closeTimeoutMillis);
         channel.addCloseTask(ch -> {
             live.terminated(connection); // the socket is gone: its place is free before the router hears
             connection.channelClosed();
         });
-        channel.getReceiveSetter().set(new Listener(connection));
+        FrameGuard.install(channel, limits.maxMessageSize(), limits.maxFragments(), limits.maxPingsPerMinute(), connection::closedBy);
+        channel.getReceiveSetter().set(new Listener(connection, limits.maxMessageSize()));
         connection.deliverOpen();
         live.opened(connection, true);
-        Keepalive.start(channel, connection, connection::dropIdle, pingMillis, idleMillis);
+        Keepalive.start(channel, connection, connection::dropIdle, limits.pingMillis(), limits.idleMillis());
         channel.resumeReceives();
     }
 
@@ -250,15 +256,18 @@ public final class WebSocketRoutes implements HttpHandler {
 
     private final class Listener extends AbstractReceiveListener {
         private final UndertowConnection connection;
+        private final int maxMessageSize;
 
-        Listener(UndertowConnection connection) {
+        Listener(UndertowConnection connection, int maxMessageSize) {
             this.connection = connection;
+            this.maxMessageSize = maxMessageSize;
         }
 
         @Override
         protected void onText(WebSocketChannel channel, StreamSourceFrameChannel message) throws java.io.IOException {
             if (!announcedTooBig(channel, message)) {
-                super.onText(channel, message);
+                // bytes gathered, then decoded in bulk: not Undertow's byte-at-a-time BufferedTextMessage
+                TextMessages.read(message, maxMessageSize, connection::deliverText, this::onError);
             }
         }
 
@@ -401,7 +410,7 @@ public final class WebSocketRoutes implements HttpHandler {
          * @throws IllegalArgumentException if the template is malformed or collides with a mounted one
          */
         public Builder route(String template, MessageRouter router) {
-            settings.route(template, router, null);
+            settings.route(template, router, RouteOptions.defaults());
             return this;
         }
 
@@ -411,6 +420,15 @@ public final class WebSocketRoutes implements HttpHandler {
          */
         public Builder route(String template, MessageRouter router, Executor callbackExecutor) {
             settings.route(template, router, Objects.requireNonNull(callbackExecutor, "callbackExecutor"));
+            return this;
+        }
+
+        /**
+         * Mounts a router with options of its own: its limits where they differ from the server's,
+         * an executor for routers that block.
+         */
+        public Builder route(String template, MessageRouter router, RouteOptions options) {
+            settings.route(template, router, options);
             return this;
         }
 
@@ -445,6 +463,21 @@ public final class WebSocketRoutes implements HttpHandler {
         /** The largest message accepted, in bytes after reassembly; default 64 KiB. Larger closes with 1009. */
         public Builder maxMessageSize(int bytes) {
             settings.maxMessageSize(bytes);
+            return this;
+        }
+
+        /**
+         * The most frames one message may come in; default 1,024. A message in more fragments closes
+         * its connection with 1008 (empty fragments cost no memory, but each costs work).
+         */
+        public Builder maxFragments(int fragments) {
+            settings.maxFragments(fragments);
+            return this;
+        }
+
+        /** The most pings a connection may send in a minute; default 300. More closes it with 1008. */
+        public Builder maxPingsPerMinute(int pings) {
+            settings.maxPingsPerMinute(pings);
             return this;
         }
 

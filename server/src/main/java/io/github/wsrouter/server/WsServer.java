@@ -288,13 +288,19 @@ public final class WsServer implements AutoCloseable {
 
         /** Mounts a router whose callbacks run on IO threads: see {@link WebSocketRoutes.Builder#route(String, MessageRouter)}. */
         public Builder route(String template, MessageRouter router) {
-            settings.route(template, router, null);
+            settings.route(template, router, RouteOptions.defaults());
             return this;
         }
 
         /** Mounts a router whose callbacks run on the executor, in order per connection. */
         public Builder route(String template, MessageRouter router, Executor callbackExecutor) {
             settings.route(template, router, Objects.requireNonNull(callbackExecutor, "callbackExecutor"));
+            return this;
+        }
+
+        /** Mounts a router with options of its own (limits, an executor); see {@link RouteOptions}. */
+        public Builder route(String template, MessageRouter router, RouteOptions options) {
+            settings.route(template, router, options);
             return this;
         }
 
@@ -390,6 +396,21 @@ public final class WsServer implements AutoCloseable {
                 throw new IllegalArgumentException("handshakeTimeout must be positive: " + timeout);
             }
             this.handshakeTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * The most frames one message may come in; default 1,024. A message in more fragments closes
+         * its connection with 1008.
+         */
+        public Builder maxFragments(int fragments) {
+            settings.maxFragments(fragments);
+            return this;
+        }
+
+        /** The most pings a connection may send in a minute; default 300. More closes it with 1008. */
+        public Builder maxPingsPerMinute(int pings) {
+            settings.maxPingsPerMinute(pings);
             return this;
         }
 

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -36,6 +37,9 @@ class LoadAndChurnTest {
         WsServer server = (jakarta ? builder.jakarta() : builder).build().start();
         try {
             long fdsBefore = openFileDescriptors();
+            int threadsBefore = otherThreads();
+            long workersBefore = workerPoolThreads(); // other servers' pools of this JVM may still be winding down
+            long cyclesStarted = System.nanoTime();
             for (int i = 0; i < 10_000; i++) {
                 RawWebSocket client = RawWebSocket.connect(server.port(), "/ws/");
                 if (i % 2 == 0) {
@@ -61,9 +65,33 @@ class LoadAndChurnTest {
             assertThat(server.stats().open()).isZero();
             assertThat(server.stats().routes().get("/ws/").closed()).isEqualTo(10_000);
             assertThat(openFileDescriptors()).isLessThan(fdsBefore + 50);
+            System.out.printf("jakarta=%s: 10,000 cycles in %d ms; threads before %d, now %d, worker pool %d%n",
+                    jakarta, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - cyclesStarted), threadsBefore,
+                    otherThreads(), workerPoolThreads());
+            // No thread per connection stays behind. Undertow's worker pool (XNIO "task" threads,
+            // which the Jakarta adapter runs on) starts threads on demand and keeps them for its
+            // keep-alive: it is bounded (8 per I/O thread by default, 16 here) and checked apart.
+            // Every other thread returns to where it was, give or take the JDK's own pools.
+            org.awaitility.Awaitility.await("threads back to where they were").atMost(Duration.ofSeconds(30))
+                    .until(() -> otherThreads() <= threadsBefore + 2);
+            assertThat(workerPoolThreads()).as("Undertow worker pool threads").isLessThanOrEqualTo(workersBefore + 16);
         } finally {
             server.stop();
         }
+    }
+
+    /** Live threads of Undertow's worker pools ("XNIO-n task-m"). */
+    private static long workerPoolThreads() {
+        return Thread.getAllStackTraces().keySet().stream().filter(LoadAndChurnTest::isWorkerPoolThread).count();
+    }
+
+    /** Every other live thread. */
+    private static int otherThreads() {
+        return (int) Thread.getAllStackTraces().keySet().stream().filter(t -> !isWorkerPoolThread(t)).count();
+    }
+
+    private static boolean isWorkerPoolThread(Thread thread) {
+        return thread.getName().matches("XNIO-\\d+ task-\\d+");
     }
 
     @ParameterizedTest(name = "jakarta={0}")

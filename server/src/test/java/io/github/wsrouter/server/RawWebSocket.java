@@ -33,7 +33,7 @@ final class RawWebSocket implements AutoCloseable {
     private RawWebSocket(Socket socket) throws IOException {
         this.socket = socket;
         this.socket.setSoTimeout(10_000);
-        this.in = new DataInputStream(socket.getInputStream());
+        this.in = new DataInputStream(new java.io.BufferedInputStream(socket.getInputStream(), 16 * 1024));
         this.out = socket.getOutputStream();
     }
 
@@ -60,8 +60,13 @@ final class RawWebSocket implements AutoCloseable {
 
     /** Connects and completes the opening handshake; fails unless the server answers 101. */
     static RawWebSocket connect(int port, String path) throws IOException {
+        return connect(port, path, 4096); // a small window: a client that stops reading is felt soon
+    }
+
+    /** Same as {@link #connect(int, String)}, with the socket's receive buffer size. */
+    static RawWebSocket connect(int port, String path, int receiveBufferSize) throws IOException {
         Socket socket = new Socket();
-        socket.setReceiveBufferSize(4096); // a small window: a client that stops reading is felt soon
+        socket.setReceiveBufferSize(receiveBufferSize);
         socket.connect(new java.net.InetSocketAddress("127.0.0.1", port), 10_000);
         byte[] nonce = new byte[16];
         ThreadLocalRandom.current().nextBytes(nonce);
@@ -108,6 +113,12 @@ final class RawWebSocket implements AutoCloseable {
         out.flush();
     }
 
+    /** Sends part of a byte array as it is, for streaming a large frame from a small buffer. */
+    void sendRaw(byte[] bytes, int offset, int length) throws IOException {
+        out.write(bytes, offset, length);
+        out.flush();
+    }
+
     void setReadTimeout(int millis) throws IOException {
         socket.setSoTimeout(millis);
     }
@@ -129,6 +140,27 @@ final class RawWebSocket implements AutoCloseable {
         byte[] payload = new byte[(int) length];
         in.readFully(payload);
         return new Frame(b0 & 0x0F, payload);
+    }
+
+    /**
+     * Reads the next data frame's payload (unmasked, FIN set, at most the buffer's length) into
+     * the buffer without allocating, for readers of many small messages; returns its length.
+     * Fails on anything else: a fragment, a control frame, a larger payload.
+     */
+    int readInto(byte[] buffer) throws IOException {
+        int b0 = in.readUnsignedByte();
+        int b1 = in.readUnsignedByte();
+        int length = b1 & 0x7F;
+        if (length == 126) {
+            length = in.readUnsignedShort();
+        } else if (length == 127 || (b0 & 0x80) == 0 || (b0 & 0x08) != 0 || length > buffer.length) {
+            throw new IOException("unexpected frame: " + Integer.toHexString(b0) + " " + Integer.toHexString(b1));
+        }
+        if (length > buffer.length) {
+            throw new IOException("unexpected frame of " + length + " bytes");
+        }
+        in.readFully(buffer, 0, length);
+        return length;
     }
 
     /** Reads until the server closes the TCP connection; returns true if it did within the socket timeout. */

@@ -9,6 +9,7 @@ import io.github.wsrouter.RouteContext;
 import io.github.wsrouter.SendOverflow;
 import io.github.wsrouter.internal.RouteTable;
 import io.github.wsrouter.internal.SendLimits;
+import io.github.wsrouter.server.RouteOptions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,8 +22,20 @@ import java.util.concurrent.Executor;
  */
 public final class Settings {
 
-    /** A router on a template, with the executor for its callbacks ({@code null}: the IO thread). */
-    public record Mount(PathTemplate template, MessageRouter router, Executor executor) {
+    /** A router on a template, with what the route does differently from the server. */
+    public record Mount(PathTemplate template, MessageRouter router, RouteOptions options) {
+        /** The executor for the route's callbacks; {@code null}: the IO thread. */
+        public Executor executor() {
+            return options.executor();
+        }
+    }
+
+    /**
+     * The limits one route's connections live under: the route's own where it set them, else the
+     * server's.
+     */
+    public record Limits(int maxMessageSize, int maxFragments, int maxPingsPerMinute, SendLimits sendLimits,
+                         long pingMillis, long idleMillis) {
     }
 
     private final RouteTable<Mount> validated = new RouteTable<>();
@@ -37,10 +50,18 @@ public final class Settings {
     private Duration idleTimeout = Duration.ofSeconds(60);
     private int maxConnections = Integer.MAX_VALUE;
     private Relay relay = Relay.local();
+    private int maxFragments = 1024;
+    private int maxPingsPerMinute = 300;
 
     /** @throws IllegalArgumentException if the template is malformed or collides with a mounted one */
     public void route(String template, MessageRouter router, Executor executor) {
-        Mount mount = new Mount(PathTemplate.parse(template), Objects.requireNonNull(router, "router"), executor);
+        route(template, router, executor == null ? RouteOptions.defaults() : RouteOptions.builder().executor(executor).build());
+    }
+
+    /** @throws IllegalArgumentException if the template is malformed or collides with a mounted one */
+    public void route(String template, MessageRouter router, RouteOptions options) {
+        Mount mount = new Mount(PathTemplate.parse(template), Objects.requireNonNull(router, "router"),
+                Objects.requireNonNull(options, "options"));
         validated.add(mount.template(), mount);
         mounts.add(mount);
     }
@@ -75,6 +96,20 @@ public final class Settings {
     public void keepalive(Duration pingInterval, Duration idleTimeout) {
         this.pingInterval = positive(pingInterval, "ping interval");
         this.idleTimeout = positive(idleTimeout, "idle timeout");
+    }
+
+    public void maxFragments(int fragments) {
+        if (fragments < 1) {
+            throw new IllegalArgumentException("maxFragments must be at least 1: " + fragments);
+        }
+        this.maxFragments = fragments;
+    }
+
+    public void maxPingsPerMinute(int pings) {
+        if (pings < 1) {
+            throw new IllegalArgumentException("maxPingsPerMinute must be at least 1: " + pings);
+        }
+        this.maxPingsPerMinute = pings;
     }
 
     public void maxConnections(int max) {
@@ -118,6 +153,22 @@ public final class Settings {
         return maxMessageSize;
     }
 
+    /** The limits of a mounted route: its own options over the server's. */
+    public Limits limits(Mount mount) {
+        RouteOptions o = mount.options();
+        SendLimits send = new SendLimits(
+                o.sendBufferBytes() != null ? o.sendBufferBytes() : sendBufferLimit,
+                o.overflow() != null ? o.overflow() : overflow,
+                o.hasRateLimit() ? o.rateLimit() : rateLimit);
+        return new Limits(
+                o.maxMessageSize() != null ? o.maxMessageSize() : maxMessageSize,
+                o.maxFragments() != null ? o.maxFragments() : maxFragments,
+                maxPingsPerMinute,
+                send,
+                (o.pingInterval() != null ? o.pingInterval() : pingInterval).toMillis(),
+                (o.idleTimeout() != null ? o.idleTimeout() : idleTimeout).toMillis());
+    }
+
     public long closeTimeoutMillis() {
         return closeTimeout.toMillis();
     }
@@ -141,7 +192,7 @@ public final class Settings {
     /** A copy, so that a builder used again does not change what it built. */
     public Settings copy() {
         Settings copy = new Settings();
-        mounts.forEach(m -> copy.route(m.template().toString(), m.router(), m.executor()));
+        mounts.forEach(m -> copy.route(m.template().toString(), m.router(), m.options()));
         copy.hook = hook;
         copy.maxMessageSize = maxMessageSize;
         copy.closeTimeout = closeTimeout;
@@ -152,6 +203,8 @@ public final class Settings {
         copy.idleTimeout = idleTimeout;
         copy.maxConnections = maxConnections;
         copy.relay = relay;
+        copy.maxFragments = maxFragments;
+        copy.maxPingsPerMinute = maxPingsPerMinute;
         return copy;
     }
 

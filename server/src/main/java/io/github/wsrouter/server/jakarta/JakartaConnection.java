@@ -91,6 +91,13 @@ final class JakartaConnection extends AbstractConnection {
         }
     }
 
+    /** Records the status we close with ourselves, outside the send queue (a policy violation). */
+    void closedBy(CloseStatus status) {
+        if (sentStatus == null) {
+            sentStatus = status;
+        }
+    }
+
     /** Drops a peer that has been silent for the idle timeout: the router sees 1001 "idle timeout". */
     void dropIdle() {
         sentStatus = CloseStatus.GOING_AWAY.withReason("idle timeout");

@@ -11,7 +11,8 @@ import io.github.wsrouter.internal.Handshake;
 import io.github.wsrouter.internal.HandshakeRelay;
 import io.github.wsrouter.internal.LiveConnections;
 import io.github.wsrouter.internal.RouteCounters;
-import io.github.wsrouter.internal.SendLimits;
+import io.github.wsrouter.server.RouteOptions;
+import io.github.wsrouter.server.internal.FrameGuard;
 import io.github.wsrouter.server.internal.Keepalive;
 import io.github.wsrouter.server.internal.Settings;
 import jakarta.websocket.CloseReason;
@@ -65,22 +66,15 @@ public final class JakartaRoutes {
     private final Map<String, RouteCounters> counters = new java.util.LinkedHashMap<>();
     private final LiveConnections<JakartaConnection> live = new LiveConnections<>();
     private final HandshakeHook hook;
-    private final int maxMessageSize;
     private final long closeTimeoutMillis;
-    private final SendLimits sendLimits;
-    private final long pingMillis;
-    private final long idleMillis;
 
     private JakartaRoutes(Settings settings) {
         this.hook = settings.hook();
-        this.maxMessageSize = settings.maxMessageSize();
         this.closeTimeoutMillis = settings.closeTimeoutMillis();
-        this.pingMillis = settings.pingMillis();
-        this.idleMillis = settings.idleMillis();
-        this.sendLimits = settings.sendLimits();
         for (Settings.Mount mount : settings.mounts()) {
             RouteCounters routeCounters = new RouteCounters();
-            configs.add(config(mount.template(), mount.router(), mount.executor(), routeCounters));
+            configs.add(config(mount.template(), mount.router(), mount.executor(), routeCounters,
+                    settings.limits(mount)));
             templates.add(mount.template().toString());
             counters.put(mount.template().toString(), routeCounters);
         }
@@ -139,7 +133,7 @@ public final class JakartaRoutes {
     }
 
     private ServerEndpointConfig config(PathTemplate template, MessageRouter router, Executor executor,
-                                        RouteCounters routeCounters) {
+                                        RouteCounters routeCounters, Settings.Limits limits) {
         Executor callbacks = executor != null ? executor : Runnable::run;
         return ServerEndpointConfig.Builder.create(RouterEndpoint.class, template.toString())
                 .configurator(new ServerEndpointConfig.Configurator() {
@@ -148,13 +142,19 @@ public final class JakartaRoutes {
                                                 HandshakeResponse response) {
                         // The config is a per-connection copy (Jakarta WebSocket 2.1, 3.1.x).
                         live.upgrading();
-                        config.getUserProperties().put(HANDSHAKE, decide(template, router, request));
+                        Handshake.Decided decided = decide(template, router, request);
+                        config.getUserProperties().put(HANDSHAKE, decided);
+                        if (decided.accepted() != null && decided.accepted().chosenSubprotocol() != null) {
+                            // the container negotiates from a fixed list; the hook chose this one now
+                            response.getHeaders().put("Sec-WebSocket-Protocol",
+                                    List.of(decided.accepted().chosenSubprotocol()));
+                        }
                     }
 
                     @Override
                     @SuppressWarnings("unchecked")
                     public <T> T getEndpointInstance(Class<T> endpointClass) {
-                        return (T) new RouterEndpoint(router, callbacks, routeCounters);
+                        return (T) new RouterEndpoint(router, callbacks, routeCounters, limits);
                     }
                 })
                 .build();
@@ -186,12 +186,14 @@ public final class JakartaRoutes {
         private final MessageRouter router;
         private final Executor callbacks;
         private final RouteCounters routeCounters;
+        private final Settings.Limits limits;
         private JakartaConnection connection;
 
-        RouterEndpoint(MessageRouter router, Executor callbacks, RouteCounters routeCounters) {
+        RouterEndpoint(MessageRouter router, Executor callbacks, RouteCounters routeCounters, Settings.Limits limits) {
             this.router = router;
             this.callbacks = callbacks;
             this.routeCounters = routeCounters;
+            this.limits = limits;
         }
 
         @Override
@@ -206,9 +208,9 @@ public final class JakartaRoutes {
             Handshake handshake = decided != null ? decided.accepted()
                     : new Handshake(session.getRequestURI().getRawPath(), session.getPathParameters(),
                             Handshake.parseQuery(session.getQueryString()), Map.of());
-            session.setMaxTextMessageBufferSize(maxMessageSize);
-            session.setMaxBinaryMessageBufferSize(maxMessageSize);
-            JakartaConnection opened = new JakartaConnection(handshake, router, callbacks, sendLimits, routeCounters,
+            session.setMaxTextMessageBufferSize(limits.maxMessageSize());
+            session.setMaxBinaryMessageBufferSize(limits.maxMessageSize());
+            JakartaConnection opened = new JakartaConnection(handshake, router, callbacks, limits.sendLimits(), routeCounters,
                     session, closeTimeoutMillis,
                     live::terminated);
             connection = opened;
@@ -223,7 +225,11 @@ public final class JakartaRoutes {
             opened.deliverOpen();
             live.opened(opened, decided != null);
             if (session instanceof io.undertow.websockets.jsr.UndertowSession undertow) {
-                Keepalive.start(undertow.getWebSocketChannel(), opened, opened::dropIdle, pingMillis, idleMillis);
+                // Undertow's container resumes receives after onOpen: the guard sees every frame.
+                FrameGuard.install(undertow.getWebSocketChannel(), limits.maxMessageSize(), limits.maxFragments(), limits.maxPingsPerMinute(),
+                        opened::closedBy);
+                Keepalive.start(undertow.getWebSocketChannel(), opened, opened::dropIdle, limits.pingMillis(),
+                        limits.idleMillis());
             }
         }
 
@@ -263,13 +269,19 @@ public final class JakartaRoutes {
 
         /** Mounts a router whose callbacks run on the container's thread for the session. */
         public Builder route(String template, MessageRouter router) {
-            settings.route(template, router, null);
+            settings.route(template, router, RouteOptions.defaults());
             return this;
         }
 
         /** Mounts a router whose callbacks run on the executor, one at a time and in order per connection. */
         public Builder route(String template, MessageRouter router, Executor callbackExecutor) {
             settings.route(template, router, Objects.requireNonNull(callbackExecutor, "callbackExecutor"));
+            return this;
+        }
+
+        /** Mounts a router with options of its own (limits, an executor); see {@link RouteOptions}. */
+        public Builder route(String template, MessageRouter router, RouteOptions options) {
+            settings.route(template, router, options);
             return this;
         }
 
@@ -286,6 +298,21 @@ public final class JakartaRoutes {
         /** The largest message accepted, in bytes; default 64 KiB. The container closes with 1009 over it. */
         public Builder maxMessageSize(int bytes) {
             settings.maxMessageSize(bytes);
+            return this;
+        }
+
+        /**
+         * The most frames one message may come in; default 1,024; more closes with 1008. In
+         * Undertow's container only.
+         */
+        public Builder maxFragments(int fragments) {
+            settings.maxFragments(fragments);
+            return this;
+        }
+
+        /** The most pings a connection may send in a minute; default 300; more closes with 1008. In Undertow's container only. */
+        public Builder maxPingsPerMinute(int pings) {
+            settings.maxPingsPerMinute(pings);
             return this;
         }
 

@@ -1,0 +1,48 @@
+package io.github.wsrouter.benchmarks.jmh;
+
+import io.github.wsrouter.CloseStatus;
+import io.github.wsrouter.MessageRouter;
+import io.github.wsrouter.internal.AbstractConnection;
+import io.github.wsrouter.internal.Handshake;
+import io.github.wsrouter.internal.RouteCounters;
+import io.github.wsrouter.internal.SendLimits;
+import io.github.wsrouter.SendOverflow;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A connection whose transport writes nothing: each frame is "written" at once (the callback runs
+ * synchronously), so a benchmark measures the router, the registry and the send queue, not a
+ * socket. It counts the frames and characters it was given so the JIT cannot drop the work.
+ */
+final class InMemoryConnection extends AbstractConnection {
+
+    long frames;
+    long chars;
+
+    InMemoryConnection(String path, Map<String, String> pathParameters, MessageRouter router) {
+        super(new Handshake(path, pathParameters, Map.of(), Map.of("Host", List.of("127.0.0.1"))),
+                router, Runnable::run, new SendLimits(1 << 20, SendOverflow.CLOSE), new RouteCounters());
+    }
+
+    @Override
+    protected void writeText(String text, WriteCallback callback) {
+        frames++;
+        chars += text.length();
+        callback.done(null);
+    }
+
+    @Override
+    protected void writeBinary(ByteBuffer data, WriteCallback callback) {
+        frames++;
+        chars += data.remaining();
+        callback.done(null);
+    }
+
+    @Override
+    protected void writeClose(CloseStatus status, WriteCallback callback) {
+        callback.done(null);
+        closed(status);
+    }
+}

@@ -1,0 +1,53 @@
+package io.github.wsrouter.benchmarks;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+
+/**
+ * Only that the benchmarks start and finish: the load driver in its quick mode against both
+ * servers in this JVM, and each JMH benchmark for one short iteration. The figures mean nothing.
+ */
+@Timeout(value = 90, unit = TimeUnit.SECONDS)
+class BenchmarksSmokeTest {
+
+    @Test
+    void loadDriverRunsEveryScenarioAgainstBothServersWithNoLossDuplicatesOrReordering() {
+        LoadDriver driver = new LoadDriver(LoadDriver.Options.parse("--quick", "--in-process"), System.err);
+
+        LoadDriver.Results results = driver.run();
+
+        assertThat(results.problems).isEmpty();
+        assertThat(results.totalViolations()).isZero();
+        for (LoadDriver.Row row : List.of(LoadDriver.Row.ECHO_64, LoadDriver.Row.ECHO_1K, LoadDriver.Row.BCAST_100,
+                LoadDriver.Row.BCAST_1000, LoadDriver.Row.DIRECTED, LoadDriver.Row.HANDSHAKES)) {
+            for (BenchServer.Kind kind : BenchServer.Kind.values()) {
+                assertThat(results.median(row, kind)).as(row + " on " + kind).isPositive();
+            }
+        }
+        assertThat(driver.table(results)).contains("| wsrouter / baseline |");
+    }
+
+    @Test
+    void jmhBenchmarksRunOneShortIteration() throws Exception {
+        Collection<RunResult> results = new Runner(new OptionsBuilder()
+                .include("io\\.github\\.wsrouter\\.benchmarks\\.jmh\\..*")
+                .forks(0)
+                .warmupIterations(0)
+                .measurementIterations(1)
+                .measurementTime(TimeValue.milliseconds(100))
+                .shouldFailOnError(true)
+                .build()).run();
+
+        assertThat(results).hasSize(5);
+        assertThat(results).allSatisfy(r -> assertThat(r.getPrimaryResult().getScore()).isPositive());
+    }
+}
