@@ -55,7 +55,8 @@ public final class LoadDriver {
         CPU_ECHO_1K("server CPU per message, echo 1 KiB (µs)", false),
         CPU_BCAST_100("server CPU per delivery, broadcast 4 senders/100 (µs)", false),
         CPU_BCAST_1000("server CPU per delivery, broadcast 1 sender/1,000 (µs)", false),
-        CPU_DIRECTED("server CPU per round trip, directed (µs)", false);
+        CPU_DIRECTED("server CPU per round trip, directed (µs)", false),
+        CPU_HANDSHAKE("server CPU per handshake (µs)", false);
 
         final String label;
         final boolean higherIsBetter;
@@ -292,9 +293,11 @@ public final class LoadDriver {
             loop.handler(scenario);
             Target.Stats before = target.stats();
             scenario.open(loop, target.kind());
+            double startCpu = target.cpuSeconds();
             long start = System.nanoTime();
             boolean opened = loop.runUntil(() -> loop.opened + loop.failures >= n, deadline(120));
             long end = System.nanoTime();
+            double cpu = target.cpuSeconds() - startCpu;
             if (!opened || loop.failures > 0) {
                 problem(results, Row.HANDSHAKES, target, "only " + loop.opened + " of " + n + " connections opened");
                 violations++;
@@ -308,6 +311,9 @@ public final class LoadDriver {
             Target.Stats after = target.stats();
             violations = scenario.errors + loop.unexpectedCloses;
             results.add(Row.HANDSHAKES, target.kind(), n / ((end - start) / 1e9));
+            if (!Double.isNaN(cpu)) {
+                results.add(Row.CPU_HANDSHAKE, target.kind(), cpu * 1e6 / n);
+            }
             results.add(Row.HEAP, target.kind(), (after.heapBytes() - before.heapBytes()) / 1024.0 / n);
             if (after.rssKib() >= 0 && rssMeasured.add(target.kind())) {
                 // only the first time: a JVM keeps the memory it grew into, so later rounds would show ~0
