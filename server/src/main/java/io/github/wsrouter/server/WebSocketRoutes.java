@@ -25,7 +25,6 @@ import io.undertow.websockets.WebSocketConnectionCallback;
 import io.undertow.websockets.WebSocketProtocolHandshakeHandler;
 import io.undertow.websockets.core.AbstractReceiveListener;
 import io.undertow.websockets.core.BufferedBinaryMessage;
-import io.undertow.websockets.core.BufferedTextMessage;
 import io.undertow.websockets.core.CloseMessage;
 import io.undertow.websockets.core.StreamSourceFrameChannel;
 import io.undertow.websockets.core.WebSocketChannel;
@@ -309,11 +308,6 @@ public final class WebSocketRoutes implements HttpHandler {
                         }
                     });
             return true;
-        }
-
-        @Override
-        protected void onFullTextMessage(WebSocketChannel channel, BufferedTextMessage message) {
-            connection.deliverText(message.getData());
         }
 
         @Override
