@@ -33,9 +33,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * 1011; later messages are dropped.
  *
  * <h2>Towards the socket</h2>
- * Sends enqueue a frame and return at once; one frame at a time is handed to the transport's
- * {@code write*} methods, the next when the transport reports the previous written. So frames
- * never interleave and keep their order, whatever thread sends. The queued bytes are counted.
+ * Sends enqueue a frame and return at once. Frames are handed to the transport's {@code write*}
+ * methods in order, up to {@link #maxFramesInFlight()} at a time (one, unless the transport says
+ * it can take more), and a close frame only once every frame before it has been reported written.
+ * So frames never interleave and keep their order, whatever thread sends. A frame's bytes count as
+ * queued from its send until the transport reports it written or failed.
  */
 public abstract class AbstractConnection implements Connection {
 
@@ -97,8 +99,9 @@ public abstract class AbstractConnection implements Connection {
     /** The send queue's monitor guards the send state and the attributes' creation: one object less per connection. */
     private final Object lock = queue;
     private int state = OPEN;
-    /** The frame handed to the transport and not yet called back, or {@code null}. */
-    private Outbound inFlight;
+    /** Frames handed to the transport and not yet called back, and their bytes. */
+    private int inFlight;
+    private long inFlightBytes;
     private boolean pumping;
     private long queuedBytes;
 
@@ -253,6 +256,15 @@ public abstract class AbstractConnection implements Connection {
      * closing handshake is done or the socket is gone.
      */
     protected abstract void writeClose(CloseStatus status, WriteCallback callback);
+
+    /**
+     * How many frames the transport takes before the first of them is reported written: 1 (the
+     * default) for a transport with one send in flight; more for one that queues frames in order
+     * and writes them together. Called often: return a constant.
+     */
+    protected int maxFramesInFlight() {
+        return 1;
+    }
 
     /** Whether a message is over the rate limit; if so, it has been answered or the connection closed. */
     private boolean overRateLimit() {
@@ -418,7 +430,7 @@ public abstract class AbstractConnection implements Connection {
             if (state != OPEN) {
                 return CompletableFuture.failedFuture(closedException());
             }
-            boolean busy = inFlight != null || !queue.isEmpty();
+            boolean busy = inFlight > 0 || !queue.isEmpty();
             if (busy && limits.isBounded() && queuedBytes + outbound.size > limits.maxQueuedBytes()) {
                 if (limits.overflow() == SendOverflow.DROP) {
                     counters.droppedMessages.increment();
@@ -427,7 +439,7 @@ public abstract class AbstractConnection implements Connection {
                 // CLOSE: discard what waits, close behind the frame in flight, drop the socket if it stays stuck
                 discarded = new ArrayList<>(queue);
                 queue.clear();
-                queuedBytes = inFlight == null ? 0 : inFlight.size;
+                queuedBytes = inFlightBytes;
                 state = CLOSING;
                 queue.add(new Outbound(Kind.CLOSE, null, null, CloseStatus.SLOW_CONSUMER, 0, new CompletableFuture<>()));
             }
@@ -474,34 +486,57 @@ public abstract class AbstractConnection implements Connection {
 
     /** Under the lock: whether the caller should become the pumping thread. */
     private boolean claimPump() {
-        if (pumping || inFlight != null) {
+        if (pumping || !mayHandOver()) {
             return false;
         }
         pumping = true;
         return true;
     }
 
+    /** Under the lock: whether the next queued frame may go to the transport now. */
+    private boolean mayHandOver() {
+        Outbound next = queue.peek();
+        return next != null && (inFlight == 0 || inFlight < maxFramesInFlight() && next.kind != Kind.CLOSE);
+    }
+
     /**
-     * Hands frames to the transport one at a time. A transport that calls back synchronously lets
-     * this loop go on; one that calls back later ends it, and its callback starts the next.
+     * Hands frames to the transport while it may take them. A transport that calls back
+     * synchronously lets this loop go on; one that calls back later ends it, and its callback
+     * starts the next.
      */
     private void pump() {
         for (;;) {
             Outbound next;
             synchronized (lock) {
-                if (inFlight != null || queue.isEmpty()) {
+                if (!mayHandOver()) {
                     pumping = false;
                     return;
                 }
                 next = queue.poll();
-                inFlight = next;
+                inFlight++;
+                inFlightBytes += next.size;
             }
             write(next);
         }
     }
 
+    /** The transport's callback for one frame: the first call counts, a second is ignored. */
+    private final class Written implements WriteCallback {
+        private final Outbound outbound;
+        private boolean called; // guarded by lock
+
+        Written(Outbound outbound) {
+            this.outbound = outbound;
+        }
+
+        @Override
+        public void done(Throwable failure) {
+            written(this, failure);
+        }
+    }
+
     private void write(Outbound outbound) {
-        WriteCallback callback = failure -> written(outbound, failure);
+        Written callback = new Written(outbound);
         try {
             switch (outbound.kind) {
                 case TEXT -> writeText(outbound.text, callback);
@@ -510,21 +545,24 @@ public abstract class AbstractConnection implements Connection {
                 default -> throw new AssertionError(outbound.kind);
             }
         } catch (RuntimeException e) {
-            written(outbound, e);
+            written(callback, e);
         }
     }
 
-    private void written(Outbound outbound, Throwable failure) {
+    private void written(Written callback, Throwable failure) {
+        Outbound outbound = callback.outbound;
         boolean pump;
         synchronized (lock) {
-            if (inFlight != outbound) {
+            if (callback.called) {
                 return; // a second callback for a frame already called back
             }
-            inFlight = null;
+            callback.called = true;
+            inFlight--;
+            inFlightBytes -= outbound.size;
             if (state != CLOSED) {
                 queuedBytes -= outbound.size;
             }
-            pump = !pumping && !queue.isEmpty();
+            pump = !pumping && mayHandOver();
             if (pump) {
                 pumping = true;
             }

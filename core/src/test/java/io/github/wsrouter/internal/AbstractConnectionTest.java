@@ -62,6 +62,13 @@ class AbstractConnectionTest {
         final AtomicInteger maxInFlight = new AtomicInteger();
         volatile Executor completer;
         volatile String explodeOn;
+        /** What {@link #maxFramesInFlight()} says: 1 like most transports, more like Undertow's native one. */
+        int maxFrames = 1;
+
+        @Override
+        protected int maxFramesInFlight() {
+            return maxFrames;
+        }
 
         LaterConnection(MessageRouter router) {
             super(HANDSHAKE, router, Runnable::run);
@@ -220,6 +227,120 @@ class AbstractConnectionTest {
 
         assertThat(connection.queuedBytes()).isZero();
         assertThat(connection.maxInFlight.get()).isEqualTo(1);
+    }
+
+    @Test
+    void aTransportThatTakesSeveralFramesGetsThemInOrderAndTheirBytesStayCountedUntilEachCallback() throws Exception {
+        LaterConnection connection = new LaterConnection(new Recorder());
+        connection.maxFrames = 3;
+
+        List<CompletionStage<Void>> stages = new ArrayList<>();
+        for (String text : List.of("a", "bb", "ccc", "dddd", "eeeee")) {
+            stages.add(connection.sendText(text));
+        }
+
+        assertThat(connection.written).containsExactly("a", "bb", "ccc");
+        assertThat(connection.inFlight.get()).isEqualTo(3);
+        assertThat(connection.queuedBytes()).isEqualTo(1 + 2 + 3 + 4 + 5);
+
+        connection.completeNext(); // "a": one place frees, "dddd" goes
+        assertSucceeds(stages.get(0));
+        assertThat(connection.written).containsExactly("a", "bb", "ccc", "dddd");
+        assertThat(connection.queuedBytes()).isEqualTo(2 + 3 + 4 + 5);
+        assertThat(stages.get(1).toCompletableFuture()).isNotDone();
+
+        for (int i = 0; i < 4; i++) {
+            connection.completeNext();
+        }
+        for (CompletionStage<Void> stage : stages) {
+            assertSucceeds(stage);
+        }
+        assertThat(connection.written).containsExactly("a", "bb", "ccc", "dddd", "eeeee");
+        assertThat(connection.maxInFlight.get()).isEqualTo(3);
+        assertThat(connection.queuedBytes()).isZero();
+    }
+
+    @Test
+    void theCloseFrameWaitsUntilEveryFrameInFlightIsCalledBack() throws Exception {
+        LaterConnection connection = new LaterConnection(new Recorder());
+        connection.maxFrames = 8;
+        CompletionStage<Void> a = connection.sendText("a");
+        CompletionStage<Void> b = connection.sendText("b");
+
+        CompletionStage<Void> close = connection.close(CloseStatus.NORMAL);
+
+        assertThat(connection.written).containsExactly("a", "b");
+        connection.completeNext();
+        assertThat(connection.written).as("one frame still in flight").containsExactly("a", "b");
+        connection.completeNext();
+        assertThat(connection.written).containsExactly("a", "b", CloseStatus.NORMAL);
+        connection.completeNext();
+        assertSucceeds(a);
+        assertSucceeds(b);
+        assertSucceeds(close);
+    }
+
+    @Test
+    void framesInFlightCountTowardsTheSendBufferBound() throws Exception {
+        RouteCounters counters = new RouteCounters();
+        LaterConnection connection = new LaterConnection(new Recorder(),
+                new SendLimits(10, io.github.wsrouter.SendOverflow.DROP), counters);
+        connection.maxFrames = 8;
+        CompletionStage<Void> first = connection.sendText("12345");
+        CompletionStage<Void> second = connection.sendText("67890");
+
+        assertThat(connection.written).as("both handed over").containsExactly("12345", "67890");
+        assertFailsWith(connection.sendText("x"), io.github.wsrouter.SendBufferOverflowException.class);
+        assertThat(counters.droppedMessages.sum()).isEqualTo(1);
+
+        connection.completeNext();
+        assertSucceeds(first);
+        assertThat(connection.sendText("abcde").toCompletableFuture()).isNotDone();
+        assertThat(connection.queuedBytes()).isEqualTo(10);
+        connection.completeNext();
+        connection.completeNext();
+        assertSucceeds(second);
+        assertThat(connection.queuedBytes()).isZero();
+    }
+
+    @Test
+    void concurrentSendersThroughATransportOfSeveralFramesKeepTheirOrder() throws Exception {
+        LaterConnection connection = new LaterConnection(new Recorder());
+        connection.maxFrames = 4;
+        connection.completer = pool;
+        int senders = 4;
+        int each = 500;
+        List<CompletableFuture<Void>> stages = java.util.Collections.synchronizedList(new ArrayList<>());
+        CountDownLatch start = new CountDownLatch(1);
+        List<Future<?>> running = new ArrayList<>();
+        for (int s = 0; s < senders; s++) {
+            int sender = s;
+            running.add(pool.submit(() -> {
+                start.await();
+                for (int i = 0; i < each; i++) {
+                    stages.add(connection.sendText(sender + ":" + i).toCompletableFuture());
+                }
+                return null;
+            }));
+        }
+        start.countDown();
+        for (Future<?> r : running) {
+            r.get(10, SECONDS);
+        }
+        CompletableFuture.allOf(stages.toArray(CompletableFuture[]::new)).get(10, SECONDS);
+
+        int[] last = new int[senders];
+        java.util.Arrays.fill(last, -1);
+        for (Object frame : connection.written) {
+            String[] parts = ((String) frame).split(":");
+            int sender = Integer.parseInt(parts[0]);
+            int seq = Integer.parseInt(parts[1]);
+            assertThat(seq).as("sender %d's order", sender).isEqualTo(last[sender] + 1);
+            last[sender] = seq;
+        }
+        assertThat(connection.written).hasSize(senders * each);
+        assertThat(connection.maxInFlight.get()).isBetween(1, 4);
+        assertThat(connection.queuedBytes()).isZero();
     }
 
     @Test

@@ -6,22 +6,40 @@ import io.github.wsrouter.internal.AbstractConnection;
 import io.github.wsrouter.internal.Handshake;
 import io.github.wsrouter.internal.RouteCounters;
 import io.github.wsrouter.internal.SendLimits;
+import io.undertow.util.ImmediatePooledByteBuffer;
+import io.undertow.websockets.core.StreamSinkFrameChannel;
 import io.undertow.websockets.core.WebSocketCallback;
 import io.undertow.websockets.core.WebSocketChannel;
+import io.undertow.websockets.core.WebSocketFrameType;
 import io.undertow.websockets.core.WebSockets;
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import org.xnio.ChannelListener;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import org.xnio.IoUtils;
 
 /**
- * A connection on Undertow's native WebSocket channel. Frames go out through {@link WebSockets}'
- * asynchronous sends, one at a time (the queue is {@link AbstractConnection}'s).
+ * A connection on Undertow's native WebSocket channel.
+ *
+ * <p>Data frames are corked: a send hands its frame to this connection's {@link Writer}, which
+ * runs once on the channel's IO thread for everything handed to it since it last ran. There it
+ * queues the frames on the channel with flushing held back, then flushes once, so the frames a
+ * read cycle produced (the echoes of several pipelined messages, the several broadcasts one read
+ * of a sender delivers to a recipient) leave in one gathering write instead of one system call
+ * each. Up to {@value #MAX_FRAMES_IN_FLIGHT} frames of a connection are with Undertow at a time,
+ * below its high-water mark of queued frames; the rest wait in {@link AbstractConnection}'s
+ * bounded queue. Close frames go through {@link WebSockets} once every data frame is written.
  */
 final class UndertowConnection extends AbstractConnection {
 
+    /** Below Undertow's default high-water mark of 50 queued frames, which would suspend receives. */
+    static final int MAX_FRAMES_IN_FLIGHT = 32;
+
     private final WebSocketChannel channel;
     private final long closeTimeoutMillis;
+    /** Made at the first send: an idle connection does not pay for it. */
+    private volatile Writer writer;
     /** The status we sent first, if we closed first; else the peer's is reported. */
     private volatile CloseStatus sentStatus;
     private volatile CloseStatus receivedStatus;
@@ -34,8 +52,180 @@ final class UndertowConnection extends AbstractConnection {
     }
 
     @Override
+    protected int maxFramesInFlight() {
+        return MAX_FRAMES_IN_FLIGHT;
+    }
+
+    @Override
     protected void writeText(String text, WriteCallback callback) {
-        WebSockets.sendText(ByteBuffer.wrap(Utf8Cache.encode(text)), channel, new Callback(callback));
+        writer().add(WebSocketFrameType.TEXT, ByteBuffer.wrap(Utf8Cache.encode(text)), callback);
+    }
+
+    private Writer writer() {
+        Writer w = writer;
+        if (w == null) {
+            synchronized (this) {
+                w = writer;
+                if (w == null) {
+                    w = new Writer();
+                    writer = w;
+                }
+            }
+        }
+        return w;
+    }
+
+    /**
+     * Writes this connection's data frames in batches on the channel's IO thread, and calls each
+     * frame's callback, in order, once Undertow has written it (or failed).
+     */
+    private final class Writer implements Runnable, ChannelListener<StreamSinkFrameChannel> {
+        /** Handed over and not yet given to Undertow. Guarded by this. */
+        private ArrayDeque<Frame> handed = new ArrayDeque<>(4);
+        private ArrayDeque<Frame> spare = new ArrayDeque<>(4);
+        /** Given to Undertow, not yet called back, in order. Guarded by this. */
+        private final ArrayDeque<Frame> given = new ArrayDeque<>(4);
+        /** Whether a run is queued on the IO thread. Guarded by this. */
+        private boolean scheduled;
+        /** The frame whose completion the writer listens for. Guarded by this. */
+        private StreamSinkFrameChannel watched;
+        /** Set when the channel is gone: later frames fail at once. Guarded by this. */
+        private boolean failed;
+
+        void add(WebSocketFrameType type, ByteBuffer data, WriteCallback callback) {
+            Frame frame = new Frame(type, data, callback);
+            boolean schedule;
+            boolean closed;
+            synchronized (this) {
+                closed = failed;
+                schedule = !closed && !scheduled;
+                if (!closed) {
+                    handed.add(frame);
+                    scheduled = true;
+                }
+            }
+            if (closed) {
+                callback.done(new java.io.IOException("connection is closed"));
+                return;
+            }
+            if (schedule) {
+                try {
+                    channel.getIoThread().execute(this);
+                } catch (RuntimeException rejected) { // the IO thread is shutting down
+                    failAll(rejected);
+                }
+            }
+        }
+
+        /** On the IO thread: gives Undertow every frame handed over, then flushes once. */
+        @Override
+        public void run() {
+            ArrayDeque<Frame> batch;
+            synchronized (this) {
+                scheduled = false;
+                batch = handed;
+                handed = spare;
+                spare = batch;
+            }
+            channel.setRequireExplicitFlush(true);
+            try {
+                for (Frame frame; (frame = batch.poll()) != null; ) {
+                    try {
+                        StreamSinkFrameChannel sink = channel.send(frame.type);
+                        frame.sink = sink;
+                        if (!sink.send(new ImmediatePooledByteBuffer(frame.data))) {
+                            throw new java.io.IOException("Undertow refused a frame on a new channel");
+                        }
+                        sink.shutdownWrites();
+                    } catch (java.io.IOException | RuntimeException e) {
+                        frame.failure = e;
+                    }
+                    boolean gone;
+                    synchronized (this) {
+                        gone = failed;
+                        if (!gone) {
+                            given.add(frame);
+                        }
+                    }
+                    if (gone) { // failAll ran meanwhile: this frame was not among those it failed
+                        frame.callback.done(new java.io.IOException("the WebSocket channel is closed"));
+                    }
+                }
+            } finally {
+                channel.setRequireExplicitFlush(false);
+            }
+            channel.flush(); // on the IO thread: writes now, as much as the socket takes
+            complete();
+        }
+
+        /** On the IO thread: calls back the frames written, in order; listens for the first that is not. */
+        private void complete() {
+            for (;;) {
+                Frame frame;
+                Throwable failure = null;
+                synchronized (this) {
+                    frame = given.peek();
+                    if (frame == null) {
+                        return;
+                    }
+                    if (frame.failure != null) {
+                        failure = frame.failure;
+                    } else {
+                        try {
+                            if (!frame.sink.flush()) {
+                                if (watched != frame.sink) {
+                                    watched = frame.sink;
+                                    frame.sink.getWriteSetter().set(this);
+                                    frame.sink.resumeWrites();
+                                }
+                                return;
+                            }
+                        } catch (java.io.IOException | RuntimeException e) {
+                            failure = e;
+                        }
+                    }
+                    given.poll();
+                }
+                frame.callback.done(failure);
+            }
+        }
+
+        /** The watched frame was written or broke. */
+        @Override
+        public void handleEvent(StreamSinkFrameChannel sink) {
+            sink.getWriteSetter().set(null);
+            sink.suspendWrites();
+            complete();
+        }
+
+        /** The channel is gone: fails every frame not yet called back. */
+        void failAll(Throwable cause) {
+            java.util.List<Frame> left;
+            synchronized (this) {
+                failed = true;
+                left = new java.util.ArrayList<>(given);
+                left.addAll(handed);
+                given.clear();
+                handed.clear();
+            }
+            for (Frame frame : left) {
+                frame.callback.done(cause);
+            }
+        }
+    }
+
+    private static final class Frame {
+        final WebSocketFrameType type;
+        final ByteBuffer data;
+        final WriteCallback callback;
+        StreamSinkFrameChannel sink;
+        Throwable failure;
+
+        Frame(WebSocketFrameType type, ByteBuffer data, WriteCallback callback) {
+            this.type = type;
+            this.data = data;
+            this.callback = callback;
+        }
     }
 
     /**
@@ -60,7 +250,7 @@ final class UndertowConnection extends AbstractConnection {
 
     @Override
     protected void writeBinary(ByteBuffer data, WriteCallback callback) {
-        WebSockets.sendBinary(data, channel, new Callback(callback));
+        writer().add(WebSocketFrameType.BINARY, data, callback);
     }
 
     @Override
@@ -91,6 +281,10 @@ final class UndertowConnection extends AbstractConnection {
 
     /** Undertow closed the channel: report the status of the closing handshake, or 1006. */
     void channelClosed() {
+        Writer w = writer;
+        if (w != null) {
+            w.failAll(new java.io.IOException("the WebSocket channel is closed"));
+        }
         CloseStatus sent = sentStatus;
         CloseStatus received = receivedStatus;
         closed(sent != null ? sent : received != null ? received : CloseStatus.ABNORMAL_CLOSURE);
