@@ -70,7 +70,9 @@ public abstract class AbstractConnection implements Connection {
                             CompletableFuture<Void> future) {
     }
 
-    private final String id;
+    /** The id's number; its text is made on first use (most connections are never asked). */
+    private final long number;
+    private String id;
     private final String path;
     private final Map<String, String> pathParameters;
     private final Map<String, List<String>> queryParameters;
@@ -94,10 +96,11 @@ public abstract class AbstractConnection implements Connection {
     private volatile boolean routerFailed;
     private volatile long lastInbound = System.nanoTime();
 
-    /** Sized for the usual one or two waiting frames (an idle connection keeps it); grows as needed. */
-    private final ArrayDeque<Outbound> queue = new ArrayDeque<>(1);
-    /** The send queue's monitor guards the send state and the attributes' creation: one object less per connection. */
-    private final Object lock = queue;
+    // The connection's own monitor guards the send state and the attributes' creation: no lock
+    // object for each of the many idle connections a server holds. Held only briefly, never while
+    // calling out.
+    /** Frames waiting for the transport; made at the first send, as an idle connection never needs it. */
+    private ArrayDeque<Outbound> queue;
     private int state = OPEN;
     /** Frames handed to the transport and not yet called back, and their bytes. */
     private int inFlight;
@@ -122,7 +125,7 @@ public abstract class AbstractConnection implements Connection {
         this.limits = Objects.requireNonNull(limits, "limits");
         this.counters = Objects.requireNonNull(counters, "counters");
         this.rate = limits.rateLimit() == null ? null : new TokenBucket(limits.rateLimit());
-        this.id = Long.toString(IDS.incrementAndGet(), 36);
+        this.number = IDS.incrementAndGet();
         this.path = handshake.path();
         this.pathParameters = handshake.pathParameters();
         this.queryParameters = handshake.queryParameters();
@@ -138,7 +141,12 @@ public abstract class AbstractConnection implements Connection {
 
     @Override
     public final String id() {
-        return id;
+        String text = id;
+        if (text == null) { // a race makes the same string twice: harmless
+            text = Long.toString(number, 36);
+            id = text;
+        }
+        return text;
     }
 
     @Override
@@ -184,7 +192,7 @@ public abstract class AbstractConnection implements Connection {
     public final ConcurrentMap<String, Object> attributes() {
         ConcurrentMap<String, Object> map = attributes;
         if (map == null) {
-            synchronized (lock) {
+            synchronized (this) {
                 map = attributes;
                 if (map == null) {
                     map = new ConcurrentHashMap<>(4);
@@ -197,7 +205,7 @@ public abstract class AbstractConnection implements Connection {
 
     @Override
     public final boolean isOpen() {
-        synchronized (lock) {
+        synchronized (this) {
             return state == OPEN;
         }
     }
@@ -229,12 +237,12 @@ public abstract class AbstractConnection implements Connection {
         }
         Outbound close = new Outbound(Kind.CLOSE, null, null, status, 0, new CompletableFuture<>());
         boolean pump;
-        synchronized (lock) {
+        synchronized (this) {
             if (state != OPEN) {
                 return CompletableFuture.completedFuture(null);
             }
             state = CLOSING;
-            queue.add(close);
+            queue().add(close);
             pump = claimPump();
         }
         if (pump) {
@@ -363,10 +371,12 @@ public abstract class AbstractConnection implements Connection {
         }
         counters.closed.increment();
         ArrayDeque<Outbound> dropped;
-        synchronized (lock) {
+        synchronized (this) {
             state = CLOSED;
-            dropped = new ArrayDeque<>(queue);
-            queue.clear();
+            dropped = queue == null ? new ArrayDeque<>(0) : new ArrayDeque<>(queue);
+            if (queue != null) {
+                queue.clear();
+            }
             queuedBytes = 0;
         }
         for (Outbound outbound : dropped) {
@@ -426,10 +436,11 @@ public abstract class AbstractConnection implements Connection {
     private CompletionStage<Void> enqueue(Outbound outbound) {
         boolean pump;
         List<Outbound> discarded = null;
-        synchronized (lock) {
+        synchronized (this) {
             if (state != OPEN) {
                 return CompletableFuture.failedFuture(closedException());
             }
+            ArrayDeque<Outbound> queue = queue();
             boolean busy = inFlight > 0 || !queue.isEmpty();
             if (busy && limits.isBounded() && queuedBytes + outbound.size > limits.maxQueuedBytes()) {
                 if (limits.overflow() == SendOverflow.DROP) {
@@ -474,7 +485,7 @@ public abstract class AbstractConnection implements Connection {
     /** The number of bytes queued for sending and not yet written. */
     @Override
     public final long queuedBytes() {
-        synchronized (lock) {
+        synchronized (this) {
             return queuedBytes;
         }
     }
@@ -493,9 +504,19 @@ public abstract class AbstractConnection implements Connection {
         return true;
     }
 
+    /** Under the lock: the send queue, made on first use. */
+    private ArrayDeque<Outbound> queue() {
+        ArrayDeque<Outbound> q = queue;
+        if (q == null) {
+            q = new ArrayDeque<>(2);
+            queue = q;
+        }
+        return q;
+    }
+
     /** Under the lock: whether the next queued frame may go to the transport now. */
     private boolean mayHandOver() {
-        Outbound next = queue.peek();
+        Outbound next = queue == null ? null : queue.peek();
         return next != null && (inFlight == 0 || inFlight < maxFramesInFlight() && next.kind != Kind.CLOSE);
     }
 
@@ -507,7 +528,7 @@ public abstract class AbstractConnection implements Connection {
     private void pump() {
         for (;;) {
             Outbound next;
-            synchronized (lock) {
+            synchronized (this) {
                 if (!mayHandOver()) {
                     pumping = false;
                     return;
@@ -523,7 +544,7 @@ public abstract class AbstractConnection implements Connection {
     /** The transport's callback for one frame: the first call counts, a second is ignored. */
     private final class Written implements WriteCallback {
         private final Outbound outbound;
-        private boolean called; // guarded by lock
+        private boolean called; // guarded by the connection's monitor
 
         Written(Outbound outbound) {
             this.outbound = outbound;
@@ -552,7 +573,7 @@ public abstract class AbstractConnection implements Connection {
     private void written(Written callback, Throwable failure) {
         Outbound outbound = callback.outbound;
         boolean pump;
-        synchronized (lock) {
+        synchronized (this) {
             if (callback.called) {
                 return; // a second callback for a frame already called back
             }

@@ -66,6 +66,11 @@ public final class LiveConnections<C extends AbstractConnection> {
         return open.size();
     }
 
+    /** Calls the action for each open connection (those opening or closing meanwhile, or not). */
+    public void forEach(Consumer<? super C> action) {
+        open.forEach(action);
+    }
+
     /**
      * Closes every open connection, and every one that opens meanwhile, with the status; waits up
      * to the timeout until all are terminated and no accepted handshake is pending; then aborts

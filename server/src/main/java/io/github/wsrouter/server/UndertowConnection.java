@@ -5,7 +5,8 @@ import io.github.wsrouter.MessageRouter;
 import io.github.wsrouter.internal.AbstractConnection;
 import io.github.wsrouter.internal.Handshake;
 import io.github.wsrouter.internal.RouteCounters;
-import io.github.wsrouter.internal.SendLimits;
+import io.github.wsrouter.server.internal.GuardedConnection;
+import io.github.wsrouter.server.internal.Settings;
 import io.undertow.util.ImmediatePooledByteBuffer;
 import io.undertow.websockets.core.StreamSinkFrameChannel;
 import io.undertow.websockets.core.WebSocketCallback;
@@ -31,24 +32,48 @@ import org.xnio.IoUtils;
  * below its high-water mark of queued frames; the rest wait in {@link AbstractConnection}'s
  * bounded queue. Close frames go through {@link WebSockets} once every data frame is written.
  */
-final class UndertowConnection extends AbstractConnection {
+final class UndertowConnection extends AbstractConnection
+        implements GuardedConnection, ChannelListener<WebSocketChannel> {
 
     /** Below Undertow's default high-water mark of 50 queued frames, which would suspend receives. */
     static final int MAX_FRAMES_IN_FLIGHT = 32;
 
     private final WebSocketChannel channel;
-    private final long closeTimeoutMillis;
+    private final Settings.Limits limits;
+    private final java.util.function.Consumer<UndertowConnection> terminated;
     /** Made at the first send: an idle connection does not pay for it. */
     private volatile Writer writer;
     /** The status we sent first, if we closed first; else the peer's is reported. */
     private volatile CloseStatus sentStatus;
     private volatile CloseStatus receivedStatus;
 
-    UndertowConnection(Handshake handshake, MessageRouter router, Executor callbackExecutor, SendLimits limits,
-                       RouteCounters counters, WebSocketChannel channel, long closeTimeoutMillis) {
-        super(handshake, router, callbackExecutor, limits, counters);
+    UndertowConnection(Handshake handshake, MessageRouter router, Executor callbackExecutor, Settings.Limits limits,
+                       RouteCounters counters, WebSocketChannel channel,
+                       java.util.function.Consumer<UndertowConnection> terminated) {
+        super(handshake, router, callbackExecutor, limits.sendLimits(), counters);
         this.channel = channel;
-        this.closeTimeoutMillis = closeTimeoutMillis;
+        this.limits = limits;
+        this.terminated = terminated;
+    }
+
+    /**
+     * The channel's close task: the socket is gone. The transport forgets the connection (its place
+     * under the connection cap is free) before the router hears.
+     */
+    @Override
+    public void handleEvent(WebSocketChannel closed) {
+        terminated.accept(this);
+        channelClosed();
+    }
+
+    @Override
+    public WebSocketChannel webSocketChannel() {
+        return channel;
+    }
+
+    @Override
+    public Settings.Limits limits() {
+        return limits;
     }
 
     @Override
@@ -264,14 +289,14 @@ final class UndertowConnection extends AbstractConnection {
         }
         WebSockets.sendClose(status.code(), status.reason(), channel, new Callback(callback));
         // A peer that never answers our close frame is dropped after the close timeout.
-        channel.getIoThread().executeAfter(() -> IoUtils.safeClose(channel), closeTimeoutMillis, TimeUnit.MILLISECONDS);
+        channel.getIoThread().executeAfter(() -> IoUtils.safeClose(channel), limits.closeTimeoutMillis(), TimeUnit.MILLISECONDS);
     }
 
     @Override
     protected void slowConsumer() {
         closedBy(CloseStatus.SLOW_CONSUMER);
         // the frame in flight may never complete for a peer that does not read: drop it in time
-        channel.getIoThread().executeAfter(() -> IoUtils.safeClose(channel), closeTimeoutMillis, TimeUnit.MILLISECONDS);
+        channel.getIoThread().executeAfter(() -> IoUtils.safeClose(channel), limits.closeTimeoutMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** The peer's close frame arrived. */
@@ -291,14 +316,16 @@ final class UndertowConnection extends AbstractConnection {
     }
 
     /** Records the status Undertow sent by itself (message too big) before it drops the channel. */
-    void closedBy(CloseStatus status) {
+    @Override
+    public void closedBy(CloseStatus status) {
         if (sentStatus == null && receivedStatus == null) {
             sentStatus = status;
         }
     }
 
     /** Drops a peer that has been silent for the idle timeout: the router sees 1001 "idle timeout". */
-    void dropIdle() {
+    @Override
+    public void dropIdle() {
         closedBy(CloseStatus.GOING_AWAY.withReason("idle timeout"));
         abort();
     }

@@ -9,7 +9,6 @@ import java.lang.reflect.Method;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 import org.xnio.IoUtils;
 import org.xnio.StreamConnection;
 import org.xnio.channels.StreamSinkChannel;
@@ -50,10 +49,8 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
     private static final int MASK = 3;
     private static final int PAYLOAD = 4;
 
-    private final long maxMessageSize;
-    private final int maxFragments;
-    private final int maxPingsPerMinute;
-    private final Consumer<CloseStatus> onViolation;
+    /** The guarded connection: its limits, its channel, and whom to tell of a violation. */
+    private final GuardedConnection owner;
 
     private int state = FIRST;
     private boolean fin;
@@ -71,39 +68,35 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
     private long pingWindowStart;
     private boolean violated;
 
-    private FrameGuard(StreamSourceConduit next, long maxMessageSize, int maxFragments, int maxPingsPerMinute,
-                       Consumer<CloseStatus> onViolation) {
+    private FrameGuard(StreamSourceConduit next, GuardedConnection owner) {
         super(next);
-        this.maxMessageSize = maxMessageSize;
-        this.maxFragments = maxFragments;
-        this.maxPingsPerMinute = maxPingsPerMinute;
-        this.onViolation = onViolation;
+        this.owner = owner;
     }
 
     /**
      * Puts a guard under the frame parser of a WebSocket connection that has not read any frame
      * yet (call it before receives are resumed). On a violation the channel is answered with the
      * status (1009 for a message over the size limit, 1008 for too many fragments or pings) and
-     * closed; {@code closing} hears the status first, on the IO thread.
+     * closed; the connection's {@link GuardedConnection#closedBy} hears the status first, on the IO
+     * thread. The limits are the connection's route's.
      *
      * @return whether the guard is in place (it is not when Undertow's connection cannot be reached)
      */
-    public static boolean install(WebSocketChannel channel, long maxMessageSize, int maxFragments,
-                                  int maxPingsPerMinute, Consumer<CloseStatus> closing) {
+    public static boolean install(GuardedConnection owner) {
+        WebSocketChannel channel = owner.webSocketChannel();
         StreamConnection connection = underlying(channel);
         if (connection == null) {
             return false;
         }
         ConduitStreamSourceChannel source = connection.getSourceChannel();
-        source.setConduit(new FrameGuard(source.getConduit(), maxMessageSize, maxFragments, maxPingsPerMinute,
-                status -> channel.getIoThread().execute(() -> closeForViolation(channel, status, closing))));
+        source.setConduit(new FrameGuard(source.getConduit(), owner));
         return true;
     }
 
-    private static void closeForViolation(WebSocketChannel channel, CloseStatus status, Consumer<CloseStatus> closing) {
+    private static void closeForViolation(WebSocketChannel channel, CloseStatus status, GuardedConnection closing) {
         LOG.log(System.Logger.Level.INFO, () -> "closing WebSocket connection from " + channel.getSourceAddress()
                 + ": " + status.code() + " " + status.reason());
-        closing.accept(status);
+        closing.closedBy(status);
         if (channel.isCloseFrameSent() || !channel.isOpen()) {
             IoUtils.safeClose(channel);
             return;
@@ -276,10 +269,12 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
             fragments = first ? 1 : fragments + 1;
             long announced = length < 0 ? Long.MAX_VALUE : length;
             messageBytes = first ? announced : saturatedAdd(messageBytes, announced);
+            Settings.Limits limits = owner.limits();
+            long maxMessageSize = limits.maxMessageSize();
             if (messageBytes > maxMessageSize) {
                 violation(CloseStatus.MESSAGE_TOO_BIG.withReason("message over " + maxMessageSize + " bytes"));
-            } else if (fragments > maxFragments) {
-                violation(CloseStatus.POLICY_VIOLATION.withReason("more than " + maxFragments
+            } else if (fragments > limits.maxFragments()) {
+                violation(CloseStatus.POLICY_VIOLATION.withReason("more than " + limits.maxFragments()
                         + " fragments in one message"));
             }
             if (fin) {
@@ -292,6 +287,7 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
                 pingWindowStart = now;
                 pings = 0;
             }
+            int maxPingsPerMinute = owner.limits().maxPingsPerMinute();
             if (++pings > maxPingsPerMinute) {
                 violation(CloseStatus.POLICY_VIOLATION.withReason("more than " + maxPingsPerMinute + " pings in a minute"));
             }
@@ -305,6 +301,7 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
 
     private void violation(CloseStatus status) {
         violated = true;
-        onViolation.accept(status);
+        WebSocketChannel channel = owner.webSocketChannel();
+        channel.getIoThread().execute(() -> closeForViolation(channel, status, owner));
     }
 }

@@ -1,60 +1,120 @@
 package io.github.wsrouter.server.internal;
 
 import io.github.wsrouter.internal.AbstractConnection;
+import io.github.wsrouter.internal.LiveConnections;
 import io.undertow.websockets.core.WebSocketChannel;
 import io.undertow.websockets.core.WebSockets;
 import java.nio.ByteBuffer;
+import java.util.Collection;
+import java.util.IdentityHashMap;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.xnio.XnioIoThread;
 
 /**
- * Pings a connection at an interval and drops it when nothing at all (no message, no pong) has
- * arrived for the idle timeout: half-open TCP connections and vanished peers do not live forever.
- * Runs on the channel's IO thread; stops when the channel closes.
+ * Pings the connections of a server at their route's interval and drops those from which nothing
+ * at all (no message, no pong) has arrived for the route's idle timeout: half-open TCP connections
+ * and vanished peers do not live forever.
+ *
+ * <p>One sweep for all connections, not a timer each: it runs on an IO thread every quarter of the
+ * shortest ping interval or idle timeout of the routes (at least 10 ms, at most a second) while any
+ * connection is open, and stops when none is. So a ping or a drop comes up to one sweep period
+ * late, and an idle connection costs no timer. A route's connections are pinged together, every
+ * ping interval of that route.
+ *
+ * @param <C> the adapter's connection type
  */
-public final class Keepalive implements Runnable {
+public final class Keepalive<C extends AbstractConnection & GuardedConnection> implements Runnable {
 
     private static final System.Logger LOG = System.getLogger("io.github.wsrouter.server");
 
-    private final WebSocketChannel channel;
-    private final AbstractConnection connection;
-    private final Runnable drop;
-    private final long pingMillis;
-    private final long idleNanos;
-
-    private Keepalive(WebSocketChannel channel, AbstractConnection connection, Runnable drop, long pingMillis,
-                      long idleMillis) {
-        this.channel = channel;
-        this.connection = connection;
-        this.drop = drop;
-        this.pingMillis = pingMillis;
-        this.idleNanos = TimeUnit.MILLISECONDS.toNanos(idleMillis);
-    }
+    private final LiveConnections<C> live;
+    private final long periodMillis;
+    private final AtomicBoolean scheduled = new AtomicBoolean();
+    private volatile XnioIoThread thread;
+    /** When each route's connections are pinged next. Sweep only. */
+    private final Map<Settings.Limits, Long> nextPing = new IdentityHashMap<>();
+    /** Whether each route pings in the sweep under way. Sweep only. */
+    private final Map<Settings.Limits, Boolean> pingingNow = new IdentityHashMap<>();
 
     /**
-     * Starts pinging; {@code drop} is called once, on the IO thread, when the peer has been silent
-     * for the idle timeout.
+     * @param live the adapter's open connections
+     * @param routes the limits of every route the adapter serves
      */
-    public static void start(WebSocketChannel channel, AbstractConnection connection, Runnable drop, long pingMillis,
-                      long idleMillis) {
-        Keepalive keepalive = new Keepalive(channel, connection, drop, pingMillis, idleMillis);
-        channel.getIoThread().executeAfter(keepalive, Math.min(pingMillis, idleMillis), TimeUnit.MILLISECONDS);
+    public Keepalive(LiveConnections<C> live, Collection<Settings.Limits> routes) {
+        this.live = live;
+        long shortest = routes.stream().mapToLong(l -> Math.min(l.pingMillis(), l.idleMillis())).min().orElse(1000);
+        this.periodMillis = Math.max(10, Math.min(1000, shortest / 4));
+    }
+
+    /** How often the sweep runs. */
+    public long periodMillis() {
+        return periodMillis;
+    }
+
+    /** A connection opened: the sweep runs while any is open. */
+    public void opened(C connection) {
+        WebSocketChannel channel = connection.webSocketChannel();
+        if (channel != null) {
+            thread = channel.getIoThread();
+            schedule();
+        }
+    }
+
+    private void schedule() {
+        if (scheduled.compareAndSet(false, true)) {
+            try {
+                thread.executeAfter(this, periodMillis, TimeUnit.MILLISECONDS);
+            } catch (RuntimeException shuttingDown) {
+                scheduled.set(false);
+            }
+        }
     }
 
     @Override
     public void run() {
-        if (!channel.isOpen() || connection.isClosed()) {
+        long now = System.nanoTime();
+        try {
+            live.forEach(connection -> sweep(connection, now));
+        } finally {
+            pingingNow.clear();
+            scheduled.set(false);
+            if (live.size() > 0) {
+                schedule();
+            }
+        }
+    }
+
+    private void sweep(C connection, long now) {
+        WebSocketChannel channel = connection.webSocketChannel();
+        if (channel == null || connection.isClosed() || !channel.isOpen()) {
             return;
         }
-        if (connection.nanosSinceInbound() >= idleNanos) {
+        Settings.Limits limits = connection.limits();
+        long silentNanos = connection.nanosSinceInbound();
+        if (silentNanos >= TimeUnit.MILLISECONDS.toNanos(limits.idleMillis())) {
             LOG.log(System.Logger.Level.INFO, () -> "dropping connection " + connection.id() + " ("
-                    + connection.path() + "): nothing received for " + TimeUnit.NANOSECONDS.toMillis(idleNanos) + " ms");
-            drop.run();
+                    + connection.path() + "): nothing received for " + TimeUnit.NANOSECONDS.toMillis(silentNanos) + " ms");
+            connection.dropIdle();
             return;
         }
-        if (!channel.isCloseFrameSent()) {
+        if (pings(limits, now) && !channel.isCloseFrameSent()) {
             WebSockets.sendPing(ByteBuffer.allocate(0), channel, null);
         }
-        long untilIdle = TimeUnit.NANOSECONDS.toMillis(idleNanos - connection.nanosSinceInbound());
-        channel.getIoThread().executeAfter(this, Math.max(1, Math.min(pingMillis, untilIdle)), TimeUnit.MILLISECONDS);
+    }
+
+    /** Whether the route's connections are pinged in this sweep. */
+    private boolean pings(Settings.Limits limits, long now) {
+        Boolean pinging = pingingNow.get(limits);
+        if (pinging == null) {
+            Long due = nextPing.get(limits);
+            pinging = due != null && now - due >= 0;
+            if (due == null || pinging) {
+                nextPing.put(limits, now + TimeUnit.MILLISECONDS.toNanos(limits.pingMillis()));
+            }
+            pingingNow.put(limits, pinging);
+        }
+        return pinging;
     }
 }

@@ -35,7 +35,7 @@ public final class Settings {
      * server's.
      */
     public record Limits(int maxMessageSize, int maxFragments, int maxPingsPerMinute, SendLimits sendLimits,
-                         long pingMillis, long idleMillis) {
+                         long pingMillis, long idleMillis, long closeTimeoutMillis) {
     }
 
     private final RouteTable<Mount> validated = new RouteTable<>();
@@ -166,7 +166,8 @@ public final class Settings {
                 maxPingsPerMinute,
                 send,
                 (o.pingInterval() != null ? o.pingInterval() : pingInterval).toMillis(),
-                (o.idleTimeout() != null ? o.idleTimeout() : idleTimeout).toMillis());
+                (o.idleTimeout() != null ? o.idleTimeout() : idleTimeout).toMillis(),
+                closeTimeout.toMillis());
     }
 
     public long closeTimeoutMillis() {

@@ -5,7 +5,9 @@ import io.github.wsrouter.MessageRouter;
 import io.github.wsrouter.internal.AbstractConnection;
 import io.github.wsrouter.internal.Handshake;
 import io.github.wsrouter.internal.RouteCounters;
-import io.github.wsrouter.internal.SendLimits;
+import io.github.wsrouter.server.internal.GuardedConnection;
+import io.github.wsrouter.server.internal.Settings;
+import io.undertow.websockets.core.WebSocketChannel;
 import io.undertow.websockets.jsr.UndertowSession;
 import jakarta.websocket.CloseReason;
 import jakarta.websocket.SendHandler;
@@ -23,20 +25,19 @@ import org.xnio.IoUtils;
  * container has reported the previous one done, so the container never sees a second send while
  * one is in progress (the "TEXT_PARTIAL_WRITING" failure), however many threads send.
  */
-final class JakartaConnection extends AbstractConnection {
+final class JakartaConnection extends AbstractConnection implements GuardedConnection {
 
     private final Session session;
-    private final long closeTimeoutMillis;
+    private final Settings.Limits limits;
     private volatile CloseStatus sentStatus;
 
     private final Consumer<JakartaConnection> onTerminated;
 
-    JakartaConnection(Handshake handshake, MessageRouter router, Executor callbackExecutor, SendLimits limits,
-                      RouteCounters counters, Session session, long closeTimeoutMillis,
-                      Consumer<JakartaConnection> onTerminated) {
-        super(handshake, router, callbackExecutor, limits, counters);
+    JakartaConnection(Handshake handshake, MessageRouter router, Executor callbackExecutor, Settings.Limits limits,
+                      RouteCounters counters, Session session, Consumer<JakartaConnection> onTerminated) {
+        super(handshake, router, callbackExecutor, limits.sendLimits(), counters);
         this.session = session;
-        this.closeTimeoutMillis = closeTimeoutMillis;
+        this.limits = limits;
         this.onTerminated = onTerminated;
         if (session instanceof UndertowSession undertow) {
             // Undertow reports onClose as soon as we close locally; the socket is gone only when
@@ -67,7 +68,7 @@ final class JakartaConnection extends AbstractConnection {
         if (session instanceof UndertowSession undertow) {
             // A peer that never answers our close frame is dropped after the close timeout.
             var channel = undertow.getWebSocketChannel();
-            channel.getIoThread().executeAfter(() -> IoUtils.safeClose(channel), closeTimeoutMillis,
+            channel.getIoThread().executeAfter(() -> IoUtils.safeClose(channel), limits.closeTimeoutMillis(),
                     TimeUnit.MILLISECONDS);
         }
     }
@@ -77,7 +78,7 @@ final class JakartaConnection extends AbstractConnection {
         sentStatus = CloseStatus.SLOW_CONSUMER;
         if (session instanceof UndertowSession undertow) {
             var channel = undertow.getWebSocketChannel();
-            channel.getIoThread().executeAfter(() -> IoUtils.safeClose(channel), closeTimeoutMillis,
+            channel.getIoThread().executeAfter(() -> IoUtils.safeClose(channel), limits.closeTimeoutMillis(),
                     TimeUnit.MILLISECONDS);
         }
     }
@@ -91,15 +92,27 @@ final class JakartaConnection extends AbstractConnection {
         }
     }
 
+    @Override
+    public WebSocketChannel webSocketChannel() {
+        return session instanceof UndertowSession undertow ? undertow.getWebSocketChannel() : null;
+    }
+
+    @Override
+    public Settings.Limits limits() {
+        return limits;
+    }
+
     /** Records the status we close with ourselves, outside the send queue (a policy violation). */
-    void closedBy(CloseStatus status) {
+    @Override
+    public void closedBy(CloseStatus status) {
         if (sentStatus == null) {
             sentStatus = status;
         }
     }
 
     /** Drops a peer that has been silent for the idle timeout: the router sees 1001 "idle timeout". */
-    void dropIdle() {
+    @Override
+    public void dropIdle() {
         sentStatus = CloseStatus.GOING_AWAY.withReason("idle timeout");
         abort();
     }

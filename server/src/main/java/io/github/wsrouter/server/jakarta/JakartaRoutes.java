@@ -66,18 +66,20 @@ public final class JakartaRoutes {
     private final Map<String, RouteCounters> counters = new java.util.LinkedHashMap<>();
     private final LiveConnections<JakartaConnection> live = new LiveConnections<>();
     private final HandshakeHook hook;
-    private final long closeTimeoutMillis;
+    private final Keepalive<JakartaConnection> keepalive;
 
     private JakartaRoutes(Settings settings) {
         this.hook = settings.hook();
-        this.closeTimeoutMillis = settings.closeTimeoutMillis();
+        List<Settings.Limits> routeLimits = new ArrayList<>();
         for (Settings.Mount mount : settings.mounts()) {
             RouteCounters routeCounters = new RouteCounters();
-            configs.add(config(mount.template(), mount.router(), mount.executor(), routeCounters,
-                    settings.limits(mount)));
+            Settings.Limits limits = settings.limits(mount);
+            routeLimits.add(limits);
+            configs.add(config(mount.template(), mount.router(), mount.executor(), routeCounters, limits));
             templates.add(mount.template().toString());
             counters.put(mount.template().toString(), routeCounters);
         }
+        this.keepalive = new Keepalive<>(live, routeLimits);
         settings.mountRouters();
     }
 
@@ -210,9 +212,8 @@ public final class JakartaRoutes {
                             Handshake.parseQuery(session.getQueryString()), Map.of());
             session.setMaxTextMessageBufferSize(limits.maxMessageSize());
             session.setMaxBinaryMessageBufferSize(limits.maxMessageSize());
-            JakartaConnection opened = new JakartaConnection(handshake, router, callbacks, limits.sendLimits(), routeCounters,
-                    session, closeTimeoutMillis,
-                    live::terminated);
+            JakartaConnection opened = new JakartaConnection(handshake, router, callbacks, limits, routeCounters,
+                    session, live::terminated);
             connection = opened;
             session.addMessageHandler(String.class, (MessageHandler.Whole<String>) opened::deliverText);
             session.addMessageHandler(ByteBuffer.class, (MessageHandler.Whole<ByteBuffer>) data -> {
@@ -226,10 +227,8 @@ public final class JakartaRoutes {
             live.opened(opened, decided != null);
             if (session instanceof io.undertow.websockets.jsr.UndertowSession undertow) {
                 // Undertow's container resumes receives after onOpen: the guard sees every frame.
-                FrameGuard.install(undertow.getWebSocketChannel(), limits.maxMessageSize(), limits.maxFragments(), limits.maxPingsPerMinute(),
-                        opened::closedBy);
-                Keepalive.start(undertow.getWebSocketChannel(), opened, opened::dropIdle, limits.pingMillis(),
-                        limits.idleMillis());
+                FrameGuard.install(opened);
+                keepalive.opened(opened);
             }
         }
 
