@@ -23,11 +23,74 @@ public record Handshake(String path, Map<String, String> pathParameters,
                         Map<String, Object> attributes) implements HandshakeRequest {
 
     public Handshake {
-        // empty maps are shared: every open connection keeps its handshake, most have no parameters
-        pathParameters = pathParameters.isEmpty() ? Collections.emptyMap() : Collections.unmodifiableMap(new LinkedHashMap<>(pathParameters));
-        queryParameters = queryParameters.isEmpty() ? Collections.emptyMap() : immutable(queryParameters, new LinkedHashMap<>());
-        headers = immutable(headers, new TreeMap<>(String.CASE_INSENSITIVE_ORDER));
+        // Copied once: a handshake made from another's maps (a decision, a relay) shares them.
+        // Empty maps are shared too: every open connection keeps its parameters, most have none.
+        if (!(pathParameters instanceof Frozen)) {
+            pathParameters = pathParameters.isEmpty() ? Collections.emptyMap() : new Frozen<>(new LinkedHashMap<>(pathParameters));
+        }
+        if (!(queryParameters instanceof Frozen)) {
+            queryParameters = queryParameters.isEmpty() ? Collections.emptyMap() : immutable(queryParameters, new LinkedHashMap<>());
+        }
+        if (!(headers instanceof Frozen)) {
+            headers = immutable(headers, new TreeMap<>(String.CASE_INSENSITIVE_ORDER));
+        }
         attributes = Map.copyOf(attributes);
+    }
+
+    /**
+     * Headers for a handshake, from a source that yields each name once with all its values (as
+     * Undertow's header map does): one copy, made here, that {@link Handshake} keeps as it is.
+     */
+    public static Map<String, List<String>> headers(Iterable<? extends Map.Entry<String, ? extends java.util.Collection<String>>> source) {
+        Map<String, List<String>> target = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+        for (Map.Entry<String, ? extends java.util.Collection<String>> entry : source) {
+            List<String> values = List.copyOf(entry.getValue());
+            target.merge(entry.getKey(), values, (a, b) -> {
+                List<String> both = new ArrayList<>(a);
+                both.addAll(b);
+                return List.copyOf(both);
+            });
+        }
+        return new Frozen<>(target);
+    }
+
+    /** A map copied in and never changed again, read-only outside. */
+    private static final class Frozen<V> extends java.util.AbstractMap<String, V> {
+        private final Map<String, V> view;
+
+        Frozen(Map<String, V> owned) {
+            this.view = Collections.unmodifiableMap(owned);
+        }
+
+        @Override
+        public V get(Object key) {
+            return view.get(key);
+        }
+
+        @Override
+        public boolean containsKey(Object key) {
+            return view.containsKey(key);
+        }
+
+        @Override
+        public int size() {
+            return view.size();
+        }
+
+        @Override
+        public java.util.Set<Map.Entry<String, V>> entrySet() {
+            return view.entrySet();
+        }
+
+        @Override
+        public java.util.Set<String> keySet() {
+            return view.keySet();
+        }
+
+        @Override
+        public java.util.Collection<V> values() {
+            return view.values();
+        }
     }
 
     public Handshake(String path, Map<String, String> pathParameters,
@@ -70,6 +133,9 @@ public record Handshake(String path, Map<String, String> pathParameters,
             }
             if (decision.isRejected()) {
                 return new Decided(null, decision);
+            }
+            if (decision.subprotocol() == null && decision.identity() == null && decision.attributes().isEmpty()) {
+                continue; // a plain accept: nothing to merge
             }
             if (decision.subprotocol() != null && !current.subprotocols().contains(decision.subprotocol())) {
                 String who = step == 0 ? "hook" : "router " + router.getClass().getName();
@@ -127,6 +193,6 @@ public record Handshake(String path, Map<String, String> pathParameters,
             target.computeIfAbsent(entry.getKey(), k -> new ArrayList<>()).addAll(entry.getValue());
         }
         target.replaceAll((k, v) -> List.copyOf(v));
-        return Collections.unmodifiableMap(target);
+        return new Frozen<>(target);
     }
 }

@@ -77,6 +77,25 @@ final class OriginPolicy {
 
     /** host:port of an origin, with the scheme's default port. */
     private static String authority(String origin) {
+        // An origin is scheme://host[:port]: read by hand, as every handshake from a browser asks
+        // this; anything unusual (user info, a path, odd characters) goes through URI.
+        int schemeEnd = origin.indexOf("://");
+        if (schemeEnd > 0) {
+            String rest = origin.substring(schemeEnd + 3);
+            int colon = rest.lastIndexOf(':');
+            boolean bracketed = rest.startsWith("[");
+            if (bracketed && colon < rest.indexOf(']')) {
+                colon = -1;
+            }
+            String host = colon < 0 ? rest : rest.substring(0, colon);
+            String port = colon < 0 ? "" : rest.substring(colon + 1);
+            if (!host.isEmpty() && plainHost(host, bracketed) && port.chars().allMatch(c -> c >= '0' && c <= '9')
+                    && port.length() <= 5) {
+                String scheme = origin.substring(0, schemeEnd);
+                int number = port.isEmpty() ? ("https".equals(scheme) ? 443 : 80) : Integer.parseInt(port);
+                return host + ":" + number;
+            }
+        }
         try {
             URI uri = URI.create(origin);
             if (uri.getHost() == null) {
@@ -87,6 +106,15 @@ final class OriginPolicy {
         } catch (IllegalArgumentException malformed) {
             return "";
         }
+    }
+
+    /** Whether a host is a plain name, IPv4 address or bracketed IPv6 address. */
+    private static boolean plainHost(String host, boolean bracketed) {
+        if (bracketed) {
+            return host.endsWith("]") && host.chars().skip(1).limit(host.length() - 2L)
+                    .allMatch(c -> c == ':' || c == '.' || Character.digit(c, 16) >= 0);
+        }
+        return host.chars().allMatch(c -> c == '-' || c == '.' || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'));
     }
 
     /** host:port of a Host header. */

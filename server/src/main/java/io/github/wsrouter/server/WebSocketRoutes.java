@@ -207,11 +207,12 @@ public final class WebSocketRoutes implements HttpHandler {
 
     /** What the request says, as a handshake not yet decided. */
     static Handshake handshake(HttpServerExchange exchange, String rawPath, Map<String, String> parameters) {
-        Map<String, List<String>> headers = new LinkedHashMap<>();
+        List<Map.Entry<String, HeaderValues>> headers = new ArrayList<>(exchange.getRequestHeaders().size());
         for (HeaderValues values : exchange.getRequestHeaders()) {
-            headers.computeIfAbsent(values.getHeaderName().toString(), k -> new ArrayList<>()).addAll(values);
+            headers.add(Map.entry(values.getHeaderName().toString(), values));
         }
-        return new Handshake(rawPath, parameters, Handshake.parseQuery(exchange.getQueryString()), headers);
+        return new Handshake(rawPath, parameters, Handshake.parseQuery(exchange.getQueryString()),
+                Handshake.headers(headers));
     }
 
     /** Answers a refused handshake with its status and reason, before any upgrade. */
