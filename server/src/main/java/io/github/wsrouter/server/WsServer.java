@@ -128,9 +128,7 @@ public final class WsServer implements AutoCloseable {
                 .setServerOption(io.undertow.UndertowOptions.REQUEST_PARSE_TIMEOUT, (int) handshakeTimeout.toMillis())
                 .setServerOption(io.undertow.UndertowOptions.NO_REQUEST_TIMEOUT, (int) handshakeTimeout.toMillis())
                 .setHandler(handler);
-        if (ioThreads != null) {
-            builder.setIoThreads(ioThreads);
-        }
+        builder.setIoThreads(ioThreads != null ? ioThreads : Math.max(1, Runtime.getRuntime().availableProcessors()));
         Undertow server = builder.build();
         try {
             server.start();
@@ -441,7 +439,11 @@ public final class WsServer implements AutoCloseable {
             return this;
         }
 
-        /** Undertow's IO threads; default Undertow's (the number of cores, at least 2). */
+        /**
+         * Undertow's IO threads; default one per core the JVM may use. (Undertow's own default is
+         * at least 2: on a single core the second thread only adds hand-offs between threads, as
+         * routers run on the IO threads without blocking; a router that blocks takes an executor.)
+         */
         public Builder ioThreads(int threads) {
             if (threads < 1) {
                 throw new IllegalArgumentException("ioThreads must be at least 1: " + threads);
