@@ -129,7 +129,8 @@ public abstract class AbstractConnection implements Connection {
         this.path = handshake.path();
         this.pathParameters = handshake.pathParameters();
         this.queryParameters = handshake.queryParameters();
-        this.headerPairs = pairs(handshake.headers());
+        String[] made = Handshake.pairs(handshake.headers());
+        this.headerPairs = made != null ? made : pairs(handshake.headers());
         this.router = Objects.requireNonNull(router, "router");
         this.callbacks = new SerialExecutor(callbackExecutor);
         if (!handshake.attributes().isEmpty()) {
@@ -168,12 +169,7 @@ public abstract class AbstractConnection implements Connection {
     public final Map<String, List<String>> headers() {
         Map<String, List<String>> map = headers;
         if (map == null) {
-            Map<String, List<String>> built = new java.util.TreeMap<>(String.CASE_INSENSITIVE_ORDER);
-            for (int i = 0; i < headerPairs.length; i += 2) {
-                built.computeIfAbsent(headerPairs[i], k -> new ArrayList<>(1)).add(headerPairs[i + 1]);
-            }
-            built.replaceAll((k, v) -> List.copyOf(v));
-            map = java.util.Collections.unmodifiableMap(built);
+            map = Handshake.headerMap(headerPairs);
             headers = map;
         }
         return map;

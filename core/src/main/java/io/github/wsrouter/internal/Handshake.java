@@ -31,27 +31,93 @@ public record Handshake(String path, Map<String, String> pathParameters,
         if (!(queryParameters instanceof Frozen)) {
             queryParameters = queryParameters.isEmpty() ? Collections.emptyMap() : immutable(queryParameters, new LinkedHashMap<>());
         }
-        if (!(headers instanceof Frozen)) {
+        if (!(headers instanceof Frozen) && !(headers instanceof PairHeaders)) {
             headers = immutable(headers, new TreeMap<>(String.CASE_INSENSITIVE_ORDER));
         }
         attributes = Map.copyOf(attributes);
     }
 
     /**
-     * Headers for a handshake, from a source that yields each name once with all its values (as
-     * Undertow's header map does): one copy, made here, that {@link Handshake} keeps as it is.
+     * Headers for a handshake, from a source of names with their values: kept as a flat array of
+     * names and values, which {@link Handshake} keeps as it is and a connection keeps after the
+     * handshake. The case-insensitive map is built on first use: most handshakes never read it.
      */
     public static Map<String, List<String>> headers(Iterable<? extends Map.Entry<String, ? extends java.util.Collection<String>>> source) {
-        Map<String, List<String>> target = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+        List<String> pairs = new ArrayList<>();
         for (Map.Entry<String, ? extends java.util.Collection<String>> entry : source) {
-            List<String> values = List.copyOf(entry.getValue());
-            target.merge(entry.getKey(), values, (a, b) -> {
-                List<String> both = new ArrayList<>(a);
-                both.addAll(b);
-                return List.copyOf(both);
-            });
+            for (String value : entry.getValue()) {
+                pairs.add(entry.getKey());
+                pairs.add(value);
+            }
         }
-        return new Frozen<>(target);
+        return new PairHeaders(pairs.toArray(new String[0]));
+    }
+
+    /** The read-only, case-insensitive map of headers given as name, value, name, value... */
+    public static Map<String, List<String>> headerMap(String[] pairs) {
+        Map<String, List<String>> target = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+        for (int i = 0; i < pairs.length; i += 2) {
+            target.computeIfAbsent(pairs[i], k -> new ArrayList<>(1)).add(pairs[i + 1]);
+        }
+        target.replaceAll((k, v) -> List.copyOf(v));
+        return Collections.unmodifiableMap(target);
+    }
+
+    /**
+     * The headers as name, value, name, value... when they were made by {@link #headers(Iterable)}
+     * (the array is shared: do not change it); else {@code null}.
+     */
+    public static String[] pairs(Map<String, List<String>> headers) {
+        return headers instanceof PairHeaders made ? made.pairs : null;
+    }
+
+    /** Headers as a flat array; the map view, case-insensitive and read-only, is made on first use. */
+    private static final class PairHeaders extends java.util.AbstractMap<String, List<String>> {
+        private final String[] pairs;
+        private volatile Map<String, List<String>> map;
+
+        PairHeaders(String[] pairs) {
+            this.pairs = pairs;
+        }
+
+        private Map<String, List<String>> map() {
+            Map<String, List<String>> built = map;
+            if (built == null) {
+                built = headerMap(pairs);
+                map = built;
+            }
+            return built;
+        }
+
+        @Override
+        public List<String> get(Object key) {
+            return map().get(key);
+        }
+
+        @Override
+        public boolean containsKey(Object key) {
+            return map().containsKey(key);
+        }
+
+        @Override
+        public int size() {
+            return map().size();
+        }
+
+        @Override
+        public java.util.Set<Map.Entry<String, List<String>>> entrySet() {
+            return map().entrySet();
+        }
+
+        @Override
+        public java.util.Set<String> keySet() {
+            return map().keySet();
+        }
+
+        @Override
+        public java.util.Collection<List<String>> values() {
+            return map().values();
+        }
     }
 
     /** A map copied in and never changed again, read-only outside. */
