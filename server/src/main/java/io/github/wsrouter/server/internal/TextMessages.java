@@ -1,29 +1,38 @@
 package io.github.wsrouter.server.internal;
 
-import io.undertow.websockets.core.BufferedBinaryMessage;
+import io.undertow.websockets.core.CloseMessage;
 import io.undertow.websockets.core.StreamSourceFrameChannel;
-import io.undertow.websockets.core.WebSocketCallback;
 import io.undertow.websockets.core.WebSocketChannel;
+import io.undertow.websockets.core.WebSocketMessages;
+import io.undertow.websockets.core.WebSockets;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
-import org.xnio.Pooled;
+import org.xnio.ChannelListener;
 
 /**
  * Reads a whole text message (every fragment) as bytes and decodes it in one pass.
  *
- * <p>Undertow's {@code BufferedTextMessage} decodes byte at a time into a {@code StringBuilder};
- * here the bytes are gathered by Undertow's {@link BufferedBinaryMessage} (same pooled buffers,
- * same size limit and 1009 close) and decoded with {@code new String(bytes, UTF_8)}, whose ASCII
- * path is vectorised. The decoding may be lenient because it never sees invalid input: Undertow's
- * frame channel checks every text frame's bytes as it reads them ({@code UTF8Checker}, across
- * fragments) and fails the read, and so the message, on the first invalid sequence or an
- * incomplete one at the end.
+ * <p>Undertow's {@code BufferedTextMessage} decodes byte at a time into a {@code StringBuilder},
+ * and its {@code BufferedBinaryMessage} takes a pooled buffer per message (a synchronized lookup
+ * of the thread's cache to take it and another to give it back). Here the bytes are read straight
+ * into a scratch array of the IO thread, and decoded with {@code new String(bytes, UTF_8)}, whose
+ * ASCII path is vectorised: a message that has arrived whole, the usual case, costs one copy and
+ * one decode. One that is still arriving, or is larger than the scratch array, continues into an
+ * array of its own as its bytes come.
+ *
+ * <p>The decoding may be lenient because it never sees invalid input: Undertow's frame channel
+ * checks every text frame's bytes as it reads them ({@code UTF8Checker}, across fragments) and
+ * fails the read, and so the message, on the first invalid sequence or an incomplete one at the
+ * end. Over {@code maxBytes} the connection is answered with 1009 and the read fails, as
+ * Undertow's own buffered messages do.
  */
 public final class TextMessages {
 
-    /** The scratch buffer of each IO thread, for messages up to this size. */
+    /** The scratch array of each IO thread: messages up to this size are read without allocating. */
     private static final int SCRATCH_BYTES = 16 * 1024;
     private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[SCRATCH_BYTES]);
 
@@ -36,50 +45,92 @@ public final class TextMessages {
      */
     public static void read(StreamSourceFrameChannel frames, long maxBytes, Consumer<String> onText,
                             BiConsumer<WebSocketChannel, Throwable> onError) {
-        BufferedBinaryMessage message = new BufferedBinaryMessage(maxBytes, true);
-        message.read(frames, new WebSocketCallback<>() {
-            @Override
-            public void complete(WebSocketChannel channel, BufferedBinaryMessage context) {
-                Pooled<ByteBuffer[]> data = context.getData();
-                String text;
-                try {
-                    text = decode(data.getResource());
-                } finally {
-                    data.free();
+        byte[] scratch = SCRATCH.get();
+        ByteBuffer into = ByteBuffer.wrap(scratch);
+        try {
+            for (;;) {
+                int read = frames.read(into);
+                if (read < 0) {
+                    String text = new String(scratch, 0, into.position(), StandardCharsets.UTF_8);
+                    onText.accept(text); // the scratch array is free again before the router runs
+                    return;
                 }
-                onText.accept(text);
+                if (into.position() > maxBytes) {
+                    throw tooBig(frames, maxBytes);
+                }
+                if (read == 0 || !into.hasRemaining()) {
+                    // still arriving, or larger than the scratch array: on into an array of its own
+                    Arriving arriving = new Arriving(Arrays.copyOf(scratch, Math.max(into.position() * 2, 1024)),
+                            into.position(), maxBytes, onText, onError);
+                    if (read == 0) {
+                        frames.getReadSetter().set(arriving);
+                        frames.resumeReads();
+                    } else {
+                        arriving.handleEvent(frames);
+                    }
+                    return;
+                }
             }
-
-            @Override
-            public void onError(WebSocketChannel channel, BufferedBinaryMessage context, Throwable error) {
-                context.getData().close();
-                onError.accept(channel, error);
-            }
-        });
+        } catch (IOException e) {
+            onError.accept(frames.getWebSocketChannel(), e);
+        }
     }
 
-    /** Decodes the buffers' remaining bytes, which are valid UTF-8, consuming them. */
-    static String decode(ByteBuffer[] buffers) {
-        int size = 0;
-        for (ByteBuffer buffer : buffers) {
-            size += buffer.remaining();
+    private static IOException tooBig(StreamSourceFrameChannel frames, long maxBytes) {
+        String reason = WebSocketMessages.MESSAGES.messageToBig(maxBytes);
+        WebSockets.sendClose(new CloseMessage(CloseMessage.MSG_TOO_BIG, reason), frames.getWebSocketChannel(), null);
+        return new IOException(reason);
+    }
+
+    /** A message read over several readiness events, into an array that grows as needed. */
+    private static final class Arriving implements ChannelListener<StreamSourceFrameChannel> {
+        private byte[] bytes;
+        private int size;
+        private final long maxBytes;
+        private final Consumer<String> onText;
+        private final BiConsumer<WebSocketChannel, Throwable> onError;
+        private boolean done;
+
+        Arriving(byte[] bytes, int size, long maxBytes, Consumer<String> onText,
+                 BiConsumer<WebSocketChannel, Throwable> onError) {
+            this.bytes = bytes;
+            this.size = size;
+            this.maxBytes = maxBytes;
+            this.onText = onText;
+            this.onError = onError;
         }
-        if (size == 0) {
-            return "";
+
+        @Override
+        public void handleEvent(StreamSourceFrameChannel frames) {
+            if (done) {
+                return;
+            }
+            try {
+                for (;;) {
+                    if (size == bytes.length) {
+                        long grown = Math.min((long) bytes.length * 2, maxBytes + 1);
+                        bytes = Arrays.copyOf(bytes, (int) Math.min(Math.max(grown, bytes.length + 1L), Integer.MAX_VALUE - 8));
+                    }
+                    int read = frames.read(ByteBuffer.wrap(bytes, size, bytes.length - size));
+                    if (read < 0) {
+                        done = true;
+                        frames.suspendReads();
+                        onText.accept(new String(bytes, 0, size, StandardCharsets.UTF_8));
+                        return;
+                    }
+                    if (read == 0) {
+                        return; // the rest comes with a later readiness event
+                    }
+                    size += read;
+                    if (size > maxBytes) {
+                        throw tooBig(frames, maxBytes);
+                    }
+                }
+            } catch (IOException e) {
+                done = true;
+                frames.suspendReads();
+                onError.accept(frames.getWebSocketChannel(), e);
+            }
         }
-        if (buffers.length == 1 && buffers[0].hasArray()) {
-            ByteBuffer only = buffers[0];
-            String text = new String(only.array(), only.arrayOffset() + only.position(), size, StandardCharsets.UTF_8);
-            only.position(only.limit());
-            return text;
-        }
-        byte[] bytes = size <= SCRATCH_BYTES ? SCRATCH.get() : new byte[size];
-        int at = 0;
-        for (ByteBuffer buffer : buffers) {
-            int n = buffer.remaining();
-            buffer.get(bytes, at, n);
-            at += n;
-        }
-        return new String(bytes, 0, size, StandardCharsets.UTF_8);
     }
 }
