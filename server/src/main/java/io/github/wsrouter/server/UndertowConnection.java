@@ -133,6 +133,12 @@ final class UndertowConnection extends AbstractConnection
                 callback.done(new java.io.IOException("connection is closed"));
                 return;
             }
+            if (channel.getIoThread() == Thread.currentThread()) {
+                // Queued with Undertow at once, written with the rest of this pass: a close frame
+                // Undertow sends by itself meanwhile (a protocol error in the next frame read)
+                // goes out after this frame, not before it.
+                give();
+            }
             if (schedule) {
                 try {
                     channel.getIoThread().execute(this);
@@ -142,12 +148,24 @@ final class UndertowConnection extends AbstractConnection
             }
         }
 
-        /** On the IO thread: gives Undertow every frame handed over, then flushes once. */
+        /** On the IO thread, once per pass that had frames: gives Undertow what is left, flushes once. */
         @Override
         public void run() {
-            ArrayDeque<Frame> batch;
             synchronized (this) {
                 scheduled = false;
+            }
+            give();
+            channel.flush(); // on the IO thread: writes now, as much as the socket takes
+            complete();
+        }
+
+        /** On the IO thread: queues every frame handed over with Undertow, in order, without writing. */
+        private void give() {
+            ArrayDeque<Frame> batch;
+            synchronized (this) {
+                if (handed.isEmpty()) {
+                    return;
+                }
                 batch = handed;
                 handed = spare;
                 spare = batch;
@@ -179,8 +197,6 @@ final class UndertowConnection extends AbstractConnection
             } finally {
                 channel.setRequireExplicitFlush(false);
             }
-            channel.flush(); // on the IO thread: writes now, as much as the socket takes
-            complete();
         }
 
         /** On the IO thread: calls back the frames written, in order; listens for the first that is not. */
@@ -198,7 +214,8 @@ final class UndertowConnection extends AbstractConnection
                     } else {
                         try {
                             if (!frame.sink.flush()) {
-                                if (watched != frame.sink) {
+                                // a run to come flushes and calls back; else wait for Undertow
+                                if (!scheduled && watched != frame.sink) {
                                     watched = frame.sink;
                                     frame.sink.getWriteSetter().set(this);
                                     frame.sink.resumeWrites();
