@@ -23,7 +23,7 @@ import java.util.function.Supplier;
  *
  * <pre>
  * java -cp wsrouter-benchmarks.jar io.github.wsrouter.benchmarks.LoadDriver [options]
- *   --rounds N          rounds; each runs every scenario on each server (default 3)
+ *   --rounds N          rounds; each runs every scenario on each server (default 5)
  *   --warmup S          seconds of warm-up per scenario (default 2)
  *   --measure S         seconds measured per scenario (default 5)
  *   --idle N            idle connections for the memory scenario (default 10000)
@@ -81,7 +81,7 @@ public final class LoadDriver {
                    String serverCpus, List<String> serverJvm, Path jfr, boolean inProcess, boolean quick) {
 
         static Options parse(String... args) {
-            int rounds = 3;
+            int rounds = 5;
             double warmup = 2;
             double measure = 5;
             int idle = 10_000;
