@@ -72,7 +72,7 @@ public abstract class AbstractConnection implements Connection {
 
     /** The id's number; its text is made on first use (most connections are never asked). */
     private final long number;
-    private String id;
+    private String id; // only through id()
     private final String path;
     private final Map<String, String> pathParameters;
     private final Map<String, List<String>> queryParameters;
@@ -276,7 +276,7 @@ public abstract class AbstractConnection implements Connection {
             return false;
         }
         if (limits.rateLimit().onExceeded() == io.github.wsrouter.RateLimit.Exceeded.CLOSE) {
-            LOG.log(System.Logger.Level.INFO, () -> "closing connection " + id + " (" + path + "): rate limit exceeded");
+            LOG.log(System.Logger.Level.INFO, () -> "closing connection " + id() + " (" + path + "): rate limit exceeded");
             close(CloseStatus.POLICY_VIOLATION.withReason("rate limit exceeded"));
         } else {
             sendError("{\"error\":\"rate_limited\",\"detail\":\"more than " + limits.rateLimit().perSecond()
@@ -388,7 +388,7 @@ public abstract class AbstractConnection implements Connection {
                 router.onClose(this, status);
             } catch (RuntimeException | Error e) {
                 LOG.log(System.Logger.Level.WARNING, () -> "router " + router.getClass().getName()
-                        + " threw in onClose for connection " + id, e);
+                        + " threw in onClose for connection " + id(), e);
             }
         });
     }
@@ -412,7 +412,7 @@ public abstract class AbstractConnection implements Connection {
             }
             routerFailed = true;
             LOG.log(System.Logger.Level.WARNING, () -> "router " + router.getClass().getName() + " threw in "
-                    + callback + " for connection " + id + " (" + path + "); closing it with 1011", e);
+                    + callback + " for connection " + id() + " (" + path + "); closing it with 1011", e);
             notifyError(e);
             close(CloseStatus.INTERNAL_ERROR.withReason("internal error"));
         }
@@ -423,7 +423,7 @@ public abstract class AbstractConnection implements Connection {
             router.onError(this, error);
         } catch (RuntimeException | Error e) {
             LOG.log(System.Logger.Level.WARNING, () -> "router " + router.getClass().getName()
-                    + " threw in onError for connection " + id, e);
+                    + " threw in onError for connection " + id(), e);
         }
     }
 
@@ -458,7 +458,7 @@ public abstract class AbstractConnection implements Connection {
         }
         if (discarded != null) {
             counters.slowConsumerCloses.increment();
-            LOG.log(System.Logger.Level.INFO, () -> "closing connection " + id + " (" + path
+            LOG.log(System.Logger.Level.INFO, () -> "closing connection " + id() + " (" + path
                     + ") with 4000: its send buffer is over " + limits.maxQueuedBytes() + " bytes (slow consumer)");
             for (Outbound dropped : discarded) {
                 dropped.future.completeExceptionally(overflowException());
@@ -487,7 +487,7 @@ public abstract class AbstractConnection implements Connection {
     }
 
     private SendBufferOverflowException overflowException() {
-        return new SendBufferOverflowException("send buffer of connection " + id + " (" + path + ") is full: over "
+        return new SendBufferOverflowException("send buffer of connection " + id() + " (" + path + ") is full: over "
                 + limits.maxQueuedBytes() + " bytes queued");
     }
 
@@ -599,11 +599,11 @@ public abstract class AbstractConnection implements Connection {
     }
 
     private ConnectionClosedException closedException() {
-        return new ConnectionClosedException("connection " + id + " (" + path + ") is closed");
+        return new ConnectionClosedException("connection " + id() + " (" + path + ") is closed");
     }
 
     @Override
     public String toString() {
-        return getClass().getSimpleName() + "[" + id + " " + path + "]";
+        return getClass().getSimpleName() + "[" + id() + " " + path + "]";
     }
 }

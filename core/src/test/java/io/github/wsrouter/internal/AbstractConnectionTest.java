@@ -344,6 +344,19 @@ class AbstractConnectionTest {
     }
 
     @Test
+    void failuresNameTheConnectionByItsIdEvenBeforeAnyoneAskedForIt() {
+        LaterConnection connection = new LaterConnection(new Recorder());
+        connection.closed(CloseStatus.NORMAL);
+
+        Throwable failure = org.assertj.core.api.Assertions.catchThrowable(
+                () -> connection.sendText("late").toCompletableFuture().join());
+
+        assertThat(failure).hasCauseInstanceOf(ConnectionClosedException.class);
+        assertThat(failure.getCause().getMessage()).isEqualTo("connection " + connection.id() + " (/test/) is closed");
+        assertThat(connection.toString()).contains(connection.id());
+    }
+
+    @Test
     void callbacksFromAnotherThreadStartTheNextFrame() throws Exception {
         LaterConnection connection = new LaterConnection(new Recorder());
         connection.completer = pool;

@@ -242,6 +242,32 @@ abstract class RoutingContractTest {
     }
 
     @Test
+    void everySendToAPeerThatVanishesCompletesOneWayOrTheOther() {
+        ObservedRouter router = new ObservedRouter(EchoRouter.create());
+        ServerUnderTest server = serve("/echo/", router);
+        Peer peer = server.connect("/echo/");
+        Connection connection = router.await("open").connection();
+        String kilobyte = "x".repeat(1024);
+        List<CompletableFuture<Void>> sends = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            sends.add(connection.sendText(kilobyte).toCompletableFuture());
+        }
+
+        peer.abort();
+        for (int i = 0; i < 200; i++) { // while the drop is found out, and after
+            sends.add(connection.sendText(kilobyte).toCompletableFuture());
+        }
+        router.await("close", "error");
+
+        // written, or failed with the connection: none is left hanging, nothing stays counted
+        CompletableFuture<?>[] settled = sends.stream().map(send -> send.handle((done, failure) -> null))
+                .toArray(CompletableFuture[]::new);
+        assertThat(CompletableFuture.allOf(settled)).succeedsWithin(java.time.Duration.ofSeconds(10));
+        assertThat(connection.queuedBytes()).isZero();
+        assertThat(connection.sendText("late").toCompletableFuture()).failsWithin(java.time.Duration.ofSeconds(5));
+    }
+
+    @Test
     void clientCloseReachesTheRouterWithItsStatus() {
         ObservedRouter router = new ObservedRouter(EchoRouter.create());
         ServerUnderTest server = serve("/echo/", router);
