@@ -129,8 +129,7 @@ public abstract class AbstractConnection implements Connection {
         this.path = handshake.path();
         this.pathParameters = handshake.pathParameters();
         this.queryParameters = handshake.queryParameters();
-        String[] made = Handshake.pairs(handshake.headers());
-        this.headerPairs = made != null ? made : pairs(handshake.headers());
+        this.headerPairs = Handshake.pairs(handshake.headers());
         this.router = Objects.requireNonNull(router, "router");
         this.callbacks = new SerialExecutor(callbackExecutor);
         if (!handshake.attributes().isEmpty()) {
@@ -173,15 +172,6 @@ public abstract class AbstractConnection implements Connection {
             headers = map;
         }
         return map;
-    }
-
-    private static String[] pairs(Map<String, List<String>> headers) {
-        List<String> pairs = new ArrayList<>();
-        headers.forEach((name, values) -> values.forEach(value -> {
-            pairs.add(name);
-            pairs.add(value);
-        }));
-        return pairs.toArray(new String[0]);
     }
 
     @Override

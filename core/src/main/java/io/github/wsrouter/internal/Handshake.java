@@ -29,10 +29,10 @@ public record Handshake(String path, Map<String, String> pathParameters,
             pathParameters = pathParameters.isEmpty() ? Collections.emptyMap() : new Frozen<>(new LinkedHashMap<>(pathParameters));
         }
         if (!(queryParameters instanceof Frozen)) {
-            queryParameters = queryParameters.isEmpty() ? Collections.emptyMap() : immutable(queryParameters, new LinkedHashMap<>());
+            queryParameters = queryParameters.isEmpty() ? Collections.emptyMap() : immutable(queryParameters);
         }
-        if (!(headers instanceof Frozen) && !(headers instanceof PairHeaders)) {
-            headers = immutable(headers, new TreeMap<>(String.CASE_INSENSITIVE_ORDER));
+        if (!(headers instanceof PairHeaders)) {
+            headers = headers(headers.entrySet());
         }
         attributes = Map.copyOf(attributes);
     }
@@ -63,16 +63,13 @@ public record Handshake(String path, Map<String, String> pathParameters,
         return Collections.unmodifiableMap(target);
     }
 
-    /**
-     * The headers as name, value, name, value... when they were made by {@link #headers(Iterable)}
-     * (the array is shared: do not change it); else {@code null}.
-     */
+    /** A handshake's headers as name, value, name, value... (the array is shared: do not change it). */
     public static String[] pairs(Map<String, List<String>> headers) {
-        return headers instanceof PairHeaders made ? made.pairs : null;
+        return ((PairHeaders) headers).pairs;
     }
 
     /** Headers as a flat array; the map view, case-insensitive and read-only, is made on first use. */
-    private static final class PairHeaders extends java.util.AbstractMap<String, List<String>> {
+    private static final class PairHeaders extends ReadOnly<List<String>> {
         private final String[] pairs;
         private volatile Map<String, List<String>> map;
 
@@ -80,7 +77,8 @@ public record Handshake(String path, Map<String, String> pathParameters,
             this.pairs = pairs;
         }
 
-        private Map<String, List<String>> map() {
+        @Override
+        Map<String, List<String>> map() {
             Map<String, List<String>> built = map;
             if (built == null) {
                 built = headerMap(pairs);
@@ -88,9 +86,28 @@ public record Handshake(String path, Map<String, String> pathParameters,
             }
             return built;
         }
+    }
+
+    /** A map copied in and never changed again, read-only outside. */
+    private static final class Frozen<V> extends ReadOnly<V> {
+        private final Map<String, V> view;
+
+        Frozen(Map<String, V> owned) {
+            this.view = Collections.unmodifiableMap(owned);
+        }
 
         @Override
-        public List<String> get(Object key) {
+        Map<String, V> map() {
+            return view;
+        }
+    }
+
+    /** A read-only map over another, which its subclass gives. */
+    private abstract static class ReadOnly<V> extends java.util.AbstractMap<String, V> {
+        abstract Map<String, V> map();
+
+        @Override
+        public V get(Object key) {
             return map().get(key);
         }
 
@@ -105,7 +122,7 @@ public record Handshake(String path, Map<String, String> pathParameters,
         }
 
         @Override
-        public java.util.Set<Map.Entry<String, List<String>>> entrySet() {
+        public java.util.Set<Map.Entry<String, V>> entrySet() {
             return map().entrySet();
         }
 
@@ -115,47 +132,8 @@ public record Handshake(String path, Map<String, String> pathParameters,
         }
 
         @Override
-        public java.util.Collection<List<String>> values() {
-            return map().values();
-        }
-    }
-
-    /** A map copied in and never changed again, read-only outside. */
-    private static final class Frozen<V> extends java.util.AbstractMap<String, V> {
-        private final Map<String, V> view;
-
-        Frozen(Map<String, V> owned) {
-            this.view = Collections.unmodifiableMap(owned);
-        }
-
-        @Override
-        public V get(Object key) {
-            return view.get(key);
-        }
-
-        @Override
-        public boolean containsKey(Object key) {
-            return view.containsKey(key);
-        }
-
-        @Override
-        public int size() {
-            return view.size();
-        }
-
-        @Override
-        public java.util.Set<Map.Entry<String, V>> entrySet() {
-            return view.entrySet();
-        }
-
-        @Override
-        public java.util.Set<String> keySet() {
-            return view.keySet();
-        }
-
-        @Override
         public java.util.Collection<V> values() {
-            return view.values();
+            return map().values();
         }
     }
 
@@ -253,8 +231,8 @@ public record Handshake(String path, Map<String, String> pathParameters,
         return result;
     }
 
-    private static Map<String, List<String>> immutable(Map<String, List<String>> source,
-                                                       Map<String, List<String>> target) {
+    private static Map<String, List<String>> immutable(Map<String, List<String>> source) {
+        Map<String, List<String>> target = new LinkedHashMap<>();
         for (Map.Entry<String, List<String>> entry : source.entrySet()) {
             target.computeIfAbsent(entry.getKey(), k -> new ArrayList<>()).addAll(entry.getValue());
         }

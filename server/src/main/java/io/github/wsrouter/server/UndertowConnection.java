@@ -130,7 +130,7 @@ final class UndertowConnection extends AbstractConnection
                 }
             }
             if (closed) {
-                callback.done(new java.io.IOException("connection is closed"));
+                callback.done(channelGone());
                 return;
             }
             if (channel.getIoThread() == Thread.currentThread()) {
@@ -191,7 +191,7 @@ final class UndertowConnection extends AbstractConnection
                         }
                     }
                     if (gone) { // failAll ran meanwhile: this frame was not among those it failed
-                        frame.callback.done(new java.io.IOException("the WebSocket channel is closed"));
+                        frame.callback.done(channelGone());
                     }
                 }
             } finally {
@@ -254,6 +254,11 @@ final class UndertowConnection extends AbstractConnection
                 frame.callback.done(cause);
             }
         }
+    }
+
+    /** What a frame fails with when the channel closed before it was written. */
+    private static java.io.IOException channelGone() {
+        return new java.io.IOException("the WebSocket channel is closed");
     }
 
     private static final class Frame {
@@ -325,7 +330,7 @@ final class UndertowConnection extends AbstractConnection
     void channelClosed() {
         Writer w = writer;
         if (w != null) {
-            w.failAll(new java.io.IOException("the WebSocket channel is closed"));
+            w.failAll(channelGone());
         }
         CloseStatus sent = sentStatus;
         CloseStatus received = receivedStatus;
