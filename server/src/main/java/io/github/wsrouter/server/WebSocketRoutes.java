@@ -1,5 +1,6 @@
 package io.github.wsrouter.server;
 
+import io.github.wsrouter.RouteOptions;
 import io.github.wsrouter.CloseStatus;
 import io.github.wsrouter.HandshakeDecision;
 import io.github.wsrouter.HandshakeHook;

@@ -1,5 +1,6 @@
 package io.github.wsrouter.server;
 
+import io.github.wsrouter.RouteOptions;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.wsrouter.EchoRouter;

@@ -9,7 +9,7 @@ import io.github.wsrouter.RouteContext;
 import io.github.wsrouter.SendOverflow;
 import io.github.wsrouter.internal.RouteTable;
 import io.github.wsrouter.internal.SendLimits;
-import io.github.wsrouter.server.RouteOptions;
+import io.github.wsrouter.RouteOptions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -11,7 +11,7 @@ import io.github.wsrouter.internal.Handshake;
 import io.github.wsrouter.internal.HandshakeRelay;
 import io.github.wsrouter.internal.LiveConnections;
 import io.github.wsrouter.internal.RouteCounters;
-import io.github.wsrouter.server.RouteOptions;
+import io.github.wsrouter.RouteOptions;
 import io.github.wsrouter.server.internal.FrameGuard;
 import io.github.wsrouter.server.internal.Keepalive;
 import io.github.wsrouter.server.internal.Settings;

@@ -1,7 +1,5 @@
-package io.github.wsrouter.server;
+package io.github.wsrouter;
 
-import io.github.wsrouter.RateLimit;
-import io.github.wsrouter.SendOverflow;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.Executor;
