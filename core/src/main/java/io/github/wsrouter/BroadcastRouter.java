@@ -1,7 +1,5 @@
 package io.github.wsrouter;
 
-import io.github.wsrouter.internal.ConnectionIndex;
-import io.github.wsrouter.internal.LocalRelay;
 import java.nio.ByteBuffer;
 import java.util.Set;
 
@@ -18,7 +16,8 @@ import java.util.Set;
  * roomParameter("room")}, a message sent on {@code /rooms/blue/} reaches only the connections of
  * {@code /rooms/blue/}.
  *
- * <p>The scope is the router instance: mount one instance per route (mounting the same instance
+ * <p>The router keeps its audience in a {@link ConnectionGroups}, whose guarantees it has. The
+ * scope is the router instance: mount one instance per route (mounting the same instance
  * on two routes makes them one audience). A connection leaves the audience when it closes;
  * sends to a connection that closes meanwhile fail quietly on that connection alone. Text is
  * sent as the same {@code String} to every recipient, binary as read-only views of one buffer.
@@ -34,13 +33,9 @@ import java.util.Set;
  */
 public final class BroadcastRouter implements MessageRouter {
 
-    private static final String WHOLE_ROUTE = "";
-
     private final boolean excludeSender;
     private final String roomParameter;
-    private final ConnectionIndex audience = new ConnectionIndex();
-    private volatile Relay.Channel relay = LocalRelay.channel();
-    private boolean mounted;
+    private final ConnectionGroups audience = ConnectionGroups.create();
 
     private BroadcastRouter(Builder builder) {
         this.excludeSender = builder.excludeSender;
@@ -56,53 +51,68 @@ public final class BroadcastRouter implements MessageRouter {
         return new Builder();
     }
 
-    /** Opens the relay channel of the first route it is mounted on; further routes share it. */
+    /**
+     * Checks the route and opens the relay channel of the first route it is mounted on; further
+     * routes share it.
+     *
+     * @throws IllegalArgumentException if the router is scoped by a room parameter that the
+     *     route's template lacks: every connection would share one audience
+     */
     @Override
-    public synchronized void onMount(RouteContext route) {
-        if (!mounted) {
-            mounted = true;
-            relay = route.relay().open(route.route(), new Inbound());
+    public void onMount(RouteContext route) {
+        if (roomParameter != null && !route.hasParameter(roomParameter)) {
+            throw new IllegalArgumentException("BroadcastRouter with roomParameter(\"" + roomParameter
+                    + "\") cannot be mounted on " + route.route() + ": the template has no {" + roomParameter
+                    + "}, so every connection would hear every room. Mount it on a template with {"
+                    + roomParameter + "}" + alternatives(route.template().parameterNames())
+                    + ", or leave out roomParameter for one audience per route");
         }
+        audience.mount(route);
+    }
+
+    private static String alternatives(java.util.List<String> parameters) {
+        if (parameters.isEmpty()) {
+            return "";
+        }
+        StringBuilder names = new StringBuilder();
+        for (String name : parameters) {
+            names.append(names.length() == 0 ? "" : " or ").append("roomParameter(\"").append(name).append("\")");
+        }
+        return ", call " + names;
     }
 
     @Override
     public void onOpen(Connection connection) {
-        String room = room(connection);
-        audience.add(room, connection);
-        relay.subscribe(topic(room));
+        if (roomParameter == null) {
+            audience.add(connection);
+        } else {
+            audience.add(room(connection), connection);
+        }
     }
 
     @Override
     public void onText(Connection connection, String text) {
-        String room = room(connection);
-        for (Connection member : audience.get(room)) {
-            if (!excludeSender || member != connection) {
-                member.sendText(text);
-            }
+        Connection except = excludeSender ? connection : null;
+        if (roomParameter == null) {
+            audience.broadcast(text, except);
+        } else {
+            audience.broadcastTo(room(connection), text, except);
         }
-        relay.publishText(topic(room), text);
     }
 
     @Override
     public void onBinary(Connection connection, ByteBuffer data) {
-        String room = room(connection);
-        for (Connection member : audience.get(room)) {
-            if (!excludeSender || member != connection) {
-                member.sendBinary(data);
-            }
+        Connection except = excludeSender ? connection : null;
+        if (roomParameter == null) {
+            audience.broadcast(data, except);
+        } else {
+            audience.broadcastTo(room(connection), data, except);
         }
-        relay.publishBinary(topic(room), data);
     }
 
     @Override
     public void onClose(Connection connection, CloseStatus status) {
-        String room = room(connection);
-        audience.remove(room, connection);
-        relay.unsubscribe(topic(room));
-    }
-
-    private static Relay.Topic topic(String room) {
-        return room.equals(WHOLE_ROUTE) ? Relay.Topic.route() : Relay.Topic.room(room);
+        audience.remove(connection);
     }
 
     /** The number of open connections this router broadcasts to, over all rooms. */
@@ -112,42 +122,16 @@ public final class BroadcastRouter implements MessageRouter {
 
     /** The rooms that have at least one open connection (a snapshot); {@code [""]} when not scoped by room. */
     public Set<String> rooms() {
-        return audience.keys();
-    }
-
-    private String room(Connection connection) {
         if (roomParameter == null) {
-            return WHOLE_ROUTE;
+            return audience.size() == 0 ? Set.of() : Set.of("");
         }
-        String room = connection.pathParameter(roomParameter);
-        return room == null ? WHOLE_ROUTE : room;
+        return audience.groups();
     }
 
-    /** Delivers what other nodes broadcast to this node's audience. */
-    private final class Inbound implements Relay.Receiver {
-        @Override
-        public void onText(Relay.Topic topic, String text) {
-            if (topic.kind() == Relay.Topic.Kind.USER) {
-                return; // not a broadcast topic: this router never subscribes to one
-            }
-            for (Connection member : audience.get(key(topic))) {
-                member.sendText(text);
-            }
-        }
-
-        @Override
-        public void onBinary(Relay.Topic topic, ByteBuffer data) {
-            if (topic.kind() == Relay.Topic.Kind.USER) {
-                return;
-            }
-            for (Connection member : audience.get(key(topic))) {
-                member.sendBinary(data);
-            }
-        }
-
-        private String key(Relay.Topic topic) {
-            return topic.kind() == Relay.Topic.Kind.ROOM ? topic.key() : WHOLE_ROUTE;
-        }
+    /** The connection's room: its path parameter, which the route was checked to have at mount. */
+    private String room(Connection connection) {
+        String room = connection.pathParameter(roomParameter);
+        return room == null ? "" : room;
     }
 
     /** Options of a {@link BroadcastRouter}. */
@@ -166,8 +150,8 @@ public final class BroadcastRouter implements MessageRouter {
 
         /**
          * Broadcasts only among connections with the same value of this path parameter; default
-         * none (the whole route). A connection whose route lacks the parameter joins the whole-route
-         * audience.
+         * none (the whole route). Every route the router is mounted on must have the parameter:
+         * mounting on a template without it fails when the server is built.
          */
         public Builder roomParameter(String name) {
             if (name == null || name.isBlank()) {

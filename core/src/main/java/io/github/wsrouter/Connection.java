@@ -47,6 +47,12 @@ public interface Connection {
     /** The query parameters of the request, percent-decoded, each with all its values in order. */
     Map<String, List<String>> queryParameters();
 
+    /** The first value of a query parameter, or {@code null} if the request had none of that name. */
+    default String queryParameter(String name) {
+        List<String> values = queryParameters().get(name);
+        return values == null || values.isEmpty() ? null : values.get(0);
+    }
+
     /** The request headers, with case-insensitive names, each with all its values in order. */
     Map<String, List<String>> headers();
 
@@ -57,38 +63,29 @@ public interface Connection {
     }
 
     /**
-     * The identity a {@link HandshakeHook} authenticated for this connection, or {@code null} when
-     * none did.
+     * Who this connection is: the identity the handshake decided ({@link
+     * HandshakeDecision#acceptAs}, from a {@link HandshakeHook} or the router's {@link
+     * MessageRouter#onHandshake}), or {@code null} when none did. Set before the connection opens
+     * and never changed: no router can overwrite it.
      */
-    default String identity() {
-        Object identity = attributes().get(IDENTITY_ATTRIBUTE);
-        return identity instanceof String s ? s : null;
-    }
-
-    /** The attribute under which {@link #identity()} is kept. */
-    String IDENTITY_ATTRIBUTE = "wsrouter.identity";
+    String identity();
 
     /**
      * The subprotocol the handshake chose and the server echoed in {@code Sec-WebSocket-Protocol}
      * (see {@link HandshakeDecision#withSubprotocol}), or {@code null} if none was.
      */
-    default String subprotocol() {
-        Object subprotocol = attributes().get(SUBPROTOCOL_ATTRIBUTE);
-        return subprotocol instanceof String s ? s : null;
-    }
-
-    /** The attribute under which {@link #subprotocol()} is kept. */
-    String SUBPROTOCOL_ATTRIBUTE = "wsrouter.subprotocol";
+    String subprotocol();
 
     /**
      * The router's own state for this connection: thread-safe, empty at open, gone with the
-     * connection.
+     * connection. Nothing of the library's is kept here: {@link #identity()} and {@link
+     * #subprotocol()} are not attributes.
      */
     ConcurrentMap<String, Object> attributes();
 
     /**
-     * The bytes queued for sending and not yet written: how far the peer is behind (text is
-     * counted in UTF-16 code units, one per character for ASCII). Over the transport's bound,
+     * The bytes queued for sending and not yet written: how far the peer is behind, with text
+     * counted as its UTF-8 bytes, the payload that goes on the wire. Over the transport's bound,
      * its {@link SendOverflow} policy applies.
      */
     long queuedBytes();
@@ -112,9 +109,14 @@ public interface Connection {
     CompletionStage<Void> sendBinary(ByteBuffer data);
 
     /**
-     * Sends a text that tells the peer its message was refused, such as {@code
-     * {"error":"invalid_json","detail":"..."}}: a {@link #sendText} that the route's statistics
-     * count as an error reply ({@code RouteStats.errorReplies}). Same guarantees as {@code sendText}.
+     * Sends a text that tells the peer its message was refused: a {@link #sendText} that the
+     * route's statistics count as an error reply ({@code RouteStats.errorReplies}), with the same
+     * guarantees. The text is sent as it is: its format is the router's wire format. The
+     * built-in JSON router sends one object with a stable code and a human-readable detail, and
+     * routers of your own are encouraged to do the same:
+     * <pre>{@code
+     * connection.sendError("{\"error\":\"unknown_command\",\"detail\":\"no command 'jump'\"}");
+     * }</pre>
      */
     default CompletionStage<Void> sendError(String text) {
         return sendText(text);
@@ -129,6 +131,14 @@ public interface Connection {
      * @throws IllegalArgumentException if the status may not be sent (1005, 1006, 1015)
      */
     CompletionStage<Void> close(CloseStatus status);
+
+    /**
+     * A stage that completes with the connection's final status once it is closed and the
+     * router's {@link MessageRouter#onClose} has returned: the status the peer sent, the one the
+     * server sent, or {@link CloseStatus#ABNORMAL_CLOSURE 1006}. It never fails. Dependent stages
+     * run on the thread that closed the connection, or at once when it is already closed.
+     */
+    CompletionStage<CloseStatus> closeFuture();
 
     /** {@link #close(CloseStatus) Closes} with {@link CloseStatus#NORMAL 1000}. */
     default CompletionStage<Void> close() {

@@ -1,6 +1,7 @@
 package io.github.wsrouter;
 
 import com.google.gson.Gson;
+import com.google.gson.JsonArray;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -9,8 +10,6 @@ import com.google.gson.JsonParser;
 import com.google.gson.Strictness;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
-import io.github.wsrouter.internal.ConnectionIndex;
-import io.github.wsrouter.internal.LocalRelay;
 import java.io.IOException;
 import java.io.StringReader;
 import java.nio.ByteBuffer;
@@ -66,11 +65,16 @@ import java.util.regex.Pattern;
  * that checks tokens, nobody can connect as somebody else. The user is then that identity, or the
  * path parameter. {@link Builder#sameUser} decides what a second connection of a user does.
  *
- * A connection without an identity (the function returns {@code null} or a blank string), or
- * whose identity is the {@linkplain Builder#everyone everyone} address, is closed at open with
- * {@link CloseStatus#POLICY_VIOLATION 1008}. To bind identity to your own
- * authentication instead of the URL, set {@link Builder#identity(Function)}, e.g. to read a
- * principal that a handshake filter stored.
+ * <p>The router accepts the handshake {@linkplain HandshakeDecision#acceptAs as that user}, so the
+ * user is the connection's read-only {@link Connection#identity()}: set before it opens, the same
+ * for every router, and never changed. A handshake that yields no user (the {@linkplain
+ * Builder#identity identity function} returns {@code null} or a blank string) is refused with 401,
+ * one whose user is the {@linkplain Builder#everyone everyone} address with 400. To bind identity
+ * to your own authentication instead of the URL, set {@link Builder#identity(Function)}: {@code
+ * identity(HandshakeRequest::identity)} takes the user a {@link HandshakeHook} authenticated.
+ *
+ * <p>Mounted on a route whose template lacks the user parameter (and with no identity function),
+ * the router refuses to mount: the server's {@code build()} throws {@link IllegalArgumentException}.
  *
  * <h2>Several nodes</h2>
  * With a distributed {@link Relay} (given to the server), a user's connections may be spread
@@ -91,9 +95,6 @@ import java.util.regex.Pattern;
  * {@link #connectionCount()}, and the {@link Builder#sameUser} policies.
  */
 public final class DirectedJsonRouter implements MessageRouter {
-
-    /** The attribute under which each connection's user name is kept. */
-    public static final String USER_ATTRIBUTE = "wsrouter.user";
 
     /** 4001: refused because the user is already connected ({@link SameUser#REFUSE_NEWER}). */
     public static final CloseStatus ALREADY_CONNECTED = CloseStatus.of(4001, "already connected");
@@ -117,7 +118,7 @@ public final class DirectedJsonRouter implements MessageRouter {
     private static final int MAX_JSON_NESTING = 64;
 
     private final Gson gson = new GsonBuilder().disableHtmlEscaping().serializeNulls().create();
-    private final Function<Connection, String> identity;
+    private final Function<HandshakeRequest, String> identity;
     private final String userParameter;
     private final Pattern userNamePattern;
     private final SameUser sameUser;
@@ -126,9 +127,7 @@ public final class DirectedJsonRouter implements MessageRouter {
     private final String fromField;
     private final String everyone;
     private final boolean presence;
-    private final ConnectionIndex users = new ConnectionIndex();
-    private volatile Relay.Channel relay = LocalRelay.channel();
-    private boolean mounted;
+    private final ConnectionGroups users = ConnectionGroups.byUser();
     /** Orders presence changes with their announcements; sends do not block, so it is held briefly. */
     private final Object presenceLock = new Object();
 
@@ -136,9 +135,7 @@ public final class DirectedJsonRouter implements MessageRouter {
         this.userParameter = builder.userParameter;
         this.userNamePattern = builder.userNamePattern;
         this.sameUser = builder.sameUser;
-        this.identity = builder.identity != null ? builder.identity
-                : connection -> connection.identity() != null ? connection.identity()
-                        : connection.pathParameter(builder.userParameter);
+        this.identity = builder.identity;
         this.toField = builder.toField;
         this.messageField = builder.messageField;
         this.fromField = builder.fromField;
@@ -156,45 +153,67 @@ public final class DirectedJsonRouter implements MessageRouter {
     }
 
     /**
-     * Refuses, before the upgrade: a path user name that does not match the user-name pattern
-     * (400); one that differs from the identity a {@link HandshakeHook} authenticated (403); a
-     * user already connected under {@link SameUser#REFUSE_NEWER} (409).
+     * Decides the connection's user and accepts {@linkplain HandshakeDecision#acceptAs as that
+     * user}. Refuses, before the upgrade: a path user name that does not match the user-name
+     * pattern (400); one that differs from the identity a {@link HandshakeHook} authenticated
+     * (403); no user at all (401); the everyone address as a user (400); a user already connected
+     * under {@link SameUser#REFUSE_NEWER} (409).
      */
     @Override
     public HandshakeDecision onHandshake(HandshakeRequest request) {
-        String pathUser = request.pathParameters().get(userParameter);
-        if (pathUser != null && !userNamePattern.matcher(pathUser).matches()) {
-            return HandshakeDecision.reject(400, "invalid user name: expected " + userNamePattern.pattern());
+        String user;
+        if (identity != null) {
+            user = identity.apply(request);
+        } else {
+            String pathUser = request.pathParameters().get(userParameter);
+            if (pathUser != null && !userNamePattern.matcher(pathUser).matches()) {
+                return HandshakeDecision.reject(400, "invalid user name: expected " + userNamePattern.pattern());
+            }
+            String authenticated = request.identity();
+            if (authenticated != null && pathUser != null && !authenticated.equals(pathUser)) {
+                return HandshakeDecision.reject(403, "the user name in the path is not the authenticated user");
+            }
+            user = authenticated != null ? authenticated : pathUser;
         }
-        String authenticated = request.identity();
-        if (authenticated != null && pathUser != null && !authenticated.equals(pathUser)) {
-            return HandshakeDecision.reject(403, "the user name in the path is not the authenticated user");
+        if (user == null || user.isBlank()) {
+            return HandshakeDecision.reject(401, "no user identity");
         }
-        String user = authenticated != null ? authenticated : pathUser;
-        if (sameUser == SameUser.REFUSE_NEWER && user != null && users.contains(user)) {
+        if (user.equals(everyone)) {
+            return HandshakeDecision.reject(400, "reserved user name");
+        }
+        if (sameUser == SameUser.REFUSE_NEWER && users.contains(user)) {
             return HandshakeDecision.reject(409, "user " + user + " is already connected");
         }
-        return HandshakeDecision.accept();
+        return HandshakeDecision.acceptAs(user);
     }
 
-    /** Opens the relay channel of the first route it is mounted on; further routes share it. */
+    /**
+     * Checks the route and opens the relay channel of the first route it is mounted on; further
+     * routes share it.
+     *
+     * @throws IllegalArgumentException if the route's template lacks the user parameter and no
+     *     identity function is set: no connection could have a user
+     */
     @Override
-    public synchronized void onMount(RouteContext route) {
-        if (!mounted) {
-            mounted = true;
-            relay = route.relay().open(route.route(), new Inbound());
+    public void onMount(RouteContext route) {
+        if (identity == null && !route.hasParameter(userParameter)) {
+            java.util.List<String> names = route.template().parameterNames();
+            throw new IllegalArgumentException("DirectedJsonRouter cannot be mounted on " + route.route()
+                    + ": it takes each connection's user from the path parameter {" + userParameter
+                    + "}, which the template lacks. Mount it on a template with {" + userParameter + "}"
+                    + (names.isEmpty() ? "" : ", call userParameter(\"" + names.get(0) + "\")")
+                    + ", or set identity(...) to take the user from elsewhere, such as "
+                    + "identity(HandshakeRequest::identity) for the user a HandshakeHook authenticated");
         }
+        users.mount(route);
     }
 
     @Override
     public void onOpen(Connection connection) {
-        String user = identity.apply(connection);
-        if (user == null || user.isBlank()) {
+        String user = connection.identity();
+        if (user == null || user.isBlank() || user.equals(everyone)) {
+            // only a transport that skipped onHandshake gets here
             connection.close(CloseStatus.POLICY_VIOLATION.withReason("no user identity"));
-            return;
-        }
-        if (user.equals(everyone)) {
-            connection.close(CloseStatus.POLICY_VIOLATION.withReason("reserved user name"));
             return;
         }
         if (sameUser == SameUser.REFUSE_NEWER && users.contains(user)) {
@@ -202,14 +221,9 @@ public final class DirectedJsonRouter implements MessageRouter {
             return;
         }
         if (sameUser == SameUser.REPLACE_OLDER) {
-            for (Connection older : users.get(user)) {
+            for (Connection older : users.members(user)) {
                 older.close(REPLACED);
             }
-        }
-        connection.attributes().put(USER_ATTRIBUTE, user);
-        relay.subscribe(Relay.Topic.user(user));
-        if (everyone != null) {
-            relay.subscribe(Relay.Topic.route());
         }
         if (!presence) {
             users.add(user, connection);
@@ -221,8 +235,8 @@ public final class DirectedJsonRouter implements MessageRouter {
             boolean joined = users.add(user, connection);
             JsonObject online = new JsonObject();
             online.addProperty("presence", "online");
-            com.google.gson.JsonArray names = new com.google.gson.JsonArray();
-            users.keys().stream().sorted().forEach(names::add);
+            JsonArray names = new JsonArray();
+            users.groups().stream().sorted().forEach(names::add);
             online.add("users", names);
             connection.sendText(gson.toJson(online));
             if (joined) {
@@ -233,10 +247,10 @@ public final class DirectedJsonRouter implements MessageRouter {
 
     @Override
     public void onText(Connection connection, String text) {
-        Object sender = connection.attributes().get(USER_ATTRIBUTE);
-        if (!(sender instanceof String from)) {
+        if (!users.contains(connection)) {
             return; // refused at open; its close is under way
         }
+        String from = connection.identity();
         JsonObject object;
         try {
             object = parseObject(text);
@@ -261,20 +275,14 @@ public final class DirectedJsonRouter implements MessageRouter {
         }
         String recipient = to.getAsString();
         boolean toEveryone = everyone != null && everyone.equals(recipient);
-        Collection<Connection> targets = toEveryone ? allConnections() : users.get(recipient);
         object.remove(fromField);
         object.addProperty(fromField, from);
         String stamped = gson.toJson(object);
-        boolean local = false;
-        for (Connection target : targets) {
-            target.sendText(stamped);
-            local = true;
-        }
-        CompletionStage<Integer> published = relay.publishText(
-                toEveryone ? Relay.Topic.route() : Relay.Topic.user(recipient), stamped);
-        if (local || toEveryone) {
+        ConnectionGroups.Delivery delivery = toEveryone ? users.broadcast(stamped) : users.broadcastTo(recipient, stamped);
+        if (delivery.local() > 0 || toEveryone) {
             return;
         }
+        CompletionStage<Integer> published = delivery.nodes();
         // Nobody here: the relay's count of subscribed nodes tells whether anybody has the user.
         // On a single node the stage is already complete and the error is sent before returning.
         published.whenComplete((receivers, failure) -> {
@@ -296,8 +304,8 @@ public final class DirectedJsonRouter implements MessageRouter {
 
     @Override
     public void onClose(Connection connection, CloseStatus status) {
-        Object user = connection.attributes().get(USER_ATTRIBUTE);
-        if (!(user instanceof String name)) {
+        String name = connection.identity();
+        if (name == null) {
             return;
         }
         if (!presence) {
@@ -309,10 +317,7 @@ public final class DirectedJsonRouter implements MessageRouter {
                 }
             }
         }
-        relay.unsubscribe(Relay.Topic.user(name));
-        if (everyone != null) {
-            relay.unsubscribe(Relay.Topic.route());
-        }
+        users.remove(connection);
     }
 
     /** Tells every connection but the subject's that a user joined or left. */
@@ -321,7 +326,7 @@ public final class DirectedJsonRouter implements MessageRouter {
         notice.addProperty("presence", event);
         notice.addProperty("user", user);
         String text = gson.toJson(notice);
-        for (Connection other : users.all()) {
+        for (Connection other : users.members()) {
             if (other != subject) {
                 other.sendText(text);
             }
@@ -330,7 +335,7 @@ public final class DirectedJsonRouter implements MessageRouter {
 
     /** The users with at least one open connection: a snapshot. */
     public Set<String> onlineUsers() {
-        return users.keys();
+        return users.groups();
     }
 
     /** Whether the user has at least one open connection. */
@@ -341,10 +346,6 @@ public final class DirectedJsonRouter implements MessageRouter {
     /** The number of open connections over all users. */
     public int connectionCount() {
         return users.size();
-    }
-
-    private Collection<Connection> allConnections() {
-        return users.all();
     }
 
     /**
@@ -383,7 +384,7 @@ public final class DirectedJsonRouter implements MessageRouter {
                 return object;
             }
             case BEGIN_ARRAY -> {
-                com.google.gson.JsonArray array = new com.google.gson.JsonArray();
+                JsonArray array = new JsonArray();
                 reader.beginArray();
                 while (reader.hasNext()) {
                     array.add(read(reader));
@@ -415,25 +416,10 @@ public final class DirectedJsonRouter implements MessageRouter {
         connection.sendError(gson.toJson(error));
     }
 
-    /** Delivers what other nodes sent to a user of this node, or to everyone. */
-    private final class Inbound implements Relay.Receiver {
-        @Override
-        public void onText(Relay.Topic topic, String text) {
-            Collection<Connection> targets = switch (topic.kind()) {
-                case USER -> users.get(topic.key());
-                case ROUTE -> everyone != null ? allConnections() : java.util.List.of();
-                case ROOM -> java.util.List.of();
-            };
-            for (Connection target : targets) {
-                target.sendText(text);
-            }
-        }
-    }
-
     /** Options of a {@link DirectedJsonRouter}. */
     public static final class Builder {
         private String userParameter = "username";
-        private Function<Connection, String> identity;
+        private Function<HandshakeRequest, String> identity;
         private String toField = "to_user";
         private String messageField = "message";
         private String fromField = "from";
@@ -473,10 +459,13 @@ public final class DirectedJsonRouter implements MessageRouter {
         }
 
         /**
-         * Derives the user of a connection, replacing {@link #userParameter(String)}: for example
-         * {@code c -> (String) c.attributes().get("principal")}. Called once, at open.
+         * Derives the user of a connection from its handshake, replacing {@link
+         * #userParameter(String)} and the path checks: for example {@code
+         * HandshakeRequest::identity} for the user a {@link HandshakeHook} authenticated, or {@code
+         * r -> r.header("X-User")} behind a proxy that authenticates. Called once per handshake;
+         * {@code null} or blank refuses the handshake with 401.
          */
-        public Builder identity(Function<Connection, String> identity) {
+        public Builder identity(Function<HandshakeRequest, String> identity) {
             this.identity = Objects.requireNonNull(identity, "identity");
             return this;
         }

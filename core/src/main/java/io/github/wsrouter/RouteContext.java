@@ -17,4 +17,14 @@ public record RouteContext(String route, Relay relay) {
         Objects.requireNonNull(route, "route");
         Objects.requireNonNull(relay, "relay");
     }
+
+    /** The route's path template, parsed. */
+    public PathTemplate template() {
+        return PathTemplate.parse(route);
+    }
+
+    /** Whether the route's template has a parameter of this name, such as {@code room} in {@code /rooms/{room}/}. */
+    public boolean hasParameter(String name) {
+        return template().parameterNames().contains(name);
+    }
 }

@@ -1,5 +1,6 @@
 package io.github.wsrouter;
 
+import io.github.wsrouter.internal.Checks;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.Executor;
@@ -131,28 +132,19 @@ public final class RouteOptions {
 
         /** The largest message accepted on this route, in bytes after reassembly. */
         public Builder maxMessageSize(int bytes) {
-            if (bytes <= 0) {
-                throw new IllegalArgumentException("maxMessageSize must be positive: " + bytes);
-            }
-            this.maxMessageSize = bytes;
+            this.maxMessageSize = Checks.positive("maxMessageSize", bytes);
             return this;
         }
 
         /** The most frames one message may come in on this route. */
         public Builder maxFragments(int fragments) {
-            if (fragments < 1) {
-                throw new IllegalArgumentException("maxFragments must be at least 1: " + fragments);
-            }
-            this.maxFragments = fragments;
+            this.maxFragments = Checks.positive("maxFragments", fragments);
             return this;
         }
 
         /** The send buffer bound of this route's connections and what happens over it. */
         public Builder sendBuffer(long maxQueuedBytes, SendOverflow overflow) {
-            if (maxQueuedBytes <= 0) {
-                throw new IllegalArgumentException("send buffer limit must be positive: " + maxQueuedBytes);
-            }
-            this.sendBufferBytes = maxQueuedBytes;
+            this.sendBufferBytes = Checks.atLeast("send buffer limit", maxQueuedBytes, 1);
             this.overflow = Objects.requireNonNull(overflow, "overflow");
             return this;
         }
@@ -164,22 +156,20 @@ public final class RouteOptions {
             return this;
         }
 
-        /** This route's ping interval and idle timeout. */
+        /**
+         * This route's ping interval and idle timeout.
+         *
+         * @throws IllegalArgumentException if the idle timeout is not longer than the ping interval
+         */
         public Builder keepalive(Duration pingInterval, Duration idleTimeout) {
-            this.pingInterval = positive(pingInterval, "ping interval");
-            this.idleTimeout = positive(idleTimeout, "idle timeout");
+            Checks.keepalive("RouteOptions.", pingInterval, idleTimeout);
+            this.pingInterval = pingInterval;
+            this.idleTimeout = idleTimeout;
             return this;
         }
 
         public RouteOptions build() {
             return new RouteOptions(this);
-        }
-
-        private static Duration positive(Duration duration, String what) {
-            if (duration.isNegative() || duration.isZero()) {
-                throw new IllegalArgumentException(what + " must be positive: " + duration);
-            }
-            return duration;
         }
     }
 }

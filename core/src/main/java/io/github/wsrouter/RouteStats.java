@@ -8,8 +8,8 @@ package io.github.wsrouter;
  * @param closed connections closed since start
  * @param messagesIn messages received
  * @param messagesOut messages written
- * @param bytesIn characters and bytes received
- * @param bytesOut characters and bytes written
+ * @param bytesIn payload bytes received (text counted in UTF-8)
+ * @param bytesOut payload bytes written (text counted in UTF-8)
  * @param slowConsumerCloses connections closed because their send buffer overflowed
  * @param droppedMessages messages dropped because a send buffer was full
  * @param errorReplies error replies sent ({@link Connection#sendError}): bad JSON, unknown

@@ -103,18 +103,32 @@ class BroadcastRouterTest {
     }
 
     @Test
-    void connectionWithoutTheRoomParameterJoinsTheWholeRouteAudience() {
+    void aRoomTypoIsRefusedAtMountInsteadOfMergingEveryRoom() {
         BroadcastRouter router = BroadcastRouter.builder().roomParameter("room").build();
-        TestServer server = TestServer.create().route("/lobby/", router).route("/rooms/{room}/", router);
-        TestClient lobby1 = server.connect("/lobby/");
-        TestClient lobby2 = server.connect("/lobby/");
-        TestClient blue = server.connect("/rooms/blue/");
 
-        lobby1.sendText("lobby only");
+        assertThatThrownBy(() -> TestServer.create().route("/rooms/{name}/", router))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("BroadcastRouter")
+                .hasMessageContaining("roomParameter(\"room\")")
+                .hasMessageContaining("/rooms/{name}/")
+                .hasMessageContaining("every connection would hear every room")
+                .hasMessageContaining("call roomParameter(\"name\")");
+        assertThatThrownBy(() -> TestServer.create().route("/lobby/", router))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("/lobby/");
+    }
 
-        assertThat(lobby2.texts()).containsExactly("lobby only");
-        blue.assertNoMoreMessages();
-        assertThat(router.rooms()).containsExactlyInAnyOrder("", "blue");
+    @Test
+    void roomsOnTwoRoutesWithTheParameterStayApart() {
+        BroadcastRouter router = BroadcastRouter.builder().roomParameter("room").build();
+        TestServer server = TestServer.create().route("/rooms/{room}/", router).route("/private/{room}/", router);
+        TestClient x = server.connect("/rooms/x/");
+        TestClient y = server.connect("/rooms/y/");
+
+        x.sendText("for x only");
+
+        assertThat(x.texts()).containsExactly("for x only");
+        y.assertNoMoreMessages();
     }
 
     @Test

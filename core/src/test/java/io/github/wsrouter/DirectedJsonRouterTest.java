@@ -19,8 +19,7 @@ class DirectedJsonRouterTest {
 
     private final DirectedJsonRouter router = DirectedJsonRouter.create();
     private final TestServer server = TestServer.create()
-            .route("/ws/{username}/", router)
-            .route("/anonymous/", router);
+            .route("/ws/{username}/", router);
 
     private static JsonObject json(String text) {
         return JsonParser.parseString(text).getAsJsonObject();
@@ -159,7 +158,7 @@ class DirectedJsonRouterTest {
         TestClient renee = server.connect("/ws/ren%C3%A9e/");
         TestClient bob = server.connect("/ws/bob/");
 
-        assertThat(renee.connection().attributes()).containsEntry(DirectedJsonRouter.USER_ATTRIBUTE, "ren\u00e9e");
+        assertThat(renee.connection().identity()).isEqualTo("ren\u00e9e");
         bob.sendText("{\"to_user\":\"ren\u00e9e\",\"message\":\"salut\"}");
 
         assertThat(json(renee.nextText()).get("from").getAsString()).isEqualTo("bob");
@@ -333,30 +332,61 @@ class DirectedJsonRouterTest {
     // ---- identity ----
 
     @Test
-    void connectionWithoutIdentityIsClosedWithPolicyViolation() {
-        TestClient anonymous = server.connect("/anonymous/");
-
-        CloseStatus status = anonymous.assertClosed(1008);
-        assertThat(status.reason()).isNotBlank();
-        anonymous.assertNoMoreMessages();
-        assertThat(anonymous.connection().isOpen()).isFalse();
-        assertThat(router.connectionCount()).isZero();
-        assertThat(router.onlineUsers()).isEmpty();
+    void aRouteWithoutTheUserParameterIsRefusedAtMount() {
+        assertThatThrownBy(() -> TestServer.create().route("/chat/{user}/", DirectedJsonRouter.create()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("DirectedJsonRouter")
+                .hasMessageContaining("{username}")
+                .hasMessageContaining("/chat/{user}/")
+                .hasMessageContaining("userParameter(\"user\")")
+                .hasMessageContaining("identity(");
+        assertThatThrownBy(() -> TestServer.create().route("/anonymous/", router))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("/anonymous/");
     }
 
     @Test
-    void blankIdentityIsClosedWithPolicyViolation() {
-        DirectedJsonRouter blank = DirectedJsonRouter.builder().identity(c -> c.header("X-User")).build();
+    void theFixSuggestedByTheMountErrorWorks() {
+        DirectedJsonRouter byUser = DirectedJsonRouter.builder().userParameter("user").build();
+        TestServer chat = TestServer.create().route("/chat/{user}/", byUser);
+        TestClient alice = chat.connect("/chat/alice/");
+        TestClient bob = chat.connect("/chat/bob/");
+
+        alice.sendText("{\"to_user\":\"bob\",\"message\":\"hi\"}");
+
+        assertThat(json(bob.nextText()).get("from").getAsString()).isEqualTo("alice");
+    }
+
+    @Test
+    void aHandshakeWithoutAUserIsRefusedWith401() {
+        DirectedJsonRouter blank = DirectedJsonRouter.builder().identity(r -> r.header("X-User")).build();
         TestServer headerServer = TestServer.create().route("/ws/", blank);
 
-        headerServer.connect("/ws/", Map.of("X-User", "  ")).assertClosed(1008);
-        headerServer.connect("/ws/").assertClosed(1008);
+        assertThat(headerServer.handshake("/ws/", Map.of("X-User", "  ")).status()).isEqualTo(401);
+        assertThat(headerServer.handshake("/ws/", Map.of()).status()).isEqualTo(401);
+        assertThatThrownBy(() -> headerServer.connect("/ws/")).isInstanceOf(AssertionError.class)
+                .hasMessageContaining("401");
         assertThat(blank.connectionCount()).isZero();
     }
 
     @Test
+    void theUserAHookAuthenticatedServesARouteWithoutPathUser() {
+        DirectedJsonRouter hooked = DirectedJsonRouter.builder().identity(HandshakeRequest::identity).build();
+        TestServer secured = TestServer.create()
+                .handshakeHook(request -> HandshakeDecision.acceptAs(request.header("X-Token")))
+                .route("/ws/", hooked);
+        TestClient alice = secured.connect("/ws/", Map.of("X-Token", "alice"));
+        TestClient bob = secured.connect("/ws/", Map.of("X-Token", "bob"));
+
+        bob.sendText("{\"to_user\":\"alice\",\"message\":\"hi\"}");
+
+        assertThat(json(alice.nextText()).get("from").getAsString()).isEqualTo("bob");
+        assertThat(alice.connection().identity()).isEqualTo("alice");
+    }
+
+    @Test
     void customIdentityFunctionNamesTheUser() {
-        DirectedJsonRouter byHeader = DirectedJsonRouter.builder().identity(c -> c.header("X-User")).build();
+        DirectedJsonRouter byHeader = DirectedJsonRouter.builder().identity(r -> r.header("X-User")).build();
         TestServer headerServer = TestServer.create().route("/ws/{username}/", byHeader);
         // The path says "mallory"; the identity function ignores it.
         TestClient alice = headerServer.connect("/ws/mallory/", Map.of("x-user", "alice"));
@@ -419,11 +449,12 @@ class DirectedJsonRouterTest {
     // ---- everyone ----
 
     @Test
-    void aUserNamedLikeTheEveryoneAddressIsRefusedAtOpen() {
+    void aUserNamedLikeTheEveryoneAddressIsRefusedAtTheHandshake() {
         TestServer everyoneServer = TestServer.create().route("/ws/{username}/", DirectedJsonRouter.builder()
                 .everyone("*").userNamePattern(java.util.regex.Pattern.compile(".+")).build());
-        TestClient star = everyoneServer.connect("/ws/*/");
-        assertThat(star.assertClosed(1008).reason()).isEqualTo("reserved user name");
+        HandshakeDecision refused = everyoneServer.handshake("/ws/*/", Map.of());
+        assertThat(refused.status()).isEqualTo(400);
+        assertThat(refused.reason()).isEqualTo("reserved user name");
     }
 
     @Test
@@ -500,10 +531,47 @@ class DirectedJsonRouterTest {
     }
 
     @Test
-    void userAttributeIsSetAtOpen() {
+    void theUserIsTheConnectionsIdentityAndNotAnAttribute() {
         TestClient alice = server.connect("/ws/alice/");
 
-        assertThat(alice.connection().attributes().get(DirectedJsonRouter.USER_ATTRIBUTE)).isEqualTo("alice");
+        assertThat(alice.connection().identity()).isEqualTo("alice");
+        assertThat(alice.connection().attributes()).isEmpty();
+    }
+
+    @Test
+    void aRouterCannotChangeTheIdentityThatStampsFrom() {
+        // A hostile or buggy router that runs first on the same connection tries to become bob.
+        MessageRouter impersonator = new MessageRouter() {
+            @Override
+            public HandshakeDecision onHandshake(HandshakeRequest request) {
+                return router.onHandshake(request);
+            }
+
+            @Override
+            public void onOpen(Connection connection) {
+                connection.attributes().put("wsrouter.identity", "bob");
+                connection.attributes().put("wsrouter.user", "bob");
+                router.onOpen(connection);
+            }
+
+            @Override
+            public void onText(Connection connection, String text) {
+                connection.attributes().put("wsrouter.identity", "bob");
+                router.onText(connection, text);
+            }
+        };
+        TestServer mixed = TestServer.create().route("/ws/{username}/", router)
+                .route("/sneaky/{username}/", impersonator);
+        TestClient bob = mixed.connect("/ws/bob/");
+        TestClient carol = mixed.connect("/ws/carol/");
+        TestClient mallory = mixed.connect("/sneaky/mallory/");
+
+        mallory.sendText("{\"to_user\":\"carol\",\"message\":\"trust me\"}");
+
+        assertThat(json(carol.nextText()).get("from").getAsString()).isEqualTo("mallory");
+        assertThat(mallory.connection().identity()).isEqualTo("mallory");
+        assertThat(router.isOnline("mallory")).isTrue();
+        bob.assertNoMoreMessages();
     }
 
     @Test
@@ -596,7 +664,7 @@ class DirectedJsonRouterTest {
     @Test
     void anAuthenticatedIdentityNamesTheUserOnARouteWithoutAUserParameter() {
         TestServer secured = TestServer.create().handshakeHook(TOKENS)
-                .route("/chat/", DirectedJsonRouter.create());
+                .route("/chat/", DirectedJsonRouter.builder().identity(HandshakeRequest::identity).build());
         TestClient alice = secured.connect("/chat/?token=token-of-alice");
         TestClient bob = secured.connect("/chat/?token=token-of-bob");
         alice.sendText("{\"to_user\":\"bob\",\"message\":\"hi\"}");

@@ -83,6 +83,12 @@ public abstract class AbstractConnection implements Connection {
     private final String[] headerPairs;
     private volatile Map<String, List<String>> headers;
     private volatile ConcurrentMap<String, Object> attributes;
+    private final String identity;
+    private final String subprotocol;
+    /** Made when first asked for, under the monitor; completed after the router's onClose. */
+    private CompletableFuture<CloseStatus> closeFuture;
+    /** The status onClose was given, once it has returned; under the monitor. */
+    private CloseStatus finalStatus;
 
     private final MessageRouter router;
     private final SerialExecutor callbacks;
@@ -132,8 +138,13 @@ public abstract class AbstractConnection implements Connection {
         this.headerPairs = Handshake.pairs(handshake.headers());
         this.router = Objects.requireNonNull(router, "router");
         this.callbacks = new SerialExecutor(callbackExecutor);
-        if (!handshake.attributes().isEmpty()) {
-            attributes().putAll(handshake.attributes());
+        this.identity = handshake.identity();
+        this.subprotocol = handshake.chosenSubprotocol();
+        for (Map.Entry<String, Object> attribute : handshake.attributes().entrySet()) {
+            String key = attribute.getKey();
+            if (!key.equals(Handshake.IDENTITY) && !key.equals(Handshake.SUBPROTOCOL)) {
+                attributes().put(key, attribute.getValue());
+            }
         }
     }
 
@@ -175,6 +186,26 @@ public abstract class AbstractConnection implements Connection {
     }
 
     @Override
+    public final String identity() {
+        return identity;
+    }
+
+    @Override
+    public final String subprotocol() {
+        return subprotocol;
+    }
+
+    @Override
+    public final CompletionStage<CloseStatus> closeFuture() {
+        synchronized (this) {
+            if (closeFuture == null) {
+                closeFuture = finalStatus != null ? CompletableFuture.completedFuture(finalStatus) : new CompletableFuture<>();
+            }
+            return closeFuture;
+        }
+    }
+
+    @Override
     public final ConcurrentMap<String, Object> attributes() {
         ConcurrentMap<String, Object> map = attributes;
         if (map == null) {
@@ -199,8 +230,7 @@ public abstract class AbstractConnection implements Connection {
     @Override
     public final CompletionStage<Void> sendText(String text) {
         Objects.requireNonNull(text, "text");
-        // Counted in UTF-16 units: exact UTF-8 bytes would cost a pass over the text on every send.
-        return enqueue(new Outbound(Kind.TEXT, text, null, null, text.length(), new CompletableFuture<>()));
+        return enqueue(new Outbound(Kind.TEXT, text, null, null, Utf8.length(text), new CompletableFuture<>()));
     }
 
     @Override
@@ -299,7 +329,7 @@ public abstract class AbstractConnection implements Connection {
     public final void deliverText(String text) {
         markInbound();
         counters.messagesIn.increment();
-        counters.bytesIn.add(text.length());
+        counters.bytesIn.add(Utf8.length(text));
         if (overRateLimit()) {
             return;
         }
@@ -379,6 +409,14 @@ public abstract class AbstractConnection implements Connection {
             } catch (RuntimeException | Error e) {
                 LOG.log(System.Logger.Level.WARNING, () -> "router " + router.getClass().getName()
                         + " threw in onClose for connection " + id(), e);
+            }
+            CompletableFuture<CloseStatus> watchers;
+            synchronized (this) {
+                finalStatus = status;
+                watchers = closeFuture;
+            }
+            if (watchers != null) {
+                watchers.complete(status);
             }
         });
     }

@@ -137,6 +137,12 @@ public record Handshake(String path, Map<String, String> pathParameters,
         }
     }
 
+    /** The key of the decided identity among the handshake's attributes; never a connection attribute. */
+    public static final String IDENTITY = "wsrouter.identity";
+
+    /** The key of the chosen subprotocol among the handshake's attributes; never a connection attribute. */
+    public static final String SUBPROTOCOL = "wsrouter.subprotocol";
+
     public Handshake(String path, Map<String, String> pathParameters,
                      Map<String, List<String>> queryParameters, Map<String, List<String>> headers) {
         this(path, pathParameters, queryParameters, headers, Map.of());
@@ -144,12 +150,12 @@ public record Handshake(String path, Map<String, String> pathParameters,
 
     @Override
     public String identity() {
-        return attributes.get(Connection.IDENTITY_ATTRIBUTE) instanceof String s ? s : null;
+        return attributes.get(IDENTITY) instanceof String s ? s : null;
     }
 
     /** The subprotocol the decisions chose, to echo in the 101 response; or {@code null}. */
     public String chosenSubprotocol() {
-        return attributes.get(Connection.SUBPROTOCOL_ATTRIBUTE) instanceof String s ? s : null;
+        return attributes.get(SUBPROTOCOL) instanceof String s ? s : null;
     }
 
     /**
@@ -191,10 +197,10 @@ public record Handshake(String path, Map<String, String> pathParameters,
             Map<String, Object> merged = new LinkedHashMap<>(current.attributes);
             merged.putAll(decision.attributes());
             if (decision.identity() != null) {
-                merged.put(Connection.IDENTITY_ATTRIBUTE, decision.identity());
+                merged.put(IDENTITY, decision.identity());
             }
             if (decision.subprotocol() != null) {
-                merged.put(Connection.SUBPROTOCOL_ATTRIBUTE, decision.subprotocol());
+                merged.put(SUBPROTOCOL, decision.subprotocol());
             }
             current = new Handshake(path, pathParameters, queryParameters, headers, merged);
         }

@@ -1,10 +1,11 @@
 package io.github.wsrouter.server;
 
-import io.github.wsrouter.RouteOptions;
 import io.github.wsrouter.CloseStatus;
 import io.github.wsrouter.MessageRouter;
 import io.github.wsrouter.Relay;
+import io.github.wsrouter.RouteOptions;
 import io.github.wsrouter.SendOverflow;
+import io.github.wsrouter.internal.Checks;
 import io.github.wsrouter.internal.RouteTable;
 import io.github.wsrouter.server.internal.Settings;
 import io.github.wsrouter.server.jakarta.JakartaRoutes;
@@ -68,6 +69,7 @@ public final class WsServer implements AutoCloseable {
     private volatile Undertow undertow;
     private int port = -1;
     private boolean started;
+    private boolean stopped;
 
     private WsServer(Builder builder) {
         this.host = builder.host;
@@ -116,9 +118,14 @@ public final class WsServer implements AutoCloseable {
      * Binds and starts serving.
      *
      * @throws UncheckedIOException with a {@link BindException} when the port is taken
-     * @throws IllegalStateException if the server was started before
+     * @throws IllegalStateException if the server was started before, or stopped: a stopped
+     *     server has closed its relay and cannot start again (build a new one)
      */
     public synchronized WsServer start() {
+        if (stopped) {
+            throw new IllegalStateException("this server was stopped and cannot start again: build a new "
+                    + "WsServer (a Builder can build several)");
+        }
         if (started) {
             throw new IllegalStateException("server already started");
         }
@@ -211,6 +218,7 @@ public final class WsServer implements AutoCloseable {
         synchronized (this) {
             server = undertow;
             undertow = null;
+            stopped = true;
         }
         if (server != null) {
             if (jakarta != null) {
@@ -391,8 +399,9 @@ public final class WsServer implements AutoCloseable {
          * sends a partial request, or none, is disconnected. Default 10 s.
          */
         public Builder handshakeTimeout(Duration timeout) {
-            if (timeout.isNegative() || timeout.isZero() || timeout.toMillis() > Integer.MAX_VALUE) {
-                throw new IllegalArgumentException("handshakeTimeout must be positive: " + timeout);
+            Checks.positive("handshakeTimeout", timeout);
+            if (timeout.toMillis() > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("handshakeTimeout must be at most " + Integer.MAX_VALUE + " ms: " + timeout);
             }
             this.handshakeTimeout = timeout;
             return this;
@@ -433,8 +442,9 @@ public final class WsServer implements AutoCloseable {
 
         /** How long {@link WsServer#stop()} waits for closing handshakes before dropping connections; default 5 s. */
         public Builder stopTimeout(Duration timeout) {
+            Objects.requireNonNull(timeout, "stopTimeout");
             if (timeout.isNegative()) {
-                throw new IllegalArgumentException("stopTimeout must not be negative: " + timeout);
+                throw new IllegalArgumentException("stopTimeout must be at least 0 ms: " + timeout);
             }
             this.stopTimeout = timeout;
             return this;
@@ -446,20 +456,29 @@ public final class WsServer implements AutoCloseable {
          * routers run on the IO threads without blocking; a router that blocks takes an executor.)
          */
         public Builder ioThreads(int threads) {
-            if (threads < 1) {
-                throw new IllegalArgumentException("ioThreads must be at least 1: " + threads);
-            }
-            this.ioThreads = threads;
+            this.ioThreads = Checks.positive("ioThreads", threads);
             return this;
         }
 
         /**
          * @throws IllegalStateException if no route was added
-         * @throws IllegalArgumentException if no relay supports the {@linkplain #relay(URI) relay URI}
+         * @throws IllegalArgumentException if a router refuses its route (a template without the
+         *     parameter it needs), a route's keepalive has an idle timeout not longer than its
+         *     ping interval, an {@linkplain #http http} handler's path is a route's, or no relay
+         *     supports the {@linkplain #relay(URI) relay URI}
          * @throws RuntimeException when the relay cannot connect
          */
         public WsServer build() {
             settings.requireRoutes();
+            for (String path : httpHandlers.keySet()) {
+                for (Settings.Mount mount : settings.mounts()) {
+                    if (mount.template().match(path) != null) {
+                        throw new IllegalArgumentException("http(\"" + path + "\", ...) would never be reached: the "
+                                + "WebSocket route " + mount.template() + " serves that path. Give the handler "
+                                + "another path, such as \"" + path.replaceAll("/+$", "") + "/status\"");
+                    }
+                }
+            }
             if (relayUri == null) {
                 return new WsServer(this);
             }

@@ -384,6 +384,21 @@ class SlowConsumerAtScaleIT {
             public boolean isOpen() {
                 return delegate.isOpen();
             }
+
+            @Override
+            public String identity() {
+                return delegate.identity();
+            }
+
+            @Override
+            public String subprotocol() {
+                return delegate.subprotocol();
+            }
+
+            @Override
+            public CompletionStage<CloseStatus> closeFuture() {
+                return delegate.closeFuture();
+            }
         }
     }
 }

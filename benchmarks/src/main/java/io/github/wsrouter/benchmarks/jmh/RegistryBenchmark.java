@@ -1,7 +1,7 @@
 package io.github.wsrouter.benchmarks.jmh;
 
 import io.github.wsrouter.EchoRouter;
-import io.github.wsrouter.internal.ConnectionIndex;
+import io.github.wsrouter.ConnectionGroups;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -20,7 +20,7 @@ import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The registry ({@link ConnectionIndex}) under contention: connections joining and leaving while
+ * The registry ({@link ConnectionGroups}) under contention: connections joining and leaving while
  * others do the same and while a router reads the audience.
  */
 @BenchmarkMode(Mode.Throughput)
@@ -33,7 +33,7 @@ public class RegistryBenchmark {
     /** One index shared by every thread, with 100 connections already in the room. */
     @State(Scope.Benchmark)
     public static class Shared {
-        final ConnectionIndex index = new ConnectionIndex();
+        final ConnectionGroups index = ConnectionGroups.create();
 
         @Setup
         public void fill() {
@@ -82,7 +82,7 @@ public class RegistryBenchmark {
     @GroupThreads(1)
     public int iterate(Shared shared) {
         int n = 0;
-        for (Object ignored : shared.index.get("room")) {
+        for (Object ignored : shared.index.members("room")) {
             n++;
         }
         return n;

@@ -7,6 +7,7 @@ import io.github.wsrouter.RateLimit;
 import io.github.wsrouter.Relay;
 import io.github.wsrouter.RouteContext;
 import io.github.wsrouter.SendOverflow;
+import io.github.wsrouter.internal.Checks;
 import io.github.wsrouter.internal.RouteTable;
 import io.github.wsrouter.internal.SendLimits;
 import io.github.wsrouter.RouteOptions;
@@ -71,21 +72,15 @@ public final class Settings {
     }
 
     public void maxMessageSize(int bytes) {
-        if (bytes <= 0) {
-            throw new IllegalArgumentException("maxMessageSize must be positive: " + bytes);
-        }
-        this.maxMessageSize = bytes;
+        this.maxMessageSize = Checks.positive("maxMessageSize", bytes);
     }
 
     public void closeTimeout(Duration timeout) {
-        this.closeTimeout = positive(timeout, "closeTimeout");
+        this.closeTimeout = Checks.positive("closeTimeout", timeout);
     }
 
     public void sendBuffer(long maxQueuedBytes, SendOverflow overflow) {
-        if (maxQueuedBytes <= 0) {
-            throw new IllegalArgumentException("send buffer limit must be positive: " + maxQueuedBytes);
-        }
-        this.sendBufferLimit = maxQueuedBytes;
+        this.sendBufferLimit = Checks.atLeast("send buffer limit", maxQueuedBytes, 1);
         this.overflow = Objects.requireNonNull(overflow, "overflow");
     }
 
@@ -94,29 +89,21 @@ public final class Settings {
     }
 
     public void keepalive(Duration pingInterval, Duration idleTimeout) {
-        this.pingInterval = positive(pingInterval, "ping interval");
-        this.idleTimeout = positive(idleTimeout, "idle timeout");
+        Checks.keepalive("", pingInterval, idleTimeout);
+        this.pingInterval = pingInterval;
+        this.idleTimeout = idleTimeout;
     }
 
     public void maxFragments(int fragments) {
-        if (fragments < 1) {
-            throw new IllegalArgumentException("maxFragments must be at least 1: " + fragments);
-        }
-        this.maxFragments = fragments;
+        this.maxFragments = Checks.positive("maxFragments", fragments);
     }
 
     public void maxPingsPerMinute(int pings) {
-        if (pings < 1) {
-            throw new IllegalArgumentException("maxPingsPerMinute must be at least 1: " + pings);
-        }
-        this.maxPingsPerMinute = pings;
+        this.maxPingsPerMinute = Checks.positive("maxPingsPerMinute", pings);
     }
 
     public void maxConnections(int max) {
-        if (max < 1) {
-            throw new IllegalArgumentException("maxConnections must be at least 1: " + max);
-        }
-        this.maxConnections = max;
+        this.maxConnections = Checks.positive("maxConnections", max);
     }
 
     public void relay(Relay relay) {
@@ -129,6 +116,12 @@ public final class Settings {
 
     /** Tells each router the route it is mounted on and the relay: once per built transport, before it serves. */
     public void mountRouters() {
+        for (Mount mount : mounts) {
+            RouteOptions o = mount.options();
+            Duration ping = o.pingInterval() != null ? o.pingInterval() : pingInterval;
+            Duration idle = o.idleTimeout() != null ? o.idleTimeout() : idleTimeout;
+            Checks.keepalive("route " + mount.template() + ": ", ping, idle);
+        }
         for (Mount mount : mounts) {
             mount.router().onMount(new RouteContext(mount.template().toString(), relay));
         }
@@ -207,12 +200,5 @@ public final class Settings {
         copy.maxFragments = maxFragments;
         copy.maxPingsPerMinute = maxPingsPerMinute;
         return copy;
-    }
-
-    private static Duration positive(Duration duration, String what) {
-        if (duration.isNegative() || duration.isZero()) {
-            throw new IllegalArgumentException(what + " must be positive: " + duration);
-        }
-        return duration;
     }
 }
