@@ -25,6 +25,11 @@ final class ObservedRouter implements MessageRouter {
     }
 
     @Override
+    public void onMount(io.github.wsrouter.RouteContext route) {
+        delegate.onMount(route);
+    }
+
+    @Override
     public io.github.wsrouter.HandshakeDecision onHandshake(io.github.wsrouter.HandshakeRequest request) {
         return delegate.onHandshake(request);
     }

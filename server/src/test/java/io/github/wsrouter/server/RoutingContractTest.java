@@ -329,10 +329,58 @@ abstract class RoutingContractTest {
 
     @Test
     void eightSendersToFiftyListenersLoseNothingAndKeepEachSendersOrder() throws Exception {
+        fanOut(new ObservedRouter(BroadcastRouter.create()));
+    }
+
+    @Test
+    void aRouterOnThePublicGroupApiLosesNothingKeepsOrderAndForgetsClosedMembers() throws Exception {
+        GroupChatRouter groupChat = new GroupChatRouter();
+        ObservedRouter router = new ObservedRouter(groupChat);
+        List<Peer> everyone = fanOut(router);
+        assertThat(groupChat.groups.size()).isEqualTo(58);
+
+        for (Peer leaving : everyone.subList(0, 10)) {
+            leaving.close(CloseStatus.NORMAL);
+        }
+        for (int i = 0; i < 10; i++) {
+            router.await("close");
+        }
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                .until(() -> groupChat.groups.size() == 48);
+        Peer last = everyone.get(everyone.size() - 1);
+        last.sendText("after the leavers");
+        for (Peer staying : everyone.subList(10, everyone.size())) {
+            assertThat(staying.awaitText()).isEqualTo("after the leavers");
+        }
+    }
+
+    @Test
+    void aRouterOnThePublicGroupApiKeepsRoomsApart() {
+        ObservedRouter router = new ObservedRouter(new GroupChatRouter());
+        ServerUnderTest server = serve("/rooms/{room}/", router);
+        Peer blue1 = server.connect("/rooms/blue/");
+        Peer blue2 = server.connect("/rooms/blue/");
+        Peer red = server.connect("/rooms/red/");
+        router.awaitOpens(3);
+
+        blue1.sendText("blue news");
+        red.sendText("red news");
+
+        assertThat(blue1.awaitText()).isEqualTo("blue news");
+        assertThat(blue2.awaitText()).isEqualTo("blue news");
+        assertThat(red.awaitText()).isEqualTo("red news"); // not "blue news": it never came
+    }
+
+    /**
+     * 8 senders × 500 messages to 50 listeners on {@code /ws/}: every peer (senders too) gets every
+     * message, each sender's in order, none twice.
+     *
+     * @return the peers, listeners first
+     */
+    private List<Peer> fanOut(ObservedRouter router) throws Exception {
         int senders = 8;
         int listeners = 50;
         int perSender = 500;
-        ObservedRouter router = new ObservedRouter(BroadcastRouter.create());
         ServerUnderTest server = serve("/ws/", router);
         List<Peer> listening = new ArrayList<>();
         for (int i = 0; i < listeners; i++) {
@@ -368,6 +416,7 @@ abstract class RoutingContractTest {
             for (Future<String> check : checks) {
                 assertThat(check.get(60, TimeUnit.SECONDS)).isEqualTo("ok");
             }
+            return everyone;
         } finally {
             pool.shutdownNow();
         }

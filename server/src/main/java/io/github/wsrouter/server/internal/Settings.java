@@ -117,12 +117,6 @@ public final class Settings {
     /** Tells each router the route it is mounted on and the relay: once per built transport, before it serves. */
     public void mountRouters() {
         for (Mount mount : mounts) {
-            RouteOptions o = mount.options();
-            Duration ping = o.pingInterval() != null ? o.pingInterval() : pingInterval;
-            Duration idle = o.idleTimeout() != null ? o.idleTimeout() : idleTimeout;
-            Checks.keepalive("route " + mount.template() + ": ", ping, idle);
-        }
-        for (Mount mount : mounts) {
             mount.router().onMount(new RouteContext(mount.template().toString(), relay));
         }
     }
