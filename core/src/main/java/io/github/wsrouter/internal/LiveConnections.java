@@ -66,6 +66,15 @@ public final class LiveConnections<C extends AbstractConnection> {
         return open.size();
     }
 
+    /** The bytes queued for sending and not yet written, summed over the open connections now. */
+    public long queuedBytes() {
+        long sum = 0;
+        for (C connection : open) {
+            sum += connection.queuedBytes();
+        }
+        return sum;
+    }
+
     /** Calls the action for each open connection (those opening or closing meanwhile, or not). */
     public void forEach(Consumer<? super C> action) {
         open.forEach(action);

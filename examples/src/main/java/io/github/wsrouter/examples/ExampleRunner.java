@@ -70,7 +70,8 @@ public final class ExampleRunner {
             "  /ws/{username}/   directed JSON: {\"to_user\":\"bob\",\"message\":...}, \"*\" = everyone;",
             "                    presence: {\"presence\":\"online\"|\"join\"|\"leave\",...}",
             "  /rooms/{room}/    broadcast within one room",
-            "  /stats            counters as JSON");
+            "  /stats            counters as JSON",
+            "  /metrics          the same counters for Prometheus (text format)");
 
     /** Loggers whose level this class set: JUL keeps only weak references to them. */
     private static final List<Logger> QUIETED_LOGGERS = new ArrayList<>();
@@ -283,6 +284,8 @@ public final class ExampleRunner {
         builder.http("/token", new TokenHandler(tokens));
         StatsHandler stats = new StatsHandler();
         builder.http("/stats", stats);
+        MetricsHandler metrics = new MetricsHandler();
+        builder.http("/metrics", metrics);
         WsServer server;
         if (options.redis() != null) {
             builder.relay(options.redis());
@@ -295,6 +298,7 @@ public final class ExampleRunner {
             server = builder.build();
         }
         stats.serve(server);
+        metrics.serve(server);
         try {
             server.start();
         } catch (RuntimeException e) {
@@ -319,6 +323,7 @@ public final class ExampleRunner {
         out.println("  directed JSON    ws://" + authority + "/ws/{username}/");
         out.println("  rooms            ws://" + authority + "/rooms/{room}/");
         out.println("  stats            http://" + authority + "/stats");
+        out.println("  metrics          http://" + authority + "/metrics");
         out.flush();
     }
 

@@ -28,6 +28,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.Timeout;
@@ -43,6 +44,7 @@ import org.openqa.selenium.interactions.Actions;
  * <p>Needs the Debian packages {@code chromium} and {@code chromium-driver}: without them the tests
  * are skipped, or fail under {@code CI=true}. See {@link ChatPage}.
  */
+@Tag("browser") // left out by -Pfast
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class ChatPageBrowserTest {
 

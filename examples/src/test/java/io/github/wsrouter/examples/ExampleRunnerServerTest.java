@@ -16,6 +16,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterEach;
@@ -337,5 +338,72 @@ class ExampleRunnerServerTest {
             assertThat(routes.getAsJsonObject("/ws/{username}/").get("errorReplies").getAsLong()).isEqualTo(2);
             assertThat(stats.getAsJsonObject("total").get("errorReplies").getAsLong()).isEqualTo(2);
         }
+    }
+
+    @Test
+    void metricsServeTheMetersInPrometheusTextFormat() throws Exception {
+        try (WsTestClient alice = connect("/ws/alice/"); WsTestClient echo = connect("/echo/")) {
+            echo.send("count me");
+            assertThat(echo.awaitText()).isEqualTo("count me");
+            roundTripToSelf(alice, "alice");
+            alice.send("not json");
+            assertThat(alice.awaitTextSkipping(t -> t.contains("\"presence\""))).contains("\"invalid_json\"");
+
+            HttpResponse<String> response = get("/metrics");
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(response.headers().firstValue("Content-Type")).hasValue(MetricsHandler.CONTENT_TYPE);
+            Map<String, PrometheusText.Family> families = PrometheusText.parse(response.body());
+
+            assertThat(families).containsOnlyKeys(METRIC_FAMILIES.keySet());
+            METRIC_FAMILIES.forEach((name, type) -> assertThat(families.get(name).type()).as(name).isEqualTo(type));
+            assertThat(families.values()).allSatisfy(family -> assertThat(family.help()).isNotBlank());
+            for (String family : METRIC_FAMILIES.keySet()) {
+                if (family.equals("wsrouter_send_queued_bytes") || family.equals("wsrouter_handshakes_rejected_total")) {
+                    continue;
+                }
+                assertThat(families.get(family).samples()).as(family)
+                        .extracting(sample -> sample.labels().get("route"))
+                        .containsExactlyInAnyOrder("/echo/", "/ws/", "/ws/{username}/", "/rooms/{room}/");
+            }
+            assertThat(sample(families, "wsrouter_connections", "route", "/echo/")).isEqualTo(1);
+            assertThat(sample(families, "wsrouter_connections", "route", "/ws/{username}/")).isEqualTo(1);
+            assertThat(sample(families, "wsrouter_connections", "route", "/ws/")).isZero();
+            assertThat(sample(families, "wsrouter_connections_opened_total", "route", "/echo/")).isEqualTo(1);
+            assertThat(sample(families, "wsrouter_messages_received_total", "route", "/echo/")).isEqualTo(1);
+            assertThat(sample(families, "wsrouter_payload_received_bytes_total", "route", "/echo/"))
+                    .isEqualTo("count me".length());
+            assertThat(sample(families, "wsrouter_error_replies_total", "route", "/ws/{username}/")).isEqualTo(1);
+            assertThat(sample(families, "wsrouter_handshakes_rejected_total", "reason", "origin")).isZero();
+            assertThat(families.get("wsrouter_send_queued_bytes").samples()).singleElement()
+                    .satisfies(sample -> assertThat(sample.labels()).isEmpty());
+        }
+    }
+
+    /** The families of GET /metrics, with their types, as Prometheus' text format names them. */
+    private static final Map<String, String> METRIC_FAMILIES = Map.ofEntries(
+            Map.entry("wsrouter_connections", "gauge"),
+            Map.entry("wsrouter_connections_opened_total", "counter"),
+            Map.entry("wsrouter_connections_closed_total", "counter"),
+            Map.entry("wsrouter_messages_received_total", "counter"),
+            Map.entry("wsrouter_messages_sent_total", "counter"),
+            Map.entry("wsrouter_payload_received_bytes_total", "counter"),
+            Map.entry("wsrouter_payload_sent_bytes_total", "counter"),
+            Map.entry("wsrouter_error_replies_total", "counter"),
+            Map.entry("wsrouter_slow_consumer_closes_total", "counter"),
+            Map.entry("wsrouter_messages_dropped_total", "counter"),
+            Map.entry("wsrouter_handshakes_rejected_total", "counter"),
+            Map.entry("wsrouter_send_queued_bytes", "gauge"));
+
+    /** The value of the one sample of a family with this label. */
+    private static double sample(Map<String, PrometheusText.Family> families, String family, String label,
+                                 String value) {
+        assertThat(families).containsKey(family);
+        return families.get(family).samples().stream()
+                .filter(sample -> value.equals(sample.labels().get(label)))
+                .reduce((a, b) -> {
+                    throw new AssertionError("two samples of " + family + " with " + label + "=" + value);
+                })
+                .orElseThrow(() -> new AssertionError("no sample of " + family + " with " + label + "=" + value))
+                .value();
     }
 }

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -26,6 +27,7 @@ import org.junit.jupiter.api.Timeout;
  * Two runners on two ports with the same {@code --redis} form one chat: alice on one, bob on the
  * other, talking directly and by broadcast, both ways.
  */
+@Tag("redis") // left out by -Pfast
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ExampleRunnerTwoNodesTest {
 

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -17,6 +18,7 @@ import org.junit.jupiter.api.Timeout;
  * Redis killed under two running nodes: local delivery goes on, cross-node sends fail fast and
  * are counted; Redis back on the same port: cross-node delivery resumes by itself.
  */
+@Tag("redis") // left out by -Pfast
 @Timeout(90)
 class RedisOutageTest {
 

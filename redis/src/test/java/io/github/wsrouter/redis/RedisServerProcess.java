@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Assumptions;
  * A real {@code redis-server} for tests, on a free loopback port, with nothing saved to disk. When
  * the binary is missing the calling test is skipped — or fails under {@code CI=true}. The binary
  * is {@code redis-server} on the {@code PATH}, or {@code -Dredis.server=/path/to/redis-server}.
- * Public: the examples module uses it through this module's test jar.
+ * Public: the examples module uses it through this module's test jar. A test class that uses it
+ * is tagged {@code redis}, which the fast loop ({@code -Pfast}) leaves out.
  */
 public final class RedisServerProcess implements AutoCloseable {
 

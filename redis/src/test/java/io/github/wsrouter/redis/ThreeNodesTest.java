@@ -18,6 +18,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -25,6 +26,7 @@ import org.junit.jupiter.api.Timeout;
  * Three servers in one JVM on one real Redis — two on Undertow's native adapter, the third on the
  * Jakarta adapter: broadcasts, rooms and directed messages cross nodes.
  */
+@Tag("redis") // left out by -Pfast
 @Timeout(60)
 class ThreeNodesTest {
 

@@ -119,7 +119,8 @@ final class JakartaTransport implements HttpHandler {
     }
 
     ServerStats stats() {
-        return new ServerStats(routes.connectionCount(), routes.routeStats(), rejections.snapshot());
+        return new ServerStats(routes.connectionCount(), routes.routeStats(), rejections.snapshot(),
+                routes.queuedBytes());
     }
 
     void closeAll(CloseStatus status, Duration timeout) {

@@ -175,7 +175,7 @@ public final class WebSocketRoutes implements HttpHandler {
         for (Route route : added) {
             perRoute.put(route.template(), route.counters().snapshot());
         }
-        return new ServerStats(live.size(), perRoute, rejections.snapshot());
+        return new ServerStats(live.size(), perRoute, rejections.snapshot(), live.queuedBytes());
     }
 
     /**

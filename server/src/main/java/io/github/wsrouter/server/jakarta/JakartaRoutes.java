@@ -119,6 +119,11 @@ public final class JakartaRoutes {
         return live.size();
     }
 
+    /** The bytes queued for sending and not yet written, summed over the open connections. */
+    public long queuedBytes() {
+        return live.queuedBytes();
+    }
+
     /** Each route's counters now, by template. */
     public Map<String, RouteStats> routeStats() {
         Map<String, RouteStats> snapshot = new java.util.LinkedHashMap<>();
