@@ -47,8 +47,8 @@ import java.util.function.ToDoubleFunction;
  * <tr><td>{@code wsrouter.connections.closed}</td><td>counter</td><td>connections closed, for any reason</td></tr>
  * <tr><td>{@code wsrouter.messages.received}</td><td>counter</td><td>messages received from clients</td></tr>
  * <tr><td>{@code wsrouter.messages.sent}</td><td>counter</td><td>messages written to clients</td></tr>
- * <tr><td>{@code wsrouter.payload.received}</td><td>counter, bytes</td><td>payload received: text in
- *     characters, binary in bytes</td></tr>
+ * <tr><td>{@code wsrouter.payload.received}</td><td>counter, bytes</td><td>payload bytes received, text
+ *     counted as UTF-8</td></tr>
  * <tr><td>{@code wsrouter.payload.sent}</td><td>counter, bytes</td><td>payload written, counted the same way</td></tr>
  * <tr><td>{@code wsrouter.error.replies}</td><td>counter</td><td>error replies sent (bad JSON, unknown
  *     recipient, rate limit)</td></tr>
@@ -164,9 +164,9 @@ public final class WsRouterMetrics implements MeterBinder {
                     r -> r.route(route).messagesIn());
             counter(registry, "wsrouter.messages.sent", "Messages written to clients", null, routeTags,
                     r -> r.route(route).messagesOut());
-            counter(registry, "wsrouter.payload.received", "Payload received: text in characters, binary in bytes",
+            counter(registry, "wsrouter.payload.received", "Payload bytes received, text counted as UTF-8",
                     BaseUnits.BYTES, routeTags, r -> r.route(route).bytesIn());
-            counter(registry, "wsrouter.payload.sent", "Payload written: text in characters, binary in bytes",
+            counter(registry, "wsrouter.payload.sent", "Payload bytes written, text counted as UTF-8",
                     BaseUnits.BYTES, routeTags, r -> r.route(route).bytesOut());
             counter(registry, "wsrouter.error.replies", "Error replies sent", null, routeTags,
                     r -> r.route(route).errorReplies());

@@ -12,7 +12,7 @@ import io.github.wsrouter.MessageRouter;
 import io.github.wsrouter.Relay;
 import io.github.wsrouter.RouteStats;
 import io.github.wsrouter.SendOverflow;
-import io.github.wsrouter.server.RouteOptions;
+import io.github.wsrouter.RouteOptions;
 import io.github.wsrouter.server.ServerStats;
 import io.github.wsrouter.server.WebSocketRoutes;
 import io.github.wsrouter.server.WsServer;
