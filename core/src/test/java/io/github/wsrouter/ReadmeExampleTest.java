@@ -4,7 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.wsrouter.testkit.TestClient;
 import io.github.wsrouter.testkit.TestServer;
+import java.time.Duration;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -20,22 +26,85 @@ class ReadmeExampleTest {
         }
     }
 
-    /** "Testing your router": script, run, verify. */
+    /** "Testing your router": the script (its locals are fields here), then each test of the section. */
+    @Nested
+    class TestingYourRouter {
+
+        TestServer server;
+        TestClient alice;
+        TestClient bob;
+
+        @BeforeEach
+        void script() {
+            server = TestServer.create()
+                    .handshakeHook(request -> request.cookie("session") != null ? HandshakeDecision.accept()
+                            : HandshakeDecision.reject(401, "log in first"))
+                    .route("/ws/{username}/", DirectedJsonRouter.builder().presence(true).build(),
+                            RouteOptions.builder().maxMessageSize(1024).build());
+            alice = server.request("/ws/alice/").header("Cookie", "session=a1").connect();
+            bob = server.request("/ws/bob/")
+                    .header("Cookie", "theme=dark")
+                    .header("Cookie", "session=b2")
+                    .connect();
+        }
+
+        void run() {
+            alice.sendText("{\"to_user\":\"bob\",\"message\":\"hi\"}");
+            alice.sendText("{\"to_user\":\"carol\",\"message\":\"hi\"}");
+            bob.sendText("x".repeat(2000)); // over the route's 1024 bytes
+        }
+
+        @Test
+        void aliceTalksToBob() {
+            run();
+            skipPresence(bob);
+            assertThat(bob.nextText()).isEqualTo("{\"to_user\":\"bob\",\"message\":\"hi\",\"from\":\"alice\"}");
+            bob.assertClosed(1009); // message too big: closed as the server closes it
+            skipPresence(alice);
+            assertThat(alice.nextText()).contains("\"error\":\"unknown_recipient\"");
+            assertThat(alice.nextText()).isEqualTo("{\"presence\":\"leave\",\"user\":\"bob\"}");
+            alice.assertNoMoreMessages();
+        }
+
+        /** Takes the presence news at the head of what a client was sent. */
+        static void skipPresence(TestClient client) {
+            while (client.hasText() && client.peekText().startsWith("{\"presence\"")) {
+                client.nextText();
+            }
+        }
+
+        @Test
+        void aHandshakeWithoutASessionIsRefused() {
+            assertThat(server.handshake("/ws/carol/", Map.of()).status()).isEqualTo(401);
+        }
+
+        @Test
+        void stopClosesWithGoingAway() {
+            server.stop();
+            alice.assertClosed(1001);
+        }
+    }
+
+    /** "Testing your router", threads: a route with an executor, awaited. */
     @Test
-    void aliceTalksToBob() {
-        TestServer server = TestServer.create()
-                .route("/ws/{username}/", DirectedJsonRouter.create());
-        TestClient alice = server.connect("/ws/alice/");
-        TestClient bob = server.connect("/ws/bob/");
+    void aSecondTabReplacesTheFirst() {
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            TestServer server = TestServer.create()
+                    .route("/ws/{username}/", DirectedJsonRouter.builder()
+                                    .presence(true)
+                                    .sameUser(DirectedJsonRouter.SameUser.REPLACE_OLDER)
+                                    .build(),
+                            RouteOptions.builder().executor(pool).build());
+            TestClient firstTab = server.connect("/ws/alice/");
+            assertThat(firstTab.awaitText(Duration.ofSeconds(5))).startsWith("{\"presence\":\"online\"");
+            TestClient secondTab = server.connect("/ws/alice/");
 
-        alice.sendText("{\"to_user\":\"bob\",\"message\":\"hi\"}");
-        alice.sendText("{\"to_user\":\"carol\",\"message\":\"hi\"}");
-        bob.close();
-
-        assertThat(bob.nextText()).isEqualTo("{\"to_user\":\"bob\",\"message\":\"hi\",\"from\":\"alice\"}");
-        assertThat(alice.nextText()).contains("\"error\":\"unknown_recipient\"");
-        alice.assertNoMoreMessages();
-        bob.assertClosed(1000);
+            assertThat(firstTab.awaitClose(Duration.ofSeconds(5))).isEqualTo(DirectedJsonRouter.REPLACED);
+            assertThat(secondTab.isOpen()).isTrue();
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     @Test

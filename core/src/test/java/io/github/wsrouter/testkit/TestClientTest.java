@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.github.wsrouter.BroadcastRouter;
 import io.github.wsrouter.CloseStatus;
 import io.github.wsrouter.Connection;
+import io.github.wsrouter.ConnectionClosedException;
 import io.github.wsrouter.DirectedJsonRouter;
 import io.github.wsrouter.EchoRouter;
 import io.github.wsrouter.MessageRouter;
@@ -13,8 +14,11 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -29,6 +33,17 @@ class TestClientTest {
         @Override
         public void onOpen(Connection connection) {
             opened.set(connection);
+        }
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            if (!latch.await(5, TimeUnit.SECONDS)) {
+                throw new AssertionError("not released within 5 s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
         }
     }
 
@@ -115,6 +130,38 @@ class TestClientTest {
 
         client.sendBinary(new byte[] {7});
         assertThatThrownBy(client::texts).isInstanceOf(AssertionError.class).hasMessageContaining("binary");
+        assertThat(client.nextBinary().get(0)).isEqualTo((byte) 7);
+    }
+
+    @Test
+    void hasMessagesHasTextAndPeekTextLookWithoutTaking() {
+        TestClient client = server.connect("/echo/");
+        assertThat(client.hasMessages()).isFalse();
+        assertThat(client.hasText()).isFalse();
+
+        client.sendText("a").sendBinary(new byte[] {1});
+
+        assertThat(client.hasMessages()).isTrue();
+        assertThat(client.hasText()).isTrue();
+        assertThat(client.peekText()).isEqualTo("a");
+        assertThat(client.peekText()).isEqualTo("a");
+        assertThat(client.nextText()).isEqualTo("a");
+        assertThat(client.hasMessages()).isTrue();
+        assertThat(client.hasText()).isFalse();
+        assertThatThrownBy(client::peekText)
+                .isInstanceOf(AssertionError.class)
+                .hasMessage("expected a text message but got binary (1 bytes)");
+        assertThat(client.nextBinary().remaining()).isEqualTo(1);
+        assertThat(client.hasMessages()).isFalse();
+    }
+
+    @Test
+    void peekTextOnNothingSaysNoneWasSent() {
+        TestClient client = server.connect("/echo/");
+
+        assertThatThrownBy(client::peekText)
+                .isInstanceOf(AssertionError.class)
+                .hasMessage("expected a text message but none was sent");
     }
 
     @Test
@@ -150,12 +197,136 @@ class TestClientTest {
     }
 
     @Test
-    void awaitTextGivesUpAfterTheTimeout() {
+    void awaitTextGivesUpAfterTheTimeoutSayingHowLongItWaited() {
         TestClient client = server.connect("/echo/");
 
         assertThatThrownBy(() -> client.awaitText(Duration.ofMillis(50)))
                 .isInstanceOf(AssertionError.class)
-                .hasMessageContaining("none was sent");
+                .hasMessage("expected a text message within 50 ms but none was sent");
+    }
+
+    @Test
+    void awaitBinaryGivesUpAfterTheTimeoutSayingHowLongItWaited() {
+        TestClient client = server.connect("/echo/");
+        client.connection().close(CloseStatus.of(4000, "bye"));
+
+        assertThatThrownBy(() -> client.awaitBinary(Duration.ofMillis(20)))
+                .isInstanceOf(AssertionError.class)
+                .hasMessage("expected a binary message within 20 ms but none was sent and the connection was"
+                        + " closed with 4000 bye");
+    }
+
+    @Test
+    void awaitTextSaysWhatCameInstead() {
+        TestClient client = server.connect("/echo/");
+        client.sendBinary(new byte[2]);
+
+        assertThatThrownBy(() -> client.awaitText(Duration.ofSeconds(2)))
+                .isInstanceOf(AssertionError.class)
+                .hasMessage("expected a text message within 2 s but got binary (2 bytes)");
+    }
+
+    @Test
+    void waitsAreDescribedInTheUnitsTheyWereGivenIn() {
+        assertThat(TestClient.describe(Duration.ofSeconds(2))).isEqualTo("2 s");
+        assertThat(TestClient.describe(Duration.ofMillis(1500))).isEqualTo("1500 ms");
+        assertThat(TestClient.describe(Duration.ZERO)).isEqualTo("0 ms");
+        assertThat(TestClient.describe(Duration.ofNanos(1500))).isEqualTo("PT0.0000015S");
+    }
+
+    // ---- awaiting a close ----
+
+    @Test
+    void awaitCloseWaitsForACloseMadeOnAnotherThread() {
+        ExecutorService elsewhere = Executors.newSingleThreadExecutor();
+        try {
+            CountDownLatch release = new CountDownLatch(1);
+            TestServer async = TestServer.create().route("/later/", new MessageRouter() {
+                @Override
+                public void onText(Connection connection, String text) {
+                    elsewhere.execute(() -> {
+                        await(release);
+                        connection.close(CloseStatus.of(4003, text));
+                    });
+                }
+            });
+            TestClient client = async.connect("/later/");
+            client.sendText("done");
+            assertThat(client.isOpen()).isTrue();
+
+            release.countDown();
+
+            assertThat(client.awaitClose(Duration.ofSeconds(5))).isEqualTo(CloseStatus.of(4003, "done"));
+            assertThat(client.closeStatus()).isEqualTo(CloseStatus.of(4003, "done"));
+        } finally {
+            elsewhere.shutdownNow();
+        }
+    }
+
+    @Test
+    void awaitCloseReturnsAtOnceWhenAlreadyClosed() {
+        TestClient client = server.connect("/echo/");
+        client.close(CloseStatus.GOING_AWAY);
+
+        assertThat(client.awaitClose(Duration.ZERO)).isEqualTo(CloseStatus.GOING_AWAY);
+    }
+
+    @Test
+    void awaitCloseOnAnOpenConnectionSaysHowLongItWaited() {
+        TestClient client = server.connect("/echo/");
+
+        assertThatThrownBy(() -> client.awaitClose(Duration.ofMillis(30)))
+                .isInstanceOf(AssertionError.class)
+                .hasMessage("expected the connection /echo/ to be closed within 30 ms but it is still open");
+    }
+
+    // ---- a peer that stops reading ----
+
+    @Test
+    void aPausedClientReadsWhatWaitedInOrderOnResume() {
+        TestClient client = server.connect("/echo/");
+
+        client.pauseReading().sendText("one").sendBinary(new byte[] {2}).sendText("three");
+
+        assertThat(client.hasMessages()).isFalse();
+        assertThat(client.connection().queuedBytes()).isEqualTo(3 + 1 + 5);
+        client.resumeReading();
+        assertThat(client.nextText()).isEqualTo("one");
+        assertThat(client.nextBinary().get(0)).isEqualTo((byte) 2);
+        assertThat(client.nextText()).isEqualTo("three");
+        assertThat(client.connection().queuedBytes()).isZero();
+        client.sendText("four");
+        assertThat(client.nextText()).isEqualTo("four");
+    }
+
+    @Test
+    void aPausedClientSeesTheServersCloseOnlyOnResume() {
+        TestClient client = server.connect("/echo/");
+        client.pauseReading().sendText("last");
+
+        client.connection().close(CloseStatus.of(4004, "bye"));
+
+        assertThat(client.isOpen()).isTrue();
+        client.resumeReading();
+        assertThat(client.nextText()).isEqualTo("last");
+        client.assertClosed(4004);
+    }
+
+    @Test
+    void closingWhilePausedFailsWhatWasNotRead() {
+        TestClient client = server.connect("/echo/");
+        client.pauseReading();
+        CompletableFuture<Void> inFlight = client.connection().sendText("in flight").toCompletableFuture();
+        CompletableFuture<Void> queued = client.connection().sendText("queued").toCompletableFuture();
+
+        client.close();
+
+        assertThat(inFlight).isCompletedExceptionally();
+        assertThat(queued).isCompletedExceptionally();
+        assertThatThrownBy(inFlight::join).hasCauseInstanceOf(ConnectionClosedException.class);
+        client.resumeReading();
+        client.assertNoMoreMessages();
+        client.assertClosed(1000);
     }
 
     // ---- connecting ----
