@@ -1,6 +1,7 @@
 package io.github.wsrouter;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.wsrouter.testkit.TestClient;
 import io.github.wsrouter.testkit.TestServer;
@@ -24,6 +25,51 @@ class ReadmeExampleTest {
         public void onText(Connection connection, String text) {
             connection.sendText(text.toUpperCase(Locale.ROOT));
         }
+    }
+
+    /** "Groups: broadcasting from a router of your own", as written there. */
+    static final class RoomChatRouter implements MessageRouter {
+        private final ConnectionGroups rooms = ConnectionGroups.create();
+
+        @Override
+        public void onMount(RouteContext route) {
+            rooms.mount(route); // across servers when a relay is configured
+        }
+
+        @Override
+        public void onOpen(Connection connection) {
+            rooms.add(connection.pathParameter("room"), connection);
+        }
+
+        @Override
+        public void onText(Connection connection, String text) {
+            String room = connection.pathParameter("room");
+            if (text.equals("/who")) {
+                connection.sendText(rooms.size(room) + " here");
+            } else {
+                rooms.broadcastTo(room, text, connection); // everyone in the room but the sender
+            }
+        }
+    }
+
+    @Test
+    void roomChatRouterKeepsRoomsApartAndForgetsWhoLeft() {
+        TestServer server = TestServer.create().route("/rooms/{room}/", new RoomChatRouter());
+        TestClient alice = server.connect("/rooms/blue/");
+        TestClient bob = server.connect("/rooms/blue/");
+        TestClient carol = server.connect("/rooms/red/");
+
+        alice.sendText("hi blue");
+        assertThat(bob.nextText()).isEqualTo("hi blue");
+        alice.assertNoMoreMessages();
+        carol.assertNoMoreMessages();
+
+        bob.close();
+        alice.sendText("/who");
+        assertThat(alice.nextText()).isEqualTo("1 here");
+        assertThatThrownBy(() -> TestServer.create().route("/rooms/{name}/",
+                BroadcastRouter.builder().roomParameter("room").build()))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     /** "Testing your router": the script (its locals are fields here), then each test of the section. */

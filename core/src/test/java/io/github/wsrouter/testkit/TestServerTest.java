@@ -329,7 +329,7 @@ class TestServerTest {
     void optionsWithNoMeaningInMemoryAreAccepted() {
         TestClient client = TestServer.create().route("/r/", EchoRouter.create(), options()
                 .maxFragments(1)
-                .keepalive(Duration.ofMillis(1), Duration.ofMillis(1))
+                .keepalive(Duration.ofMillis(1), Duration.ofMillis(2))
                 .build()).connect("/r/");
 
         client.sendText("still here");
