@@ -12,7 +12,7 @@ public final class Utf8 {
     private Utf8() {
     }
 
-    /** The number of bytes the text takes in UTF-8; a lone surrogate counts as the 3 bytes of its replacement. */
+    /** The number of bytes {@code text.getBytes(UTF_8)} has, without making them. */
     public static int length(String text) {
         Counted counted = last;
         if (counted.text == text) {
@@ -36,9 +36,9 @@ public final class Utf8 {
                 } else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(text.charAt(i + 1))) {
                     bytes += 2; // 4 bytes for the pair's 2 chars
                     i++;
-                } else {
+                } else if (!Character.isSurrogate(c)) {
                     bytes += 2;
-                }
+                } // a lone surrogate is encoded as '?', one byte, as String.getBytes(UTF_8) does
             }
         }
         return bytes;
