@@ -398,12 +398,42 @@ public final class DirectedJsonRouter implements MessageRouter {
         }
     }
 
-    /** The parser's own words, without Gson's exception class names and links. */
-    private static String describe(Throwable e) {
-        Throwable cause = e.getCause() != null && e.getCause().getMessage() != null ? e.getCause() : e;
-        String message = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
-        int see = message.indexOf("\nSee ");
-        return see < 0 ? message : message.substring(0, see);
+    private static final Pattern POSITION = Pattern.compile("line (\\d+) column (\\d+)");
+
+    /**
+     * What is wrong with the JSON, in words for the client's developer, with the line and column
+     * where the parser stopped: nothing of the parser library's own vocabulary (its class names,
+     * its settings, its links) reaches the client.
+     */
+    static String describe(Throwable e) {
+        StringBuilder all = new StringBuilder();
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            all.append(t.getMessage()).append('\n').append(t.getClass().getSimpleName()).append('\n');
+        }
+        String text = all.toString();
+        String what;
+        if (text.contains("duplicate member")) {
+            what = e.getMessage();
+        } else if (text.contains("unexpected data after the JSON value")) {
+            what = "unexpected text after the JSON value";
+        } else if (text.contains("Nesting limit") || text.contains("nesting limit")) {
+            what = "nested deeper than " + MAX_JSON_NESTING + " levels";
+        } else if (text.contains("Unterminated string")) {
+            what = "a string is not closed";
+        } else if (text.contains("Unterminated object") || text.contains("Unterminated array")
+                || text.contains("End of input") || text.contains("EOFException")) {
+            what = "the text ends before the JSON value does";
+        } else if (text.contains("Expected name")) {
+            what = "expected a member name in double quotes";
+        } else if (text.contains("Expected ':'")) {
+            what = "expected ':' after a member name";
+        } else if (text.contains("Expected value")) {
+            what = "expected a value";
+        } else {
+            what = "not strict JSON (unquoted names or text, single quotes, comments and trailing commas are not allowed)";
+        }
+        java.util.regex.Matcher position = POSITION.matcher(text);
+        return position.find() ? what + " at line " + position.group(1) + ", column " + position.group(2) : what;
     }
 
     private void sendError(Connection connection, String code, String detail, String field, String value) {

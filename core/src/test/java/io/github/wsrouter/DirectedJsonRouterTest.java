@@ -236,6 +236,26 @@ class DirectedJsonRouterTest {
         assertThat(detail).doesNotContain("com.google").doesNotContain("See https");
     }
 
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', value = {
+        "{to_user: 'bob'}            | message is not valid JSON: not strict JSON",
+        "{\"to_user\": \"bob        | message is not valid JSON: a string is not closed at line 1, column",
+        "{\"to_user\":              | message is not valid JSON: the text ends before the JSON value does",
+        "{\"a\" 1}                   | message is not valid JSON: expected ':' after a member name at line 1, column",
+        "{\"a\":1,\"a\":2}            | message is not valid JSON: duplicate member 'a'",
+        "{\"a\":1} x                 | message is not valid JSON: not strict JSON (unquoted names or text, single quotes, comments and trailing commas are not allowed) at line 1, column 10",
+    })
+    void invalidJsonIsDescribedInOurOwnWordsWithItsPosition(String text, String expected) {
+        TestClient alice = server.connect("/ws/alice/");
+
+        alice.sendText(text.strip());
+
+        String detail = nextInvalidJson(alice).get("detail").getAsString();
+        assertThat(detail).startsWith(expected)
+                .doesNotContainIgnoringCase("JsonReader").doesNotContainIgnoringCase("strictness")
+                .doesNotContainIgnoringCase("lenient").doesNotContain("path $");
+    }
+
     @Test
     void deeplyNestedJsonIsInvalidJsonNotACrash() {
         TestClient alice = server.connect("/ws/alice/");
