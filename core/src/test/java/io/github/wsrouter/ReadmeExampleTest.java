@@ -15,20 +15,25 @@ import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** The README's examples, as written there: if this fails, the README is wrong. */
+/**
+ * The core samples of the docs, as written there: {@code docs/routers.md} (routers of your own,
+ * groups, the broadcast variants) and {@code docs/testing.md} (the test kit). If this fails, the
+ * docs are wrong. The README's own sample needs the server: {@code server}'s {@code DocsExamplesTest}.
+ * {@code examples}' {@code DocsExamplesTest} checks that every sample has its copy here or there.
+ */
 @Timeout(10)
 class ReadmeExampleTest {
 
-    /** "Writing your own MessageRouter". */
-    static final class ShoutRouter implements MessageRouter {
+    /** docs/routers.md, "Writing your own MessageRouter". */
+    public final class ShoutRouter implements MessageRouter {
         @Override
         public void onText(Connection connection, String text) {
             connection.sendText(text.toUpperCase(Locale.ROOT));
         }
     }
 
-    /** "Groups: broadcasting from a router of your own", as written there. */
-    static final class RoomChatRouter implements MessageRouter {
+    /** docs/routers.md, "Groups: broadcasting from a router of your own". */
+    public final class RoomChatRouter implements MessageRouter {
         private final ConnectionGroups rooms = ConnectionGroups.create();
 
         @Override
@@ -72,7 +77,32 @@ class ReadmeExampleTest {
                 .isInstanceOf(IllegalArgumentException.class);
     }
 
-    /** "Testing your router": the script (its locals are fields here), then each test of the section. */
+    /** docs/routers.md, the three broadcast variants: each builds, and does what its comment says. */
+    @Test
+    void broadcastVariantsBuild() {
+        BroadcastRouter.create();                                   // everyone on the route
+        BroadcastRouter.builder().excludeSender(true).build();      // everyone else
+        BroadcastRouter.builder().roomParameter("room").build();    // only the same /rooms/{room}/
+
+        TestServer server = TestServer.create()
+                .route("/ws/", BroadcastRouter.builder().excludeSender(true).build())
+                .route("/rooms/{room}/", BroadcastRouter.builder().roomParameter("room").build());
+        TestClient alice = server.connect("/ws/");
+        TestClient bob = server.connect("/ws/");
+        alice.sendText("hi");
+        assertThat(bob.nextText()).isEqualTo("hi");
+        alice.assertNoMoreMessages();
+        TestClient blue = server.connect("/rooms/blue/");
+        TestClient red = server.connect("/rooms/red/");
+        blue.sendText("blue only");
+        assertThat(blue.nextText()).isEqualTo("blue only");
+        red.assertNoMoreMessages();
+    }
+
+    /**
+     * docs/testing.md, "Testing your router": the script (its locals then kept in fields), the
+     * handshake and stop samples; the run and the verify sample in {@link AfterTheRun}.
+     */
     @Nested
     class TestingYourRouter {
 
@@ -82,41 +112,19 @@ class ReadmeExampleTest {
 
         @BeforeEach
         void script() {
-            server = TestServer.create()
+            TestServer server = TestServer.create()
                     .handshakeHook(request -> request.cookie("session") != null ? HandshakeDecision.accept()
                             : HandshakeDecision.reject(401, "log in first"))
                     .route("/ws/{username}/", DirectedJsonRouter.builder().presence(true).build(),
                             RouteOptions.builder().maxMessageSize(1024).build());
-            alice = server.request("/ws/alice/").header("Cookie", "session=a1").connect();
-            bob = server.request("/ws/bob/")
+            TestClient alice = server.request("/ws/alice/").header("Cookie", "session=a1").connect();
+            TestClient bob = server.request("/ws/bob/")
                     .header("Cookie", "theme=dark")
                     .header("Cookie", "session=b2")
                     .connect();
-        }
-
-        void run() {
-            alice.sendText("{\"to_user\":\"bob\",\"message\":\"hi\"}");
-            alice.sendText("{\"to_user\":\"carol\",\"message\":\"hi\"}");
-            bob.sendText("x".repeat(2000)); // over the route's 1024 bytes
-        }
-
-        @Test
-        void aliceTalksToBob() {
-            run();
-            skipPresence(bob);
-            assertThat(bob.nextText()).isEqualTo("{\"to_user\":\"bob\",\"message\":\"hi\",\"from\":\"alice\"}");
-            bob.assertClosed(1009); // message too big: closed as the server closes it
-            skipPresence(alice);
-            assertThat(alice.nextText()).contains("\"error\":\"unknown_recipient\"");
-            assertThat(alice.nextText()).isEqualTo("{\"presence\":\"leave\",\"user\":\"bob\"}");
-            alice.assertNoMoreMessages();
-        }
-
-        /** Takes the presence news at the head of what a client was sent. */
-        static void skipPresence(TestClient client) {
-            while (client.hasText() && client.peekText().startsWith("{\"presence\"")) {
-                client.nextText();
-            }
+            this.server = server;
+            this.alice = alice;
+            this.bob = bob;
         }
 
         @Test
@@ -129,9 +137,40 @@ class ReadmeExampleTest {
             server.stop();
             alice.assertClosed(1001);
         }
+
+        /** The run, before each test; the verify sample as the test. */
+        @Nested
+        class AfterTheRun {
+
+            @BeforeEach
+            void run() {
+                alice.sendText("{\"to_user\":\"bob\",\"message\":\"hi\"}");
+                alice.sendText("{\"to_user\":\"carol\",\"message\":\"hi\"}");
+                bob.sendText("x".repeat(2000)); // over the route's 1024 bytes
+            }
+
+            @Test
+            void aliceTalksToBob() {
+                // ... the script and run above ...
+                skipPresence(bob);
+                assertThat(bob.nextText()).isEqualTo("{\"to_user\":\"bob\",\"message\":\"hi\",\"from\":\"alice\"}");
+                bob.assertClosed(1009); // message too big: closed as the server closes it
+                skipPresence(alice);
+                assertThat(alice.nextText()).contains("\"error\":\"unknown_recipient\"");
+                assertThat(alice.nextText()).isEqualTo("{\"presence\":\"leave\",\"user\":\"bob\"}");
+                alice.assertNoMoreMessages();
+            }
+
+            /** Takes the presence news at the head of what a client was sent. */
+            static void skipPresence(TestClient client) {
+                while (client.hasText() && client.peekText().startsWith("{\"presence\"")) {
+                    client.nextText();
+                }
+            }
+        }
     }
 
-    /** "Testing your router", threads: a route with an executor, awaited. */
+    /** docs/testing.md, threads: a route with an executor, awaited. */
     @Test
     void aSecondTabReplacesTheFirst() {
         ExecutorService pool = Executors.newFixedThreadPool(2);
@@ -160,6 +199,7 @@ class ReadmeExampleTest {
         assertThat(client.nextText()).isEqualTo("HELLO");
     }
 
+    /** docs/routers.md, the unknown_recipient error as its JSON sample shows it. */
     @Test
     void unknownRecipientErrorReadsAsDocumented() {
         TestClient alice = TestServer.create().route("/ws/{username}/", DirectedJsonRouter.create())
