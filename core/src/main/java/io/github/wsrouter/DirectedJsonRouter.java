@@ -46,6 +46,8 @@ import java.util.regex.Pattern;
  * {"error": "unsupported_binary", "detail": "..."}                   a binary message
  * {"error": "relay_unavailable",  "to_user": "bob", "detail": "..."}  bob is not on this node and the
  *                                                                     other nodes cannot be reached
+ * {"error": "rate_limited",       "detail": "..."}                   over the route's {@link RateLimit}
+ *                                                                     ({@link RateLimit.Exceeded#REPLY}): dropped
  * </pre>
  * These codes are a public contract; {@code detail} is for people and may change.
  *
@@ -295,6 +297,13 @@ public final class DirectedJsonRouter implements MessageRouter {
                         toField, recipient);
             }
         });
+    }
+
+    /** Answers {@code {"error":"rate_limited","detail":"..."}}; the connection stays open. */
+    @Override
+    public void onRateLimited(Connection connection, RateLimit limit) {
+        sendError(connection, "rate_limited", "more than " + limit.perSecond()
+                + " messages a second; this one was dropped", null, null);
     }
 
     @Override

@@ -78,6 +78,21 @@ public interface MessageRouter {
     }
 
     /**
+     * A message of this connection was over the route's {@link RateLimit} with {@link
+     * RateLimit.Exceeded#REPLY}: it was dropped, not given to {@link #onText} or {@link #onBinary},
+     * and the router tells the sender in its own wire format. Called in order with the other
+     * callbacks of the connection. By default the connection is closed with {@link
+     * CloseStatus#POLICY_VIOLATION 1008} "rate limit exceeded", as a router without error replies
+     * (echo, broadcast) has no other way to say it; {@link DirectedJsonRouter} answers {@code
+     * {"error":"rate_limited",...}} and keeps the connection open.
+     *
+     * @param limit the limit the message was over
+     */
+    default void onRateLimited(Connection connection, RateLimit limit) {
+        connection.close(CloseStatus.POLICY_VIOLATION.withReason("rate limit exceeded"));
+    }
+
+    /**
      * A callback of this router threw, or the transport failed. Called before {@link #onClose},
      * which follows in every case.
      */

@@ -5,7 +5,8 @@ import java.util.Objects;
 /**
  * An inbound message rate limit per connection: a token bucket that refills {@code perSecond}
  * tokens a second up to {@code burst}; each message takes one. A message over the limit is not
- * given to the router: it is answered with an error, or its connection is closed.
+ * given to the router's {@code onText} or {@code onBinary}: the router answers it in its own wire
+ * format, or its connection is closed.
  *
  * @param perSecond the sustained rate
  * @param burst the most messages accepted at once after a quiet spell
@@ -16,8 +17,10 @@ public record RateLimit(double perSecond, int burst, Exceeded onExceeded) {
     /** What happens to a message over the limit. */
     public enum Exceeded {
         /**
-         * The message is dropped and the sender gets {@code {"error":"rate_limited","detail":"..."}};
-         * the connection stays open.
+         * The message is dropped and the router answers it in its own wire format, through {@link
+         * MessageRouter#onRateLimited}: {@link DirectedJsonRouter} sends {@code
+         * {"error":"rate_limited","detail":"..."}} and the connection stays open; a router that
+         * has no error replies (echo, broadcast: the default) closes the connection with 1008.
          */
         REPLY,
         /** The connection is closed with 1008 "rate limit exceeded". */

@@ -298,9 +298,13 @@ public abstract class AbstractConnection implements Connection {
         if (limits.rateLimit().onExceeded() == io.github.wsrouter.RateLimit.Exceeded.CLOSE) {
             LOG.log(System.Logger.Level.INFO, () -> "closing connection " + id() + " (" + path + "): rate limit exceeded");
             close(CloseStatus.POLICY_VIOLATION.withReason("rate limit exceeded"));
-        } else {
-            sendError("{\"error\":\"rate_limited\",\"detail\":\"more than " + limits.rateLimit().perSecond()
-                    + " messages a second; this one was dropped\"}");
+        } else if (!closeDelivered) {
+            // the router's wire format answers, in order with the connection's other callbacks
+            callbacks.execute(() -> {
+                if (!closeHandled) {
+                    invoke("onRateLimited", () -> router.onRateLimited(this, limits.rateLimit()));
+                }
+            });
         }
         return true;
     }

@@ -240,7 +240,7 @@ class TestServerTest {
     // ---- rate limit ----
 
     @Test
-    void aMessageOverTheRateLimitIsAnsweredAndDropped() {
+    void aMessageOverTheRateLimitIsDroppedAndTheRouterWithoutAWireFormatCloses() {
         Recorder recorder = new Recorder();
         TestServer server = TestServer.create().route("/r/", recorder,
                 options().rateLimit(new RateLimit(0.001, 2, RateLimit.Exceeded.REPLY)).build());
@@ -250,9 +250,25 @@ class TestServerTest {
 
         assertThat(client.nextText()).isEqualTo("1");
         assertThat(client.nextText()).isEqualTo("2");
-        assertThat(client.nextText()).startsWith("{\"error\":\"rate_limited\"");
-        assertThat(client.isOpen()).isTrue();
-        assertThat(recorder.events).containsExactly("open", "text 1", "text 2");
+        assertThat(client.assertClosed(1008).reason()).isEqualTo("rate limit exceeded");
+        assertThat(recorder.events).containsExactly("open", "text 1", "text 2", "close 1008 rate limit exceeded");
+    }
+
+    @Test
+    void theJsonRouterAnswersAMessageOverTheRateLimitInItsWireFormat() {
+        TestServer server = TestServer.create().route("/ws/{username}/", io.github.wsrouter.DirectedJsonRouter.create(),
+                options().rateLimit(new RateLimit(0.001, 2, RateLimit.Exceeded.REPLY)).build());
+        TestClient alice = server.connect("/ws/alice/");
+
+        alice.sendText("{\"to_user\":\"alice\",\"message\":1}")
+                .sendText("{\"to_user\":\"alice\",\"message\":2}")
+                .sendText("{\"to_user\":\"alice\",\"message\":3}");
+
+        assertThat(alice.nextText()).contains("\"message\":1");
+        assertThat(alice.nextText()).contains("\"message\":2");
+        assertThat(alice.nextText()).startsWith("{\"error\":\"rate_limited\"");
+        assertThat(alice.isOpen()).isTrue();
+        alice.assertNoMoreMessages();
     }
 
     @Test

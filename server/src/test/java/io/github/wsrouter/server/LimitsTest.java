@@ -146,15 +146,26 @@ class LimitsTest {
     void overTheRateLimitAMessageIsAnsweredWithAnErrorOrTheConnectionClosed(boolean jakarta) throws Exception {
         io.github.wsrouter.RateLimit slowly = new io.github.wsrouter.RateLimit(0.001, 3,
                 io.github.wsrouter.RateLimit.Exceeded.REPLY);
-        WsServer replying = start(WsServer.builder().rateLimit(slowly).route("/echo/", EchoRouter.create()), jakarta);
-        Peer peer = JdkPeer.connect(HTTP, replying.uri("/echo/"));
+        WsServer replying = start(WsServer.builder().rateLimit(slowly)
+                .route("/echo/", EchoRouter.create())
+                .route("/ws/{username}/", io.github.wsrouter.DirectedJsonRouter.create()), jakarta);
+        Peer peer = JdkPeer.connect(HTTP, replying.uri("/ws/alice/"));
         for (int i = 0; i < 4; i++) {
-            peer.sendText("m" + i);
+            peer.sendText("{\"to_user\":\"alice\",\"message\":\"m" + i + "\"}");
         }
-        assertThat(peer.awaitText()).isEqualTo("m0");
-        assertThat(peer.awaitText()).isEqualTo("m1");
-        assertThat(peer.awaitText()).isEqualTo("m2");
+        assertThat(peer.awaitText()).contains("\"m0\"");
+        assertThat(peer.awaitText()).contains("\"m1\"");
+        assertThat(peer.awaitText()).contains("\"m2\"");
         assertThat(peer.awaitText()).startsWith("{\"error\":\"rate_limited\"");
+        // echo has no error replies in its wire format: over the limit, its connection closes
+        Peer echo = JdkPeer.connect(HTTP, replying.uri("/echo/"));
+        for (int i = 0; i < 4; i++) {
+            echo.sendText("m" + i);
+        }
+        assertThat(echo.awaitText()).isEqualTo("m0");
+        assertThat(echo.awaitText()).isEqualTo("m1");
+        assertThat(echo.awaitText()).isEqualTo("m2");
+        assertThat(echo.awaitClose().code()).isEqualTo(1008);
 
         WsServer closing = start(WsServer.builder().route("/echo/", EchoRouter.create())
                 .rateLimit(new io.github.wsrouter.RateLimit(0.001, 1, io.github.wsrouter.RateLimit.Exceeded.CLOSE)),

@@ -25,6 +25,11 @@ final class ObservedRouter implements MessageRouter {
     }
 
     @Override
+    public void onRateLimited(Connection connection, io.github.wsrouter.RateLimit limit) {
+        delegate.onRateLimited(connection, limit);
+    }
+
+    @Override
     public void onMount(io.github.wsrouter.RouteContext route) {
         delegate.onMount(route);
     }
