@@ -26,6 +26,8 @@ import java.util.logging.Logger;
  *                     with presence objects ({"presence":"online"|"join"|"leave",...})
  *   /rooms/{room}/    broadcasts only among connections in the same room
  *   /                 the chat page (classpath folder "web")
+ *   /token            POST: a signed token for the chat page, with --require-token
+ *   /stats, /metrics  the counters as JSON, and as Prometheus text
  * </pre>
  *
  * <p>{@code --jakarta} serves the same routes through the Jakarta WebSocket adapter instead of
@@ -48,7 +50,8 @@ public final class ExampleRunner {
     static final int EXIT_USAGE = 2;
 
     static final String USAGE = String.join(System.lineSeparator(),
-            "Usage: " + PROGRAM + " [--host HOST] [--port PORT] [--jakarta] [--redis URI]",
+            "Usage: " + PROGRAM + " [--host HOST] [--port PORT] [--jakarta] [--require-token SECRET]"
+                    + " [--allow-origin ORIGIN]... [--redis URI]",
             "",
             "Serves the wsrouter examples and a chat page.",
             "",
@@ -178,8 +181,10 @@ public final class ExampleRunner {
     }
 
     /**
-     * Parses the command line: {@code --host H}, {@code --host=H}, {@code --port N}, {@code --port=N},
-     * {@code -h}/{@code --help}. A later occurrence of an option wins over an earlier one.
+     * Parses the command line: {@code --host H}, {@code --port N}, {@code --jakarta}, {@code
+     * --require-token SECRET}, {@code --allow-origin ORIGIN} (repeatable), {@code --redis URI} and
+     * {@code -h}/{@code --help}; an option with a value may also be written {@code --name=value}.
+     * A later occurrence of a single-valued option wins over an earlier one.
      */
     static Options parse(String[] args) throws UsageException {
         String host = DEFAULT_HOST;

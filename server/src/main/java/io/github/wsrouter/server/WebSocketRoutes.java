@@ -179,10 +179,14 @@ public final class WebSocketRoutes implements HttpHandler {
     }
 
     /**
-     * Closes every open connection with the status and waits, up to the timeout, for the closing
-     * handshakes; connections still open then are dropped.
+     * Stops gracefully: closes every open connection with the status, normally {@link
+     * CloseStatus#GOING_AWAY 1001}, and waits, up to the timeout, for the closing handshakes;
+     * connections still open then are dropped. Call it before stopping an Undertow of your own
+     * that mounts these routes, so that clients read 1001 instead of a dropped connection (1006);
+     * {@code WsServer.stop()} does it for you. Connections that open meanwhile are not refused:
+     * stop routing requests here first.
      */
-    void closeAll(CloseStatus status, Duration timeout) {
+    public void closeAll(CloseStatus status, Duration timeout) {
         live.closeAll(status, timeout, UndertowConnection::abort);
     }
 

@@ -3,6 +3,7 @@ package io.github.wsrouter.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.wsrouter.BroadcastRouter;
+import io.github.wsrouter.CloseStatus;
 import io.github.wsrouter.DirectedJsonRouter;
 import io.github.wsrouter.EchoRouter;
 import io.github.wsrouter.HandshakeDecision;
@@ -23,6 +24,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.concurrent.Executor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -96,6 +98,30 @@ class DocsExamplesTest {
                 .addHttpListener(8080, "0.0.0.0")
                 .setHandler(Handlers.path(myAppHandler).addPrefixPath("/chat", routes))
                 .build().start();
+    }
+
+    /** docs/server.md, a graceful stop of routes in your own Undertow: run on a free port. */
+    @Test
+    void routesInYourOwnUndertowStopGracefully() throws Exception {
+        WebSocketRoutes routes = WebSocketRoutes.builder()
+                .route("/chat/{username}/", DirectedJsonRouter.create())
+                .build();
+        Undertow undertow = Undertow.builder()
+                .addHttpListener(0, "127.0.0.1")
+                .setHandler(routes)
+                .build();
+        undertow.start();
+        int port = ((InetSocketAddress) undertow.getListenerInfo().get(0).getAddress()).getPort();
+        Peer alice = JdkPeer.connect(HttpClient.newHttpClient(), URI.create("ws://127.0.0.1:" + port + "/chat/alice/"));
+        alice.sendText("{\"to_user\":\"alice\",\"message\":\"hi\"}");
+        assertThat(alice.awaitText()).contains("\"from\":\"alice\"");
+
+        // on shutdown: clients read 1001 (going away), then your Undertow stops
+        routes.closeAll(CloseStatus.GOING_AWAY, Duration.ofSeconds(5));
+        undertow.stop();
+
+        assertThat(alice.awaitClose().code()).isEqualTo(1001);
+        assertThat(routes.connectionCount()).isZero();
     }
 
     /** docs/jakarta.md, the listener: deployed in Undertow's servlet container, on a free port. */

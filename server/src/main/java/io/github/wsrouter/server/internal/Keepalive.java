@@ -48,11 +48,6 @@ public final class Keepalive<C extends AbstractConnection & GuardedConnection> i
         this.periodMillis = Math.max(10, Math.min(1000, shortest / 4));
     }
 
-    /** How often the sweep runs. */
-    public long periodMillis() {
-        return periodMillis;
-    }
-
     /** A connection opened: the sweep runs while any is open. */
     public void opened(C connection) {
         WebSocketChannel channel = connection.webSocketChannel();

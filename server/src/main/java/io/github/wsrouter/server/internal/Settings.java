@@ -136,10 +136,6 @@ public final class Settings {
         return hook;
     }
 
-    public int maxMessageSize() {
-        return maxMessageSize;
-    }
-
     /** The limits of a mounted route: its own options over the server's. */
     public Limits limits(Mount mount) {
         RouteOptions o = mount.options();
@@ -155,22 +151,6 @@ public final class Settings {
                 (o.pingInterval() != null ? o.pingInterval() : pingInterval).toMillis(),
                 (o.idleTimeout() != null ? o.idleTimeout() : idleTimeout).toMillis(),
                 closeTimeout.toMillis());
-    }
-
-    public long closeTimeoutMillis() {
-        return closeTimeout.toMillis();
-    }
-
-    public SendLimits sendLimits() {
-        return new SendLimits(sendBufferLimit, overflow, rateLimit);
-    }
-
-    public long pingMillis() {
-        return pingInterval.toMillis();
-    }
-
-    public long idleMillis() {
-        return idleTimeout.toMillis();
     }
 
     public int maxConnections() {

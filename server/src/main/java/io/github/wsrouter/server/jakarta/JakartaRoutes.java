@@ -62,7 +62,6 @@ public final class JakartaRoutes {
     private static final String HANDSHAKE = "io.github.wsrouter.handshake";
 
     private final List<ServerEndpointConfig> configs = new ArrayList<>();
-    private final List<String> templates = new ArrayList<>();
     private final Map<String, RouteCounters> counters = new java.util.LinkedHashMap<>();
     private final LiveConnections<JakartaConnection> live = new LiveConnections<>();
     private final HandshakeHook hook;
@@ -76,7 +75,6 @@ public final class JakartaRoutes {
             Settings.Limits limits = settings.limits(mount);
             routeLimits.add(limits);
             configs.add(config(mount.template(), mount.router(), mount.executor(), routeCounters, limits));
-            templates.add(mount.template().toString());
             counters.put(mount.template().toString(), routeCounters);
         }
         this.keepalive = new Keepalive<>(live, routeLimits);
@@ -107,11 +105,6 @@ public final class JakartaRoutes {
     /** The endpoint configurations, one per route, in the order added. */
     public List<ServerEndpointConfig> endpointConfigs() {
         return List.copyOf(configs);
-    }
-
-    /** The route templates, in the order added. */
-    public List<String> templates() {
-        return List.copyOf(templates);
     }
 
     /** The number of open connections on these routes. */
