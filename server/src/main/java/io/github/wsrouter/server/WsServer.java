@@ -314,11 +314,29 @@ public final class WsServer implements AutoCloseable {
         /**
          * Serves the routes through the Jakarta WebSocket adapter ({@link JakartaRoutes}) in an
          * embedded Undertow servlet deployment, instead of Undertow's native WebSocket API. Routers,
-         * HTTP answers, limits and stop behave the same.
+         * HTTP answers, limits and stop behave the same. It needs {@code
+         * io.undertow:undertow-websockets-jsr} (the same version as {@code undertow-core}) on the
+         * class path, which {@code wsrouter-server} leaves to the applications that use it.
+         *
+         * @throws IllegalStateException if {@code undertow-websockets-jsr} is not on the class path
          */
         public Builder jakarta() {
+            jakartaAvailable(WsServer.class.getClassLoader());
             this.jakarta = true;
             return this;
+        }
+
+        /** @throws IllegalStateException naming the dependency to add, if the loader lacks it */
+        static void jakartaAvailable(ClassLoader loader) {
+            try {
+                Class.forName("io.undertow.websockets.jsr.WebSocketDeploymentInfo", false, loader);
+                Class.forName("jakarta.servlet.Servlet", false, loader);
+            } catch (ClassNotFoundException | LinkageError missing) {
+                throw new IllegalStateException("the Jakarta adapter needs io.undertow:undertow-websockets-jsr:"
+                        + io.undertow.Version.getVersionString() + " on the class path (wsrouter-server has it as an "
+                        + "optional dependency): add it to your build, or leave out jakarta() to use Undertow's "
+                        + "native WebSocket API", missing);
+            }
         }
 
         /**

@@ -105,6 +105,18 @@ class MisconfigurationTest {
     }
 
     @Test
+    void jakartaWithoutItsDependencySaysWhatToAdd() throws Exception {
+        try (java.net.URLClassLoader bare = new java.net.URLClassLoader(new java.net.URL[0],
+                ClassLoader.getPlatformClassLoader())) {
+            assertThatThrownBy(() -> WsServer.Builder.jakartaAvailable(bare))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("io.undertow:undertow-websockets-jsr:2.3.24.Final")
+                    .hasMessageContaining("leave out jakarta()");
+        }
+        WsServer.Builder.jakartaAvailable(WsServer.class.getClassLoader()); // present here: no error
+    }
+
+    @Test
     void startAfterStopSaysToBuildANewServer() {
         WsServer server = WsServer.builder().port(0).route("/echo/", EchoRouter.create()).build().start();
         server.stop();

@@ -1,6 +1,9 @@
 package io.github.wsrouter.bomconsumer;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.github.wsrouter.server.WsServer;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -18,5 +21,23 @@ class BomConsumerTest {
         assertThat(out.toString(StandardCharsets.UTF_8))
                 .contains("echo at ws://127.0.0.1:")
                 .contains("wsrouter.connections[tag(route=/echo/)] = 0.0");
+    }
+
+    @Test
+    void aNativeOnlyApplicationHasNoServletOrJsrJars() {
+        ClassLoader loader = BomConsumerTest.class.getClassLoader();
+        for (String absent : new String[] {"jakarta.servlet.Servlet", "jakarta.websocket.Endpoint",
+                "io.undertow.servlet.Servlets", "io.undertow.websockets.jsr.WebSocketDeploymentInfo"}) {
+            assertThatThrownBy(() -> Class.forName(absent, false, loader))
+                    .as(absent + " must not be on a native-only application's class path")
+                    .isInstanceOf(ClassNotFoundException.class);
+        }
+    }
+
+    @Test
+    void askingForJakartaWithoutItsDependencySaysWhatToAdd() {
+        assertThatThrownBy(() -> WsServer.builder().jakarta())
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("io.undertow:undertow-websockets-jsr");
     }
 }
