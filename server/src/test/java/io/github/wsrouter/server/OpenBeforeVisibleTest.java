@@ -92,6 +92,85 @@ class OpenBeforeVisibleTest {
         assertNoFailures(adapter, "presence join", this::presenceRound);
     }
 
+    /**
+     * The router's {@code onOpen} runs before the 101 is written; a client that goes meanwhile
+     * (reset while {@code onOpen} runs, so the 101 cannot be written and no channel comes) gives
+     * the router its {@code onClose} with 1006, exactly once, and frees the connection's place.
+     * With callbacks on the IO thread and on a route executor.
+     */
+    @ParameterizedTest
+    @EnumSource(Adapter.class)
+    void anUpgradeThatFailsAfterOnOpenClosesOnceWith1006(Adapter adapter) throws Exception {
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            HeldOpenRouter inline = new HeldOpenRouter();
+            HeldOpenRouter pooled = new HeldOpenRouter();
+            WsServer.Builder builder = WsServer.builder().port(0).stopTimeout(Duration.ofSeconds(5))
+                    .route("/held/", inline)
+                    .route("/held-pooled/", pooled, pool);
+            if (adapter == Adapter.JAKARTA) {
+                builder.jakarta();
+            }
+            server = builder.build().start();
+            for (HeldOpenRouter router : List.of(inline, pooled)) {
+                String path = router == inline ? "/held/" : "/held-pooled/";
+                try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.port())) {
+                    socket.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                            + "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+                            .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+                    router.opened.get(WAIT.toMillis(), TimeUnit.MILLISECONDS); // onOpen is running, no 101 yet
+                    socket.setSoLinger(true, 0); // the client vanishes: a reset
+                }
+                router.release.countDown();
+                io.github.wsrouter.CloseStatus status = router.closes.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+                assertThat(status).as("%s %s: onClose", adapter, path).isNotNull();
+                assertThat(status.code()).isEqualTo(1006);
+                org.awaitility.Awaitility.await().atMost(WAIT).until(() -> server.connectionCount() == 0);
+
+                // a connection after it opens and closes as usual; the failed one was told once
+                Client next = connect(path, null);
+                assertThat(next.await(text -> text.equals("welcome"))).isTrue();
+                next.close();
+                assertThat(router.closes.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isNotNull();
+                assertThat(router.closes).as("a second onClose").isEmpty();
+                assertThat(router.opens.get()).isEqualTo(2);
+                org.awaitility.Awaitility.await().atMost(WAIT).until(() -> server.connectionCount() == 0);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** A router whose first onOpen waits until the test has reset the client. */
+    private static final class HeldOpenRouter implements io.github.wsrouter.MessageRouter {
+        final CompletableFuture<Void> opened = new CompletableFuture<>();
+        final java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        final LinkedBlockingQueue<io.github.wsrouter.CloseStatus> closes = new LinkedBlockingQueue<>();
+        final java.util.concurrent.atomic.AtomicInteger opens = new java.util.concurrent.atomic.AtomicInteger();
+
+        @Override
+        public void onOpen(io.github.wsrouter.Connection connection) {
+            opens.incrementAndGet();
+            connection.sendText("welcome"); // queued until the socket is there, or failed with it
+            opened.complete(null);
+            try {
+                release.await(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        @Override
+        public void onText(io.github.wsrouter.Connection connection, String text) {
+        }
+
+        @Override
+        public void onClose(io.github.wsrouter.Connection connection, io.github.wsrouter.CloseStatus status) {
+            closes.add(status);
+        }
+    }
+
     /** One round: {@code null} when it passed, else what went wrong. */
     @FunctionalInterface
     private interface Round {
