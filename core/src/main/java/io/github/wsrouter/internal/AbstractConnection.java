@@ -113,6 +113,12 @@ public abstract class AbstractConnection implements Connection {
     private long inFlightBytes;
     private boolean pumping;
     private long queuedBytes;
+    /**
+     * Whether the transport can take frames. A transport that opens the connection before its
+     * socket is there (the router's {@code onOpen} runs before the client can see the handshake
+     * answered) holds frames queued until it calls {@link #transportReady()}.
+     */
+    private boolean transportReady;
 
     /**
      * @param handshake what the opening request said
@@ -128,6 +134,17 @@ public abstract class AbstractConnection implements Connection {
      */
     protected AbstractConnection(Handshake handshake, MessageRouter router, Executor callbackExecutor,
                                  SendLimits limits, RouteCounters counters) {
+        this(handshake, router, callbackExecutor, limits, counters, true);
+    }
+
+    /**
+     * @param transportReady {@code false} for a connection opened before its socket is there: sends
+     *        are queued (and bounded) as usual, and nothing goes to the transport until {@link
+     *        #transportReady()}
+     */
+    protected AbstractConnection(Handshake handshake, MessageRouter router, Executor callbackExecutor,
+                                 SendLimits limits, RouteCounters counters, boolean transportReady) {
+        this.transportReady = transportReady;
         this.limits = Objects.requireNonNull(limits, "limits");
         this.counters = Objects.requireNonNull(counters, "counters");
         this.rate = limits.rateLimit() == null ? null : new TokenBucket(limits.rateLimit());
@@ -323,6 +340,41 @@ public abstract class AbstractConnection implements Connection {
     public final void deliverOpen() {
         counters.opened.increment();
         callbacks.execute(() -> invoke("onOpen", () -> router.onOpen(this)));
+    }
+
+    /**
+     * The handshake is accepted: the router's {@code onOpen}, then {@code then}, in the same task of
+     * the callback executor (inline: before this method returns, on a fresh connection). A
+     * transport that answers the handshake in {@code then} has the router's {@code onOpen} run
+     * before the client can see the connection open. {@code then} runs even when {@code onOpen}
+     * threw (the connection's 1011 close is then queued) and must not throw.
+     */
+    public final void deliverOpen(Runnable then) {
+        counters.opened.increment();
+        callbacks.execute(() -> {
+            try {
+                if (!closeHandled) {
+                    invoke("onOpen", () -> router.onOpen(this));
+                }
+            } finally {
+                then.run();
+            }
+        });
+    }
+
+    /**
+     * The socket is there: frames queued since the connection opened (by {@code onOpen}, or sent to
+     * it by others meanwhile) go to the transport now, in order.
+     */
+    protected final void transportReady() {
+        boolean pump;
+        synchronized (this) {
+            transportReady = true;
+            pump = claimPump();
+        }
+        if (pump) {
+            pump();
+        }
     }
 
     /**
@@ -544,7 +596,7 @@ public abstract class AbstractConnection implements Connection {
 
     /** Under the lock: whether the next queued frame may go to the transport now. */
     private boolean mayHandOver() {
-        Outbound next = queue == null ? null : queue.peek();
+        Outbound next = queue == null || !transportReady ? null : queue.peek();
         return next != null && (inFlight == 0 || inFlight < maxFramesInFlight() && next.kind != Kind.CLOSE);
     }
 

@@ -110,7 +110,10 @@ final class JakartaTransport implements HttpHandler {
             WebSocketRoutes.refuse(exchange, decided.refusal());
             return;
         }
-        exchange.getRequestHeaders().put(new HttpString(HandshakeRelay.HEADER), HandshakeRelay.put(decided.accepted()));
+        String key = HandshakeRelay.put(decided.accepted());
+        // the container opens the connection before its 101; this tells it if the client goes first
+        io.github.wsrouter.server.internal.UpgradeWatch.watch(key, exchange.getConnection());
+        exchange.getRequestHeaders().put(new HttpString(HandshakeRelay.HEADER), key);
         container.handleRequest(exchange);
     }
 

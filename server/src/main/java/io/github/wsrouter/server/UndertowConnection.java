@@ -38,7 +38,15 @@ final class UndertowConnection extends AbstractConnection
     /** Below Undertow's default high-water mark of 50 queued frames, which would suspend receives. */
     static final int MAX_FRAMES_IN_FLIGHT = 32;
 
-    private final WebSocketChannel channel;
+    /** Set once by {@link #attach}; until then frames wait in the send queue. */
+    private volatile WebSocketChannel channel;
+    /** The HTTP connection the upgrade is answered on: dropped by {@link #abort()} before the channel is there. */
+    private final io.undertow.server.ServerConnection http;
+    private static final int PENDING = 0;
+    private static final int ATTACHED = 1;
+    private static final int FAILED = 2;
+    /** PENDING until the channel is attached or the upgrade failed, whichever comes first. */
+    private final java.util.concurrent.atomic.AtomicInteger upgrade = new java.util.concurrent.atomic.AtomicInteger(PENDING);
     private final Settings.Limits limits;
     private final java.util.function.Consumer<UndertowConnection> terminated;
     /** Made at the first send: an idle connection does not pay for it. */
@@ -47,13 +55,49 @@ final class UndertowConnection extends AbstractConnection
     private volatile CloseStatus sentStatus;
     private volatile CloseStatus receivedStatus;
 
+    /**
+     * A connection opened before its socket is there: the router's {@code onOpen} runs and the
+     * registries hold it before the 101 is written; its frames wait in the send queue until {@link
+     * #attach}, or fail when {@link #upgradeFailed()}.
+     */
     UndertowConnection(Handshake handshake, MessageRouter router, Executor callbackExecutor, Settings.Limits limits,
-                       RouteCounters counters, WebSocketChannel channel,
+                       RouteCounters counters, io.undertow.server.ServerConnection http,
                        java.util.function.Consumer<UndertowConnection> terminated) {
-        super(handshake, router, callbackExecutor, limits.sendLimits(), counters);
-        this.channel = channel;
+        super(handshake, router, callbackExecutor, limits.sendLimits(), counters, false);
+        this.http = http;
         this.limits = limits;
         this.terminated = terminated;
+    }
+
+    /**
+     * The 101 was written and Undertow made the channel: queued frames leave now. Returns {@code
+     * false}, and closes the channel, when the upgrade had already been given up (the connection
+     * is closed).
+     */
+    boolean attach(WebSocketChannel webSocket) {
+        if (!upgrade.compareAndSet(PENDING, ATTACHED) || isClosed()) {
+            IoUtils.safeClose(webSocket);
+            return false;
+        }
+        channel = webSocket;
+        return true;
+    }
+
+    /** Queued frames go to the channel: once the receive listener, guard and close task are in place. */
+    void ready() {
+        transportReady();
+    }
+
+    /**
+     * The upgrade failed after the router's {@code onOpen} (the client went before or while the 101
+     * was written, so no channel comes): the router hears 1006, once, and the connection's place
+     * is free. Ignored once the channel is attached (its close task reports the close).
+     */
+    void upgradeFailed() {
+        if (upgrade.compareAndSet(PENDING, FAILED)) {
+            closed(CloseStatus.ABNORMAL_CLOSURE); // before terminated: see WebSocketRoutes.open
+            terminated.accept(this);
+        }
     }
 
     /**
@@ -317,6 +361,10 @@ final class UndertowConnection extends AbstractConnection
     @Override
     protected void slowConsumer() {
         closedBy(CloseStatus.SLOW_CONSUMER);
+        WebSocketChannel channel = this.channel;
+        if (channel == null) {
+            return; // nothing in flight yet; the close frame goes first once attached, with its timeout
+        }
         // the frame in flight may never complete for a peer that does not read: drop it in time
         channel.getIoThread().executeAfter(() -> IoUtils.safeClose(channel), limits.closeTimeoutMillis(), TimeUnit.MILLISECONDS);
     }
@@ -354,7 +402,13 @@ final class UndertowConnection extends AbstractConnection
 
     /** Drops the channel without a closing handshake. */
     void abort() {
-        IoUtils.safeClose(channel);
+        WebSocketChannel webSocket = channel;
+        if (webSocket != null) {
+            IoUtils.safeClose(webSocket);
+        } else {
+            IoUtils.safeClose(http); // the upgrade fails: upgradeFailed follows from its close listener
+            upgradeFailed();
+        }
     }
 
     private static final class Callback implements WebSocketCallback<Void> {

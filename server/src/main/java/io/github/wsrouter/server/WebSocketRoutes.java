@@ -18,7 +18,12 @@ import io.github.wsrouter.internal.RouteTable;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.handlers.ResponseCodeHandler;
-import io.undertow.util.AttachmentKey;
+import io.undertow.util.Methods;
+import io.undertow.util.SameThreadExecutor;
+import io.undertow.websockets.core.protocol.version07.Hybi07Handshake;
+import io.undertow.websockets.core.protocol.version08.Hybi08Handshake;
+import io.undertow.websockets.core.protocol.version13.Hybi13Handshake;
+import io.undertow.websockets.spi.AsyncWebSocketHttpServerExchange;
 import io.undertow.util.HeaderValues;
 import io.undertow.util.Headers;
 import io.undertow.util.StatusCodes;
@@ -31,7 +36,6 @@ import io.undertow.websockets.core.StreamSourceFrameChannel;
 import io.undertow.websockets.core.WebSocketChannel;
 import io.undertow.websockets.core.WebSocketMessages;
 import io.undertow.websockets.core.WebSockets;
-import io.undertow.websockets.spi.WebSocketHttpExchange;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -79,10 +83,9 @@ import org.xnio.Pooled;
  */
 public final class WebSocketRoutes implements HttpHandler {
 
-    private static final AttachmentKey<Upgrade> UPGRADE = AttachmentKey.create(Upgrade.class);
-
-    private record Upgrade(Handshake handshake, Route route, HttpServerExchange exchange) {
-    }
+    /** The protocol versions Undertow's own handshake handler accepts. */
+    private static final List<io.undertow.websockets.core.protocol.Handshake> HANDSHAKES = List.of(
+            new Hybi13Handshake(), new Hybi08Handshake(), new Hybi07Handshake());
 
     private record Route(String template, MessageRouter router, Executor executor, HttpHandler handshakeHandler,
                          RouteCounters counters, Settings.Limits limits) {
@@ -94,6 +97,8 @@ public final class WebSocketRoutes implements HttpHandler {
     private final HandshakeHook hook;
     private final int maxConnections;
     private final LiveConnections<UndertowConnection> live = new LiveConnections<>();
+    /** Undertow's set of open channels, which each channel leaves when it closes. */
+    private final java.util.Set<WebSocketChannel> peers = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final Keepalive<UndertowConnection> keepalive;
     private final java.util.function.Consumer<UndertowConnection> terminated = live::terminated;
     private final Rejections rejections = new Rejections();
@@ -105,7 +110,8 @@ public final class WebSocketRoutes implements HttpHandler {
         this.origins = origins;
         this.hook = settings.hook();
         this.maxConnections = settings.maxConnections();
-        WebSocketConnectionCallback callback = this::onConnect;
+        // Upgrades are answered by open(); this handler only answers what is not a GET (403).
+        WebSocketConnectionCallback callback = (exchange, channel) -> org.xnio.IoUtils.safeClose(channel);
         HttpHandler notAnUpgrade = WebSocketRoutes::notAnUpgrade;
         this.routes = new RouteTable<>();
         for (Settings.Mount mount : settings.mounts()) {
@@ -157,10 +163,66 @@ public final class WebSocketRoutes implements HttpHandler {
             // Undertow echoes only subprotocols configured up front; the hook chose this one now
             exchange.getResponseHeaders().put(Headers.SEC_WEB_SOCKET_PROTOCOL, subprotocol);
         }
-        exchange.putAttachment(UPGRADE, new Upgrade(decided.accepted(), match.value(), exchange));
-        match.value().handshakeHandler().handleRequest(exchange);
-        if (exchange.isUpgrade()) {
-            live.upgrading(); // answered 101; onConnect follows on the IO thread
+        open(exchange, decided.accepted(), match.value());
+    }
+
+    /**
+     * Opens the connection, then answers the upgrade: the router's {@code onOpen} has run and the
+     * connection is in every registry (the router's, {@link LiveConnections}) before the 101 is
+     * written, so a client that sees its handshake complete is already routed. Sends made meanwhile
+     * wait in the connection's send queue until Undertow hands over the channel ({@link
+     * #onConnect}). On a route with an executor, {@code onOpen} runs there and the exchange waits
+     * for it (dispatched). If the client goes before the channel comes, the HTTP connection's
+     * close listener fails the upgrade: the router hears 1006 once and the connection is forgotten.
+     */
+    private void open(HttpServerExchange exchange, Handshake handshake, Route route) throws Exception {
+        if (!exchange.getRequestMethod().equals(Methods.GET)) {
+            route.handshakeHandler().handleRequest(exchange); // answers 403, as Undertow does
+            return;
+        }
+        AsyncWebSocketHttpServerExchange facade = new AsyncWebSocketHttpServerExchange(exchange, peers);
+        io.undertow.websockets.core.protocol.Handshake selected = null;
+        for (io.undertow.websockets.core.protocol.Handshake candidate : HANDSHAKES) {
+            if (candidate.matches(facade)) {
+                selected = candidate;
+                break;
+            }
+        }
+        if (selected == null) {
+            notAnUpgrade(exchange);
+            return;
+        }
+        io.undertow.websockets.core.protocol.Handshake version = selected;
+        Executor executor = route.executor() != null ? route.executor() : Runnable::run;
+        UndertowConnection connection = new UndertowConnection(handshake, route.router(), executor, route.limits(),
+                route.counters(), exchange.getConnection(), terminated);
+        live.upgrading();
+        exchange.getConnection().addCloseListener(closed -> connection.upgradeFailed());
+        Runnable answer = () -> answer(exchange, facade, version, connection);
+        if (route.executor() == null) {
+            connection.deliverOpen(answer); // onOpen and the answer run here, now
+        } else {
+            exchange.dispatch(SameThreadExecutor.INSTANCE, () -> connection.deliverOpen(answer));
+        }
+    }
+
+    /** After the router's {@code onOpen}: registers the connection and writes the 101. */
+    private void answer(HttpServerExchange exchange, AsyncWebSocketHttpServerExchange facade,
+                        io.undertow.websockets.core.protocol.Handshake version, UndertowConnection connection) {
+        live.opened(connection, true);
+        if (connection.isClosed()) { // the client went meanwhile (closed() comes before terminated())
+            live.terminated(connection);
+            return;
+        }
+        try {
+            exchange.upgradeChannel((streamConnection, upgraded) -> onConnect(connection, upgraded,
+                    version.createChannel(facade, streamConnection, facade.getBufferPool())));
+            version.handshake(facade);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, () -> "could not answer the WebSocket upgrade to "
+                    + exchange.getRequestPath(), e);
+            connection.upgradeFailed();
+            org.xnio.IoUtils.safeClose(exchange.getConnection());
         }
     }
 
@@ -190,21 +252,17 @@ public final class WebSocketRoutes implements HttpHandler {
         live.closeAll(status, timeout, UndertowConnection::abort);
     }
 
-    private void onConnect(WebSocketHttpExchange exchange, WebSocketChannel channel) {
-        Upgrade upgrade = exchange.getAttachment(UPGRADE);
-        // Undertow keeps the exchange as long as the channel: not the handshake too
-        upgrade.exchange().removeAttachment(UPGRADE);
-        releaseHeaders(upgrade.exchange());
-        Route route = upgrade.route();
-        Executor executor = route.executor() != null ? route.executor() : Runnable::run;
-        UndertowConnection connection = new UndertowConnection(upgrade.handshake(), route.router(),
-                executor, route.limits(), route.counters(), channel, terminated);
+    /** On the IO thread, once the 101 is written: the channel is there. */
+    private void onConnect(UndertowConnection connection, HttpServerExchange exchange, WebSocketChannel channel) {
+        releaseHeaders(exchange);
+        if (!connection.attach(channel)) {
+            return; // given up meanwhile (a stop's abort): the router has heard its close
+        }
         channel.addCloseTask(connection); // the socket is gone: its place is free before the router hears
         FrameGuard.install(connection);
         channel.getReceiveSetter().set(new Listener(connection));
-        connection.deliverOpen();
-        live.opened(connection, true);
         keepalive.opened(connection);
+        connection.ready(); // what onOpen and others sent meanwhile leaves first, in order
         channel.resumeReceives();
     }
 

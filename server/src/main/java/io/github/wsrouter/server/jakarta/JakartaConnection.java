@@ -27,8 +27,13 @@ import org.xnio.IoUtils;
  */
 final class JakartaConnection extends AbstractConnection implements GuardedConnection {
 
-    private final Session session;
+    /** Set once by {@link #attach} for a connection opened before its session; until then frames wait. */
+    private volatile Session session;
     private final Settings.Limits limits;
+    private final java.util.concurrent.atomic.AtomicInteger upgrade = new java.util.concurrent.atomic.AtomicInteger(PENDING);
+    private static final int PENDING = 0;
+    private static final int ATTACHED = 1;
+    private static final int FAILED = 2;
     private volatile CloseStatus sentStatus;
 
     private final Consumer<JakartaConnection> onTerminated;
@@ -36,13 +41,57 @@ final class JakartaConnection extends AbstractConnection implements GuardedConne
     JakartaConnection(Handshake handshake, MessageRouter router, Executor callbackExecutor, Settings.Limits limits,
                       RouteCounters counters, Session session, Consumer<JakartaConnection> onTerminated) {
         super(handshake, router, callbackExecutor, limits.sendLimits(), counters);
-        this.session = session;
         this.limits = limits;
         this.onTerminated = onTerminated;
-        if (session instanceof UndertowSession undertow) {
+        upgrade.set(ATTACHED);
+        useSession(session);
+    }
+
+    /**
+     * A connection opened in the handshake, before its 101 and its session: frames wait in the send
+     * queue until {@link #attach}, or fail with {@link #upgradeFailed()}.
+     */
+    JakartaConnection(Handshake handshake, MessageRouter router, Executor callbackExecutor, Settings.Limits limits,
+                      RouteCounters counters, Consumer<JakartaConnection> onTerminated) {
+        super(handshake, router, callbackExecutor, limits.sendLimits(), counters, false);
+        this.limits = limits;
+        this.onTerminated = onTerminated;
+    }
+
+    private void useSession(Session opened) {
+        this.session = opened;
+        if (opened instanceof UndertowSession undertow) {
             // Undertow reports onClose as soon as we close locally; the socket is gone only when
             // the closing handshake is done, which is what a stop waits for.
             undertow.getWebSocketChannel().addCloseTask(channel -> onTerminated.accept(this));
+        }
+    }
+
+    /**
+     * The container opened the session: returns {@code false} if the upgrade was given up first
+     * (the router has heard its close). Frames go out once {@link #ready()} is called.
+     */
+    boolean attach(Session opened) {
+        if (!upgrade.compareAndSet(PENDING, ATTACHED) || isClosed()) {
+            return false;
+        }
+        useSession(opened);
+        return true;
+    }
+
+    /** Queued frames go to the session: once the message handlers are in place. */
+    void ready() {
+        transportReady();
+    }
+
+    /**
+     * The upgrade failed after the router's {@code onOpen} and before the session opened: the
+     * router hears 1006, once, and the connection is forgotten. Ignored once the session is there.
+     */
+    void upgradeFailed() {
+        if (upgrade.compareAndSet(PENDING, FAILED)) {
+            closed(CloseStatus.ABNORMAL_CLOSURE); // before terminated: see JakartaRoutes.openInHandshake
+            onTerminated.accept(this);
         }
     }
 
@@ -94,6 +143,7 @@ final class JakartaConnection extends AbstractConnection implements GuardedConne
 
     @Override
     public WebSocketChannel webSocketChannel() {
+        Session session = this.session;
         return session instanceof UndertowSession undertow ? undertow.getWebSocketChannel() : null;
     }
 
@@ -119,7 +169,10 @@ final class JakartaConnection extends AbstractConnection implements GuardedConne
 
     /** Drops the connection without a closing handshake, where the container allows it. */
     void abort() {
-        if (session instanceof UndertowSession undertow) {
+        Session session = this.session;
+        if (session == null) {
+            upgradeFailed(); // the session, if it still comes, is closed at once
+        } else if (session instanceof UndertowSession undertow) {
             undertow.forceClose();
         } else {
             try {

@@ -15,6 +15,7 @@ import io.github.wsrouter.RouteOptions;
 import io.github.wsrouter.server.internal.FrameGuard;
 import io.github.wsrouter.server.internal.Keepalive;
 import io.github.wsrouter.server.internal.Settings;
+import io.github.wsrouter.server.internal.UpgradeWatch;
 import jakarta.websocket.CloseReason;
 import jakarta.websocket.Endpoint;
 import jakarta.websocket.EndpointConfig;
@@ -60,6 +61,8 @@ import java.util.concurrent.Executor;
 public final class JakartaRoutes {
 
     private static final String HANDSHAKE = "io.github.wsrouter.handshake";
+    /** The connection opened in the handshake, for the endpoint's onOpen. */
+    private static final String OPENED = "io.github.wsrouter.connection";
 
     private final List<ServerEndpointConfig> configs = new ArrayList<>();
     private final Map<String, RouteCounters> counters = new java.util.LinkedHashMap<>();
@@ -142,8 +145,15 @@ public final class JakartaRoutes {
                                                 HandshakeResponse response) {
                         // The config is a per-connection copy (Jakarta WebSocket 2.1, 3.1.x).
                         live.upgrading();
-                        Handshake.Decided decided = decide(template, router, request);
+                        List<String> relayKey = request.getHeaders().get(HandshakeRelay.HEADER);
+                        String key = relayKey == null || relayKey.isEmpty() ? null : relayKey.get(0);
+                        Handshake.Decided decided = decide(template, router, request, key);
                         config.getUserProperties().put(HANDSHAKE, decided);
+                        UpgradeWatch watch = UpgradeWatch.take(key);
+                        if (watch != null && decided.accepted() != null) {
+                            config.getUserProperties().put(OPENED, openInHandshake(decided.accepted(), router,
+                                    callbacks, routeCounters, limits, watch));
+                        }
                         if (decided.accepted() != null && decided.accepted().chosenSubprotocol() != null) {
                             // the container negotiates from a fixed list; the hook chose this one now
                             response.getHeaders().put("Sec-WebSocket-Protocol",
@@ -165,9 +175,9 @@ public final class JakartaRoutes {
      * HTTP status already; or decided here, in another container, where a refusal can only become a
      * close with 1008 at open (Jakarta WebSocket has no way to answer a handshake with a status).
      */
-    private Handshake.Decided decide(PathTemplate template, MessageRouter router, HandshakeRequest request) {
-        List<String> relayKey = request.getHeaders().get(HandshakeRelay.HEADER);
-        Handshake relayed = HandshakeRelay.take(relayKey == null || relayKey.isEmpty() ? null : relayKey.get(0));
+    private Handshake.Decided decide(PathTemplate template, MessageRouter router, HandshakeRequest request,
+                                     String relayKey) {
+        Handshake relayed = HandshakeRelay.take(relayKey);
         if (relayed != null) {
             return new Handshake.Decided(relayed, null);
         }
@@ -179,6 +189,28 @@ public final class JakartaRoutes {
         Handshake handshake = new Handshake(rawPath, parameters == null ? Map.of() : parameters,
                 Handshake.parseQuery(request.getQueryString()), headers);
         return handshake.decide(hook, router);
+    }
+
+    /**
+     * Opens the connection in the handshake, before the container writes the 101: the router's
+     * {@code onOpen} runs (on the route's executor, the handshake's thread waiting for it) and the
+     * connection is registered, so a client that sees its handshake complete is routed. Sends wait
+     * in the send queue until the endpoint's {@code onOpen} attaches the session. If the HTTP
+     * connection closes first (the watch of wsrouter's own server), the router hears 1006 once.
+     */
+    private JakartaConnection openInHandshake(Handshake handshake, MessageRouter router, Executor callbacks,
+                                              RouteCounters routeCounters, Settings.Limits limits, UpgradeWatch watch) {
+        JakartaConnection opened = new JakartaConnection(handshake, router, callbacks, limits, routeCounters,
+                live::terminated);
+        java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+        opened.deliverOpen(() -> done.complete(null));
+        done.join();
+        live.opened(opened, true);
+        watch.onFailure(opened::upgradeFailed);
+        if (opened.isClosed()) { // failed meanwhile (closed() comes before terminated())
+            live.terminated(opened);
+        }
+        return opened;
     }
 
     /** One instance per session: adapts the container's callbacks to the connection's. */
@@ -200,6 +232,12 @@ public final class JakartaRoutes {
         public void onOpen(Session session, EndpointConfig config) {
             Handshake.Decided decided = (Handshake.Decided) config.getUserProperties().remove(HANDSHAKE);
             session.getUserProperties().remove(HANDSHAKE);
+            JakartaConnection pending = (JakartaConnection) config.getUserProperties().remove(OPENED);
+            session.getUserProperties().remove(OPENED);
+            if (pending != null) {
+                attach(session, pending);
+                return;
+            }
             if (decided != null && decided.refusal() != null) {
                 live.upgradeAbandoned();
                 closeRefused(session, decided.refusal());
@@ -213,6 +251,38 @@ public final class JakartaRoutes {
             JakartaConnection opened = new JakartaConnection(handshake, router, callbacks, limits, routeCounters,
                     session, live::terminated);
             connection = opened;
+            addHandlers(session, opened);
+            opened.deliverOpen();
+            live.opened(opened, decided != null);
+            if (session instanceof io.undertow.websockets.jsr.UndertowSession undertow) {
+                // Undertow's container resumes receives after onOpen: the guard sees every frame.
+                FrameGuard.install(opened);
+                keepalive.opened(opened);
+            }
+        }
+
+        /** The connection opened in the handshake gets its session; what was sent meanwhile leaves now. */
+        private void attach(Session session, JakartaConnection opened) {
+            if (!opened.attach(session)) {
+                try {
+                    session.close(); // the upgrade was given up meanwhile (a stop): the router has heard its close
+                } catch (java.io.IOException ignored) {
+                    // closing anyway
+                }
+                return;
+            }
+            connection = opened;
+            session.setMaxTextMessageBufferSize(limits.maxMessageSize());
+            session.setMaxBinaryMessageBufferSize(limits.maxMessageSize());
+            addHandlers(session, opened);
+            if (session instanceof io.undertow.websockets.jsr.UndertowSession) {
+                FrameGuard.install(opened);
+                keepalive.opened(opened);
+            }
+            opened.ready();
+        }
+
+        private void addHandlers(Session session, JakartaConnection opened) {
             session.addMessageHandler(String.class, (MessageHandler.Whole<String>) opened::deliverText);
             session.addMessageHandler(ByteBuffer.class, (MessageHandler.Whole<ByteBuffer>) data -> {
                 ByteBuffer copy = ByteBuffer.allocate(data.remaining());
@@ -221,13 +291,6 @@ public final class JakartaRoutes {
             });
             session.addMessageHandler(jakarta.websocket.PongMessage.class,
                     (MessageHandler.Whole<jakarta.websocket.PongMessage>) pong -> opened.markInbound());
-            opened.deliverOpen();
-            live.opened(opened, decided != null);
-            if (session instanceof io.undertow.websockets.jsr.UndertowSession undertow) {
-                // Undertow's container resumes receives after onOpen: the guard sees every frame.
-                FrameGuard.install(opened);
-                keepalive.opened(opened);
-            }
         }
 
         @Override
