@@ -60,6 +60,8 @@ import java.util.concurrent.Executor;
  */
 public final class JakartaRoutes {
 
+    private static final System.Logger LOG = System.getLogger("io.github.wsrouter.server");
+
     private static final String HANDSHAKE = "io.github.wsrouter.handshake";
     /** The connection opened in the handshake, for the endpoint's onOpen. */
     private static final String OPENED = "io.github.wsrouter.connection";
@@ -204,7 +206,18 @@ public final class JakartaRoutes {
                 live::terminated);
         java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
         opened.deliverOpen(() -> done.complete(null));
-        done.join();
+        try {
+            // bounded: a router whose onOpen blocks does not hold the handshake's thread for good
+            done.get(limits.closeTimeoutMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException slow) {
+            LOG.log(System.Logger.Level.WARNING, () -> "onOpen of router " + router.getClass().getName() + " took over "
+                    + limits.closeTimeoutMillis() + " ms on " + handshake.path()
+                    + ": the handshake completes without waiting for it");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException impossible) {
+            throw new IllegalStateException(impossible);
+        }
         live.opened(opened, true);
         watch.onFailure(opened::upgradeFailed);
         if (opened.isClosed()) { // failed meanwhile (closed() comes before terminated())
