@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(120)
 class LingeringCloseTest {
 
-    private static final int ROUNDS = 200;
+    private static final int ROUNDS = Integer.getInteger("rounds", 200);
     private static final int SIXTEEN_MIB = 16 * 1024 * 1024;
     private static final byte[] MASK = {0x37, (byte) 0xFA, 0x21, 0x3D};
 
