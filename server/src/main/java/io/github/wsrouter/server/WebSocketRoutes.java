@@ -34,7 +34,6 @@ import io.undertow.websockets.core.BufferedBinaryMessage;
 import io.undertow.websockets.core.CloseMessage;
 import io.undertow.websockets.core.StreamSourceFrameChannel;
 import io.undertow.websockets.core.WebSocketChannel;
-import io.undertow.websockets.core.WebSocketMessages;
 import io.undertow.websockets.core.WebSockets;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -343,7 +342,7 @@ public final class WebSocketRoutes implements HttpHandler {
         protected void onText(WebSocketChannel channel, StreamSourceFrameChannel message) throws java.io.IOException {
             if (!announcedTooBig(channel, message)) {
                 // bytes gathered, then decoded in bulk: not Undertow's byte-at-a-time BufferedTextMessage
-                TextMessages.read(message, maxMessageSize(), connection::deliverText, this::onError);
+                TextMessages.read(message, maxMessageSize(), connection, connection::deliverText, this::onError);
             }
         }
 
@@ -370,20 +369,8 @@ public final class WebSocketRoutes implements HttpHandler {
             if (!openBefore || message.isOpen()) {
                 return false;
             }
-            connection.closedBy(CloseStatus.MESSAGE_TOO_BIG);
             connection.deliverError(new java.io.IOException("a frame announced more than " + maxMessageSize() + " bytes"));
-            WebSockets.sendClose(CloseStatus.MESSAGE_TOO_BIG.code(), "message too big", channel,
-                    new io.undertow.websockets.core.WebSocketCallback<Void>() {
-                        @Override
-                        public void complete(WebSocketChannel ch, Void context) {
-                            org.xnio.IoUtils.safeClose(ch);
-                        }
-
-                        @Override
-                        public void onError(WebSocketChannel ch, Void context, Throwable throwable) {
-                            org.xnio.IoUtils.safeClose(ch);
-                        }
-                    });
+            connection.closeForViolation(CloseStatus.MESSAGE_TOO_BIG.withReason("message over " + maxMessageSize() + " bytes"));
             return true;
         }
 
@@ -434,13 +421,28 @@ public final class WebSocketRoutes implements HttpHandler {
             }
         }
 
+        /**
+         * A read failed. After a close frame for a violation (ours, or Undertow's own for a protocol
+         * error, invalid UTF-8, or a binary message over the limit) the connection lingers before
+         * its socket is closed, and the router hears the status that was sent; otherwise the
+         * channel is closed at once, as Undertow's listener does.
+         */
         @Override
         protected void onError(WebSocketChannel channel, Throwable error) {
-            if (WebSocketMessages.MESSAGES.messageToBig(maxMessageSize()).equals(error.getMessage())) {
-                connection.closedBy(CloseStatus.MESSAGE_TOO_BIG); // Undertow has sent the 1009 close frame
-            }
             connection.deliverError(error);
-            super.onError(channel, error);
+            if (channel.isCloseFrameSent() && channel.isOpen()) {
+                int code = channel.getCloseCode();
+                if (code > 0) { // set by a close Undertow sent with a status (not its bare protocol errors)
+                    try {
+                        connection.closedBy(CloseStatus.of(code, channel.getCloseReason()));
+                    } catch (IllegalArgumentException notAStatus) {
+                        // leave it to what the closing handshake says
+                    }
+                }
+                FrameGuard.stopReading(channel);
+            } else {
+                org.xnio.IoUtils.safeClose(channel);
+            }
         }
 
         @Override
@@ -549,6 +551,21 @@ public final class WebSocketRoutes implements HttpHandler {
         /** The most pings a connection may send in a minute; default 300. More closes it with 1008. */
         public Builder maxPingsPerMinute(int pings) {
             settings.maxPingsPerMinute(pings);
+            return this;
+        }
+
+        /**
+         * How long, and how much, the server keeps reading and discarding what a client still
+         * sends after the server closed it for a violation (1002, 1007, 1008, 1009) before it drops
+         * the socket; defaults 2 s and 16 MiB. Dropping a socket with unread bytes in it answers
+         * them with a TCP reset, and a reset discards the close frame on the client's side before it
+         * is read: a client that was in the middle of writing (a message over the limit, say) would
+         * see 1006 instead of the close code. Lingering ends early at the client's close frame or
+         * at end of stream; over either bound the socket is dropped. {@code Duration.ZERO} or 0
+         * bytes turn it off.
+         */
+        public Builder linger(Duration timeout, long maxBytes) {
+            settings.linger(timeout, maxBytes);
             return this;
         }
 

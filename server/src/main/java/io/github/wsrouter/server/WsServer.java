@@ -452,6 +452,12 @@ public final class WsServer implements AutoCloseable {
             return this;
         }
 
+        /** See {@link io.github.wsrouter.server.WebSocketRoutes.Builder#linger(Duration, long)}; defaults 2 s and 16 MiB. */
+        public Builder linger(Duration timeout, long maxBytes) {
+            settings.linger(timeout, maxBytes);
+            return this;
+        }
+
         /** See {@link WebSocketRoutes.Builder#closeTimeout(Duration)}; default 5 s. */
         public Builder closeTimeout(Duration timeout) {
             settings.closeTimeout(timeout);

@@ -11,6 +11,8 @@ import java.nio.channels.FileChannel;
 import java.util.concurrent.TimeUnit;
 import org.xnio.IoUtils;
 import org.xnio.StreamConnection;
+import org.xnio.XnioExecutor;
+import org.xnio.conduits.ReadReadyHandler;
 import org.xnio.channels.StreamSinkChannel;
 import org.xnio.conduits.AbstractStreamSourceConduit;
 import org.xnio.conduits.ConduitReadableByteChannel;
@@ -32,9 +34,18 @@ import org.xnio.conduits.StreamSourceConduit;
  *       pings without pause.</li>
  * </ul>
  *
- * <p>It reads nothing itself: it scans the bytes Undertow reads, in place, so it adds no copy and
- * no buffer. The frame that breaks a bound and everything after it is discarded; the connection is
- * answered with the close status and closed as soon as the close frame is written.
+ * <p>It reads nothing itself while Undertow reads: it scans the bytes Undertow reads, in place, so
+ * it adds no copy and no buffer. The frame that breaks a bound and everything after it is
+ * discarded; the connection is answered with the close status.
+ *
+ * <p><b>Lingering close.</b> When the read side is closed while the peer may still be writing
+ * (after a close for a violation, ours or Undertow's: 1002, 1007, 1008, 1009), the guard does not
+ * shut the socket's input at once: dropping a socket with unread bytes makes the kernel answer
+ * with a TCP reset, and a reset discards our close frame on the peer's side before it reads it.
+ * Instead it reads and discards what comes, still following the frame headers, until the peer's
+ * close frame, end of stream, {@link Settings.Limits#lingerBytes()} or {@link
+ * Settings.Limits#lingerMillis()}, and then closes the socket (Undertow has shut the output once
+ * our close frame was written). A peer that has sent its close frame is not lingered for.
  *
  * <p>Runs on the connection's IO thread only.
  */
@@ -51,6 +62,8 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
 
     /** The guarded connection: its limits, its channel, and whom to tell of a violation. */
     private final GuardedConnection owner;
+    private final StreamConnection connection;
+    private final ConduitStreamSourceChannel source;
 
     private int state = FIRST;
     private boolean fin;
@@ -60,6 +73,8 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
     private long length;
     private long remaining;
     private int fragments;
+    /** Whether a fragmented data message has begun and not ended. */
+    private boolean inMessage;
     /** The payload bytes the frames of the current message announced so far. */
     private long messageBytes;
     /** Where the header being read began in the buffer being scanned; -1 if in an earlier read. */
@@ -67,18 +82,28 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
     private int pings;
     private long pingWindowStart;
     private boolean violated;
+    /** Where the header that broke a bound began in the buffer being scanned; -1 if in an earlier read. */
+    private int violatedAt = -1;
+    /** Whether the frame being read is a close frame. */
+    private boolean closeFrame;
+    /** Whether the peer's close frame has been read whole: it sends nothing after it. */
+    private boolean peerClosed;
+    /** Set once the read side is closed for Undertow: the guard reads and discards the rest. */
+    private Lingering lingering;
 
-    private FrameGuard(StreamSourceConduit next, GuardedConnection owner) {
+    private FrameGuard(StreamSourceConduit next, GuardedConnection owner, StreamConnection connection,
+                       ConduitStreamSourceChannel source) {
         super(next);
         this.owner = owner;
+        this.connection = connection;
+        this.source = source;
     }
 
     /**
      * Puts a guard under the frame parser of a WebSocket connection that has not read any frame
      * yet (call it before receives are resumed). On a violation the channel is answered with the
-     * status (1009 for a message over the size limit, 1008 for too many fragments or pings) and
-     * closed; the connection's {@link GuardedConnection#closedBy} hears the status first, on the IO
-     * thread. The limits are the connection's route's.
+     * status (1009 for a message over the size limit, 1008 for too many fragments or pings) through
+     * {@link #closeForViolation}, on the IO thread. The limits are the connection's route's.
      *
      * @return whether the guard is in place (it is not when Undertow's connection cannot be reached)
      */
@@ -89,29 +114,55 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
             return false;
         }
         ConduitStreamSourceChannel source = connection.getSourceChannel();
-        source.setConduit(new FrameGuard(source.getConduit(), owner));
+        source.setConduit(new FrameGuard(source.getConduit(), owner, connection, source));
         return true;
     }
 
-    private static void closeForViolation(WebSocketChannel channel, CloseStatus status, GuardedConnection closing) {
+    /**
+     * The one way the server closes a connection for a violation it found itself: records the
+     * status the router will hear, sends the close frame (unless one has been sent), and stops
+     * reading for Undertow, lingering (see the class comment) before the socket is closed. Runs on
+     * the connection's IO thread (from another thread, it is handed to it).
+     */
+    public static void closeForViolation(GuardedConnection owner, CloseStatus status) {
+        WebSocketChannel channel = owner.webSocketChannel();
+        if (channel.getIoThread() != Thread.currentThread()) {
+            channel.getIoThread().execute(() -> closeForViolation(owner, status));
+            return;
+        }
         LOG.log(System.Logger.Level.INFO, () -> "closing WebSocket connection from " + channel.getSourceAddress()
                 + ": " + status.code() + " " + status.reason());
-        closing.closedBy(status);
-        if (channel.isCloseFrameSent() || !channel.isOpen()) {
+        owner.closedBy(status);
+        if (!channel.isOpen()) {
+            return;
+        }
+        if (!channel.isCloseFrameSent()) {
+            WebSockets.sendClose(status.code(), status.reason(), channel, new WebSocketCallback<Void>() {
+                @Override
+                public void complete(WebSocketChannel ch, Void context) {
+                    // Undertow shuts the output once the close frame is out; the linger closes the socket
+                }
+
+                @Override
+                public void onError(WebSocketChannel ch, Void context, Throwable throwable) {
+                    IoUtils.safeClose(ch);
+                }
+            });
+        }
+        stopReading(channel);
+    }
+
+    /**
+     * Closes the read side for Undertow after a close frame for a violation has been sent: where a
+     * guard is in place it lingers, then closes the socket; else the channel is closed at once.
+     */
+    public static void stopReading(WebSocketChannel channel) {
+        StreamConnection connection = underlying(channel);
+        if (connection == null || !(connection.getSourceChannel().getConduit() instanceof FrameGuard)) {
             IoUtils.safeClose(channel);
             return;
         }
-        WebSockets.sendClose(status.code(), status.reason(), channel, new WebSocketCallback<Void>() {
-            @Override
-            public void complete(WebSocketChannel ch, Void context) {
-                IoUtils.safeClose(ch);
-            }
-
-            @Override
-            public void onError(WebSocketChannel ch, Void context, Throwable throwable) {
-                IoUtils.safeClose(ch);
-            }
-        });
+        IoUtils.safeClose(connection.getSourceChannel()); // terminateReads below: the linger
     }
 
     private static volatile Method underlyingConnection;
@@ -138,6 +189,9 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
 
     @Override
     public int read(ByteBuffer dst) throws IOException {
+        if (lingering != null) {
+            return -1;
+        }
         int start = dst.position();
         int read = next.read(dst);
         return inspect(dst, start, read);
@@ -145,7 +199,7 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
 
     @Override
     public long read(ByteBuffer[] dsts, int offs, int len) throws IOException {
-        if (len == 1) {
+        if (len == 1 || lingering != null) {
             return read(dsts[offs]);
         }
         int[] starts = new int[len];
@@ -186,13 +240,15 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
             return read;
         }
         if (violated) {
+            scan(dst, start, start + read); // still following the frames, for the peer's close frame
             dst.position(start);
             return 0;
         }
         headerAt = state == FIRST ? start : -1;
+        violatedAt = -1;
         scan(dst, start, start + read);
         if (violated) {
-            int keep = Math.max(headerAt, start);
+            int keep = Math.max(violatedAt, start);
             dst.position(keep);
             return keep - start;
         }
@@ -201,14 +257,14 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
 
     private void scan(ByteBuffer buffer, int from, int to) {
         int i = from;
-        while (i < to && !violated) {
+        while (i < to) {
             switch (state) {
                 case PAYLOAD -> {
                     long skip = Math.min(remaining, to - i);
                     i += (int) skip;
                     remaining -= skip;
                     if (remaining == 0) {
-                        state = FIRST;
+                        frameRead();
                     }
                 }
                 case FIRST -> {
@@ -258,13 +314,33 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
     }
 
     private void headerRead() {
-        check();
+        if (!violated && lingering == null) {
+            check();
+        }
+        closeFrame = opcode == 8;
         remaining = length < 0 ? Long.MAX_VALUE : length; // a negative 64-bit length is Undertow's to refuse
-        state = remaining == 0 ? FIRST : PAYLOAD;
+        if (remaining == 0) {
+            frameRead();
+        } else {
+            state = PAYLOAD;
+        }
+    }
+
+    private void frameRead() {
+        state = FIRST;
+        if (closeFrame) {
+            peerClosed = true;
+        }
     }
 
     private void check() {
+        CloseStatus framing = framingError();
+        if (framing != null) {
+            violation(framing);
+            return;
+        }
         if (opcode < 8) {
+            inMessage = !fin;
             boolean first = opcode != 0;
             fragments = first ? 1 : fragments + 1;
             long announced = length < 0 ? Long.MAX_VALUE : length;
@@ -294,6 +370,30 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
         }
     }
 
+    /**
+     * A header RFC 6455 forbids, refused here rather than by Undertow's parser: Undertow answers
+     * those with its close frame and then drops the socket at once (it sends a second close frame,
+     * which fails), with no chance to linger. (RSV bits are left to Undertow: an extension may
+     * have been negotiated.)
+     */
+    private CloseStatus framingError() {
+        String error = null;
+        if (!masked) {
+            error = "unmasked client frame";
+        } else if ((opcode >= 3 && opcode <= 7) || opcode >= 11) {
+            error = "reserved opcode " + opcode;
+        } else if (opcode >= 8 && !fin) {
+            error = "fragmented control frame";
+        } else if (opcode >= 8 && length > 125) {
+            error = "control frame over 125 bytes";
+        } else if (opcode == 0 && !inMessage) {
+            error = "continuation frame without a message";
+        } else if ((opcode == 1 || opcode == 2) && inMessage) {
+            error = "new message inside a fragmented one";
+        }
+        return error == null ? null : CloseStatus.PROTOCOL_ERROR.withReason(error);
+    }
+
     private static long saturatedAdd(long a, long b) {
         long sum = a + b;
         return sum < 0 ? Long.MAX_VALUE : sum;
@@ -301,7 +401,154 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
 
     private void violation(CloseStatus status) {
         violated = true;
+        violatedAt = headerAt;
         WebSocketChannel channel = owner.webSocketChannel();
-        channel.getIoThread().execute(() -> closeForViolation(channel, status, owner));
+        // after what Undertow has still to parse of this read: its replies go before the close frame
+        channel.getIoThread().execute(() -> closeForViolation(owner, status));
+    }
+
+    // The read side, closed for Undertow while the guard lingers.
+
+    /**
+     * Undertow closes the read side (after its own close for a protocol error, or ours through
+     * {@link #stopReading}): linger, unless the peer has sent its close frame or lingering is off.
+     */
+    @Override
+    public void terminateReads() throws IOException {
+        if (lingering != null) {
+            return;
+        }
+        Settings.Limits limits = owner.limits();
+        if (peerClosed || limits.lingerMillis() <= 0 || limits.lingerBytes() <= 0 || next.isReadShutdown()) {
+            next.terminateReads();
+            return;
+        }
+        lingering = new Lingering(limits);
+        if (next.getReadThread() == Thread.currentThread()) {
+            lingering.start();
+        } else {
+            next.getReadThread().execute(lingering::start);
+        }
+    }
+
+    @Override
+    public boolean isReadShutdown() {
+        return lingering != null || next.isReadShutdown();
+    }
+
+    @Override
+    public void resumeReads() {
+        if (lingering == null) {
+            next.resumeReads();
+        }
+    }
+
+    @Override
+    public void suspendReads() {
+        if (lingering == null) {
+            next.suspendReads();
+        }
+    }
+
+    @Override
+    public void wakeupReads() {
+        if (lingering == null) {
+            next.wakeupReads();
+        }
+    }
+
+    @Override
+    public boolean isReadResumed() {
+        return lingering == null && next.isReadResumed();
+    }
+
+    /** The scratch buffer of each IO thread that lingering connections read into. */
+    private static final ThreadLocal<ByteBuffer> DISCARD = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(64 * 1024));
+
+    /**
+     * Reads and discards until the peer's close frame, end of stream or a bound, then closes the
+     * socket. Takes the socket's read readiness from Undertow meanwhile; the end of the socket still
+     * reaches the channel's close listener, so that Undertow (and the router) hear of it.
+     */
+    private final class Lingering implements ReadReadyHandler {
+        private final ReadReadyHandler channelHandler = new ReadReadyHandler.ChannelListenerHandler<>(source);
+        private final long maxBytes;
+        private final long millis;
+        private long discarded;
+        private XnioExecutor.Key timer;
+        private boolean done;
+
+        Lingering(Settings.Limits limits) {
+            this.maxBytes = limits.lingerBytes();
+            this.millis = limits.lingerMillis();
+        }
+
+        void start() {
+            if (done) {
+                return;
+            }
+            next.setReadReadyHandler(this);
+            timer = next.getReadThread().executeAfter(this::finish, millis, TimeUnit.MILLISECONDS);
+            readReady(); // what is already there: its readiness may have been taken by Undertow
+            if (!done) {
+                next.resumeReads();
+            }
+        }
+
+        @Override
+        public void readReady() {
+            if (done) {
+                return;
+            }
+            ByteBuffer scratch = DISCARD.get();
+            try {
+                for (;;) {
+                    scratch.clear();
+                    int read = next.read(scratch);
+                    if (read < 0) {
+                        finish();
+                        return;
+                    }
+                    if (read == 0) {
+                        return;
+                    }
+                    discarded += read;
+                    scan(scratch, 0, read);
+                    if (peerClosed || discarded > maxBytes) {
+                        finish();
+                        return;
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                finish();
+            }
+        }
+
+        /** Closes the socket; its end reaches Undertow's close listener through the channel's handler. */
+        void finish() {
+            if (done) {
+                return;
+            }
+            done = true;
+                if (timer != null) {
+                timer.remove();
+            }
+            next.setReadReadyHandler(channelHandler);
+            IoUtils.safeClose(connection);
+        }
+
+        @Override
+        public void forceTermination() {
+            channelHandler.forceTermination();
+        }
+
+        @Override
+        public void terminated() {
+            done = true;
+            if (timer != null) {
+                timer.remove();
+            }
+            channelHandler.terminated();
+        }
     }
 }

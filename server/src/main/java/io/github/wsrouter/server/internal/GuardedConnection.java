@@ -17,10 +17,20 @@ public interface GuardedConnection {
     Settings.Limits limits();
 
     /**
-     * Records the status the server closes the connection with outside its send queue (a policy
-     * violation), so that the router hears it rather than 1006.
+     * Records the status the server closes the connection with outside its send queue, so that the
+     * router hears it rather than 1006: only {@link #closeForViolation} and the drops (idle, slow
+     * consumer) call it. The first recorded, sent or received status wins.
      */
     void closedBy(CloseStatus status);
+
+    /**
+     * Closes the connection for a violation the server found in what the peer sent (1008, 1009):
+     * the one path for the closes the server starts outside the send queue. Records the status,
+     * sends the close frame and lingers before closing the socket ({@link FrameGuard#closeForViolation}).
+     */
+    default void closeForViolation(CloseStatus status) {
+        FrameGuard.closeForViolation(this, status);
+    }
 
     /** Drops a peer silent for the idle timeout; the router sees 1001 "idle timeout". */
     void dropIdle();

@@ -36,7 +36,8 @@ public final class Settings {
      * server's.
      */
     public record Limits(int maxMessageSize, int maxFragments, int maxPingsPerMinute, SendLimits sendLimits,
-                         long pingMillis, long idleMillis, long closeTimeoutMillis) {
+                         long pingMillis, long idleMillis, long closeTimeoutMillis, long lingerMillis,
+                         long lingerBytes) {
     }
 
     private final RouteTable<Mount> validated = new RouteTable<>();
@@ -44,6 +45,8 @@ public final class Settings {
     private HandshakeHook hook;
     private int maxMessageSize = 64 * 1024;
     private Duration closeTimeout = Duration.ofSeconds(5);
+    private Duration lingerTimeout = Duration.ofSeconds(2);
+    private long lingerBytes = 16L * 1024 * 1024;
     private long sendBufferLimit = 1024 * 1024;
     private SendOverflow overflow = SendOverflow.CLOSE;
     private RateLimit rateLimit;
@@ -77,6 +80,16 @@ public final class Settings {
 
     public void closeTimeout(Duration timeout) {
         this.closeTimeout = Checks.positive("closeTimeout", timeout);
+    }
+
+    public void linger(Duration timeout, long bytes) {
+        Checks.atLeast("linger bytes", bytes, 0);
+        Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("linger timeout must not be negative: " + timeout);
+        }
+        this.lingerTimeout = timeout;
+        this.lingerBytes = bytes;
     }
 
     public void sendBuffer(long maxQueuedBytes, SendOverflow overflow) {
@@ -150,7 +163,9 @@ public final class Settings {
                 send,
                 (o.pingInterval() != null ? o.pingInterval() : pingInterval).toMillis(),
                 (o.idleTimeout() != null ? o.idleTimeout() : idleTimeout).toMillis(),
-                closeTimeout.toMillis());
+                closeTimeout.toMillis(),
+                lingerTimeout.toMillis(),
+                lingerBytes);
     }
 
     public int maxConnections() {
@@ -164,6 +179,8 @@ public final class Settings {
         copy.hook = hook;
         copy.maxMessageSize = maxMessageSize;
         copy.closeTimeout = closeTimeout;
+        copy.lingerTimeout = lingerTimeout;
+        copy.lingerBytes = lingerBytes;
         copy.sendBufferLimit = sendBufferLimit;
         copy.overflow = overflow;
         copy.rateLimit = rateLimit;

@@ -1,10 +1,8 @@
 package io.github.wsrouter.server.internal;
 
-import io.undertow.websockets.core.CloseMessage;
+import io.github.wsrouter.CloseStatus;
 import io.undertow.websockets.core.StreamSourceFrameChannel;
 import io.undertow.websockets.core.WebSocketChannel;
-import io.undertow.websockets.core.WebSocketMessages;
-import io.undertow.websockets.core.WebSockets;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -27,8 +25,8 @@ import org.xnio.ChannelListener;
  * <p>The decoding may be lenient because it never sees invalid input: Undertow's frame channel
  * checks every text frame's bytes as it reads them ({@code UTF8Checker}, across fragments) and
  * fails the read, and so the message, on the first invalid sequence or an incomplete one at the
- * end. Over {@code maxBytes} the connection is answered with 1009 and the read fails, as
- * Undertow's own buffered messages do.
+ * end. Over {@code maxBytes} (a fallback: the {@link FrameGuard} refuses such a message at its
+ * headers) the connection is closed for the violation with 1009 and the read fails.
  */
 public final class TextMessages {
 
@@ -43,8 +41,8 @@ public final class TextMessages {
      * Reads the message on the frame channel, then calls {@code onText} with its text, or
      * {@code onError} if the read failed (invalid UTF-8, over {@code maxBytes}, the socket).
      */
-    public static void read(StreamSourceFrameChannel frames, long maxBytes, Consumer<String> onText,
-                            BiConsumer<WebSocketChannel, Throwable> onError) {
+    public static void read(StreamSourceFrameChannel frames, long maxBytes, GuardedConnection owner,
+                            Consumer<String> onText, BiConsumer<WebSocketChannel, Throwable> onError) {
         byte[] scratch = SCRATCH.get();
         ByteBuffer into = ByteBuffer.wrap(scratch);
         try {
@@ -56,12 +54,12 @@ public final class TextMessages {
                     return;
                 }
                 if (into.position() > maxBytes) {
-                    throw tooBig(frames, maxBytes);
+                    throw tooBig(owner, maxBytes);
                 }
                 if (read == 0 || !into.hasRemaining()) {
                     // still arriving, or larger than the scratch array: on into an array of its own
                     Arriving arriving = new Arriving(Arrays.copyOf(scratch, Math.max(into.position() * 2, 1024)),
-                            into.position(), maxBytes, onText, onError);
+                            into.position(), maxBytes, owner, onText, onError);
                     if (read == 0) {
                         frames.getReadSetter().set(arriving);
                         frames.resumeReads();
@@ -76,10 +74,10 @@ public final class TextMessages {
         }
     }
 
-    private static IOException tooBig(StreamSourceFrameChannel frames, long maxBytes) {
-        String reason = WebSocketMessages.MESSAGES.messageToBig(maxBytes);
-        WebSockets.sendClose(new CloseMessage(CloseMessage.MSG_TOO_BIG, reason), frames.getWebSocketChannel(), null);
-        return new IOException(reason);
+    private static IOException tooBig(GuardedConnection owner, long maxBytes) {
+        CloseStatus status = CloseStatus.MESSAGE_TOO_BIG.withReason("message over " + maxBytes + " bytes");
+        owner.closeForViolation(status);
+        return new IOException(status.reason());
     }
 
     /** A message read over several readiness events, into an array that grows as needed. */
@@ -87,15 +85,17 @@ public final class TextMessages {
         private byte[] bytes;
         private int size;
         private final long maxBytes;
+        private final GuardedConnection owner;
         private final Consumer<String> onText;
         private final BiConsumer<WebSocketChannel, Throwable> onError;
         private boolean done;
 
-        Arriving(byte[] bytes, int size, long maxBytes, Consumer<String> onText,
+        Arriving(byte[] bytes, int size, long maxBytes, GuardedConnection owner, Consumer<String> onText,
                  BiConsumer<WebSocketChannel, Throwable> onError) {
             this.bytes = bytes;
             this.size = size;
             this.maxBytes = maxBytes;
+            this.owner = owner;
             this.onText = onText;
             this.onError = onError;
         }
@@ -123,7 +123,7 @@ public final class TextMessages {
                     }
                     size += read;
                     if (size > maxBytes) {
-                        throw tooBig(frames, maxBytes);
+                        throw tooBig(owner, maxBytes);
                     }
                 }
             } catch (IOException e) {

@@ -389,6 +389,12 @@ public final class JakartaRoutes {
             return this;
         }
 
+        /** See {@link io.github.wsrouter.server.WebSocketRoutes.Builder#linger(Duration, long)}; defaults 2 s and 16 MiB. */
+        public Builder linger(Duration timeout, long maxBytes) {
+            settings.linger(timeout, maxBytes);
+            return this;
+        }
+
         /** How long to wait for the peer's answer to our close frame before dropping it; default 5 s. */
         public Builder closeTimeout(Duration timeout) {
             settings.closeTimeout(timeout);
