@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -32,6 +33,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * marker message, an {@code unknown_recipient} answer, an {@code online} list).
  */
 @Timeout(600)
+@Tag("scale") // 1,000 rounds a scenario: left out by -Pfast
 class OpenBeforeVisibleTest {
 
     static final int ROUNDS = Integer.getInteger("openBeforeVisible.rounds", 1_000);
