@@ -1,6 +1,10 @@
 package io.github.wsrouter.benchmarks;
 
-/** A server under test: the plain Undertow baseline or wsrouter, serving the benchmark's routes. */
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Locale;
+
+/** A server under test: the plain Undertow baseline or wsrouter (with or without its metrics), serving the benchmark's routes. */
 public interface BenchServer {
 
     BenchServer start();
@@ -10,27 +14,49 @@ public interface BenchServer {
     /** Open WebSocket connections now. */
     int connectionCount();
 
+    /** Anything the server measured about itself, on one line (the metrics target: its scrapes); empty if nothing. */
+    default String info() {
+        return "";
+    }
+
     void stop();
 
-    /** Which server, and the paths of its echo, broadcast and directed routes. */
+    /** Which server, its name on the command line ({@code --targets}), and the paths of its echo, broadcast and directed routes. */
     enum Kind {
-        BASELINE("plain Undertow", "/echo", "/broadcast", "/ws/%s/"),
-        WSROUTER("wsrouter", "/echo/", "/ws/", "/ws/%s/");
+        BASELINE("baseline", "plain Undertow", "/echo", "/broadcast", "/ws/%s/"),
+        WSROUTER("wsrouter", "wsrouter", "/echo/", "/ws/", "/ws/%s/"),
+        /** wsrouter with {@code WsRouterMetrics} bound to a Prometheus registry that is scraped periodically. */
+        WSROUTER_METRICS("metrics", "wsrouter + metrics", "/echo/", "/ws/", "/ws/%s/");
 
+        final String id;
         final String label;
         final String echoPath;
         final String broadcastPath;
         final String directedPath;
 
-        Kind(String label, String echoPath, String broadcastPath, String directedPath) {
+        Kind(String id, String label, String echoPath, String broadcastPath, String directedPath) {
+            this.id = id;
             this.label = label;
             this.echoPath = echoPath;
             this.broadcastPath = broadcastPath;
             this.directedPath = directedPath;
         }
 
-        BenchServer create(String host, int port) {
-            return this == BASELINE ? new BaselineServer(host, port) : new WsrouterServer(host, port);
+        /** The server; {@code scrapeInterval} is how often the metrics target scrapes its registry. */
+        BenchServer create(String host, int port, Duration scrapeInterval) {
+            return switch (this) {
+                case BASELINE -> new BaselineServer(host, port);
+                case WSROUTER -> new WsrouterServer(host, port);
+                case WSROUTER_METRICS -> new WsrouterServer(host, port, scrapeInterval);
+            };
+        }
+
+        /** The kind by its command-line name ({@code baseline}, {@code wsrouter}, {@code metrics}). */
+        static Kind of(String id) {
+            String wanted = id.trim().toLowerCase(Locale.ROOT);
+            return Arrays.stream(values()).filter(k -> k.id.equals(wanted)).findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException("unknown target " + id + "; known: "
+                            + Arrays.stream(values()).map(k -> k.id).toList()));
         }
     }
 }

@@ -6,8 +6,10 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,11 +17,13 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
- * Runs the load scenarios against plain Undertow and against wsrouter in one run, and prints a
- * markdown table of the medians with the ratio wsrouter / baseline.
+ * Runs the load scenarios against plain Undertow and against wsrouter (and, if asked, wsrouter
+ * with its Micrometer binding) in one run, and prints a markdown table of the medians with the
+ * ratios wsrouter / baseline and metrics bound / not bound.
  *
  * <pre>
  * java -cp wsrouter-benchmarks.jar io.github.wsrouter.benchmarks.LoadDriver [options]
@@ -27,7 +31,13 @@ import java.util.function.Supplier;
  *   --warmup S          seconds of warm-up per scenario (default 2)
  *   --measure S         seconds measured per scenario (default 5)
  *   --idle N            idle connections for the memory scenario (default 10000)
- *   --only a,b          scenarios to run: echo64, echo1k, bcast100, bcast1000, directed, idle
+ *   --only a,b          scenarios to run: echo64, echo1k, bcast100, bcast1000, directed, idle (the
+ *                       default), and bcast1000w1 (broadcast to 1,000 with 1 message in flight),
+ *                       directedw8 (directed with 8 round trips in flight per pair)
+ *   --targets a,b       servers: baseline (plain Undertow), wsrouter, metrics (wsrouter with
+ *                       WsRouterMetrics bound to a PrometheusMeterRegistry, scraped periodically);
+ *                       default baseline,wsrouter
+ *   --scrape-ms N       how often the metrics target scrapes its registry, in ms (default 1000)
  *   --server-cpus LIST  CPUs the server JVMs are pinned to with taskset (default 0; "" for none)
  *   --server-jvm OPTS   options of the server JVMs (default "-Xmx1g -XX:+UseSerialGC")
  *   --jfr DIR           record each server with JDK Flight Recorder into DIR/&lt;server&gt;.jfr
@@ -35,7 +45,9 @@ import java.util.function.Supplier;
  *   --quick             tiny sizes and times: checks that everything starts and finishes
  * </pre>
  * Every scenario ends by waiting for the messages in flight and checks that each receiver got
- * every message once and in order; the "checks" column counts every violation.
+ * every message once and in order; the "checks" column counts every violation. Within a round
+ * each scenario runs on every server before the next scenario starts, in an order that reverses
+ * from one round to the next, so that the servers compared in a round ran close together in time.
  */
 public final class LoadDriver {
 
@@ -44,9 +56,12 @@ public final class LoadDriver {
         ECHO_64("echo, 100 conns, 1 in flight, 64 B (msg/s)", true),
         ECHO_1K("echo, 100 conns, 8 in flight, 1 KiB (msg/s)", true),
         BCAST_100("broadcast, 100 conns, 4 senders, 64 B (deliveries/s)", true),
-        BCAST_1000("broadcast, 1,000 conns, 1 sender, 64 B (deliveries/s)", true),
+        BCAST_1000("broadcast, 1,000 conns, 1 sender, 8 in flight, 64 B (deliveries/s)", true),
+        BCAST_1000_1("broadcast, 1,000 conns, 1 sender, 1 in flight, 64 B (deliveries/s)", true),
         DIRECTED("directed round trips, 100 pairs, 64 B (per s)", true),
         DIRECTED_P99("directed round trip p99 latency (µs)", false),
+        DIRECTED_8("directed round trips, 100 pairs, 8 in flight each, 64 B (per s)", true),
+        DIRECTED_8_P99("directed round trip p99 latency, 8 in flight each (µs)", false),
         HANDSHAKES("%s connections: handshakes/s", true),
         HEAP("live heap per idle connection (KiB)", false),
         RSS("RSS per idle connection (KiB)", false),
@@ -55,7 +70,9 @@ public final class LoadDriver {
         CPU_ECHO_1K("server CPU per message, echo 1 KiB (µs)", false),
         CPU_BCAST_100("server CPU per delivery, broadcast 4 senders/100 (µs)", false),
         CPU_BCAST_1000("server CPU per delivery, broadcast 1 sender/1,000 (µs)", false),
+        CPU_BCAST_1000_1("server CPU per delivery, broadcast 1 sender/1,000, 1 in flight (µs)", false),
         CPU_DIRECTED("server CPU per round trip, directed (µs)", false),
+        CPU_DIRECTED_8("server CPU per round trip, directed, 8 in flight (µs)", false),
         CPU_HANDSHAKE("server CPU per handshake (µs)", false);
 
         final String label;
@@ -73,11 +90,29 @@ public final class LoadDriver {
             case ECHO_1K -> Row.CPU_ECHO_1K;
             case BCAST_100 -> Row.CPU_BCAST_100;
             case BCAST_1000 -> Row.CPU_BCAST_1000;
+            case BCAST_1000_1 -> Row.CPU_BCAST_1000_1;
+            case DIRECTED_8 -> Row.CPU_DIRECTED_8;
             default -> Row.CPU_DIRECTED;
         };
     }
 
+    /** The latency row of a scenario that measures latency, or null. */
+    private static Row p99Row(Row row) {
+        return switch (row) {
+            case DIRECTED -> Row.DIRECTED_P99;
+            case DIRECTED_8 -> Row.DIRECTED_8_P99;
+            default -> null;
+        };
+    }
+
+    /** Rows that are a measurement of a scenario's own, not of the messages checked (no "checks" entry). */
+    private static boolean derived(Row row) {
+        return row == Row.DIRECTED_P99 || row == Row.DIRECTED_8_P99 || row == Row.HEAP || row == Row.RSS
+                || row == Row.THREADS || row.name().startsWith("CPU_");
+    }
+
     record Options(int rounds, double warmupSeconds, double measureSeconds, int idle, List<String> only,
+                   List<BenchServer.Kind> targets, Duration scrapeInterval,
                    String serverCpus, List<String> serverJvm, Path jfr, boolean inProcess, boolean quick) {
 
         static Options parse(String... args) {
@@ -86,6 +121,8 @@ public final class LoadDriver {
             double measure = 5;
             int idle = 10_000;
             List<String> only = List.of("echo64", "echo1k", "bcast100", "bcast1000", "directed", "idle");
+            List<BenchServer.Kind> targets = List.of(BenchServer.Kind.BASELINE, BenchServer.Kind.WSROUTER);
+            long scrapeMillis = 1000;
             String cpus = "0";
             List<String> jvm = List.of("-Xmx1g", "-XX:+UseSerialGC");
             Path jfr = null;
@@ -98,6 +135,9 @@ public final class LoadDriver {
                     case "--measure" -> measure = Double.parseDouble(args[++i]);
                     case "--idle" -> idle = Integer.parseInt(args[++i]);
                     case "--only" -> only = List.of(args[++i].split(","));
+                    case "--targets" -> targets = Arrays.stream(args[++i].split(",")).map(BenchServer.Kind::of)
+                            .distinct().toList();
+                    case "--scrape-ms" -> scrapeMillis = Long.parseLong(args[++i]);
                     case "--server-cpus" -> cpus = args[++i];
                     case "--server-jvm" -> jvm = List.of(args[++i].trim().split("\\s+"));
                     case "--jfr" -> jfr = Path.of(args[++i]);
@@ -111,8 +151,13 @@ public final class LoadDriver {
                 warmup = Math.min(warmup, 0.1);
                 measure = Math.min(measure, 0.3);
                 idle = Math.min(idle, 50);
+                scrapeMillis = Math.min(scrapeMillis, 50);
             }
-            return new Options(rounds, warmup, measure, idle, only, cpus, jvm, jfr, inProcess, quick);
+            if (targets.isEmpty() || scrapeMillis <= 0) {
+                throw new IllegalArgumentException("no targets, or a scrape interval that is not positive");
+            }
+            return new Options(rounds, warmup, measure, idle, only, targets, Duration.ofMillis(scrapeMillis),
+                    cpus, jvm, jfr, inProcess, quick);
         }
     }
 
@@ -121,6 +166,8 @@ public final class LoadDriver {
         final Map<Row, Map<BenchServer.Kind, List<Double>>> values = new EnumMap<>(Row.class);
         final Map<Row, Long> violations = new EnumMap<>(Row.class);
         final List<String> problems = new ArrayList<>();
+        /** The last thing each server reported about itself ({@link Target#info()}), where it reported anything. */
+        final Map<BenchServer.Kind, String> info = new EnumMap<>(BenchServer.Kind.class);
 
         void add(Row row, BenchServer.Kind kind, double value) {
             values.computeIfAbsent(row, r -> new EnumMap<>(BenchServer.Kind.class))
@@ -133,12 +180,19 @@ public final class LoadDriver {
 
         double median(Row row, BenchServer.Kind kind) {
             List<Double> list = values.getOrDefault(row, Map.of()).get(kind);
-            if (list == null || list.isEmpty()) {
-                return Double.NaN;
+            return list == null ? Double.NaN : LoadDriver.median(list);
+        }
+
+        /** Per round, {@code numerator / denominator} of the same round (NaN where either is missing). */
+        List<Double> roundRatios(Row row, BenchServer.Kind numerator, BenchServer.Kind denominator) {
+            Map<BenchServer.Kind, List<Double>> byKind = values.getOrDefault(row, Map.of());
+            List<Double> top = byKind.getOrDefault(numerator, List.of());
+            List<Double> bottom = byKind.getOrDefault(denominator, List.of());
+            List<Double> ratios = new ArrayList<>();
+            for (int i = 0; i < Math.min(top.size(), bottom.size()); i++) {
+                ratios.add(bottom.get(i) == 0 ? Double.NaN : top.get(i) / bottom.get(i));
             }
-            double[] sorted = list.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-            int n = sorted.length;
-            return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+            return ratios;
         }
 
         long totalViolations() {
@@ -167,18 +221,29 @@ public final class LoadDriver {
 
     Results run() {
         Results results = new Results();
-        List<BenchServer.Kind> kinds = List.of(BenchServer.Kind.BASELINE, BenchServer.Kind.WSROUTER);
+        List<BenchServer.Kind> kinds = options.targets;
+        List<BenchServer.Kind> reversed = new ArrayList<>(kinds);
+        Collections.reverse(reversed);
+        Map<String, Consumer<Target>> scenarios = scenarios(results);
+        for (String name : options.only) {
+            if (!scenarios.containsKey(name)) {
+                throw new IllegalArgumentException("unknown scenario " + name + "; known: " + scenarios.keySet());
+            }
+        }
         Map<BenchServer.Kind, Target> targets = new EnumMap<>(BenchServer.Kind.class);
         try {
             for (BenchServer.Kind kind : kinds) {
                 targets.put(kind, start(kind));
             }
             for (int round = 1; round <= options.rounds; round++) {
-                // alternate which server goes first, so that neither always runs on a fresher machine
-                List<BenchServer.Kind> order = round % 2 == 1 ? kinds : List.of(kinds.get(1), kinds.get(0));
-                for (BenchServer.Kind kind : order) {
-                    log.printf("round %d/%d: %s%n", round, options.rounds, kind.label);
-                    runRound(targets.get(kind), results);
+                // alternate which server goes first, so that neither always runs on a fresher machine;
+                // each scenario on every server before the next, so that what is compared ran close in time
+                List<BenchServer.Kind> order = round % 2 == 1 ? kinds : reversed;
+                for (String name : options.only) {
+                    for (BenchServer.Kind kind : order) {
+                        log.printf("round %d/%d, %s: %s%n", round, options.rounds, name, kind.label);
+                        scenarios.get(name).accept(targets.get(kind));
+                    }
                 }
             }
         } finally {
@@ -189,7 +254,7 @@ public final class LoadDriver {
 
     private Target start(BenchServer.Kind kind) {
         if (options.inProcess) {
-            return new Target.InProcess(kind);
+            return new Target.InProcess(kind, options.scrapeInterval);
         }
         List<String> jvm = new ArrayList<>(options.serverJvm);
         if (options.jfr != null) {
@@ -199,32 +264,31 @@ public final class LoadDriver {
                 throw new UncheckedIOException(e);
             }
             jvm.add("-XX:StartFlightRecording=settings=profile,filename="
-                    + options.jfr.resolve(kind.name().toLowerCase(Locale.ROOT) + ".jfr"));
+                    + options.jfr.resolve(kind.id + ".jfr"));
         }
-        return new Target.Child(kind, options.serverCpus, jvm);
+        return new Target.Child(kind, options.serverCpus, jvm, options.scrapeInterval);
     }
 
-    private void runRound(Target target, Results results) {
+    /** The scenarios by their {@code --only} names. */
+    private Map<String, Consumer<Target>> scenarios(Results results) {
         boolean quick = options.quick;
-        Map<String, Runnable> scenarios = new LinkedHashMap<>();
-        scenarios.put("echo64", () -> measure(target, results, Row.ECHO_64,
+        Map<String, Consumer<Target>> scenarios = new LinkedHashMap<>();
+        scenarios.put("echo64", target -> measure(target, results, Row.ECHO_64,
                 () -> new Scenario.Echo(quick ? 4 : 100, 1, 64)));
-        scenarios.put("echo1k", () -> measure(target, results, Row.ECHO_1K,
+        scenarios.put("echo1k", target -> measure(target, results, Row.ECHO_1K,
                 () -> new Scenario.Echo(quick ? 4 : 100, 8, 1024)));
-        scenarios.put("bcast100", () -> measure(target, results, Row.BCAST_100,
+        scenarios.put("bcast100", target -> measure(target, results, Row.BCAST_100,
                 () -> new Scenario.Broadcast(quick ? 10 : 100, quick ? 2 : 4, 8, 64)));
-        scenarios.put("bcast1000", () -> measure(target, results, Row.BCAST_1000,
+        scenarios.put("bcast1000", target -> measure(target, results, Row.BCAST_1000,
                 () -> new Scenario.Broadcast(quick ? 20 : 1000, 1, 8, 64)));
-        scenarios.put("directed", () -> measure(target, results, Row.DIRECTED,
+        scenarios.put("bcast1000w1", target -> measure(target, results, Row.BCAST_1000_1,
+                () -> new Scenario.Broadcast(quick ? 20 : 1000, 1, 1, 64)));
+        scenarios.put("directed", target -> measure(target, results, Row.DIRECTED,
                 () -> new Scenario.Directed(quick ? 4 : 100, 64)));
-        scenarios.put("idle", () -> idle(target, results));
-        for (String name : options.only) {
-            Runnable scenario = scenarios.get(name);
-            if (scenario == null) {
-                throw new IllegalArgumentException("unknown scenario " + name + "; known: " + scenarios.keySet());
-            }
-            scenario.run();
-        }
+        scenarios.put("directedw8", target -> measure(target, results, Row.DIRECTED_8,
+                () -> new Scenario.Directed(quick ? 4 : 100, 64, 8)));
+        scenarios.put("idle", target -> idle(target, results));
+        return scenarios;
     }
 
     private ClientLoop loop(Target target) throws IOException {
@@ -266,8 +330,8 @@ public final class LoadDriver {
             }
             double rate = (endCount - startCount) / ((end - start) / 1e9);
             results.add(row, target.kind(), rate);
-            if (row == Row.DIRECTED) {
-                results.add(Row.DIRECTED_P99, target.kind(), scenario.p99Micros());
+            if (p99Row(row) != null) {
+                results.add(p99Row(row), target.kind(), scenario.p99Micros());
             }
             // server CPU per message: steadier than throughput on a machine shared with other work
             if (!Double.isNaN(cpu)) {
@@ -276,6 +340,7 @@ public final class LoadDriver {
             log.printf("  %-60s %12.0f   server CPU %.0f%%, %.2f µs/unit%s%n", row.label, rate,
                     100 * cpu / ((end - start) / 1e9), cpu * 1e6 / (endCount - startCount),
                     violations == 0 ? "" : "  VIOLATIONS " + violations);
+            info(target, results);
         } catch (IOException e) {
             problem(results, row, target, e.toString());
         } finally {
@@ -344,6 +409,15 @@ public final class LoadDriver {
         awaitClosed(target, results, Row.HANDSHAKES);
     }
 
+    /** Logs and keeps what the server reports about itself (the metrics target: its scrapes so far). */
+    private void info(Target target, Results results) {
+        String info = target.info();
+        if (!info.isEmpty()) {
+            results.info.put(target.kind(), info);
+            log.println("  " + target.kind().label + ": " + info);
+        }
+    }
+
     private void problem(Results results, Row row, Target target, String what) {
         String line = target.kind().label + ", " + row.label.formatted(options.idle) + ": " + what;
         results.problems.add(line);
@@ -362,40 +436,104 @@ public final class LoadDriver {
         }
     }
 
-    /** The results as a markdown table: medians over the rounds, the ratio, the violations. */
+    /** A ratio column: {@code numerator / denominator}, with so many decimals. */
+    record Ratio(BenchServer.Kind numerator, BenchServer.Kind denominator, String header, int decimals) {
+
+        String format(double value) {
+            return Double.isNaN(value) || Double.isInfinite(value) ? "" : String.format(Locale.ROOT, "%." + decimals + "f×", value);
+        }
+    }
+
+    /** The ratios the targets of a run allow: wsrouter / baseline, metrics bound / not bound. */
+    static List<Ratio> ratios(List<BenchServer.Kind> kinds) {
+        List<Ratio> ratios = new ArrayList<>();
+        boolean baseline = kinds.contains(BenchServer.Kind.BASELINE);
+        boolean wsrouter = kinds.contains(BenchServer.Kind.WSROUTER);
+        boolean metrics = kinds.contains(BenchServer.Kind.WSROUTER_METRICS);
+        if (baseline && wsrouter) {
+            ratios.add(new Ratio(BenchServer.Kind.WSROUTER, BenchServer.Kind.BASELINE, "wsrouter / baseline", 2));
+        }
+        if (wsrouter && metrics) {
+            ratios.add(new Ratio(BenchServer.Kind.WSROUTER_METRICS, BenchServer.Kind.WSROUTER, "metrics bound / not bound", 3));
+        } else if (baseline && metrics) {
+            ratios.add(new Ratio(BenchServer.Kind.WSROUTER_METRICS, BenchServer.Kind.BASELINE, "wsrouter + metrics / baseline", 2));
+        }
+        return ratios;
+    }
+
+    /**
+     * The results as a markdown table: medians over the rounds per server, the ratios of the
+     * medians, the violations; then every round's values, and for metrics bound / not bound the
+     * ratio of each round (both measured in the same round, one after the other).
+     */
     String table(Results results) {
+        List<BenchServer.Kind> kinds = options.targets;
+        List<Ratio> ratios = ratios(kinds);
+        String idle = String.format(Locale.ROOT, "%,d", options.idle);
         StringBuilder out = new StringBuilder();
-        out.append("| scenario | plain Undertow | wsrouter | wsrouter / baseline | checks |\n");
-        out.append("|---|---:|---:|---:|---|\n");
+        out.append("| scenario |");
+        kinds.forEach(k -> out.append(' ').append(k.label).append(" |"));
+        ratios.forEach(r -> out.append(' ').append(r.header()).append(" |"));
+        out.append(" checks |\n|---|");
+        out.append("---:|".repeat(kinds.size() + ratios.size())).append("---|\n");
         for (Row row : Row.values()) {
             if (!results.values.containsKey(row)) {
                 continue;
             }
-            double base = results.median(row, BenchServer.Kind.BASELINE);
-            double ours = results.median(row, BenchServer.Kind.WSROUTER);
             long v = results.violations.getOrDefault(row, 0L);
-            String checks = row == Row.DIRECTED_P99 || row == Row.HEAP || row == Row.RSS || row == Row.THREADS
-                    || row.name().startsWith("CPU_") ? "" : v == 0 ? "no loss, duplicates or reordering" : v + " violations";
-            out.append("| ").append(row.label.formatted(String.format(Locale.ROOT, "%,d", options.idle)))
-                    .append(" | ").append(format(base)).append(" | ").append(format(ours))
-                    .append(" | ").append(Double.isNaN(base) || base == 0 ? "" : String.format(Locale.ROOT, "%.2f×", ours / base))
-                    .append(" | ").append(checks).append(" |\n");
+            String checks = derived(row) ? "" : v == 0 ? "no loss, duplicates or reordering" : v + " violations";
+            out.append("| ").append(row.label.formatted(idle)).append(" |");
+            for (BenchServer.Kind kind : kinds) {
+                out.append(' ').append(format(results.median(row, kind))).append(" |");
+            }
+            for (Ratio ratio : ratios) {
+                double bottom = results.median(row, ratio.denominator());
+                out.append(' ').append(bottom == 0 ? "" : ratio.format(results.median(row, ratio.numerator()) / bottom))
+                        .append(" |");
+            }
+            out.append(' ').append(checks).append(" |\n");
         }
         out.append("\nEach value is the median of ").append(options.rounds).append(" round(s) of ")
                 .append(options.warmupSeconds).append(" s warm-up + ").append(options.measureSeconds)
-                .append(" s measured. Per round (baseline / wsrouter):\n\n");
+                .append(" s measured. Per round (")
+                .append(String.join(" / ", kinds.stream().map(k -> k.label).toList())).append("):\n\n");
         for (Row row : Row.values()) {
             Map<BenchServer.Kind, List<Double>> byKind = results.values.get(row);
             if (byKind != null) {
-                out.append("- ").append(row.label.formatted(String.format(Locale.ROOT, "%,d", options.idle))).append(": ")
-                        .append(list(byKind.get(BenchServer.Kind.BASELINE))).append(" / ")
-                        .append(list(byKind.get(BenchServer.Kind.WSROUTER))).append('\n');
+                out.append("- ").append(row.label.formatted(idle)).append(": ")
+                        .append(String.join(" / ", kinds.stream().map(k -> list(byKind.get(k))).toList())).append('\n');
             }
         }
+        for (Ratio ratio : ratios) {
+            if (ratio.numerator() != BenchServer.Kind.WSROUTER_METRICS) {
+                continue;
+            }
+            out.append("\n").append(ratio.header()).append(", round by round (each round's ")
+                    .append(ratio.numerator().label).append(" / ").append(ratio.denominator().label)
+                    .append("), and the median of those:\n\n");
+            for (Row row : Row.values()) {
+                List<Double> perRound = results.roundRatios(row, ratio.numerator(), ratio.denominator());
+                if (!perRound.isEmpty()) {
+                    out.append("- ").append(row.label.formatted(idle)).append(": ")
+                            .append(perRound.stream().map(ratio::format).toList()).append(", median ")
+                            .append(ratio.format(median(perRound))).append('\n');
+                }
+            }
+        }
+        results.info.forEach((kind, info) -> out.append("\n").append(kind.label).append(", at the end: ").append(info).append('\n'));
         for (String problem : results.problems) {
             out.append("\nPROBLEM: ").append(problem);
         }
         return out.toString();
+    }
+
+    static double median(List<Double> values) {
+        double[] sorted = values.stream().mapToDouble(Double::doubleValue).filter(d -> !Double.isNaN(d)).sorted().toArray();
+        int n = sorted.length;
+        if (n == 0) {
+            return Double.NaN;
+        }
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
     private static String list(List<Double> values) {

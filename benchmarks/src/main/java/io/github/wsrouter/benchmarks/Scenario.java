@@ -213,19 +213,21 @@ abstract class Scenario implements ClientLoop.Handler {
 
     /**
      * Directed round trips: user {@code aN} sends {@code {"to":"bN","message":...}}, {@code bN}
-     * answers the same message back to {@code aN}; one round trip in flight per pair. Presence
-     * objects (wsrouter's example route announces joins) are skipped.
+     * answers the same message back to {@code aN}; {@code window} round trips in flight per pair
+     * (1: each waits for the previous). Presence objects (wsrouter's example route announces joins)
+     * are skipped.
      */
     static final class Directed extends Scenario {
         private static final byte[] MESSAGE = "\"message\":\"".getBytes(StandardCharsets.US_ASCII);
         private static final byte[] FROM = "\"from\":\"".getBytes(StandardCharsets.US_ASCII);
         private static final byte[] PRESENCE = "{\"presence\"".getBytes(StandardCharsets.US_ASCII);
         private final int pairs;
+        private final int window;
         private final byte[] buffer;
         private final int toOffset;
         private final int seqOffset;
         private long[] sent;
-        private long[] sentAt;
+        private long[] sentAt; // [pair * window + seq % window]
         private long[] answered;
         private long roundTrips;
         private long[] latencies = new long[1 << 16];
@@ -233,7 +235,12 @@ abstract class Scenario implements ClientLoop.Handler {
         private ClientLoop loop;
 
         Directed(int pairs, int size) {
+            this(pairs, size, 1);
+        }
+
+        Directed(int pairs, int size, int window) {
             this.pairs = pairs;
+            this.window = window;
             String head = "{\"to\":\"b00000\",\"message\":\"";
             String tail = "\"}";
             this.toOffset = head.indexOf("b00000");
@@ -248,7 +255,7 @@ abstract class Scenario implements ClientLoop.Handler {
         void open(ClientLoop loop, BenchServer.Kind kind) {
             this.loop = loop;
             sent = new long[pairs];
-            sentAt = new long[pairs];
+            sentAt = new long[pairs * window];
             answered = new long[pairs];
             for (int i = 0; i < pairs; i++) {
                 loop.connect(String.format(kind.directedPath, user('a', i)));
@@ -265,7 +272,9 @@ abstract class Scenario implements ClientLoop.Handler {
         @Override
         void start(ClientLoop loop) {
             for (int i = 0; i < pairs; i++) {
-                send(i, 'b', sent[i]++);
+                for (int k = 0; k < window; k++) {
+                    send(i, 'b', sent[i]++);
+                }
             }
         }
 
@@ -275,7 +284,7 @@ abstract class Scenario implements ClientLoop.Handler {
             digits(buffer, seqOffset, 10, seq);
             ClientLoop.Conn from = loop.connections().get(to == 'b' ? pair : pairs + pair);
             if (to == 'b') {
-                sentAt[pair] = System.nanoTime();
+                sentAt[pair * window + (int) (seq % window)] = System.nanoTime();
             }
             from.sendText(buffer, buffer.length);
         }
@@ -299,11 +308,11 @@ abstract class Scenario implements ClientLoop.Handler {
                 return;
             }
             if (atA) {
-                if (seq != answered[pair] || seq != sent[pair] - 1) {
+                if (seq != answered[pair] || seq >= sent[pair]) {
                     errors++;
                 }
                 answered[pair] = seq + 1;
-                long latency = System.nanoTime() - sentAt[pair];
+                long latency = System.nanoTime() - sentAt[pair * window + (int) Math.floorMod(seq, (long) window)];
                 roundTrips++;
                 if (measuring) {
                     if (latencyCount == latencies.length) {

@@ -4,12 +4,14 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 
 /**
- * A server under test as a child process of the load driver: {@code ServerMain baseline|wsrouter
- * [port]}. Prints {@code READY <port>}, then answers commands on standard input, one a line:
- * {@code count} (open connections), {@code stats} (after a full GC: heap used in bytes and open
- * connections), {@code quit}. Stops when standard input ends, so it never outlives the driver.
+ * A server under test as a child process of the load driver: {@code ServerMain
+ * baseline|wsrouter|metrics [port [scrape interval in ms]]}. Prints {@code READY <port>}, then
+ * answers commands on standard input, one a line: {@code count} (open connections), {@code stats}
+ * (after a full GC: heap used in bytes and open connections), {@code info} (what the server
+ * measured about itself, such as its scrapes), {@code quit}. Stops when standard input ends, so it never outlives the driver.
  */
 public final class ServerMain {
 
@@ -17,9 +19,10 @@ public final class ServerMain {
     }
 
     public static void main(String[] args) throws Exception {
-        BenchServer.Kind kind = BenchServer.Kind.valueOf(args[0].toUpperCase(java.util.Locale.ROOT));
+        BenchServer.Kind kind = BenchServer.Kind.of(args[0]);
         int port = args.length > 1 ? Integer.parseInt(args[1]) : 0;
-        BenchServer server = kind.create("127.0.0.1", port).start();
+        Duration scrape = Duration.ofMillis(args.length > 2 ? Long.parseLong(args[2]) : 1000);
+        BenchServer server = kind.create("127.0.0.1", port, scrape).start();
         System.out.println("READY " + server.port());
         System.out.flush();
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
@@ -28,6 +31,7 @@ public final class ServerMain {
                 switch (line.trim()) {
                     case "count" -> System.out.println("COUNT " + server.connectionCount());
                     case "stats" -> System.out.println("STATS " + heapAfterGc() + " " + server.connectionCount());
+                    case "info" -> System.out.println("INFO " + server.info());
                     case "quit" -> {
                         return;
                     }

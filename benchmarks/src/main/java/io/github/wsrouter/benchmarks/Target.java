@@ -9,6 +9,7 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -21,6 +22,9 @@ interface Target extends AutoCloseable {
     int port();
 
     int connectionCount();
+
+    /** What the server measured about itself ({@link BenchServer#info()}); empty if nothing. */
+    String info();
 
     /** The server's heap after a full GC, its resident memory and its thread count. */
     Stats stats();
@@ -68,9 +72,9 @@ interface Target extends AutoCloseable {
         private final BenchServer.Kind kind;
         private final BenchServer server;
 
-        InProcess(BenchServer.Kind kind) {
+        InProcess(BenchServer.Kind kind, Duration scrapeInterval) {
             this.kind = kind;
-            this.server = kind.create("127.0.0.1", 0).start();
+            this.server = kind.create("127.0.0.1", 0, scrapeInterval).start();
         }
 
         @Override
@@ -86,6 +90,11 @@ interface Target extends AutoCloseable {
         @Override
         public int connectionCount() {
             return server.connectionCount();
+        }
+
+        @Override
+        public String info() {
+            return server.info();
         }
 
         @Override
@@ -114,7 +123,7 @@ interface Target extends AutoCloseable {
         private final Writer in;
         private final int port;
 
-        Child(BenchServer.Kind kind, String cpus, List<String> jvmOptions) {
+        Child(BenchServer.Kind kind, String cpus, List<String> jvmOptions, Duration scrapeInterval) {
             this.kind = kind;
             List<String> command = new ArrayList<>();
             if (cpus != null && !cpus.isEmpty()) {
@@ -123,7 +132,7 @@ interface Target extends AutoCloseable {
             command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
             command.addAll(jvmOptions);
             command.addAll(List.of("-cp", System.getProperty("java.class.path"), ServerMain.class.getName(),
-                    kind.name().toLowerCase(java.util.Locale.ROOT)));
+                    kind.id, "0", String.valueOf(scrapeInterval.toMillis())));
             try {
                 process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
             } catch (IOException e) {
@@ -184,6 +193,11 @@ interface Target extends AutoCloseable {
         @Override
         public int connectionCount() {
             return Integer.parseInt(ask("count", "COUNT").trim());
+        }
+
+        @Override
+        public String info() {
+            return ask("info", "INFO").trim();
         }
 
         @Override

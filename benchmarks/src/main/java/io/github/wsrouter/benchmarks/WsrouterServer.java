@@ -3,18 +3,50 @@ package io.github.wsrouter.benchmarks;
 import io.github.wsrouter.BroadcastRouter;
 import io.github.wsrouter.DirectedJsonRouter;
 import io.github.wsrouter.EchoRouter;
+import io.github.wsrouter.micrometer.WsRouterMetrics;
 import io.github.wsrouter.server.WsServer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
  * wsrouter serving the example runner's routes ({@code /echo/}, {@code /ws/} broadcast,
  * {@code /ws/{username}/} directed JSON with presence and {@code "*"}, {@code /rooms/{room}/}),
  * with the recipient field named {@code to} as the baseline's.
+ *
+ * <p>With a scrape interval, also {@code WsRouterMetrics.of(server).bindTo(registry)} on a
+ * {@link PrometheusMeterRegistry}, and a thread that calls {@code registry.scrape()} (the whole
+ * text a Prometheus server would fetch) at that interval while any connection is open: the cost
+ * of the binding, reads included. It does not scrape while the server has no connections, so that
+ * it does not take CPU from another server measured meanwhile on the same core.
  */
 public final class WsrouterServer implements BenchServer {
 
     private final WsServer server;
+    private final Duration scrapeInterval;
+    private PrometheusMeterRegistry registry;
+    private ScheduledExecutorService scraper;
+    // written by the scraper thread only
+    private volatile long scrapes;
+    private volatile long scrapeNanos;
+    private volatile long scrapeCpuNanos;
+    private volatile long maxScrapeNanos;
+    private volatile int lastScrapeChars;
+    private volatile long scrapeErrors;
 
     public WsrouterServer(String host, int port) {
+        this(host, port, null);
+    }
+
+    /** With the Micrometer binding, scraped every {@code scrapeInterval}; none if {@code null}. */
+    public WsrouterServer(String host, int port, Duration scrapeInterval) {
+        this.scrapeInterval = scrapeInterval;
         server = WsServer.builder()
                 .host(host).port(port)
                 .maxMessageSize(1 << 20)
@@ -22,14 +54,48 @@ public final class WsrouterServer implements BenchServer {
                 .route("/ws/", BroadcastRouter.create())
                 .route("/ws/{username}/", DirectedJsonRouter.builder().toField("to").everyone("*").presence(true).build())
                 .route("/rooms/{room}/", BroadcastRouter.builder().roomParameter("room").build())
-                .stopTimeout(java.time.Duration.ofSeconds(1))
+                .stopTimeout(Duration.ofSeconds(1))
                 .build();
     }
 
     @Override
     public BenchServer start() {
         server.start();
+        if (scrapeInterval != null) {
+            registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            WsRouterMetrics.of(server).bindTo(registry);
+            scraper = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread thread = new Thread(r, "metrics-scraper");
+                thread.setDaemon(true);
+                return thread;
+            });
+            long every = scrapeInterval.toNanos();
+            scraper.scheduleAtFixedRate(this::scrape, every, every, TimeUnit.NANOSECONDS);
+        }
         return this;
+    }
+
+    private void scrape() {
+        if (server.connectionCount() == 0) {
+            return;
+        }
+        try {
+            ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+            long cpu = threads.getCurrentThreadCpuTime();
+            long start = System.nanoTime();
+            String text = registry.scrape();
+            long took = System.nanoTime() - start;
+            scrapeCpuNanos += threads.getCurrentThreadCpuTime() - cpu;
+            if (!text.contains("wsrouter_messages_received_total")) {
+                scrapeErrors++;
+            }
+            scrapes++;
+            scrapeNanos += took;
+            maxScrapeNanos = Math.max(maxScrapeNanos, took);
+            lastScrapeChars = text.length();
+        } catch (RuntimeException e) {
+            scrapeErrors++;
+        }
     }
 
     @Override
@@ -42,8 +108,26 @@ public final class WsrouterServer implements BenchServer {
         return server.connectionCount();
     }
 
+    /**
+     * For the metrics target: {@code "<n> scrapes, mean <µs> µs (CPU <µs> µs), max <µs> µs, <chars>
+     * chars, <e> errors"}: the wall time of a scrape, and the CPU time the scraping thread used for it.
+     */
+    @Override
+    public String info() {
+        if (scrapeInterval == null) {
+            return "";
+        }
+        long n = scrapes;
+        return String.format(Locale.ROOT, "%d scrapes, mean %.0f µs (CPU %.0f µs), max %.0f µs, %d chars, %d errors",
+                n, n == 0 ? 0.0 : scrapeNanos / 1e3 / n, n == 0 ? 0.0 : scrapeCpuNanos / 1e3 / n, maxScrapeNanos / 1e3,
+                lastScrapeChars, scrapeErrors);
+    }
+
     @Override
     public void stop() {
+        if (scraper != null) {
+            scraper.shutdownNow();
+        }
         server.stop();
     }
 }

@@ -14,7 +14,8 @@ import org.openjdk.jmh.runner.options.TimeValue;
 
 /**
  * Only that the benchmarks start and finish: the load driver in its quick mode against both
- * servers in this JVM, and each JMH benchmark for one short iteration. The figures mean nothing.
+ * servers in this JVM, then wsrouter against wsrouter with its metrics bound (and scraped), and
+ * each JMH benchmark for one short iteration. The figures mean nothing.
  */
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class BenchmarksSmokeTest {
@@ -29,11 +30,36 @@ class BenchmarksSmokeTest {
         assertThat(results.totalViolations()).isZero();
         for (LoadDriver.Row row : List.of(LoadDriver.Row.ECHO_64, LoadDriver.Row.ECHO_1K, LoadDriver.Row.BCAST_100,
                 LoadDriver.Row.BCAST_1000, LoadDriver.Row.DIRECTED, LoadDriver.Row.HANDSHAKES)) {
-            for (BenchServer.Kind kind : BenchServer.Kind.values()) {
+            for (BenchServer.Kind kind : List.of(BenchServer.Kind.BASELINE, BenchServer.Kind.WSROUTER)) {
                 assertThat(results.median(row, kind)).as(row + " on " + kind).isPositive();
             }
         }
         assertThat(driver.table(results)).contains("| wsrouter / baseline |");
+    }
+
+    @Test
+    void loadDriverComparesWsrouterWithAndWithoutTheMetricsBindingWhichIsScrapedDuringTheRun() {
+        LoadDriver driver = new LoadDriver(LoadDriver.Options.parse("--quick", "--in-process",
+                "--targets", "wsrouter,metrics", "--only", "directed,directedw8,bcast1000,bcast1000w1"), System.err);
+
+        LoadDriver.Results results = driver.run();
+
+        assertThat(results.problems).isEmpty();
+        assertThat(results.totalViolations()).isZero();
+        for (LoadDriver.Row row : List.of(LoadDriver.Row.DIRECTED, LoadDriver.Row.DIRECTED_8,
+                LoadDriver.Row.BCAST_1000, LoadDriver.Row.BCAST_1000_1)) {
+            for (BenchServer.Kind kind : List.of(BenchServer.Kind.WSROUTER, BenchServer.Kind.WSROUTER_METRICS)) {
+                assertThat(results.median(row, kind)).as(row + " on " + kind).isPositive();
+            }
+            assertThat(results.roundRatios(row, BenchServer.Kind.WSROUTER_METRICS, BenchServer.Kind.WSROUTER))
+                    .as(row.name()).hasSize(1);
+        }
+        assertThat(results.info).doesNotContainKey(BenchServer.Kind.WSROUTER);
+        // --quick scrapes every 50 ms, while connections are open
+        assertThat(results.info.get(BenchServer.Kind.WSROUTER_METRICS)).matches("[1-9][0-9]* scrapes, .*, 0 errors");
+        assertThat(driver.table(results))
+                .contains("| scenario | wsrouter | wsrouter + metrics | metrics bound / not bound | checks |")
+                .doesNotContain("| wsrouter / baseline |");
     }
 
     @Test

@@ -22,8 +22,17 @@ final class InMemoryConnection extends AbstractConnection {
     long chars;
 
     InMemoryConnection(String path, Map<String, String> pathParameters, MessageRouter router) {
-        super(new Handshake(path, pathParameters, Map.of(), Map.of("Host", List.of("127.0.0.1"))),
+        super(accepted(new Handshake(path, pathParameters, Map.of(), Map.of("Host", List.of("127.0.0.1"))), router),
                 router, Runnable::run, new SendLimits(1 << 20, SendOverflow.CLOSE), new RouteCounters());
+    }
+
+    /** The handshake as the router decided it, as a transport does before the upgrade (the user a directed router accepts as). */
+    private static Handshake accepted(Handshake handshake, MessageRouter router) {
+        Handshake.Decided decided = handshake.decide(null, router);
+        if (decided.accepted() == null) {
+            throw new IllegalStateException("the router refused " + handshake.path() + ": " + decided.refusal());
+        }
+        return decided.accepted();
     }
 
     @Override
