@@ -374,7 +374,9 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
      * A header RFC 6455 forbids, refused here rather than by Undertow's parser: Undertow answers
      * those with its close frame and then drops the socket at once (it sends a second close frame,
      * which fails), with no chance to linger. (RSV bits are left to Undertow: an extension may
-     * have been negotiated.)
+     * have been negotiated. So is a continuation frame with no message to continue: a fragmented
+     * message just before it in the same read must still be echoed before the close, as Autobahn
+     * 5.15 checks, and the guard would cut it off before Undertow has delivered it.)
      */
     private CloseStatus framingError() {
         String error = null;
@@ -386,8 +388,6 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
             error = "fragmented control frame";
         } else if (opcode >= 8 && length > 125) {
             error = "control frame over 125 bytes";
-        } else if (opcode == 0 && !inMessage) {
-            error = "continuation frame without a message";
         } else if ((opcode == 1 || opcode == 2) && inMessage) {
             error = "new message inside a fragmented one";
         }
