@@ -75,6 +75,8 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
     private int fragments;
     /** Whether a fragmented data message has begun and not ended. */
     private boolean inMessage;
+    /** A continuation frame with no message came: Undertow refuses it; the guard checks no further. */
+    private boolean leftToUndertow;
     /** The payload bytes the frames of the current message announced so far. */
     private long messageBytes;
     /** Where the header being read began in the buffer being scanned; -1 if in an earlier read. */
@@ -334,6 +336,15 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
     }
 
     private void check() {
+        if (leftToUndertow) {
+            return;
+        }
+        if (opcode == 0 && !inMessage) {
+            // Undertow's parser fails the connection at this frame, after delivering what came
+            // before it: the frames after it are not ours to judge
+            leftToUndertow = true;
+            return;
+        }
         CloseStatus framing = framingError();
         if (framing != null) {
             violation(framing);
