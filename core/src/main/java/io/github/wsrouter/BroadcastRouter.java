@@ -76,7 +76,10 @@ public final class BroadcastRouter implements MessageRouter {
         }
         StringBuilder names = new StringBuilder();
         for (String name : parameters) {
-            names.append(names.length() == 0 ? "" : " or ").append("roomParameter(\"").append(name).append("\")");
+            names.append(names.length() == 0 ? "" : " or ")
+                    .append("roomParameter(\"")
+                    .append(name)
+                    .append("\")");
         }
         return ", call " + names;
     }
@@ -139,8 +142,7 @@ public final class BroadcastRouter implements MessageRouter {
         private boolean excludeSender;
         private String roomParameter;
 
-        private Builder() {
-        }
+        private Builder() {}
 
         /** Whether the sender is left out of its own broadcasts; default {@code false}. */
         public Builder excludeSender(boolean exclude) {

@@ -61,14 +61,14 @@ public record CloseStatus(int code, String reason) {
      */
     public CloseStatus {
         if (!isValidCode(code)) {
-            throw new IllegalArgumentException("invalid WebSocket close code " + code
-                    + ": expected 1000-1003, 1005-1015 or 3000-4999");
+            throw new IllegalArgumentException(
+                    "invalid WebSocket close code " + code + ": expected 1000-1003, 1005-1015 or 3000-4999");
         }
         reason = reason == null ? "" : reason;
         int bytes = reason.getBytes(StandardCharsets.UTF_8).length;
         if (bytes > MAX_REASON_BYTES) {
-            throw new IllegalArgumentException("close reason is " + bytes
-                    + " bytes of UTF-8; at most " + MAX_REASON_BYTES + " fit in a close frame");
+            throw new IllegalArgumentException("close reason is " + bytes + " bytes of UTF-8; at most "
+                    + MAX_REASON_BYTES + " fit in a close frame");
         }
     }
 

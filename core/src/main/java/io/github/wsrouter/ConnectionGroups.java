@@ -112,7 +112,7 @@ public final class ConnectionGroups {
     /** Adds a member, in no named group. Adding a member again changes nothing. */
     public void add(Connection connection) {
         Objects.requireNonNull(connection, "connection");
-        for (;;) {
+        for (; ; ) {
             Membership membership = membership(connection);
             synchronized (membership) {
                 if (!membership.gone || !connection.isOpen()) {
@@ -130,7 +130,7 @@ public final class ConnectionGroups {
     public boolean add(String group, Connection connection) {
         Objects.requireNonNull(group, "group");
         Objects.requireNonNull(connection, "connection");
-        for (;;) {
+        for (; ; ) {
             Membership membership = membership(connection);
             synchronized (membership) {
                 if (membership.gone) {

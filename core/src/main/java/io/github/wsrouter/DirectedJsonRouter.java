@@ -1,8 +1,8 @@
 package io.github.wsrouter;
 
 import com.google.gson.Gson;
-import com.google.gson.JsonArray;
 import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
@@ -13,7 +13,6 @@ import com.google.gson.stream.JsonToken;
 import java.io.IOException;
 import java.io.StringReader;
 import java.nio.ByteBuffer;
-import java.util.Collection;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
@@ -119,7 +118,8 @@ public final class DirectedJsonRouter implements MessageRouter {
 
     private static final int MAX_JSON_NESTING = 64;
 
-    private final Gson gson = new GsonBuilder().disableHtmlEscaping().serializeNulls().create();
+    private final Gson gson =
+            new GsonBuilder().disableHtmlEscaping().serializeNulls().create();
     private final Function<HandshakeRequest, String> identity;
     private final String userParameter;
     private final Pattern userNamePattern;
@@ -266,13 +266,16 @@ public final class DirectedJsonRouter implements MessageRouter {
         }
         JsonElement to = object.get(toField);
         if (to == null || !to.isJsonPrimitive() || !to.getAsJsonPrimitive().isString()) {
-            sendError(connection, "missing_field", "field '" + toField + "' must be the recipient's user name",
-                    "field", toField);
+            sendError(
+                    connection,
+                    "missing_field",
+                    "field '" + toField + "' must be the recipient's user name",
+                    "field",
+                    toField);
             return;
         }
         if (!object.has(messageField)) {
-            sendError(connection, "missing_field", "field '" + messageField + "' is required",
-                    "field", messageField);
+            sendError(connection, "missing_field", "field '" + messageField + "' is required", "field", messageField);
             return;
         }
         String recipient = to.getAsString();
@@ -280,7 +283,8 @@ public final class DirectedJsonRouter implements MessageRouter {
         object.remove(fromField);
         object.addProperty(fromField, from);
         String stamped = gson.toJson(object);
-        ConnectionGroups.Delivery delivery = toEveryone ? users.broadcast(stamped) : users.broadcastTo(recipient, stamped);
+        ConnectionGroups.Delivery delivery =
+                toEveryone ? users.broadcast(stamped) : users.broadcastTo(recipient, stamped);
         if (delivery.local() > 0 || toEveryone) {
             return;
         }
@@ -289,12 +293,20 @@ public final class DirectedJsonRouter implements MessageRouter {
         // On a single node the stage is already complete and the error is sent before returning.
         published.whenComplete((receivers, failure) -> {
             if (failure != null) {
-                sendError(connection, "relay_unavailable", "user '" + recipient
-                        + "' is not connected to this server and the other servers cannot be reached",
-                        toField, recipient);
+                sendError(
+                        connection,
+                        "relay_unavailable",
+                        "user '" + recipient
+                                + "' is not connected to this server and the other servers cannot be reached",
+                        toField,
+                        recipient);
             } else if (receivers == 0) {
-                sendError(connection, "unknown_recipient", "no user '" + recipient + "' is connected",
-                        toField, recipient);
+                sendError(
+                        connection,
+                        "unknown_recipient",
+                        "no user '" + recipient + "' is connected",
+                        toField,
+                        recipient);
             }
         });
     }
@@ -302,8 +314,12 @@ public final class DirectedJsonRouter implements MessageRouter {
     /** Answers {@code {"error":"rate_limited","detail":"..."}}; the connection stays open. */
     @Override
     public void onRateLimited(Connection connection, RateLimit limit) {
-        sendError(connection, "rate_limited", "more than " + limit.perSecond()
-                + " messages a second; this one was dropped", null, null);
+        sendError(
+                connection,
+                "rate_limited",
+                "more than " + limit.perSecond() + " messages a second; this one was dropped",
+                null,
+                null);
     }
 
     @Override
@@ -417,7 +433,10 @@ public final class DirectedJsonRouter implements MessageRouter {
     static String describe(Throwable e) {
         StringBuilder all = new StringBuilder();
         for (Throwable t = e; t != null; t = t.getCause()) {
-            all.append(t.getMessage()).append('\n').append(t.getClass().getSimpleName()).append('\n');
+            all.append(t.getMessage())
+                    .append('\n')
+                    .append(t.getClass().getSimpleName())
+                    .append('\n');
         }
         String text = all.toString();
         String what;
@@ -429,8 +448,10 @@ public final class DirectedJsonRouter implements MessageRouter {
             what = "nested deeper than " + MAX_JSON_NESTING + " levels";
         } else if (text.contains("Unterminated string")) {
             what = "a string is not closed";
-        } else if (text.contains("Unterminated object") || text.contains("Unterminated array")
-                || text.contains("End of input") || text.contains("EOFException")) {
+        } else if (text.contains("Unterminated object")
+                || text.contains("Unterminated array")
+                || text.contains("End of input")
+                || text.contains("EOFException")) {
             what = "the text ends before the JSON value does";
         } else if (text.contains("Expected name")) {
             what = "expected a member name in double quotes";
@@ -439,7 +460,8 @@ public final class DirectedJsonRouter implements MessageRouter {
         } else if (text.contains("Expected value")) {
             what = "expected a value";
         } else {
-            what = "not strict JSON (unquoted names or text, single quotes, comments and trailing commas are not allowed)";
+            what =
+                    "not strict JSON (unquoted names or text, single quotes, comments and trailing commas are not allowed)";
         }
         java.util.regex.Matcher position = POSITION.matcher(text);
         return position.find() ? what + " at line " + position.group(1) + ", column " + position.group(2) : what;
@@ -467,8 +489,7 @@ public final class DirectedJsonRouter implements MessageRouter {
         private Pattern userNamePattern = DEFAULT_USER_NAME;
         private SameUser sameUser = SameUser.ALLOW;
 
-        private Builder() {
-        }
+        private Builder() {}
 
         /**
          * The user names accepted in the path; default {@link #DEFAULT_USER_NAME}. Others are

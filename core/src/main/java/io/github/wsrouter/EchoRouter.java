@@ -12,8 +12,7 @@ import java.nio.ByteBuffer;
  */
 public final class EchoRouter implements MessageRouter {
 
-    private EchoRouter() {
-    }
+    private EchoRouter() {}
 
     /** An echo router; it keeps no state, so one instance may serve any number of routes. */
     public static EchoRouter create() {

@@ -19,8 +19,8 @@ public final class HandshakeDecision {
     private final Map<String, Object> attributes;
     private final String subprotocol;
 
-    private HandshakeDecision(int status, String reason, String identity, Map<String, Object> attributes,
-                              String subprotocol) {
+    private HandshakeDecision(
+            int status, String reason, String identity, Map<String, Object> attributes, String subprotocol) {
         this.status = status;
         this.reason = reason;
         this.identity = identity;
@@ -109,6 +109,8 @@ public final class HandshakeDecision {
 
     @Override
     public String toString() {
-        return isRejected() ? "reject " + status + " " + reason : "accept" + (identity == null ? "" : " as " + identity);
+        return isRejected()
+                ? "reject " + status + " " + reason
+                : "accept" + (identity == null ? "" : " as " + identity);
     }
 }

@@ -51,31 +51,26 @@ public interface MessageRouter {
      * that delivers beyond its own connections opens its relay channel here; a router mounted
      * on several routes may be told several times. Nothing by default.
      */
-    default void onMount(RouteContext route) {
-    }
+    default void onMount(RouteContext route) {}
 
     /** A connection has completed the handshake and may be sent to. */
-    default void onOpen(Connection connection) {
-    }
+    default void onOpen(Connection connection) {}
 
     /** A complete text message arrived (fragments already reassembled). */
-    default void onText(Connection connection, String text) {
-    }
+    default void onText(Connection connection, String text) {}
 
     /**
      * A complete binary message arrived. The buffer is the router's: read-only, not shared with
      * the transport, valid after the callback returns.
      */
-    default void onBinary(Connection connection, ByteBuffer data) {
-    }
+    default void onBinary(Connection connection, ByteBuffer data) {}
 
     /**
      * The connection is closed; called exactly once. {@link Connection#isOpen()} is already
      * false and sends fail. The status is the one the peer sent, the one the server sent, or
      * {@link CloseStatus#ABNORMAL_CLOSURE 1006} when the connection dropped.
      */
-    default void onClose(Connection connection, CloseStatus status) {
-    }
+    default void onClose(Connection connection, CloseStatus status) {}
 
     /**
      * A message of this connection was over the route's {@link RateLimit} with {@link
@@ -96,6 +91,5 @@ public interface MessageRouter {
      * A callback of this router threw, or the transport failed. Called before {@link #onClose},
      * which follows in every case.
      */
-    default void onError(Connection connection, Throwable error) {
-    }
+    default void onError(Connection connection, Throwable error) {}
 }

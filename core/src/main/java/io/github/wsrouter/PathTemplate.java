@@ -38,6 +38,7 @@ public final class PathTemplate {
     private final String[] literals;
     /** Parameter name, or {@code null} where the segment is a literal. */
     private final String[] names;
+
     private final List<String> parameterNames;
 
     private PathTemplate(String template, String[] literals, String[] names) {
@@ -76,13 +77,13 @@ public final class PathTemplate {
             if (segment.startsWith("{") && segment.endsWith("}")) {
                 String name = segment.substring(1, segment.length() - 1);
                 if (!NAME.matcher(name).matches()) {
-                    throw new IllegalArgumentException("path template parameter '" + name
-                            + "' is not a name (letters, digits, '_'): " + template);
+                    throw new IllegalArgumentException(
+                            "path template parameter '" + name + "' is not a name (letters, digits, '_'): " + template);
                 }
                 for (String existing : names) {
                     if (name.equals(existing)) {
-                        throw new IllegalArgumentException("path template uses parameter '" + name
-                                + "' twice: " + template);
+                        throw new IllegalArgumentException(
+                                "path template uses parameter '" + name + "' twice: " + template);
                     }
                 }
                 names[i] = name;
@@ -90,8 +91,8 @@ public final class PathTemplate {
                 throw new IllegalArgumentException("path template parameter must be a whole segment, "
                         + "like /rooms/{room}/, not '" + segment + "': " + template);
             } else if (!LITERAL.matcher(segment).matches()) {
-                throw new IllegalArgumentException("path template segment '" + segment
-                        + "' has characters not allowed in a path: " + template);
+                throw new IllegalArgumentException(
+                        "path template segment '" + segment + "' has characters not allowed in a path: " + template);
             } else {
                 literals[i] = segment;
             }
@@ -239,7 +240,8 @@ public final class PathTemplate {
         }
         bytes.flip();
         try {
-            return StandardCharsets.UTF_8.newDecoder()
+            return StandardCharsets.UTF_8
+                    .newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
                     .decode(bytes)

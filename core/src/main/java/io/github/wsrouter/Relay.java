@@ -79,8 +79,7 @@ public interface Relay extends AutoCloseable {
 
     /** Releases the relay's connections; idempotent. Publishing afterwards fails. */
     @Override
-    default void close() {
-    }
+    default void close() {}
 
     /** Where a message goes within a route: every connection, one room, or one user. */
     record Topic(Kind kind, String key) {
@@ -155,8 +154,7 @@ public interface Relay extends AutoCloseable {
         void onText(Topic topic, String text);
 
         /** A binary message (a read-only buffer) for the connections of the topic on this node; ignored by default. */
-        default void onBinary(Topic topic, ByteBuffer data) {
-        }
+        default void onBinary(Topic topic, ByteBuffer data) {}
     }
 
     /**

@@ -121,8 +121,7 @@ public final class RouteOptions {
         private Duration pingInterval;
         private Duration idleTimeout;
 
-        private Builder() {
-        }
+        private Builder() {}
 
         /** Runs the route's callbacks on the executor, one at a time and in order per connection. */
         public Builder executor(Executor executor) {

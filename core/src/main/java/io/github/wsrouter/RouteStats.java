@@ -15,18 +15,33 @@ package io.github.wsrouter;
  * @param errorReplies error replies sent ({@link Connection#sendError}): bad JSON, unknown
  *     recipients, rate limiting
  */
-public record RouteStats(long open, long opened, long closed, long messagesIn, long messagesOut, long bytesIn,
-                         long bytesOut, long slowConsumerCloses, long droppedMessages,
-                         long errorReplies) {
+public record RouteStats(
+        long open,
+        long opened,
+        long closed,
+        long messagesIn,
+        long messagesOut,
+        long bytesIn,
+        long bytesOut,
+        long slowConsumerCloses,
+        long droppedMessages,
+        long errorReplies) {
 
     /** All zero. */
     public static final RouteStats ZERO = new RouteStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
     /** The sum of two snapshots. */
     public RouteStats plus(RouteStats other) {
-        return new RouteStats(open + other.open, opened + other.opened, closed + other.closed,
-                messagesIn + other.messagesIn, messagesOut + other.messagesOut, bytesIn + other.bytesIn,
-                bytesOut + other.bytesOut, slowConsumerCloses + other.slowConsumerCloses,
-                droppedMessages + other.droppedMessages, errorReplies + other.errorReplies);
+        return new RouteStats(
+                open + other.open,
+                opened + other.opened,
+                closed + other.closed,
+                messagesIn + other.messagesIn,
+                messagesOut + other.messagesOut,
+                bytesIn + other.bytesIn,
+                bytesOut + other.bytesOut,
+                slowConsumerCloses + other.slowConsumerCloses,
+                droppedMessages + other.droppedMessages,
+                errorReplies + other.errorReplies);
     }
 }

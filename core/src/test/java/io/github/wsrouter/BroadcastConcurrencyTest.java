@@ -95,7 +95,9 @@ class BroadcastConcurrencyTest {
             }
         }
         assertThat(problems).isEmpty();
-        assertThat(last).hasSize(expectedSenders).allSatisfy((sender, seq) -> assertThat(seq).isEqualTo(MESSAGES - 1));
+        assertThat(last)
+                .hasSize(expectedSenders)
+                .allSatisfy((sender, seq) -> assertThat(seq).isEqualTo(MESSAGES - 1));
     }
 
     @Test

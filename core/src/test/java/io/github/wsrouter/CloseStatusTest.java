@@ -62,8 +62,7 @@ class CloseStatusTest {
     void fourByteCharactersCountAsFourBytes() {
         String emoji = "\uD83D\uDE00"; // U+1F600, 4 bytes of UTF-8, 2 chars
         assertThat(CloseStatus.of(1000, emoji.repeat(30) + "abc").reason()).hasSize(63);
-        assertThatThrownBy(() -> CloseStatus.of(1000, emoji.repeat(31)))
-                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> CloseStatus.of(1000, emoji.repeat(31))).isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test

@@ -26,8 +26,7 @@ import org.junit.jupiter.api.Timeout;
 class ConnectionGroupsTest {
 
     private static final Handshake HANDSHAKE = new Handshake("/index/", Map.of(), Map.of(), Map.of());
-    private static final MessageRouter NO_OP = new MessageRouter() {
-    };
+    private static final MessageRouter NO_OP = new MessageRouter() {};
 
     /** A connection that is only ever a member of groups. */
     private static final class Member extends AbstractConnection {
@@ -83,7 +82,9 @@ class ConnectionGroupsTest {
         assertThat(index.groups()).containsExactly("carol");
         assertThat(index.remove("bob", b)).isFalse();
         assertThat(index.remove("nobody", a)).isFalse();
-        assertThat(index.size()).as("leaving a group is not leaving the members").isEqualTo(2);
+        assertThat(index.size())
+                .as("leaving a group is not leaving the members")
+                .isEqualTo(2);
         index.remove(a);
         assertThat(index.groups()).isEmpty();
         assertThat(index.members()).containsExactly(b);
@@ -282,7 +283,9 @@ class ConnectionGroupsTest {
 
         assertThat(toRoom.local()).isEqualTo(1);
         assertThat(toNobody.local()).isZero();
-        assertThat(toNobody.nodes().toCompletableFuture().join()).as("a single node reaches nobody else").isZero();
+        assertThat(toNobody.nodes().toCompletableFuture().join())
+                .as("a single node reaches nobody else")
+                .isZero();
     }
 
     @Test
@@ -304,9 +307,11 @@ class ConnectionGroupsTest {
         TestClient alice = server.connect("/rooms/blue/");
         TestClient bob = server.connect("/rooms/blue/");
 
-        assertThat(relay.subscriptions("/rooms/{room}/", Relay.Topic.room("blue"))).isEqualTo(2);
+        assertThat(relay.subscriptions("/rooms/{room}/", Relay.Topic.room("blue")))
+                .isEqualTo(2);
         alice.sendText("hello");
-        assertThat(relay.published).extracting(FakeRelay.Published::topic, FakeRelay.Published::text)
+        assertThat(relay.published)
+                .extracting(FakeRelay.Published::topic, FakeRelay.Published::text)
                 .containsExactly(org.assertj.core.groups.Tuple.tuple(Relay.Topic.room("blue"), "hello"));
 
         relay.deliver("/rooms/{room}/", Relay.Topic.room("blue"), "from another node");
@@ -317,7 +322,8 @@ class ConnectionGroupsTest {
 
         alice.close();
         bob.close();
-        assertThat(relay.subscriptions("/rooms/{room}/", Relay.Topic.room("blue"))).isZero();
+        assertThat(relay.subscriptions("/rooms/{room}/", Relay.Topic.room("blue")))
+                .isZero();
         assertThat(relay.subscriptions("/rooms/{room}/", Relay.Topic.route())).isZero();
     }
 
@@ -331,7 +337,8 @@ class ConnectionGroupsTest {
 
         users.broadcastTo("alice", "hi");
 
-        assertThat(relay.subscriptions("/ws/{username}/", Relay.Topic.user("alice"))).isEqualTo(1);
+        assertThat(relay.subscriptions("/ws/{username}/", Relay.Topic.user("alice")))
+                .isEqualTo(1);
         assertThat(relay.published.get(0).topic()).isEqualTo(Relay.Topic.user("alice"));
     }
 }

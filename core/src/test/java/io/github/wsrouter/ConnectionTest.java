@@ -51,7 +51,9 @@ class ConnectionTest {
         MessageRouter router = new MessageRouter() {
             @Override
             public void onOpen(Connection connection) {
-                connection.closeFuture().thenAccept(status -> seen.append("future ").append(status.code()));
+                connection
+                        .closeFuture()
+                        .thenAccept(status -> seen.append("future ").append(status.code()));
             }
 
             @Override
@@ -65,7 +67,8 @@ class ConnectionTest {
         client.close(CloseStatus.GOING_AWAY);
 
         assertThat(seen).hasToString("onClose future 1001");
-        assertThat(client.connection().closeFuture().toCompletableFuture().join()).isEqualTo(CloseStatus.GOING_AWAY);
+        assertThat(client.connection().closeFuture().toCompletableFuture().join())
+                .isEqualTo(CloseStatus.GOING_AWAY);
     }
 
     @Test

@@ -18,8 +18,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class DirectedJsonRouterTest {
 
     private final DirectedJsonRouter router = DirectedJsonRouter.create();
-    private final TestServer server = TestServer.create()
-            .route("/ws/{username}/", router);
+    private final TestServer server = TestServer.create().route("/ws/{username}/", router);
 
     private static JsonObject json(String text) {
         return JsonParser.parseString(text).getAsJsonObject();
@@ -62,7 +61,8 @@ class DirectedJsonRouterTest {
         TestClient alice = server.connect("/ws/alice/");
         TestClient bob = server.connect("/ws/bob/");
 
-        alice.sendText("{ \"message\" : {\"text\":\"hi\"}, \"id\": 42, \"to_user\": \"bob\", \"meta\": {\"z\":1,\"a\":2} }");
+        alice.sendText(
+                "{ \"message\" : {\"text\":\"hi\"}, \"id\": 42, \"to_user\": \"bob\", \"meta\": {\"z\":1,\"a\":2} }");
 
         JsonObject object = json(bob.nextText());
         assertThat(object.keySet()).containsExactly("message", "id", "to_user", "meta", "from");
@@ -94,10 +94,20 @@ class DirectedJsonRouterTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {
-        "{\"a\":[1,{\"b\":null}],\"c\":\"d\"}", "[1,\"two\",null,true]", "42", "-1.50e3", "123456789012345678901234567890",
-        "null", "true", "\"text\"", "{}", "[]", "\"\""
-    })
+    @ValueSource(
+            strings = {
+                "{\"a\":[1,{\"b\":null}],\"c\":\"d\"}",
+                "[1,\"two\",null,true]",
+                "42",
+                "-1.50e3",
+                "123456789012345678901234567890",
+                "null",
+                "true",
+                "\"text\"",
+                "{}",
+                "[]",
+                "\"\""
+            })
     void messageMayBeAnyJsonValue(String message) {
         TestClient alice = server.connect("/ws/alice/");
         TestClient bob = server.connect("/ws/bob/");
@@ -117,7 +127,8 @@ class DirectedJsonRouterTest {
         alice.sendText("{\"to_user\":\"bob\",\"message\":\"<b>caf\u00e9 & 'tea' = \uD83D\uDE00</b>\"}");
 
         assertThat(bob.nextText())
-                .isEqualTo("{\"to_user\":\"bob\",\"message\":\"<b>caf\u00e9 & 'tea' = \uD83D\uDE00</b>\",\"from\":\"alice\"}");
+                .isEqualTo(
+                        "{\"to_user\":\"bob\",\"message\":\"<b>caf\u00e9 & 'tea' = \uD83D\uDE00</b>\",\"from\":\"alice\"}");
     }
 
     @Test
@@ -153,8 +164,12 @@ class DirectedJsonRouterTest {
 
     @Test
     void percentEncodedUserNamesAreDecodedWhenThePatternAllowsThem() {
-        TestServer server = TestServer.create().route("/ws/{username}/", DirectedJsonRouter.builder()
-                .userNamePattern(java.util.regex.Pattern.compile("[\\p{L}]{1,64}")).build());
+        TestServer server = TestServer.create()
+                .route(
+                        "/ws/{username}/",
+                        DirectedJsonRouter.builder()
+                                .userNamePattern(java.util.regex.Pattern.compile("[\\p{L}]{1,64}"))
+                                .build());
         TestClient renee = server.connect("/ws/ren%C3%A9e/");
         TestClient bob = server.connect("/ws/bob/");
 
@@ -206,14 +221,31 @@ class DirectedJsonRouterTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {
-        "not json", "{\"to_user\":", "{} x", "{to_user:'bob'}", "{'to_user':'bob','message':'hi'}",
-        "{\"to_user\":\"bob\",\"message\":hi}", "{\"to_user\":\"bob\",\"message\":1,}",
-        "{\"to_user\":\"bob\",\"message\":NaN}", "{\"to_user\":\"bob\" \"message\":1}",
-        "{\"to_user\":\"bob\",\"message\":1}{}", "{\"to_user\":\"bob\",\"message\":1} // hi",
-        ")]}'\n{\"to_user\":\"bob\",\"message\":1}", "{\"to_user\"=\"bob\",\"message\":1}",
-        "[\"to_user\",\"bob\"]", "[]", "\"bob\"", "42", "true", "null", "", "   ", "}"
-    })
+    @ValueSource(
+            strings = {
+                "not json",
+                "{\"to_user\":",
+                "{} x",
+                "{to_user:'bob'}",
+                "{'to_user':'bob','message':'hi'}",
+                "{\"to_user\":\"bob\",\"message\":hi}",
+                "{\"to_user\":\"bob\",\"message\":1,}",
+                "{\"to_user\":\"bob\",\"message\":NaN}",
+                "{\"to_user\":\"bob\" \"message\":1}",
+                "{\"to_user\":\"bob\",\"message\":1}{}",
+                "{\"to_user\":\"bob\",\"message\":1} // hi",
+                ")]}'\n{\"to_user\":\"bob\",\"message\":1}",
+                "{\"to_user\"=\"bob\",\"message\":1}",
+                "[\"to_user\",\"bob\"]",
+                "[]",
+                "\"bob\"",
+                "42",
+                "true",
+                "null",
+                "",
+                "   ",
+                "}"
+            })
     void textThatIsNotAStrictJsonObjectIsInvalidJson(String text) {
         TestClient alice = server.connect("/ws/alice/");
         TestClient bob = server.connect("/ws/bob/");
@@ -237,23 +269,28 @@ class DirectedJsonRouterTest {
     }
 
     @ParameterizedTest
-    @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', value = {
-        "{to_user: 'bob'}            | message is not valid JSON: not strict JSON",
-        "{\"to_user\": \"bob        | message is not valid JSON: a string is not closed at line 1, column",
-        "{\"to_user\":              | message is not valid JSON: the text ends before the JSON value does",
-        "{\"a\" 1}                   | message is not valid JSON: expected ':' after a member name at line 1, column",
-        "{\"a\":1,\"a\":2}            | message is not valid JSON: duplicate member 'a'",
-        "{\"a\":1} x                 | message is not valid JSON: not strict JSON (unquoted names or text, single quotes, comments and trailing commas are not allowed) at line 1, column 10",
-    })
+    @org.junit.jupiter.params.provider.CsvSource(
+            delimiter = '|',
+            value = {
+                "{to_user: 'bob'}            | message is not valid JSON: not strict JSON",
+                "{\"to_user\": \"bob        | message is not valid JSON: a string is not closed at line 1, column",
+                "{\"to_user\":              | message is not valid JSON: the text ends before the JSON value does",
+                "{\"a\" 1}                   | message is not valid JSON: expected ':' after a member name at line 1, column",
+                "{\"a\":1,\"a\":2}            | message is not valid JSON: duplicate member 'a'",
+                "{\"a\":1} x                 | message is not valid JSON: not strict JSON (unquoted names or text, single quotes, comments and trailing commas are not allowed) at line 1, column 10",
+            })
     void invalidJsonIsDescribedInOurOwnWordsWithItsPosition(String text, String expected) {
         TestClient alice = server.connect("/ws/alice/");
 
         alice.sendText(text.strip());
 
         String detail = nextInvalidJson(alice).get("detail").getAsString();
-        assertThat(detail).startsWith(expected)
-                .doesNotContainIgnoringCase("JsonReader").doesNotContainIgnoringCase("strictness")
-                .doesNotContainIgnoringCase("lenient").doesNotContain("path $");
+        assertThat(detail)
+                .startsWith(expected)
+                .doesNotContainIgnoringCase("JsonReader")
+                .doesNotContainIgnoringCase("strictness")
+                .doesNotContainIgnoringCase("lenient")
+                .doesNotContain("path $");
     }
 
     @Test
@@ -307,7 +344,9 @@ class DirectedJsonRouterTest {
 
         alice.sendText("{\"to_user\":" + to + ",\"message\":\"hi\"}");
 
-        assertThat(nextError(alice, "missing_field", "error", "field", "detail").get("field").getAsString())
+        assertThat(nextError(alice, "missing_field", "error", "field", "detail")
+                        .get("field")
+                        .getAsString())
                 .isEqualTo("to_user");
         bob.assertNoMoreMessages();
     }
@@ -319,7 +358,9 @@ class DirectedJsonRouterTest {
 
         alice.sendText("{\"to_user\":\"bob\"}");
 
-        assertThat(nextError(alice, "missing_field", "error", "field", "detail").get("field").getAsString())
+        assertThat(nextError(alice, "missing_field", "error", "field", "detail")
+                        .get("field")
+                        .getAsString())
                 .isEqualTo("message");
         bob.assertNoMoreMessages();
         assertThat(alice.isOpen()).isTrue();
@@ -331,7 +372,9 @@ class DirectedJsonRouterTest {
 
         alice.sendText("{}");
 
-        assertThat(nextError(alice, "missing_field", "error", "field", "detail").get("field").getAsString())
+        assertThat(nextError(alice, "missing_field", "error", "field", "detail")
+                        .get("field")
+                        .getAsString())
                 .isEqualTo("to_user");
     }
 
@@ -367,7 +410,8 @@ class DirectedJsonRouterTest {
 
     @Test
     void theFixSuggestedByTheMountErrorWorks() {
-        DirectedJsonRouter byUser = DirectedJsonRouter.builder().userParameter("user").build();
+        DirectedJsonRouter byUser =
+                DirectedJsonRouter.builder().userParameter("user").build();
         TestServer chat = TestServer.create().route("/chat/{user}/", byUser);
         TestClient alice = chat.connect("/chat/alice/");
         TestClient bob = chat.connect("/chat/bob/");
@@ -379,19 +423,24 @@ class DirectedJsonRouterTest {
 
     @Test
     void aHandshakeWithoutAUserIsRefusedWith401() {
-        DirectedJsonRouter blank = DirectedJsonRouter.builder().identity(r -> r.header("X-User")).build();
+        DirectedJsonRouter blank =
+                DirectedJsonRouter.builder().identity(r -> r.header("X-User")).build();
         TestServer headerServer = TestServer.create().route("/ws/", blank);
 
-        assertThat(headerServer.handshake("/ws/", Map.of("X-User", "  ")).status()).isEqualTo(401);
+        assertThat(headerServer.handshake("/ws/", Map.of("X-User", "  ")).status())
+                .isEqualTo(401);
         assertThat(headerServer.handshake("/ws/", Map.of()).status()).isEqualTo(401);
-        assertThatThrownBy(() -> headerServer.connect("/ws/")).isInstanceOf(AssertionError.class)
+        assertThatThrownBy(() -> headerServer.connect("/ws/"))
+                .isInstanceOf(AssertionError.class)
                 .hasMessageContaining("401");
         assertThat(blank.connectionCount()).isZero();
     }
 
     @Test
     void theUserAHookAuthenticatedServesARouteWithoutPathUser() {
-        DirectedJsonRouter hooked = DirectedJsonRouter.builder().identity(HandshakeRequest::identity).build();
+        DirectedJsonRouter hooked = DirectedJsonRouter.builder()
+                .identity(HandshakeRequest::identity)
+                .build();
         TestServer secured = TestServer.create()
                 .handshakeHook(request -> HandshakeDecision.acceptAs(request.header("X-Token")))
                 .route("/ws/", hooked);
@@ -406,7 +455,8 @@ class DirectedJsonRouterTest {
 
     @Test
     void customIdentityFunctionNamesTheUser() {
-        DirectedJsonRouter byHeader = DirectedJsonRouter.builder().identity(r -> r.header("X-User")).build();
+        DirectedJsonRouter byHeader =
+                DirectedJsonRouter.builder().identity(r -> r.header("X-User")).build();
         TestServer headerServer = TestServer.create().route("/ws/{username}/", byHeader);
         // The path says "mallory"; the identity function ignores it.
         TestClient alice = headerServer.connect("/ws/mallory/", Map.of("x-user", "alice"));
@@ -421,7 +471,8 @@ class DirectedJsonRouterTest {
 
     @Test
     void customUserParameterNamesTheUser() {
-        DirectedJsonRouter byName = DirectedJsonRouter.builder().userParameter("name").build();
+        DirectedJsonRouter byName =
+                DirectedJsonRouter.builder().userParameter("name").build();
         TestServer custom = TestServer.create().route("/chat/{name}/", byName);
         TestClient alice = custom.connect("/chat/alice/");
         TestClient bob = custom.connect("/chat/bob/");
@@ -434,7 +485,10 @@ class DirectedJsonRouterTest {
     @Test
     void customFieldNamesAreUsedForAddressingStampingAndErrors() {
         DirectedJsonRouter custom = DirectedJsonRouter.builder()
-                .toField("to").messageField("body").fromField("sender").build();
+                .toField("to")
+                .messageField("body")
+                .fromField("sender")
+                .build();
         TestServer customServer = TestServer.create().route("/ws/{username}/", custom);
         TestClient alice = customServer.connect("/ws/alice/");
         TestClient bob = customServer.connect("/ws/bob/");
@@ -447,11 +501,15 @@ class DirectedJsonRouterTest {
         assertThat(unknown.get("to").getAsString()).isEqualTo("carol");
 
         alice.sendText("{\"to_user\":\"bob\",\"message\":\"hi\"}");
-        assertThat(nextError(alice, "missing_field", "error", "field", "detail").get("field").getAsString())
+        assertThat(nextError(alice, "missing_field", "error", "field", "detail")
+                        .get("field")
+                        .getAsString())
                 .isEqualTo("to");
 
         alice.sendText("{\"to\":\"bob\",\"message\":\"hi\"}");
-        assertThat(nextError(alice, "missing_field", "error", "field", "detail").get("field").getAsString())
+        assertThat(nextError(alice, "missing_field", "error", "field", "detail")
+                        .get("field")
+                        .getAsString())
                 .isEqualTo("body");
         bob.assertNoMoreMessages();
     }
@@ -459,10 +517,14 @@ class DirectedJsonRouterTest {
     @Test
     void blankBuilderNamesAreRefused() {
         assertThatThrownBy(() -> DirectedJsonRouter.builder().toField("")).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> DirectedJsonRouter.builder().messageField(" ")).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> DirectedJsonRouter.builder().fromField(null)).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> DirectedJsonRouter.builder().userParameter("")).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> DirectedJsonRouter.builder().everyone("")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> DirectedJsonRouter.builder().messageField(" "))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> DirectedJsonRouter.builder().fromField(null))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> DirectedJsonRouter.builder().userParameter(""))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> DirectedJsonRouter.builder().everyone(""))
+                .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> DirectedJsonRouter.builder().identity(null)).isInstanceOf(NullPointerException.class);
     }
 
@@ -470,8 +532,13 @@ class DirectedJsonRouterTest {
 
     @Test
     void aUserNamedLikeTheEveryoneAddressIsRefusedAtTheHandshake() {
-        TestServer everyoneServer = TestServer.create().route("/ws/{username}/", DirectedJsonRouter.builder()
-                .everyone("*").userNamePattern(java.util.regex.Pattern.compile(".+")).build());
+        TestServer everyoneServer = TestServer.create()
+                .route(
+                        "/ws/{username}/",
+                        DirectedJsonRouter.builder()
+                                .everyone("*")
+                                .userNamePattern(java.util.regex.Pattern.compile(".+"))
+                                .build());
         HandshakeDecision refused = everyoneServer.handshake("/ws/*/", Map.of());
         assertThat(refused.status()).isEqualTo(400);
         assertThat(refused.reason()).isEqualTo("reserved user name");
@@ -479,7 +546,8 @@ class DirectedJsonRouterTest {
 
     @Test
     void everyoneAddressReachesEveryConnectionIncludingTheSender() {
-        DirectedJsonRouter withEveryone = DirectedJsonRouter.builder().everyone("*").build();
+        DirectedJsonRouter withEveryone =
+                DirectedJsonRouter.builder().everyone("*").build();
         TestServer everyoneServer = TestServer.create().route("/ws/{username}/", withEveryone);
         TestClient alice = everyoneServer.connect("/ws/alice/");
         TestClient aliceOtherTab = everyoneServer.connect("/ws/alice/");
@@ -506,7 +574,9 @@ class DirectedJsonRouterTest {
 
         alice.sendText("{\"to_user\":\"*\",\"message\":\"hello all\"}");
 
-        assertThat(nextError(alice, "unknown_recipient", "error", "to_user", "detail").get("to_user").getAsString())
+        assertThat(nextError(alice, "unknown_recipient", "error", "to_user", "detail")
+                        .get("to_user")
+                        .getAsString())
                 .isEqualTo("*");
         bob.assertNoMoreMessages();
     }
@@ -525,7 +595,9 @@ class DirectedJsonRouterTest {
         assertThat(router.onlineUsers()).containsExactly("alice");
         assertThat(router.connectionCount()).isEqualTo(1);
         alice.sendText("{\"to_user\":\"bob\",\"message\":\"hi\"}");
-        assertThat(nextError(alice, "unknown_recipient", "error", "to_user", "detail").get("to_user").getAsString())
+        assertThat(nextError(alice, "unknown_recipient", "error", "to_user", "detail")
+                        .get("to_user")
+                        .getAsString())
                 .isEqualTo("bob");
         bob.assertNoMoreMessages();
     }
@@ -580,8 +652,8 @@ class DirectedJsonRouterTest {
                 router.onText(connection, text);
             }
         };
-        TestServer mixed = TestServer.create().route("/ws/{username}/", router)
-                .route("/sneaky/{username}/", impersonator);
+        TestServer mixed =
+                TestServer.create().route("/ws/{username}/", router).route("/sneaky/{username}/", impersonator);
         TestClient bob = mixed.connect("/ws/bob/");
         TestClient carol = mixed.connect("/ws/carol/");
         TestClient mallory = mixed.connect("/sneaky/mallory/");
@@ -614,7 +686,9 @@ class DirectedJsonRouterTest {
     @Test
     void presenceTellsWhoIsOnlineAndWhoJoinsAndLeavesOnce() {
         TestServer presenceServer = TestServer.create()
-                .route("/ws/{username}/", DirectedJsonRouter.builder().presence(true).build());
+                .route(
+                        "/ws/{username}/",
+                        DirectedJsonRouter.builder().presence(true).build());
         TestClient bob = presenceServer.connect("/ws/bob/");
         assertThat(bob.nextText()).isEqualTo("{\"presence\":\"online\",\"users\":[\"bob\"]}");
 
@@ -649,13 +723,17 @@ class DirectedJsonRouterTest {
         HandshakeDecision decision = server.handshake(path, Map.of());
         assertThat(decision.isRejected()).isTrue();
         assertThat(decision.status()).isEqualTo(400);
-        assertThatThrownBy(() -> server.connect(path)).isInstanceOf(AssertionError.class).hasMessageContaining("400");
+        assertThatThrownBy(() -> server.connect(path))
+                .isInstanceOf(AssertionError.class)
+                .hasMessageContaining("400");
     }
 
     @Test
     void userNamesUpTo64AllowedCharactersAreAccepted() {
-        assertThat(server.handshake("/ws/" + "a".repeat(64) + "/", Map.of()).isRejected()).isFalse();
-        assertThat(server.handshake("/ws/" + "a".repeat(65) + "/", Map.of()).status()).isEqualTo(400);
+        assertThat(server.handshake("/ws/" + "a".repeat(64) + "/", Map.of()).isRejected())
+                .isFalse();
+        assertThat(server.handshake("/ws/" + "a".repeat(65) + "/", Map.of()).status())
+                .isEqualTo(400);
         assertThat(server.handshake("/ws/Al.ice_B-0/", Map.of()).isRejected()).isFalse();
     }
 
@@ -669,10 +747,11 @@ class DirectedJsonRouterTest {
 
     @Test
     void withAnAuthenticatingHookNobodyConnectsAsSomebodyElse() {
-        TestServer secured = TestServer.create().handshakeHook(TOKENS)
-                .route("/ws/{username}/", DirectedJsonRouter.create());
+        TestServer secured =
+                TestServer.create().handshakeHook(TOKENS).route("/ws/{username}/", DirectedJsonRouter.create());
         assertThat(secured.handshake("/ws/alice/", Map.of()).status()).isEqualTo(401);
-        assertThat(secured.handshake("/ws/alice/?token=token-of-bob", Map.of()).status()).isEqualTo(403);
+        assertThat(secured.handshake("/ws/alice/?token=token-of-bob", Map.of()).status())
+                .isEqualTo(403);
 
         TestClient alice = secured.connect("/ws/alice/?token=token-of-alice");
         TestClient bob = secured.connect("/ws/bob/?token=token-of-bob");
@@ -683,8 +762,13 @@ class DirectedJsonRouterTest {
 
     @Test
     void anAuthenticatedIdentityNamesTheUserOnARouteWithoutAUserParameter() {
-        TestServer secured = TestServer.create().handshakeHook(TOKENS)
-                .route("/chat/", DirectedJsonRouter.builder().identity(HandshakeRequest::identity).build());
+        TestServer secured = TestServer.create()
+                .handshakeHook(TOKENS)
+                .route(
+                        "/chat/",
+                        DirectedJsonRouter.builder()
+                                .identity(HandshakeRequest::identity)
+                                .build());
         TestClient alice = secured.connect("/chat/?token=token-of-alice");
         TestClient bob = secured.connect("/chat/?token=token-of-bob");
         alice.sendText("{\"to_user\":\"bob\",\"message\":\"hi\"}");
@@ -693,7 +777,9 @@ class DirectedJsonRouterTest {
 
     @Test
     void replaceOlderClosesTheOlderConnectionWith4002AndLeavesNoStaleEntry() {
-        DirectedJsonRouter replacing = DirectedJsonRouter.builder().sameUser(DirectedJsonRouter.SameUser.REPLACE_OLDER).build();
+        DirectedJsonRouter replacing = DirectedJsonRouter.builder()
+                .sameUser(DirectedJsonRouter.SameUser.REPLACE_OLDER)
+                .build();
         TestServer server = TestServer.create().route("/ws/{username}/", replacing);
         TestClient first = server.connect("/ws/bob/");
         TestClient second = server.connect("/ws/bob/");
@@ -710,7 +796,9 @@ class DirectedJsonRouterTest {
 
     @Test
     void refuseNewerRefusesASecondConnectionWith409() {
-        DirectedJsonRouter refusing = DirectedJsonRouter.builder().sameUser(DirectedJsonRouter.SameUser.REFUSE_NEWER).build();
+        DirectedJsonRouter refusing = DirectedJsonRouter.builder()
+                .sameUser(DirectedJsonRouter.SameUser.REFUSE_NEWER)
+                .build();
         TestServer server = TestServer.create().route("/ws/{username}/", refusing);
         TestClient first = server.connect("/ws/bob/");
         assertThat(server.handshake("/ws/bob/", Map.of()).status()).isEqualTo(409);
@@ -728,21 +816,21 @@ class DirectedJsonRouterTest {
         TestClient bob = server.connect("/ws/bob/");
         String deep64 = "[".repeat(63) + "]".repeat(63);
         String[][] cases = {
-                {"[1,2,3]", "invalid_json"},
-                {"\"just a string\"", "invalid_json"},
-                {"{\"to_user\":\"bob\",\"message\":" + "[".repeat(200) + "]".repeat(200) + "}", "invalid_json"},
-                {"{\"to_user\":\"bob\",\"message\":\"" + "x".repeat(60 * 1024) + "\"}", null},
-                {"{\"to_user\":\"bob\",\"message\":" + deep64 + "}", null},
-                {"{\"to_user\":42,\"message\":\"hi\"}", "missing_field"},
-                {"{\"to_user\":[\"bob\"],\"message\":\"hi\"}", "missing_field"},
-                {"{\"to_user\":null,\"message\":\"hi\"}", "missing_field"},
-                {"{\"to_user\":\"\\u0062ob\",\"message\":\"\\u00e9\\ud83d\\ude00\"}", null},
-                {"{\"to_user\":\"bob\",\"message\":\"\\ud800\"}", "invalid_json"}, // an unpaired surrogate
-                {"{\"to_user\":\"bob\",\"message\":\"hi\",\"from\":\"mallory\"}", null},
-                {"{\"to_user\":\"\",\"message\":\"hi\"}", "unknown_recipient"},
-                {"{\"to_user\":\"bob\",\"message\":\"hi\"} trailing", "invalid_json"},
-                {"{\"to_user\":\"bob\" \"message\":\"hi\"}", "invalid_json"},
-                {"\u0000", "invalid_json"},
+            {"[1,2,3]", "invalid_json"},
+            {"\"just a string\"", "invalid_json"},
+            {"{\"to_user\":\"bob\",\"message\":" + "[".repeat(200) + "]".repeat(200) + "}", "invalid_json"},
+            {"{\"to_user\":\"bob\",\"message\":\"" + "x".repeat(60 * 1024) + "\"}", null},
+            {"{\"to_user\":\"bob\",\"message\":" + deep64 + "}", null},
+            {"{\"to_user\":42,\"message\":\"hi\"}", "missing_field"},
+            {"{\"to_user\":[\"bob\"],\"message\":\"hi\"}", "missing_field"},
+            {"{\"to_user\":null,\"message\":\"hi\"}", "missing_field"},
+            {"{\"to_user\":\"\\u0062ob\",\"message\":\"\\u00e9\\ud83d\\ude00\"}", null},
+            {"{\"to_user\":\"bob\",\"message\":\"\\ud800\"}", "invalid_json"}, // an unpaired surrogate
+            {"{\"to_user\":\"bob\",\"message\":\"hi\",\"from\":\"mallory\"}", null},
+            {"{\"to_user\":\"\",\"message\":\"hi\"}", "unknown_recipient"},
+            {"{\"to_user\":\"bob\",\"message\":\"hi\"} trailing", "invalid_json"},
+            {"{\"to_user\":\"bob\" \"message\":\"hi\"}", "invalid_json"},
+            {"\u0000", "invalid_json"},
         };
         for (String[] c : cases) {
             alice.sendText(c[0]);
@@ -750,7 +838,9 @@ class DirectedJsonRouterTest {
                 JsonObject delivered = json(bob.nextText());
                 assertThat(delivered.get("from").getAsString()).as(c[0]).isEqualTo("alice");
             } else {
-                assertThat(json(alice.nextText()).get("error").getAsString()).as(abbreviate(c[0])).isEqualTo(c[1]);
+                assertThat(json(alice.nextText()).get("error").getAsString())
+                        .as(abbreviate(c[0]))
+                        .isEqualTo(c[1]);
             }
             assertThat(alice.isOpen()).isTrue();
         }

@@ -14,8 +14,7 @@ import java.util.concurrent.CompletionStage;
  */
 final class FakeRelay implements Relay {
 
-    record Published(String route, Topic topic, String text, CompletableFuture<Integer> result) {
-    }
+    record Published(String route, Topic topic, String text, CompletableFuture<Integer> result) {}
 
     final List<Published> published = new ArrayList<>();
     final Map<String, Integer> subscriptions = new HashMap<>();

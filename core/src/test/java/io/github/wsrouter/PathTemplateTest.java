@@ -78,8 +78,7 @@ class PathTemplateTest {
 
     @Test
     void badNameMessageQuotesTheName() {
-        assertThatThrownBy(() -> PathTemplate.parse("/ws/{1x}/"))
-                .hasMessageContaining("'1x'");
+        assertThatThrownBy(() -> PathTemplate.parse("/ws/{1x}/")).hasMessageContaining("'1x'");
     }
 
     @Test
@@ -195,12 +194,24 @@ class PathTemplateTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {
-        "/ws/%zz/", "/ws/a%zz/", "/ws/%4/", "/ws/abc%4/", "/ws/%/", "/ws/%g1/", "/ws/%1g/",
-        "/ws/%C3/", "/ws/%C3%28/", "/ws/%FF/", "/ws/%ED%A0%80/", "/ws/%E2%82/",
-        // hex digits must be ASCII: Arabic-Indic "41" and full-width "A1" are not escapes
-        "/ws/%\u0664\u0661/", "/ws/%\uFF14\uFF11/"
-    })
+    @ValueSource(
+            strings = {
+                "/ws/%zz/",
+                "/ws/a%zz/",
+                "/ws/%4/",
+                "/ws/abc%4/",
+                "/ws/%/",
+                "/ws/%g1/",
+                "/ws/%1g/",
+                "/ws/%C3/",
+                "/ws/%C3%28/",
+                "/ws/%FF/",
+                "/ws/%ED%A0%80/",
+                "/ws/%E2%82/",
+                // hex digits must be ASCII: Arabic-Indic "41" and full-width "A1" are not escapes
+                "/ws/%\u0664\u0661/",
+                "/ws/%\uFF14\uFF11/"
+            })
     void malformedEscapeOrInvalidUtf8MatchesNothing(String path) {
         assertThat(PathTemplate.parse("/ws/{username}/").match(path)).isNull();
     }
@@ -238,7 +249,8 @@ class PathTemplateTest {
 
     @Test
     void templatesDifferingOnlyInTrailingSlashCollide() {
-        assertThat(PathTemplate.parse("/ws/chat").collidesWith(PathTemplate.parse("/ws/chat/"))).isTrue();
+        assertThat(PathTemplate.parse("/ws/chat").collidesWith(PathTemplate.parse("/ws/chat/")))
+                .isTrue();
     }
 
     @Test
@@ -252,9 +264,12 @@ class PathTemplateTest {
 
     @Test
     void differentLiteralsOrLengthsDoNotCollide() {
-        assertThat(PathTemplate.parse("/a/").collidesWith(PathTemplate.parse("/b/"))).isFalse();
-        assertThat(PathTemplate.parse("/a/{x}/").collidesWith(PathTemplate.parse("/a/"))).isFalse();
-        assertThat(PathTemplate.parse("/a/{x}/").collidesWith(PathTemplate.parse("/a/{x}/{y}/"))).isFalse();
+        assertThat(PathTemplate.parse("/a/").collidesWith(PathTemplate.parse("/b/")))
+                .isFalse();
+        assertThat(PathTemplate.parse("/a/{x}/").collidesWith(PathTemplate.parse("/a/")))
+                .isFalse();
+        assertThat(PathTemplate.parse("/a/{x}/").collidesWith(PathTemplate.parse("/a/{x}/{y}/")))
+                .isFalse();
     }
 
     @Test
@@ -264,12 +279,14 @@ class PathTemplateTest {
 
         assertThat(literal.compareSpecificity(parameter)).isNegative();
         assertThat(parameter.compareSpecificity(literal)).isPositive();
-        assertThat(literal.compareSpecificity(PathTemplate.parse("/rooms/other/"))).isZero();
+        assertThat(literal.compareSpecificity(PathTemplate.parse("/rooms/other/")))
+                .isZero();
     }
 
     @Test
     void equalityIsByTemplateText() {
-        assertThat(PathTemplate.parse("/ws/{username}/")).isEqualTo(PathTemplate.parse("/ws/{username}/"))
+        assertThat(PathTemplate.parse("/ws/{username}/"))
+                .isEqualTo(PathTemplate.parse("/ws/{username}/"))
                 .hasSameHashCodeAs(PathTemplate.parse("/ws/{username}/"))
                 .isNotEqualTo(PathTemplate.parse("/ws/{user}/"));
     }

@@ -76,20 +76,15 @@ class RecordingRouter implements MessageRouter {
         }
     }
 
-    void afterOpen(Connection connection) {
-    }
+    void afterOpen(Connection connection) {}
 
-    void afterText(Connection connection, String text) {
-    }
+    void afterText(Connection connection, String text) {}
 
-    void afterBinary(Connection connection, ByteBuffer data) {
-    }
+    void afterBinary(Connection connection, ByteBuffer data) {}
 
-    void afterError(Connection connection, Throwable error) {
-    }
+    void afterError(Connection connection, Throwable error) {}
 
-    void afterClose(Connection connection, CloseStatus status) {
-    }
+    void afterClose(Connection connection, CloseStatus status) {}
 
     /** Checks that no callback ever ran inside another one or beside it (for one connection only). */
     void assertNeverNested() {

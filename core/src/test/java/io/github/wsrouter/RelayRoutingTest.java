@@ -46,14 +46,19 @@ class RelayRoutingTest {
 
     @Test
     void roomsSubscribeWhileHeldAndReceiveOnlyTheirRoom() {
-        TestServer server = TestServer.create().relay(relay)
-                .route("/rooms/{room}/", BroadcastRouter.builder().roomParameter("room").build());
+        TestServer server = TestServer.create()
+                .relay(relay)
+                .route(
+                        "/rooms/{room}/",
+                        BroadcastRouter.builder().roomParameter("room").build());
         TestClient blue = server.connect("/rooms/blue/");
         TestClient red = server.connect("/rooms/red/");
         assertThat(relay.subscriptions("/rooms/{room}/", Topic.room("blue"))).isEqualTo(1);
 
         blue.sendText("blue news");
-        assertThat(relay.published).singleElement().satisfies(p -> assertThat(p.topic()).isEqualTo(Topic.room("blue")));
+        assertThat(relay.published)
+                .singleElement()
+                .satisfies(p -> assertThat(p.topic()).isEqualTo(Topic.room("blue")));
         relay.deliver("/rooms/{room}/", Topic.room("red"), "red news");
 
         assertThat(blue.nextText()).isEqualTo("blue news");
@@ -98,24 +103,36 @@ class RelayRoutingTest {
         alice.sendText("{\"to_user\":\"dave\",\"message\":\"three\"}");
         alice.assertNoMoreMessages(); // the answers wait for the relay
 
-        relay.published.get(0).result().complete(1);   // bob is on another node
-        relay.published.get(1).result().complete(0);   // carol is nowhere
+        relay.published.get(0).result().complete(1); // bob is on another node
+        relay.published.get(1).result().complete(0); // carol is nowhere
         relay.published.get(2).result().completeExceptionally(new ConnectException("Redis is down"));
 
-        assertThat(JsonParser.parseString(alice.nextText()).getAsJsonObject().get("error").getAsString())
+        assertThat(JsonParser.parseString(alice.nextText())
+                        .getAsJsonObject()
+                        .get("error")
+                        .getAsString())
                 .isEqualTo("unknown_recipient");
         String unavailable = alice.nextText();
-        assertThat(JsonParser.parseString(unavailable).getAsJsonObject().get("error").getAsString())
+        assertThat(JsonParser.parseString(unavailable)
+                        .getAsJsonObject()
+                        .get("error")
+                        .getAsString())
                 .isEqualTo("relay_unavailable");
-        assertThat(JsonParser.parseString(unavailable).getAsJsonObject().get("to_user").getAsString())
+        assertThat(JsonParser.parseString(unavailable)
+                        .getAsJsonObject()
+                        .get("to_user")
+                        .getAsString())
                 .isEqualTo("dave");
         alice.assertNoMoreMessages();
     }
 
     @Test
     void everyoneGoesToTheRouteTopicAndComesBackToEveryLocalConnection() {
-        TestServer server = TestServer.create().relay(relay)
-                .route("/ws/{username}/", DirectedJsonRouter.builder().everyone("*").build());
+        TestServer server = TestServer.create()
+                .relay(relay)
+                .route(
+                        "/ws/{username}/",
+                        DirectedJsonRouter.builder().everyone("*").build());
         TestClient alice = server.connect("/ws/alice/");
         TestClient bob = server.connect("/ws/bob/");
         assertThat(relay.subscriptions("/ws/{username}/", Topic.route())).isEqualTo(2);
@@ -129,14 +146,17 @@ class RelayRoutingTest {
         assertThat(bob.nextText()).contains("\"b\"");
 
         alice.sendText("{\"to_user\":\"*\",\"message\":\"hey\"}");
-        assertThat(relay.published).singleElement().satisfies(p -> assertThat(p.topic()).isEqualTo(Topic.route()));
+        assertThat(relay.published)
+                .singleElement()
+                .satisfies(p -> assertThat(p.topic()).isEqualTo(Topic.route()));
         assertThat(alice.nextText()).contains("\"hey\"");
         assertThat(bob.nextText()).contains("\"hey\"");
     }
 
     @Test
     void aUriNoProviderSupportsIsRefusedWithAHint() {
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Relay.create(java.net.URI.create("redis://127.0.0.1:6379")))
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () -> Relay.create(java.net.URI.create("redis://127.0.0.1:6379")))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("wsrouter-redis");
     }
@@ -147,6 +167,8 @@ class RelayRoutingTest {
         TestClient alice = server.connect("/ws/alice/");
         alice.sendText("{\"to_user\":\"bob\",\"message\":\"hi\"}");
         // answered before sendText returned, as before relays existed
-        assertThat(alice.texts()).singleElement().satisfies(text -> assertThat(text).contains("unknown_recipient"));
+        assertThat(alice.texts())
+                .singleElement()
+                .satisfies(text -> assertThat(text).contains("unknown_recipient"));
     }
 }

@@ -7,7 +7,6 @@ import com.google.gson.JsonParser;
 import io.undertow.Handlers;
 import io.undertow.Undertow;
 import io.undertow.server.handlers.PathHandler;
-import io.undertow.websockets.WebSocketConnectionCallback;
 import io.undertow.websockets.core.AbstractReceiveListener;
 import io.undertow.websockets.core.BufferedTextMessage;
 import io.undertow.websockets.core.WebSocketChannel;
@@ -37,7 +36,8 @@ public final class BaselineServer implements BenchServer {
                 .addExactPath("/echo", Handlers.websocket(this::echo))
                 .addExactPath("/broadcast", Handlers.websocket(this::broadcast))
                 .addPrefixPath("/ws", Handlers.websocket(this::directed));
-        undertow = Undertow.builder().addHttpListener(port, host).setHandler(paths).build();
+        undertow =
+                Undertow.builder().addHttpListener(port, host).setHandler(paths).build();
     }
 
     @Override
@@ -104,7 +104,8 @@ public final class BaselineServer implements BenchServer {
         String user = parts[2];
         track(channel);
         users.computeIfAbsent(user, u -> ConcurrentHashMap.newKeySet()).add(channel);
-        channel.addCloseTask(ch -> users.computeIfPresent(user, (u, set) -> set.remove(ch) && set.isEmpty() ? null : set));
+        channel.addCloseTask(
+                ch -> users.computeIfPresent(user, (u, set) -> set.remove(ch) && set.isEmpty() ? null : set));
         channel.getReceiveSetter().set(new AbstractReceiveListener() {
             @Override
             protected void onFullTextMessage(WebSocketChannel channel, BufferedTextMessage message) {

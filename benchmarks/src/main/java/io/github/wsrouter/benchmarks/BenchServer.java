@@ -54,7 +54,9 @@ public interface BenchServer {
         /** The kind by its command-line name ({@code baseline}, {@code wsrouter}, {@code metrics}). */
         static Kind of(String id) {
             String wanted = id.trim().toLowerCase(Locale.ROOT);
-            return Arrays.stream(values()).filter(k -> k.id.equals(wanted)).findFirst()
+            return Arrays.stream(values())
+                    .filter(k -> k.id.equals(wanted))
+                    .findFirst()
                     .orElseThrow(() -> new IllegalArgumentException("unknown target " + id + "; known: "
                             + Arrays.stream(values()).map(k -> k.id).toList()));
         }

@@ -24,8 +24,7 @@ final class ClientLoop implements AutoCloseable {
 
     /** What a scenario does with its connections' events; called on the loop's thread. */
     interface Handler {
-        default void onOpen(Conn conn) {
-        }
+        default void onOpen(Conn conn) {}
 
         /** A text or binary message, in {@code data[offset, offset + length)}; valid during the call only. */
         void onMessage(Conn conn, byte[] data, int offset, int length);
@@ -298,6 +297,7 @@ final class ClientLoop implements AutoCloseable {
     int failures;
     /** Connections the server closed or dropped after their handshake. */
     int unexpectedCloses;
+
     private final int maxHandshaking;
 
     ClientLoop(InetSocketAddress server, int maxHandshaking) throws IOException {
@@ -369,7 +369,7 @@ final class ClientLoop implements AutoCloseable {
      * @return whether the condition held
      */
     boolean runUntil(BooleanSupplier done, long deadlineNanos) throws IOException {
-        for (;;) {
+        for (; ; ) {
             startConnects();
             flushPending();
             if (done.getAsBoolean()) {

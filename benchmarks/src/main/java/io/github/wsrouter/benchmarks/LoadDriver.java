@@ -107,13 +107,27 @@ public final class LoadDriver {
 
     /** Rows that are a measurement of a scenario's own, not of the messages checked (no "checks" entry). */
     private static boolean derived(Row row) {
-        return row == Row.DIRECTED_P99 || row == Row.DIRECTED_8_P99 || row == Row.HEAP || row == Row.RSS
-                || row == Row.THREADS || row.name().startsWith("CPU_");
+        return row == Row.DIRECTED_P99
+                || row == Row.DIRECTED_8_P99
+                || row == Row.HEAP
+                || row == Row.RSS
+                || row == Row.THREADS
+                || row.name().startsWith("CPU_");
     }
 
-    record Options(int rounds, double warmupSeconds, double measureSeconds, int idle, List<String> only,
-                   List<BenchServer.Kind> targets, Duration scrapeInterval,
-                   String serverCpus, List<String> serverJvm, Path jfr, boolean inProcess, boolean quick) {
+    record Options(
+            int rounds,
+            double warmupSeconds,
+            double measureSeconds,
+            int idle,
+            List<String> only,
+            List<BenchServer.Kind> targets,
+            Duration scrapeInterval,
+            String serverCpus,
+            List<String> serverJvm,
+            Path jfr,
+            boolean inProcess,
+            boolean quick) {
 
         static Options parse(String... args) {
             int rounds = 5;
@@ -135,8 +149,11 @@ public final class LoadDriver {
                     case "--measure" -> measure = Double.parseDouble(args[++i]);
                     case "--idle" -> idle = Integer.parseInt(args[++i]);
                     case "--only" -> only = List.of(args[++i].split(","));
-                    case "--targets" -> targets = Arrays.stream(args[++i].split(",")).map(BenchServer.Kind::of)
-                            .distinct().toList();
+                    case "--targets" ->
+                        targets = Arrays.stream(args[++i].split(","))
+                                .map(BenchServer.Kind::of)
+                                .distinct()
+                                .toList();
                     case "--scrape-ms" -> scrapeMillis = Long.parseLong(args[++i]);
                     case "--server-cpus" -> cpus = args[++i];
                     case "--server-jvm" -> jvm = List.of(args[++i].trim().split("\\s+"));
@@ -156,8 +173,19 @@ public final class LoadDriver {
             if (targets.isEmpty() || scrapeMillis <= 0) {
                 throw new IllegalArgumentException("no targets, or a scrape interval that is not positive");
             }
-            return new Options(rounds, warmup, measure, idle, only, targets, Duration.ofMillis(scrapeMillis),
-                    cpus, jvm, jfr, inProcess, quick);
+            return new Options(
+                    rounds,
+                    warmup,
+                    measure,
+                    idle,
+                    only,
+                    targets,
+                    Duration.ofMillis(scrapeMillis),
+                    cpus,
+                    jvm,
+                    jfr,
+                    inProcess,
+                    quick);
         }
     }
 
@@ -171,7 +199,8 @@ public final class LoadDriver {
 
         void add(Row row, BenchServer.Kind kind, double value) {
             values.computeIfAbsent(row, r -> new EnumMap<>(BenchServer.Kind.class))
-                    .computeIfAbsent(kind, k -> new ArrayList<>()).add(value);
+                    .computeIfAbsent(kind, k -> new ArrayList<>())
+                    .add(value);
         }
 
         void violations(Row row, long count) {
@@ -263,8 +292,7 @@ public final class LoadDriver {
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-            jvm.add("-XX:StartFlightRecording=settings=profile,filename="
-                    + options.jfr.resolve(kind.id + ".jfr"));
+            jvm.add("-XX:StartFlightRecording=settings=profile,filename=" + options.jfr.resolve(kind.id + ".jfr"));
         }
         return new Target.Child(kind, options.serverCpus, jvm, options.scrapeInterval);
     }
@@ -273,20 +301,34 @@ public final class LoadDriver {
     private Map<String, Consumer<Target>> scenarios(Results results) {
         boolean quick = options.quick;
         Map<String, Consumer<Target>> scenarios = new LinkedHashMap<>();
-        scenarios.put("echo64", target -> measure(target, results, Row.ECHO_64,
-                () -> new Scenario.Echo(quick ? 4 : 100, 1, 64)));
-        scenarios.put("echo1k", target -> measure(target, results, Row.ECHO_1K,
-                () -> new Scenario.Echo(quick ? 4 : 100, 8, 1024)));
-        scenarios.put("bcast100", target -> measure(target, results, Row.BCAST_100,
-                () -> new Scenario.Broadcast(quick ? 10 : 100, quick ? 2 : 4, 8, 64)));
-        scenarios.put("bcast1000", target -> measure(target, results, Row.BCAST_1000,
-                () -> new Scenario.Broadcast(quick ? 20 : 1000, 1, 8, 64)));
-        scenarios.put("bcast1000w1", target -> measure(target, results, Row.BCAST_1000_1,
-                () -> new Scenario.Broadcast(quick ? 20 : 1000, 1, 1, 64)));
-        scenarios.put("directed", target -> measure(target, results, Row.DIRECTED,
-                () -> new Scenario.Directed(quick ? 4 : 100, 64)));
-        scenarios.put("directedw8", target -> measure(target, results, Row.DIRECTED_8,
-                () -> new Scenario.Directed(quick ? 4 : 100, 64, 8)));
+        scenarios.put(
+                "echo64",
+                target -> measure(target, results, Row.ECHO_64, () -> new Scenario.Echo(quick ? 4 : 100, 1, 64)));
+        scenarios.put(
+                "echo1k",
+                target -> measure(target, results, Row.ECHO_1K, () -> new Scenario.Echo(quick ? 4 : 100, 8, 1024)));
+        scenarios.put(
+                "bcast100",
+                target -> measure(
+                        target,
+                        results,
+                        Row.BCAST_100,
+                        () -> new Scenario.Broadcast(quick ? 10 : 100, quick ? 2 : 4, 8, 64)));
+        scenarios.put(
+                "bcast1000",
+                target -> measure(
+                        target, results, Row.BCAST_1000, () -> new Scenario.Broadcast(quick ? 20 : 1000, 1, 8, 64)));
+        scenarios.put(
+                "bcast1000w1",
+                target -> measure(
+                        target, results, Row.BCAST_1000_1, () -> new Scenario.Broadcast(quick ? 20 : 1000, 1, 1, 64)));
+        scenarios.put(
+                "directed",
+                target -> measure(target, results, Row.DIRECTED, () -> new Scenario.Directed(quick ? 4 : 100, 64)));
+        scenarios.put(
+                "directedw8",
+                target ->
+                        measure(target, results, Row.DIRECTED_8, () -> new Scenario.Directed(quick ? 4 : 100, 64, 8)));
         scenarios.put("idle", target -> idle(target, results));
         return scenarios;
     }
@@ -337,8 +379,12 @@ public final class LoadDriver {
             if (!Double.isNaN(cpu)) {
                 results.add(cpuRow(row), target.kind(), cpu * 1e6 / (endCount - startCount));
             }
-            log.printf("  %-60s %12.0f   server CPU %.0f%%, %.2f µs/unit%s%n", row.label, rate,
-                    100 * cpu / ((end - start) / 1e9), cpu * 1e6 / (endCount - startCount),
+            log.printf(
+                    "  %-60s %12.0f   server CPU %.0f%%, %.2f µs/unit%s%n",
+                    row.label,
+                    rate,
+                    100 * cpu / ((end - start) / 1e9),
+                    cpu * 1e6 / (endCount - startCount),
                     violations == 0 ? "" : "  VIOLATIONS " + violations);
             info(target, results);
         } catch (IOException e) {
@@ -385,9 +431,13 @@ public final class LoadDriver {
                 results.add(Row.RSS, target.kind(), (after.rssKib() - before.rssKib()) / (double) n);
                 results.add(Row.THREADS, target.kind(), after.threads());
             }
-            log.printf("  %d idle connections: %.0f handshakes/s, heap %.2f KiB/conn, RSS %.2f KiB/conn, %d threads%n",
-                    n, n / ((end - start) / 1e9), (after.heapBytes() - before.heapBytes()) / 1024.0 / n,
-                    (after.rssKib() - before.rssKib()) / (double) n, after.threads());
+            log.printf(
+                    "  %d idle connections: %.0f handshakes/s, heap %.2f KiB/conn, RSS %.2f KiB/conn, %d threads%n",
+                    n,
+                    n / ((end - start) / 1e9),
+                    (after.heapBytes() - before.heapBytes()) / 1024.0 / n,
+                    (after.rssKib() - before.rssKib()) / (double) n,
+                    after.threads());
         } catch (IOException e) {
             problem(results, Row.HANDSHAKES, target, e.toString());
         } finally {
@@ -429,7 +479,11 @@ public final class LoadDriver {
         long deadline = deadline(15);
         while (target.connectionCount() > 0) {
             if (System.nanoTime() > deadline) {
-                problem(results, row, target, target.connectionCount() + " connections still open 15 s after the clients left");
+                problem(
+                        results,
+                        row,
+                        target,
+                        target.connectionCount() + " connections still open 15 s after the clients left");
                 return;
             }
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
@@ -440,7 +494,9 @@ public final class LoadDriver {
     record Ratio(BenchServer.Kind numerator, BenchServer.Kind denominator, String header, int decimals) {
 
         String format(double value) {
-            return Double.isNaN(value) || Double.isInfinite(value) ? "" : String.format(Locale.ROOT, "%." + decimals + "f×", value);
+            return Double.isNaN(value) || Double.isInfinite(value)
+                    ? ""
+                    : String.format(Locale.ROOT, "%." + decimals + "f×", value);
         }
     }
 
@@ -454,9 +510,11 @@ public final class LoadDriver {
             ratios.add(new Ratio(BenchServer.Kind.WSROUTER, BenchServer.Kind.BASELINE, "wsrouter / baseline", 2));
         }
         if (wsrouter && metrics) {
-            ratios.add(new Ratio(BenchServer.Kind.WSROUTER_METRICS, BenchServer.Kind.WSROUTER, "metrics bound / not bound", 3));
+            ratios.add(new Ratio(
+                    BenchServer.Kind.WSROUTER_METRICS, BenchServer.Kind.WSROUTER, "metrics bound / not bound", 3));
         } else if (baseline && metrics) {
-            ratios.add(new Ratio(BenchServer.Kind.WSROUTER_METRICS, BenchServer.Kind.BASELINE, "wsrouter + metrics / baseline", 2));
+            ratios.add(new Ratio(
+                    BenchServer.Kind.WSROUTER_METRICS, BenchServer.Kind.BASELINE, "wsrouter + metrics / baseline", 2));
         }
         return ratios;
     }
@@ -488,39 +546,62 @@ public final class LoadDriver {
             }
             for (Ratio ratio : ratios) {
                 double bottom = results.median(row, ratio.denominator());
-                out.append(' ').append(bottom == 0 ? "" : ratio.format(results.median(row, ratio.numerator()) / bottom))
+                out.append(' ')
+                        .append(bottom == 0 ? "" : ratio.format(results.median(row, ratio.numerator()) / bottom))
                         .append(" |");
             }
             out.append(' ').append(checks).append(" |\n");
         }
-        out.append("\nEach value is the median of ").append(options.rounds).append(" round(s) of ")
-                .append(options.warmupSeconds).append(" s warm-up + ").append(options.measureSeconds)
+        out.append("\nEach value is the median of ")
+                .append(options.rounds)
+                .append(" round(s) of ")
+                .append(options.warmupSeconds)
+                .append(" s warm-up + ")
+                .append(options.measureSeconds)
                 .append(" s measured. Per round (")
-                .append(String.join(" / ", kinds.stream().map(k -> k.label).toList())).append("):\n\n");
+                .append(String.join(" / ", kinds.stream().map(k -> k.label).toList()))
+                .append("):\n\n");
         for (Row row : Row.values()) {
             Map<BenchServer.Kind, List<Double>> byKind = results.values.get(row);
             if (byKind != null) {
-                out.append("- ").append(row.label.formatted(idle)).append(": ")
-                        .append(String.join(" / ", kinds.stream().map(k -> list(byKind.get(k))).toList())).append('\n');
+                out.append("- ")
+                        .append(row.label.formatted(idle))
+                        .append(": ")
+                        .append(String.join(
+                                " / ",
+                                kinds.stream().map(k -> list(byKind.get(k))).toList()))
+                        .append('\n');
             }
         }
         for (Ratio ratio : ratios) {
             if (ratio.numerator() != BenchServer.Kind.WSROUTER_METRICS) {
                 continue;
             }
-            out.append("\n").append(ratio.header()).append(", round by round (each round's ")
-                    .append(ratio.numerator().label).append(" / ").append(ratio.denominator().label)
+            out.append("\n")
+                    .append(ratio.header())
+                    .append(", round by round (each round's ")
+                    .append(ratio.numerator().label)
+                    .append(" / ")
+                    .append(ratio.denominator().label)
                     .append("), and the median of those:\n\n");
             for (Row row : Row.values()) {
                 List<Double> perRound = results.roundRatios(row, ratio.numerator(), ratio.denominator());
                 if (!perRound.isEmpty()) {
-                    out.append("- ").append(row.label.formatted(idle)).append(": ")
-                            .append(perRound.stream().map(ratio::format).toList()).append(", median ")
-                            .append(ratio.format(median(perRound))).append('\n');
+                    out.append("- ")
+                            .append(row.label.formatted(idle))
+                            .append(": ")
+                            .append(perRound.stream().map(ratio::format).toList())
+                            .append(", median ")
+                            .append(ratio.format(median(perRound)))
+                            .append('\n');
                 }
             }
         }
-        results.info.forEach((kind, info) -> out.append("\n").append(kind.label).append(", at the end: ").append(info).append('\n'));
+        results.info.forEach((kind, info) -> out.append("\n")
+                .append(kind.label)
+                .append(", at the end: ")
+                .append(info)
+                .append('\n'));
         for (String problem : results.problems) {
             out.append("\nPROBLEM: ").append(problem);
         }
@@ -528,7 +609,11 @@ public final class LoadDriver {
     }
 
     static double median(List<Double> values) {
-        double[] sorted = values.stream().mapToDouble(Double::doubleValue).filter(d -> !Double.isNaN(d)).sorted().toArray();
+        double[] sorted = values.stream()
+                .mapToDouble(Double::doubleValue)
+                .filter(d -> !Double.isNaN(d))
+                .sorted()
+                .toArray();
         int n = sorted.length;
         if (n == 0) {
             return Double.NaN;
@@ -547,26 +632,33 @@ public final class LoadDriver {
         if (Double.isNaN(value)) {
             return "-";
         }
-        return Math.abs(value) >= 100 ? String.format(Locale.ROOT, "%,.0f", value) : String.format(Locale.ROOT, "%.2f", value);
+        return Math.abs(value) >= 100
+                ? String.format(Locale.ROOT, "%,.0f", value)
+                : String.format(Locale.ROOT, "%.2f", value);
     }
 
     /** What the run ran on: cores, CPU model, Java. */
     static String machine() {
         String model = "unknown CPU";
         try {
-            model = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
-                    .findFirst().map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse(model);
+            model = Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
+                    .filter(l -> l.startsWith("model name"))
+                    .findFirst()
+                    .map(l -> l.substring(l.indexOf(':') + 1).trim())
+                    .orElse(model);
         } catch (IOException | RuntimeException e) {
             // not Linux
         }
         long cpus = -1;
         try {
-            cpus = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("processor")).count();
+            cpus = Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
+                    .filter(l -> l.startsWith("processor"))
+                    .count();
         } catch (IOException | RuntimeException e) {
             // not Linux
         }
-        return "Machine: " + cpus + " CPU(s), " + model
-                + "; Java " + System.getProperty("java.version") + " (" + System.getProperty("java.vm.name") + ")";
+        return "Machine: " + cpus + " CPU(s), " + model + "; Java " + System.getProperty("java.version") + " ("
+                + System.getProperty("java.vm.name") + ")";
     }
 
     static String arrays(long[] values) {

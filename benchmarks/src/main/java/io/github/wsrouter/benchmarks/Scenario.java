@@ -107,7 +107,9 @@ abstract class Scenario implements ClientLoop.Handler {
         @Override
         public void onMessage(ClientLoop.Conn conn, byte[] data, int offset, int length) {
             long seq = parse(data, offset + 7, 10);
-            if (length != size || data[offset] != 'E' || parse(data, offset + 1, 6) != conn.index
+            if (length != size
+                    || data[offset] != 'E'
+                    || parse(data, offset + 1, 6) != conn.index
                     || seq != expected[conn.index]) {
                 errors++;
             }
@@ -392,8 +394,7 @@ abstract class Scenario implements ClientLoop.Handler {
         }
 
         @Override
-        void start(ClientLoop loop) {
-        }
+        void start(ClientLoop loop) {}
 
         @Override
         long count() {

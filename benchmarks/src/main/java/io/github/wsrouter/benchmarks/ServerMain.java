@@ -15,8 +15,7 @@ import java.time.Duration;
  */
 public final class ServerMain {
 
-    private ServerMain() {
-    }
+    private ServerMain() {}
 
     public static void main(String[] args) throws Exception {
         BenchServer.Kind kind = BenchServer.Kind.of(args[0]);

@@ -32,8 +32,7 @@ interface Target extends AutoCloseable {
     @Override
     void close();
 
-    record Stats(long heapBytes, long rssKib, int threads) {
-    }
+    record Stats(long heapBytes, long rssKib, int threads) {}
 
     /** CPU time the server process has used (user + system), in seconds; NaN where unknown. */
     double cpuSeconds();
@@ -131,10 +130,17 @@ interface Target extends AutoCloseable {
             }
             command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
             command.addAll(jvmOptions);
-            command.addAll(List.of("-cp", System.getProperty("java.class.path"), ServerMain.class.getName(),
-                    kind.id, "0", String.valueOf(scrapeInterval.toMillis())));
+            command.addAll(List.of(
+                    "-cp",
+                    System.getProperty("java.class.path"),
+                    ServerMain.class.getName(),
+                    kind.id,
+                    "0",
+                    String.valueOf(scrapeInterval.toMillis())));
             try {
-                process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+                process = new ProcessBuilder(command)
+                        .redirectError(ProcessBuilder.Redirect.INHERIT)
+                        .start();
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot start " + command, e);
             }

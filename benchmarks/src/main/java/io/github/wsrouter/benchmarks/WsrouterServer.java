@@ -48,12 +48,21 @@ public final class WsrouterServer implements BenchServer {
     public WsrouterServer(String host, int port, Duration scrapeInterval) {
         this.scrapeInterval = scrapeInterval;
         server = WsServer.builder()
-                .host(host).port(port)
+                .host(host)
+                .port(port)
                 .maxMessageSize(1 << 20)
                 .route("/echo/", EchoRouter.create())
                 .route("/ws/", BroadcastRouter.create())
-                .route("/ws/{username}/", DirectedJsonRouter.builder().toField("to").everyone("*").presence(true).build())
-                .route("/rooms/{room}/", BroadcastRouter.builder().roomParameter("room").build())
+                .route(
+                        "/ws/{username}/",
+                        DirectedJsonRouter.builder()
+                                .toField("to")
+                                .everyone("*")
+                                .presence(true)
+                                .build())
+                .route(
+                        "/rooms/{room}/",
+                        BroadcastRouter.builder().roomParameter("room").build())
                 .stopTimeout(Duration.ofSeconds(1))
                 .build();
     }
@@ -118,9 +127,15 @@ public final class WsrouterServer implements BenchServer {
             return "";
         }
         long n = scrapes;
-        return String.format(Locale.ROOT, "%d scrapes, mean %.0f µs (CPU %.0f µs), max %.0f µs, %d chars, %d errors",
-                n, n == 0 ? 0.0 : scrapeNanos / 1e3 / n, n == 0 ? 0.0 : scrapeCpuNanos / 1e3 / n, maxScrapeNanos / 1e3,
-                lastScrapeChars, scrapeErrors);
+        return String.format(
+                Locale.ROOT,
+                "%d scrapes, mean %.0f µs (CPU %.0f µs), max %.0f µs, %d chars, %d errors",
+                n,
+                n == 0 ? 0.0 : scrapeNanos / 1e3 / n,
+                n == 0 ? 0.0 : scrapeCpuNanos / 1e3 / n,
+                maxScrapeNanos / 1e3,
+                lastScrapeChars,
+                scrapeErrors);
     }
 
     @Override

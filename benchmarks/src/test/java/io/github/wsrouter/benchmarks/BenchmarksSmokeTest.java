@@ -28,8 +28,13 @@ class BenchmarksSmokeTest {
 
         assertThat(results.problems).isEmpty();
         assertThat(results.totalViolations()).isZero();
-        for (LoadDriver.Row row : List.of(LoadDriver.Row.ECHO_64, LoadDriver.Row.ECHO_1K, LoadDriver.Row.BCAST_100,
-                LoadDriver.Row.BCAST_1000, LoadDriver.Row.DIRECTED, LoadDriver.Row.HANDSHAKES)) {
+        for (LoadDriver.Row row : List.of(
+                LoadDriver.Row.ECHO_64,
+                LoadDriver.Row.ECHO_1K,
+                LoadDriver.Row.BCAST_100,
+                LoadDriver.Row.BCAST_1000,
+                LoadDriver.Row.DIRECTED,
+                LoadDriver.Row.HANDSHAKES)) {
             for (BenchServer.Kind kind : List.of(BenchServer.Kind.BASELINE, BenchServer.Kind.WSROUTER)) {
                 assertThat(results.median(row, kind)).as(row + " on " + kind).isPositive();
             }
@@ -39,20 +44,31 @@ class BenchmarksSmokeTest {
 
     @Test
     void loadDriverComparesWsrouterWithAndWithoutTheMetricsBindingWhichIsScrapedDuringTheRun() {
-        LoadDriver driver = new LoadDriver(LoadDriver.Options.parse("--quick", "--in-process",
-                "--targets", "wsrouter,metrics", "--only", "directed,directedw8,bcast1000,bcast1000w1"), System.err);
+        LoadDriver driver = new LoadDriver(
+                LoadDriver.Options.parse(
+                        "--quick",
+                        "--in-process",
+                        "--targets",
+                        "wsrouter,metrics",
+                        "--only",
+                        "directed,directedw8,bcast1000,bcast1000w1"),
+                System.err);
 
         LoadDriver.Results results = driver.run();
 
         assertThat(results.problems).isEmpty();
         assertThat(results.totalViolations()).isZero();
-        for (LoadDriver.Row row : List.of(LoadDriver.Row.DIRECTED, LoadDriver.Row.DIRECTED_8,
-                LoadDriver.Row.BCAST_1000, LoadDriver.Row.BCAST_1000_1)) {
+        for (LoadDriver.Row row : List.of(
+                LoadDriver.Row.DIRECTED,
+                LoadDriver.Row.DIRECTED_8,
+                LoadDriver.Row.BCAST_1000,
+                LoadDriver.Row.BCAST_1000_1)) {
             for (BenchServer.Kind kind : List.of(BenchServer.Kind.WSROUTER, BenchServer.Kind.WSROUTER_METRICS)) {
                 assertThat(results.median(row, kind)).as(row + " on " + kind).isPositive();
             }
             assertThat(results.roundRatios(row, BenchServer.Kind.WSROUTER_METRICS, BenchServer.Kind.WSROUTER))
-                    .as(row.name()).hasSize(1);
+                    .as(row.name())
+                    .hasSize(1);
         }
         assertThat(results.info).doesNotContainKey(BenchServer.Kind.WSROUTER);
         // --quick scrapes every 50 ms, while connections are open
@@ -65,15 +81,17 @@ class BenchmarksSmokeTest {
     @Test
     void jmhBenchmarksRunOneShortIteration() throws Exception {
         Collection<RunResult> results = new Runner(new OptionsBuilder()
-                .include("io\\.github\\.wsrouter\\.benchmarks\\.jmh\\..*")
-                .forks(0)
-                .warmupIterations(0)
-                .measurementIterations(1)
-                .measurementTime(TimeValue.milliseconds(100))
-                .shouldFailOnError(true)
-                .build()).run();
+                        .include("io\\.github\\.wsrouter\\.benchmarks\\.jmh\\..*")
+                        .forks(0)
+                        .warmupIterations(0)
+                        .measurementIterations(1)
+                        .measurementTime(TimeValue.milliseconds(100))
+                        .shouldFailOnError(true)
+                        .build())
+                .run();
 
         assertThat(results).hasSize(5);
-        assertThat(results).allSatisfy(r -> assertThat(r.getPrimaryResult().getScore()).isPositive());
+        assertThat(results)
+                .allSatisfy(r -> assertThat(r.getPrimaryResult().getScore()).isPositive());
     }
 }

@@ -19,8 +19,7 @@ import java.net.UnknownHostException;
  */
 public final class AutobahnEchoServer {
 
-    private AutobahnEchoServer() {
-    }
+    private AutobahnEchoServer() {}
 
     public static void main(String[] args) throws Exception {
         if (args.length != 1) {

@@ -27,7 +27,8 @@ class AutobahnJakartaIT {
         List<java.net.URL> jars = new java.util.ArrayList<>();
         for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
             String name = Path.of(entry).getFileName().toString();
-            if (name.startsWith("autobahntestsuite-maven-plugin") || name.startsWith("jython-standalone")
+            if (name.startsWith("autobahntestsuite-maven-plugin")
+                    || name.startsWith("jython-standalone")
                     || name.startsWith("json-simple")) {
                 jars.add(Path.of(entry).toUri().toURL());
             }
@@ -63,7 +64,8 @@ class AutobahnJakartaIT {
             server.stop();
         }
         assertThat(results).as("results").isNotEmpty();
-        AutobahnReport.assertEveryCaseBehavesAndClosesCleanly("jakarta",
+        AutobahnReport.assertEveryCaseBehavesAndClosesCleanly(
+                "jakarta",
                 Path.of("target/autobahntestsuite-reports/index.json").toAbsolutePath());
     }
 }

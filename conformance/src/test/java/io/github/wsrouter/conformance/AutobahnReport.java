@@ -26,8 +26,7 @@ final class AutobahnReport {
 
     private static final Set<String> ACCEPTED = Set.of("OK", "INFORMATIONAL");
 
-    private AutobahnReport() {
-    }
+    private AutobahnReport() {}
 
     static void assertEveryCaseBehavesAndClosesCleanly(String adapter, Path index) throws IOException {
         assertThat(index).as("the fuzzing client's report").exists();
@@ -38,7 +37,8 @@ final class AutobahnReport {
         List<String> bad = new ArrayList<>();
         int cases = 0;
         for (Map.Entry<String, JsonElement> agent : agents.entrySet()) {
-            for (Map.Entry<String, JsonElement> entry : agent.getValue().getAsJsonObject().entrySet()) {
+            for (Map.Entry<String, JsonElement> entry :
+                    agent.getValue().getAsJsonObject().entrySet()) {
                 JsonObject result = entry.getValue().getAsJsonObject();
                 String behaviour = result.get("behavior").getAsString();
                 String close = result.get("behaviorClose").getAsString();
@@ -46,13 +46,13 @@ final class AutobahnReport {
                 behaviours.merge(behaviour, 1, Integer::sum);
                 closes.merge(close, 1, Integer::sum);
                 if (!ACCEPTED.contains(behaviour) || !ACCEPTED.contains(close)) {
-                    bad.add(entry.getKey() + ": " + behaviour + ", close " + close
-                            + ", remote close code " + result.get("remoteCloseCode"));
+                    bad.add(entry.getKey() + ": " + behaviour + ", close " + close + ", remote close code "
+                            + result.get("remoteCloseCode"));
                 }
             }
         }
-        System.out.printf("Autobahn (%s): %d cases; behaviour %s; closing behaviour %s%n",
-                adapter, cases, behaviours, closes);
+        System.out.printf(
+                "Autobahn (%s): %d cases; behaviour %s; closing behaviour %s%n", adapter, cases, behaviours, closes);
         assertThat(cases).as("cases run").isPositive();
         assertThat(bad).as("cases not OK (reports in %s)", index.getParent()).isEmpty();
     }

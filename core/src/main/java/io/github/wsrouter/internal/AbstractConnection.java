@@ -64,14 +64,18 @@ public abstract class AbstractConnection implements Connection {
         void done(Throwable failure);
     }
 
-    private enum Kind { TEXT, BINARY, CLOSE }
-
-    private record Outbound(Kind kind, String text, ByteBuffer data, CloseStatus status, long size,
-                            CompletableFuture<Void> future) {
+    private enum Kind {
+        TEXT,
+        BINARY,
+        CLOSE
     }
+
+    private record Outbound(
+            Kind kind, String text, ByteBuffer data, CloseStatus status, long size, CompletableFuture<Void> future) {}
 
     /** The id's number; its text is made on first use (most connections are never asked). */
     private final long number;
+
     private String id; // only through id()
     private final String path;
     private final Map<String, String> pathParameters;
@@ -81,6 +85,7 @@ public abstract class AbstractConnection implements Connection {
      * every open connection would keep though few routers read it; the map is built on first use.
      */
     private final String[] headerPairs;
+
     private volatile Map<String, List<String>> headers;
     private volatile ConcurrentMap<String, Object> attributes;
     private final String identity;
@@ -99,6 +104,7 @@ public abstract class AbstractConnection implements Connection {
     private volatile boolean closeDelivered;
     /** Set by the onClose task: callbacks still queued behind it (a racing transport) are dropped. */
     private volatile boolean closeHandled;
+
     private volatile boolean routerFailed;
     private volatile long lastInbound = System.nanoTime();
 
@@ -107,9 +113,11 @@ public abstract class AbstractConnection implements Connection {
     // calling out.
     /** Frames waiting for the transport; made at the first send, as an idle connection never needs it. */
     private ArrayDeque<Outbound> queue;
+
     private int state = OPEN;
     /** Frames handed to the transport and not yet called back, and their bytes. */
     private int inFlight;
+
     private long inFlightBytes;
     private boolean pumping;
     private long queuedBytes;
@@ -132,8 +140,12 @@ public abstract class AbstractConnection implements Connection {
     /**
      * @param limits the send buffer bound and overflow policy
      */
-    protected AbstractConnection(Handshake handshake, MessageRouter router, Executor callbackExecutor,
-                                 SendLimits limits, RouteCounters counters) {
+    protected AbstractConnection(
+            Handshake handshake,
+            MessageRouter router,
+            Executor callbackExecutor,
+            SendLimits limits,
+            RouteCounters counters) {
         this(handshake, router, callbackExecutor, limits, counters, true);
     }
 
@@ -142,8 +154,13 @@ public abstract class AbstractConnection implements Connection {
      *        are queued (and bounded) as usual, and nothing goes to the transport until {@link
      *        #transportReady()}
      */
-    protected AbstractConnection(Handshake handshake, MessageRouter router, Executor callbackExecutor,
-                                 SendLimits limits, RouteCounters counters, boolean transportReady) {
+    protected AbstractConnection(
+            Handshake handshake,
+            MessageRouter router,
+            Executor callbackExecutor,
+            SendLimits limits,
+            RouteCounters counters,
+            boolean transportReady) {
         this.transportReady = transportReady;
         this.limits = Objects.requireNonNull(limits, "limits");
         this.counters = Objects.requireNonNull(counters, "counters");
@@ -216,7 +233,9 @@ public abstract class AbstractConnection implements Connection {
     public final CompletionStage<CloseStatus> closeFuture() {
         synchronized (this) {
             if (closeFuture == null) {
-                closeFuture = finalStatus != null ? CompletableFuture.completedFuture(finalStatus) : new CompletableFuture<>();
+                closeFuture = finalStatus != null
+                        ? CompletableFuture.completedFuture(finalStatus)
+                        : new CompletableFuture<>();
             }
             return closeFuture;
         }
@@ -266,7 +285,8 @@ public abstract class AbstractConnection implements Connection {
     public final CompletionStage<Void> close(CloseStatus status) {
         Objects.requireNonNull(status, "status");
         if (!status.isSendable()) {
-            throw new IllegalArgumentException("close status " + status.code() + " is reported locally and may not be sent");
+            throw new IllegalArgumentException(
+                    "close status " + status.code() + " is reported locally and may not be sent");
         }
         Outbound close = new Outbound(Kind.CLOSE, null, null, status, 0, new CompletableFuture<>());
         boolean pump;
@@ -313,7 +333,9 @@ public abstract class AbstractConnection implements Connection {
             return false;
         }
         if (limits.rateLimit().onExceeded() == io.github.wsrouter.RateLimit.Exceeded.CLOSE) {
-            LOG.log(System.Logger.Level.INFO, () -> "closing connection " + id() + " (" + path + "): rate limit exceeded");
+            LOG.log(
+                    System.Logger.Level.INFO,
+                    () -> "closing connection " + id() + " (" + path + "): rate limit exceeded");
             close(CloseStatus.POLICY_VIOLATION.withReason("rate limit exceeded"));
         } else if (!closeDelivered) {
             // the router's wire format answers, in order with the connection's other callbacks
@@ -463,8 +485,10 @@ public abstract class AbstractConnection implements Connection {
             try {
                 router.onClose(this, status);
             } catch (RuntimeException | Error e) {
-                LOG.log(System.Logger.Level.WARNING, () -> "router " + router.getClass().getName()
-                        + " threw in onClose for connection " + id(), e);
+                LOG.log(
+                        System.Logger.Level.WARNING,
+                        () -> "router " + router.getClass().getName() + " threw in onClose for connection " + id(),
+                        e);
             }
             CompletableFuture<CloseStatus> watchers;
             synchronized (this) {
@@ -495,8 +519,11 @@ public abstract class AbstractConnection implements Connection {
                 throw e;
             }
             routerFailed = true;
-            LOG.log(System.Logger.Level.WARNING, () -> "router " + router.getClass().getName() + " threw in "
-                    + callback + " for connection " + id() + " (" + path + "); closing it with 1011", e);
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    () -> "router " + router.getClass().getName() + " threw in " + callback + " for connection " + id()
+                            + " (" + path + "); closing it with 1011",
+                    e);
             notifyError(e);
             close(CloseStatus.INTERNAL_ERROR.withReason("internal error"));
         }
@@ -506,8 +533,10 @@ public abstract class AbstractConnection implements Connection {
         try {
             router.onError(this, error);
         } catch (RuntimeException | Error e) {
-            LOG.log(System.Logger.Level.WARNING, () -> "router " + router.getClass().getName()
-                    + " threw in onError for connection " + id(), e);
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    () -> "router " + router.getClass().getName() + " threw in onError for connection " + id(),
+                    e);
         }
     }
 
@@ -532,7 +561,8 @@ public abstract class AbstractConnection implements Connection {
                 queue.clear();
                 queuedBytes = inFlightBytes;
                 state = CLOSING;
-                queue.add(new Outbound(Kind.CLOSE, null, null, CloseStatus.SLOW_CONSUMER, 0, new CompletableFuture<>()));
+                queue.add(
+                        new Outbound(Kind.CLOSE, null, null, CloseStatus.SLOW_CONSUMER, 0, new CompletableFuture<>()));
             }
             if (discarded == null) {
                 queue.add(outbound);
@@ -542,8 +572,10 @@ public abstract class AbstractConnection implements Connection {
         }
         if (discarded != null) {
             counters.slowConsumerCloses.increment();
-            LOG.log(System.Logger.Level.INFO, () -> "closing connection " + id() + " (" + path
-                    + ") with 4000: its send buffer is over " + limits.maxQueuedBytes() + " bytes (slow consumer)");
+            LOG.log(
+                    System.Logger.Level.INFO,
+                    () -> "closing connection " + id() + " (" + path + ") with 4000: its send buffer is over "
+                            + limits.maxQueuedBytes() + " bytes (slow consumer)");
             for (Outbound dropped : discarded) {
                 dropped.future.completeExceptionally(overflowException());
             }
@@ -559,8 +591,7 @@ public abstract class AbstractConnection implements Connection {
      * Called once when this connection is closed as a slow consumer: a frame may be stuck in the
      * transport, so a transport should drop the socket if the close does not complete in time.
      */
-    protected void slowConsumer() {
-    }
+    protected void slowConsumer() {}
 
     /** The number of bytes queued for sending and not yet written. */
     @Override
@@ -606,7 +637,7 @@ public abstract class AbstractConnection implements Connection {
      * starts the next.
      */
     private void pump() {
-        for (;;) {
+        for (; ; ) {
             Outbound next;
             synchronized (this) {
                 if (!mayHandOver()) {

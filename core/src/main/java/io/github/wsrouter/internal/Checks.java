@@ -6,8 +6,7 @@ import java.util.Objects;
 /** The checks of limits and timeouts, so that every builder refuses a bad value in the same words. */
 public final class Checks {
 
-    private Checks() {
-    }
+    private Checks() {}
 
     /** @throws IllegalArgumentException "{name} must be at least {min}: {value}" */
     public static long atLeast(String name, long value, long min) {

@@ -1,6 +1,5 @@
 package io.github.wsrouter.internal;
 
-import io.github.wsrouter.Connection;
 import io.github.wsrouter.HandshakeDecision;
 import io.github.wsrouter.HandshakeHook;
 import io.github.wsrouter.HandshakeRequest;
@@ -18,15 +17,21 @@ import java.util.TreeMap;
  * What the opening HTTP request said, in the shape {@code Connection} exposes: immutable maps,
  * header names case-insensitive; and the attributes the handshake decisions attached.
  */
-public record Handshake(String path, Map<String, String> pathParameters,
-                        Map<String, List<String>> queryParameters, Map<String, List<String>> headers,
-                        Map<String, Object> attributes) implements HandshakeRequest {
+public record Handshake(
+        String path,
+        Map<String, String> pathParameters,
+        Map<String, List<String>> queryParameters,
+        Map<String, List<String>> headers,
+        Map<String, Object> attributes)
+        implements HandshakeRequest {
 
     public Handshake {
         // Copied once: a handshake made from another's maps (a decision, a relay) shares them.
         // Empty maps are shared too: every open connection keeps its parameters, most have none.
         if (!(pathParameters instanceof Frozen)) {
-            pathParameters = pathParameters.isEmpty() ? Collections.emptyMap() : new Frozen<>(new LinkedHashMap<>(pathParameters));
+            pathParameters = pathParameters.isEmpty()
+                    ? Collections.emptyMap()
+                    : new Frozen<>(new LinkedHashMap<>(pathParameters));
         }
         if (!(queryParameters instanceof Frozen)) {
             queryParameters = queryParameters.isEmpty() ? Collections.emptyMap() : immutable(queryParameters);
@@ -42,7 +47,8 @@ public record Handshake(String path, Map<String, String> pathParameters,
      * names and values, which {@link Handshake} keeps as it is and a connection keeps after the
      * handshake. The case-insensitive map is built on first use: most handshakes never read it.
      */
-    public static Map<String, List<String>> headers(Iterable<? extends Map.Entry<String, ? extends java.util.Collection<String>>> source) {
+    public static Map<String, List<String>> headers(
+            Iterable<? extends Map.Entry<String, ? extends java.util.Collection<String>>> source) {
         List<String> pairs = new ArrayList<>();
         for (Map.Entry<String, ? extends java.util.Collection<String>> entry : source) {
             for (String value : entry.getValue()) {
@@ -143,8 +149,11 @@ public record Handshake(String path, Map<String, String> pathParameters,
     /** The key of the chosen subprotocol among the handshake's attributes; never a connection attribute. */
     public static final String SUBPROTOCOL = "wsrouter.subprotocol";
 
-    public Handshake(String path, Map<String, String> pathParameters,
-                     Map<String, List<String>> queryParameters, Map<String, List<String>> headers) {
+    public Handshake(
+            String path,
+            Map<String, String> pathParameters,
+            Map<String, List<String>> queryParameters,
+            Map<String, List<String>> headers) {
         this(path, pathParameters, queryParameters, headers, Map.of());
     }
 
@@ -173,9 +182,12 @@ public record Handshake(String path, Map<String, String> pathParameters,
                         ? (hook == null ? HandshakeDecision.accept() : hook.onHandshake(current))
                         : router.onHandshake(current);
             } catch (RuntimeException e) {
-                String who = step == 0 ? "hook" : "of router " + router.getClass().getName();
-                LOG.log(System.Logger.Level.WARNING, () -> "handshake " + who + " threw for " + path
-                        + "; refusing with 500", e);
+                String who =
+                        step == 0 ? "hook" : "of router " + router.getClass().getName();
+                LOG.log(
+                        System.Logger.Level.WARNING,
+                        () -> "handshake " + who + " threw for " + path + "; refusing with 500",
+                        e);
                 decision = HandshakeDecision.reject(500, "internal error");
             }
             if (decision == null) {
@@ -184,14 +196,18 @@ public record Handshake(String path, Map<String, String> pathParameters,
             if (decision.isRejected()) {
                 return new Decided(null, decision);
             }
-            if (decision.subprotocol() == null && decision.identity() == null && decision.attributes().isEmpty()) {
+            if (decision.subprotocol() == null
+                    && decision.identity() == null
+                    && decision.attributes().isEmpty()) {
                 continue; // a plain accept: nothing to merge
             }
             if (decision.subprotocol() != null && !current.subprotocols().contains(decision.subprotocol())) {
                 String who = step == 0 ? "hook" : "router " + router.getClass().getName();
                 String chosen = decision.subprotocol();
-                LOG.log(System.Logger.Level.WARNING, () -> "handshake " + who + " chose subprotocol " + chosen
-                        + " that the client did not offer; refusing with 500");
+                LOG.log(
+                        System.Logger.Level.WARNING,
+                        () -> "handshake " + who + " chose subprotocol " + chosen
+                                + " that the client did not offer; refusing with 500");
                 return new Decided(null, HandshakeDecision.reject(500, "internal error"));
             }
             Map<String, Object> merged = new LinkedHashMap<>(current.attributes);
@@ -208,8 +224,7 @@ public record Handshake(String path, Map<String, String> pathParameters,
     }
 
     /** The outcome of {@link #decide}: an accepted handshake, or a refusal. */
-    public record Decided(Handshake accepted, HandshakeDecision refusal) {
-    }
+    public record Decided(Handshake accepted, HandshakeDecision refusal) {}
 
     private static final System.Logger LOG = System.getLogger("io.github.wsrouter");
 

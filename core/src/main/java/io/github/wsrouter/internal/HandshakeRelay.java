@@ -20,11 +20,9 @@ public final class HandshakeRelay {
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final Map<String, Entry> PENDING = new ConcurrentHashMap<>();
 
-    private record Entry(Handshake handshake, long created) {
-    }
+    private record Entry(Handshake handshake, long created) {}
 
-    private HandshakeRelay() {
-    }
+    private HandshakeRelay() {}
 
     /** Keeps a handshake for a moment and returns the key to find it by. */
     public static String put(Handshake handshake) {

@@ -88,7 +88,7 @@ public final class LiveConnections<C extends AbstractConnection> {
     public void closeAll(CloseStatus status, Duration timeout, Consumer<C> abort) {
         stopping = status;
         long deadline = System.nanoTime() + timeout.toNanos();
-        for (;;) {
+        for (; ; ) {
             CompletableFuture<Void> next = change.get();
             List<C> snapshot = List.copyOf(open);
             if (snapshot.isEmpty() && upgrading.get() <= 0) {

@@ -14,12 +14,10 @@ public final class LocalRelay implements Relay {
 
     private static final Channel CHANNEL = new Channel() {
         @Override
-        public void subscribe(Topic topic) {
-        }
+        public void subscribe(Topic topic) {}
 
         @Override
-        public void unsubscribe(Topic topic) {
-        }
+        public void unsubscribe(Topic topic) {}
 
         @Override
         public CompletionStage<Integer> publishText(Topic topic, String text) {
@@ -32,8 +30,7 @@ public final class LocalRelay implements Relay {
         }
     };
 
-    private LocalRelay() {
-    }
+    private LocalRelay() {}
 
     /** The channel every route of a single node uses. */
     public static Channel channel() {

@@ -22,8 +22,16 @@ public final class RouteCounters {
     public RouteStats snapshot() {
         long closedNow = closed.sum();
         long openedNow = opened.sum();
-        return new RouteStats(Math.max(0, openedNow - closedNow), openedNow, closedNow, messagesIn.sum(),
-                messagesOut.sum(), bytesIn.sum(), bytesOut.sum(), slowConsumerCloses.sum(), droppedMessages.sum(),
+        return new RouteStats(
+                Math.max(0, openedNow - closedNow),
+                openedNow,
+                closedNow,
+                messagesIn.sum(),
+                messagesOut.sum(),
+                bytesIn.sum(),
+                bytesOut.sum(),
+                slowConsumerCloses.sum(),
+                droppedMessages.sum(),
                 errorReplies.sum());
     }
 }

@@ -14,11 +14,9 @@ import java.util.Map;
 public final class RouteTable<T> {
 
     /** A matched route: its template, its value and the decoded path parameters. */
-    public record Match<T>(PathTemplate template, T value, Map<String, String> parameters) {
-    }
+    public record Match<T>(PathTemplate template, T value, Map<String, String> parameters) {}
 
-    private record Entry<T>(PathTemplate template, T value) {
-    }
+    private record Entry<T>(PathTemplate template, T value) {}
 
     private final List<Entry<T>> entries = new ArrayList<>();
 
@@ -30,8 +28,8 @@ public final class RouteTable<T> {
     public void add(PathTemplate template, T value) {
         for (Entry<T> entry : entries) {
             if (entry.template.collidesWith(template)) {
-                throw new IllegalArgumentException("route " + template + " collides with route "
-                        + entry.template + ": both match the same paths");
+                throw new IllegalArgumentException(
+                        "route " + template + " collides with route " + entry.template + ": both match the same paths");
             }
         }
         entries.add(new Entry<>(template, value));

@@ -74,7 +74,7 @@ public final class SerialExecutor implements Executor {
 
     private void drain(Runnable first) {
         Runnable task = first;
-        for (;;) {
+        for (; ; ) {
             if (task != null) {
                 try {
                     task.run();

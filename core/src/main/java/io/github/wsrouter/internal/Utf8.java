@@ -4,13 +4,11 @@ package io.github.wsrouter.internal;
 public final class Utf8 {
 
     /** The last text counted and its length: a broadcast sends one string to many connections. */
-    private record Counted(String text, int length) {
-    }
+    private record Counted(String text, int length) {}
 
     private static volatile Counted last = new Counted("", 0);
 
-    private Utf8() {
-    }
+    private Utf8() {}
 
     /** The number of bytes {@code text.getBytes(UTF_8)} has, without making them. */
     public static int length(String text) {

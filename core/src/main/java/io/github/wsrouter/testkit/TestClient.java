@@ -53,6 +53,7 @@ public final class TestClient {
     private final LinkedBlockingQueue<Object> received = new LinkedBlockingQueue<>();
     /** Completed with the status of the first close, from either side. */
     private final CompletableFuture<CloseStatus> closure = new CompletableFuture<>();
+
     private final long maxMessageSize;
     private final Consumer<TestClient> onClosed;
 
@@ -252,8 +253,8 @@ public final class TestClient {
     public void assertNoMoreMessages() {
         Object next = received.peek();
         if (next != null) {
-            throw new AssertionError("expected no more messages but " + received.size() + " remain, the next: "
-                    + describe(next));
+            throw new AssertionError(
+                    "expected no more messages but " + received.size() + " remain, the next: " + describe(next));
         }
     }
 
@@ -347,20 +348,20 @@ public final class TestClient {
     private void requireOpen(String action) {
         CloseStatus status = closeStatus();
         if (status != null) {
-            throw new AssertionError("cannot " + action + ": the connection " + connection.path()
-                    + " was closed with " + status);
+            throw new AssertionError(
+                    "cannot " + action + ": the connection " + connection.path() + " was closed with " + status);
         }
     }
 
     /** A frame the client has not read yet, and the server's callback for it. */
-    private record Held(Object frame, AbstractConnection.WriteCallback callback) {
-    }
+    private record Held(Object frame, AbstractConnection.WriteCallback callback) {}
 
     /** The server side: frames the router writes land in the client's record. */
     private final class InMemoryConnection extends AbstractConnection {
 
         /** Guards paused and held; never held while calling out. */
         private final Object readLock = new Object();
+
         private boolean paused;
         private final List<Held> held = new ArrayList<>(1);
 
@@ -436,8 +437,8 @@ public final class TestClient {
                 held.clear();
             }
             for (Held frame : frames) {
-                frame.callback().done(new ConnectionClosedException("connection " + id() + " (" + path()
-                        + ") is closed"));
+                frame.callback()
+                        .done(new ConnectionClosedException("connection " + id() + " (" + path() + ") is closed"));
             }
         }
     }

@@ -58,17 +58,15 @@ import java.util.concurrent.Executor;
 public final class TestServer {
 
     /** A mounted route: its router and what its options make of it in memory. */
-    record Mount(MessageRouter router, Executor executor, SendLimits limits, long maxMessageSize,
-                 RouteCounters counters) {
-    }
+    record Mount(
+            MessageRouter router, Executor executor, SendLimits limits, long maxMessageSize, RouteCounters counters) {}
 
     private final RouteTable<Mount> routes = new RouteTable<>();
     private final Set<TestClient> clients = ConcurrentHashMap.newKeySet();
     private volatile HandshakeHook hook;
     private Relay relay = Relay.local();
 
-    private TestServer() {
-    }
+    private TestServer() {}
 
     public static TestServer create() {
         return new TestServer();
@@ -112,7 +110,8 @@ public final class TestServer {
                 options.sendBufferBytes() != null ? options.sendBufferBytes() : 0,
                 options.overflow() != null ? options.overflow() : SendOverflow.CLOSE,
                 options.hasRateLimit() ? options.rateLimit() : null);
-        Mount mount = new Mount(router,
+        Mount mount = new Mount(
+                router,
                 options.executor() != null ? options.executor() : Runnable::run,
                 limits,
                 options.maxMessageSize() != null ? options.maxMessageSize() : Long.MAX_VALUE,
@@ -242,17 +241,19 @@ public final class TestServer {
 
     private HandshakeDecision decision(String pathAndQuery, Map<String, List<String>> headers) {
         Handshake.Decided decided = decide(pathAndQuery, headers).decided;
-        return decided.refusal() != null ? decided.refusal()
-                : decided.accepted().identity() == null ? HandshakeDecision.accept()
-                : HandshakeDecision.acceptAs(decided.accepted().identity());
+        return decided.refusal() != null
+                ? decided.refusal()
+                : decided.accepted().identity() == null
+                        ? HandshakeDecision.accept()
+                        : HandshakeDecision.acceptAs(decided.accepted().identity());
     }
 
     private TestClient open(String pathAndQuery, Map<String, List<String>> headers) {
         Attempt attempt = decide(pathAndQuery, headers);
         if (attempt.decided.refusal() != null) {
             HandshakeDecision refusal = attempt.decided.refusal();
-            throw new AssertionError("the handshake to " + pathAndQuery + " was refused with "
-                    + refusal.status() + " " + refusal.reason());
+            throw new AssertionError("the handshake to " + pathAndQuery + " was refused with " + refusal.status() + " "
+                    + refusal.reason());
         }
         TestClient client = new TestClient(attempt.decided.accepted(), attempt.mount, clients::remove);
         clients.add(client);
@@ -260,8 +261,7 @@ public final class TestServer {
         return client;
     }
 
-    private record Attempt(Handshake.Decided decided, Mount mount) {
-    }
+    private record Attempt(Handshake.Decided decided, Mount mount) {}
 
     /** @param headers as {@link Handshake#headers} makes them */
     private Attempt decide(String pathAndQuery, Map<String, List<String>> headers) {

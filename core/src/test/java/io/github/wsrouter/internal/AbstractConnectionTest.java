@@ -48,8 +48,7 @@ class AbstractConnectionTest {
     }
 
     /** One frame handed to the transport, waiting for the test (or an executor) to complete it. */
-    private record Pending(Object frame, AbstractConnection.WriteCallback callback) {
-    }
+    private record Pending(Object frame, AbstractConnection.WriteCallback callback) {}
 
     /**
      * A transport that records each write and completes it only when told: by the test through
@@ -190,7 +189,8 @@ class AbstractConnectionTest {
     private static void assertFailsWith(CompletionStage<Void> stage, Class<? extends Throwable> type) {
         assertThatThrownBy(() -> stage.toCompletableFuture().get(5, SECONDS))
                 .isInstanceOf(ExecutionException.class)
-                .cause().isInstanceOf(type);
+                .cause()
+                .isInstanceOf(type);
     }
 
     private static void assertSucceeds(CompletionStage<Void> stage) throws Exception {
@@ -283,8 +283,8 @@ class AbstractConnectionTest {
     @Test
     void framesInFlightCountTowardsTheSendBufferBound() throws Exception {
         RouteCounters counters = new RouteCounters();
-        LaterConnection connection = new LaterConnection(new Recorder(),
-                new SendLimits(10, io.github.wsrouter.SendOverflow.DROP), counters);
+        LaterConnection connection =
+                new LaterConnection(new Recorder(), new SendLimits(10, io.github.wsrouter.SendOverflow.DROP), counters);
         connection.maxFrames = 8;
         CompletionStage<Void> first = connection.sendText("12345");
         CompletionStage<Void> second = connection.sendText("67890");
@@ -401,8 +401,9 @@ class AbstractConnectionTest {
 
             CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).get(5, SECONDS);
 
-            assertThat(all).hasSize(threads * perThread).allSatisfy(stage ->
-                    assertThat(stage).isCompleted().isNotCompletedExceptionally());
+            assertThat(all)
+                    .hasSize(threads * perThread)
+                    .allSatisfy(stage -> assertThat(stage).isCompleted().isNotCompletedExceptionally());
         } finally {
             completer.shutdownNow();
         }
@@ -415,7 +416,9 @@ class AbstractConnectionTest {
             Integer previous = lastBySender.put(parts[0], seq);
             assertThat(seq).as("message of sender " + parts[0]).isEqualTo(previous == null ? 0 : previous + 1);
         }
-        assertThat(lastBySender).hasSize(threads).allSatisfy((sender, last) -> assertThat(last).isEqualTo(perThread - 1));
+        assertThat(lastBySender)
+                .hasSize(threads)
+                .allSatisfy((sender, last) -> assertThat(last).isEqualTo(perThread - 1));
         assertThat(connection.queuedBytes()).isZero();
     }
 
@@ -432,7 +435,8 @@ class AbstractConnectionTest {
 
         assertThatThrownBy(() -> a.toCompletableFuture().get(5, SECONDS))
                 .isInstanceOf(ExecutionException.class)
-                .cause().isSameAs(broken);
+                .cause()
+                .isSameAs(broken);
         Pending second = connection.next();
         assertThat(second.frame()).isEqualTo("b");
         connection.complete(second, null);
@@ -533,7 +537,9 @@ class AbstractConnectionTest {
         assertSucceeds(b);
         assertSucceeds(close);
         assertThat(connection.written).containsExactly("a", "b", CloseStatus.of(4000, "bye"));
-        assertThat(router.events).as("onClose waits for the transport's closed()").isEmpty();
+        assertThat(router.events)
+                .as("onClose waits for the transport's closed()")
+                .isEmpty();
 
         connection.closed(CloseStatus.of(4000, "bye"));
         connection.closed(CloseStatus.NORMAL);
@@ -677,8 +683,9 @@ class AbstractConnectionTest {
         connection.deliverText("one");
         connection.deliverText("two");
         Pending closeFrame = connection.next();
-        assertThat(closeFrame.frame()).isInstanceOfSatisfying(CloseStatus.class,
-                status -> assertThat(status.code()).isEqualTo(1011));
+        assertThat(closeFrame.frame())
+                .isInstanceOfSatisfying(
+                        CloseStatus.class, status -> assertThat(status.code()).isEqualTo(1011));
         connection.complete(closeFrame, null);
         connection.closed(CloseStatus.INTERNAL_ERROR);
 
@@ -723,11 +730,11 @@ class AbstractConnectionTest {
     @Test
     void overTheBoundUnderDropTheMessageIsDroppedAndCountedAndTheConnectionStaysOpen() throws Exception {
         RouteCounters counters = new RouteCounters();
-        LaterConnection connection = new LaterConnection(new MessageRouter() { },
-                limits(10, io.github.wsrouter.SendOverflow.DROP), counters);
-        CompletionStage<Void> first = connection.sendText("aaaaa");      // in flight, 5 queued
-        CompletionStage<Void> second = connection.sendText("bbbb");      // 9: fits
-        CompletionStage<Void> third = connection.sendText("cc");         // 11: over the bound
+        LaterConnection connection =
+                new LaterConnection(new MessageRouter() {}, limits(10, io.github.wsrouter.SendOverflow.DROP), counters);
+        CompletionStage<Void> first = connection.sendText("aaaaa"); // in flight, 5 queued
+        CompletionStage<Void> second = connection.sendText("bbbb"); // 9: fits
+        CompletionStage<Void> third = connection.sendText("cc"); // 11: over the bound
 
         assertThat(third.toCompletableFuture()).isCompletedExceptionally();
         assertThatThrownBy(() -> third.toCompletableFuture().get(5, SECONDS))
@@ -750,11 +757,11 @@ class AbstractConnectionTest {
     @Test
     void overTheBoundUnderCloseTheQueueIsDiscardedAndTheConnectionClosedWith4000() throws Exception {
         RouteCounters counters = new RouteCounters();
-        LaterConnection connection = new LaterConnection(new MessageRouter() { },
-                limits(10, io.github.wsrouter.SendOverflow.CLOSE), counters);
-        CompletionStage<Void> first = connection.sendText("aaaaa");      // in flight
-        CompletionStage<Void> queued = connection.sendText("bbbb");      // waits
-        CompletionStage<Void> over = connection.sendText("cc");          // over: close
+        LaterConnection connection = new LaterConnection(
+                new MessageRouter() {}, limits(10, io.github.wsrouter.SendOverflow.CLOSE), counters);
+        CompletionStage<Void> first = connection.sendText("aaaaa"); // in flight
+        CompletionStage<Void> queued = connection.sendText("bbbb"); // waits
+        CompletionStage<Void> over = connection.sendText("cc"); // over: close
 
         assertThat(connection.isOpen()).isFalse();
         assertThat(connection.slowConsumerCalls).hasValue(1);
@@ -773,8 +780,8 @@ class AbstractConnectionTest {
 
     @Test
     void aMessageLargerThanTheBoundStillGoesWhenNothingIsQueued() throws Exception {
-        LaterConnection connection = new LaterConnection(new MessageRouter() { },
-                limits(4, io.github.wsrouter.SendOverflow.CLOSE), new RouteCounters());
+        LaterConnection connection = new LaterConnection(
+                new MessageRouter() {}, limits(4, io.github.wsrouter.SendOverflow.CLOSE), new RouteCounters());
         CompletionStage<Void> big = connection.sendText("larger than four");
         connection.completeNext();
         big.toCompletableFuture().get(5, SECONDS);

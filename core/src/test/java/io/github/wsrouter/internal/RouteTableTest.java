@@ -39,7 +39,8 @@ class RouteTableTest {
         assertThat(blue.value()).isEqualTo("room");
         assertThat(blue.parameters()).containsExactly(Map.entry("room", "blue"));
 
-        assertThat(routes.templates()).extracting(PathTemplate::toString)
+        assertThat(routes.templates())
+                .extracting(PathTemplate::toString)
                 .containsExactly("/rooms/lobby/", "/rooms/{room}/");
     }
 

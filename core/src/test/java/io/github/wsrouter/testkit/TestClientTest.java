@@ -316,7 +316,8 @@ class TestClientTest {
     void closingWhilePausedFailsWhatWasNotRead() {
         TestClient client = server.connect("/echo/");
         client.pauseReading();
-        CompletableFuture<Void> inFlight = client.connection().sendText("in flight").toCompletableFuture();
+        CompletableFuture<Void> inFlight =
+                client.connection().sendText("in flight").toCompletableFuture();
         CompletableFuture<Void> queued = client.connection().sendText("queued").toCompletableFuture();
 
         client.close();
@@ -357,8 +358,7 @@ class TestClientTest {
 
     @Test
     void malformedTemplateIsRefused() {
-        assertThatThrownBy(() -> server.route("ws/", EchoRouter.create()))
-                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> server.route("ws/", EchoRouter.create())).isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
@@ -366,7 +366,8 @@ class TestClientTest {
         Capture capture = new Capture();
         TestServer captureServer = TestServer.create().route("/rooms/{room}/", capture);
 
-        TestClient client = captureServer.connect("/rooms/caf%C3%A9/?token=t%20x&tag=a&tag=b&flag",
+        TestClient client = captureServer.connect(
+                "/rooms/caf%C3%A9/?token=t%20x&tag=a&tag=b&flag",
                 Map.of("X-Token", "secret", "Origin", "https://example.com"));
 
         Connection connection = capture.opened.get();

@@ -85,7 +85,7 @@ class TestServerTest {
         }
 
         void runAll() {
-            for (;;) {
+            for (; ; ) {
                 Runnable task;
                 synchronized (this) {
                     task = tasks.poll();
@@ -118,7 +118,9 @@ class TestServerTest {
     @Test
     void withoutAnExecutorCallbacksRunOnTheCallingThreadBeforeItReturns() {
         Recorder recorder = new Recorder();
-        TestClient client = TestServer.create().route("/r/", recorder, RouteOptions.defaults()).connect("/r/");
+        TestClient client = TestServer.create()
+                .route("/r/", recorder, RouteOptions.defaults())
+                .connect("/r/");
 
         client.sendText("a");
 
@@ -131,7 +133,8 @@ class TestServerTest {
     void aRouteWithAnExecutorRunsItsCallbacksThereNotOnTheCaller() {
         Recorder recorder = new Recorder();
         ManualExecutor executor = new ManualExecutor();
-        TestServer server = TestServer.create().route("/r/", recorder, options().executor(executor).build());
+        TestServer server = TestServer.create()
+                .route("/r/", recorder, options().executor(executor).build());
 
         TestClient client = server.connect("/r/");
         client.sendText("a").sendText("b");
@@ -147,7 +150,8 @@ class TestServerTest {
     @Test
     void aRouteWithAPoolKeepsEachConnectionsOrder() {
         Recorder recorder = new Recorder();
-        TestServer server = TestServer.create().route("/r/", recorder, options().executor(pool).build());
+        TestServer server = TestServer.create()
+                .route("/r/", recorder, options().executor(pool).build());
         TestClient client = server.connect("/r/");
 
         for (int i = 0; i < 200; i++) {
@@ -159,18 +163,25 @@ class TestServerTest {
         }
         client.close();
         assertThat(recorder.closed).succeedsWithin(WAIT).isEqualTo(CloseStatus.NORMAL);
-        assertThat(recorder.events).hasSize(202).startsWith("open", "text 0", "text 1").endsWith("close 1000");
+        assertThat(recorder.events)
+                .hasSize(202)
+                .startsWith("open", "text 0", "text 1")
+                .endsWith("close 1000");
         assertThat(recorder.threads).containsOnly("route-pool");
     }
 
     @Test
     void aCloseByARouterOnAnExecutorIsAwaited() {
-        TestServer server = TestServer.create().route("/r/", new MessageRouter() {
-            @Override
-            public void onText(Connection connection, String text) {
-                connection.close(CloseStatus.of(4005, text));
-            }
-        }, options().executor(pool).build());
+        TestServer server = TestServer.create()
+                .route(
+                        "/r/",
+                        new MessageRouter() {
+                            @Override
+                            public void onText(Connection connection, String text) {
+                                connection.close(CloseStatus.of(4005, text));
+                            }
+                        },
+                        options().executor(pool).build());
         TestClient client = server.connect("/r/");
 
         client.sendText("enough");
@@ -183,7 +194,8 @@ class TestServerTest {
     @Test
     void textOverTheSizeInUtf8BytesClosesWith1009AndIsNotDelivered() {
         Recorder recorder = new Recorder();
-        TestServer server = TestServer.create().route("/r/", recorder, options().maxMessageSize(4).build());
+        TestServer server = TestServer.create()
+                .route("/r/", recorder, options().maxMessageSize(4).build());
         TestClient fits = server.connect("/r/");
         TestClient tooBig = server.connect("/r/");
 
@@ -200,7 +212,8 @@ class TestServerTest {
 
     @Test
     void surrogatePairsCountAsFourBytes() {
-        TestServer server = TestServer.create().route("/r/", EchoRouter.create(), options().maxMessageSize(4).build());
+        TestServer server = TestServer.create()
+                .route("/r/", EchoRouter.create(), options().maxMessageSize(4).build());
         String emoji = "\uD83D\uDE00";
         assertThat(emoji.getBytes(StandardCharsets.UTF_8)).hasSize(4);
 
@@ -214,15 +227,15 @@ class TestServerTest {
     @Test
     void binaryOverTheSizeClosesWith1009() {
         Recorder recorder = new Recorder();
-        TestServer server = TestServer.create().route("/r/", recorder, options().maxMessageSize(4).build());
+        TestServer server = TestServer.create()
+                .route("/r/", recorder, options().maxMessageSize(4).build());
 
         TestClient fits = server.connect("/r/").sendBinary(new byte[4]);
         TestClient tooBig = server.connect("/r/").sendBinary(new byte[5]);
 
         assertThat(fits.isOpen()).isTrue();
         tooBig.assertClosed(1009);
-        assertThat(recorder.events).containsExactly("open", "binary 4", "open",
-                "close 1009 message over 4 bytes");
+        assertThat(recorder.events).containsExactly("open", "binary 4", "open", "close 1009 message over 4 bytes");
         assertThatThrownBy(() -> tooBig.sendBinary(new byte[1]))
                 .isInstanceOf(AssertionError.class)
                 .hasMessageContaining("closed with 1009");
@@ -230,7 +243,8 @@ class TestServerTest {
 
     @Test
     void withoutOptionsAnySizeIsAccepted() {
-        TestClient client = TestServer.create().route("/r/", EchoRouter.create()).connect("/r/");
+        TestClient client =
+                TestServer.create().route("/r/", EchoRouter.create()).connect("/r/");
 
         client.sendText("x".repeat(1 << 20));
 
@@ -242,8 +256,13 @@ class TestServerTest {
     @Test
     void aMessageOverTheRateLimitIsDroppedAndTheRouterWithoutAWireFormatCloses() {
         Recorder recorder = new Recorder();
-        TestServer server = TestServer.create().route("/r/", recorder,
-                options().rateLimit(new RateLimit(0.001, 2, RateLimit.Exceeded.REPLY)).build());
+        TestServer server = TestServer.create()
+                .route(
+                        "/r/",
+                        recorder,
+                        options()
+                                .rateLimit(new RateLimit(0.001, 2, RateLimit.Exceeded.REPLY))
+                                .build());
         TestClient client = server.connect("/r/");
 
         client.sendText("1").sendText("2").sendText("3");
@@ -256,8 +275,13 @@ class TestServerTest {
 
     @Test
     void theJsonRouterAnswersAMessageOverTheRateLimitInItsWireFormat() {
-        TestServer server = TestServer.create().route("/ws/{username}/", io.github.wsrouter.DirectedJsonRouter.create(),
-                options().rateLimit(new RateLimit(0.001, 2, RateLimit.Exceeded.REPLY)).build());
+        TestServer server = TestServer.create()
+                .route(
+                        "/ws/{username}/",
+                        io.github.wsrouter.DirectedJsonRouter.create(),
+                        options()
+                                .rateLimit(new RateLimit(0.001, 2, RateLimit.Exceeded.REPLY))
+                                .build());
         TestClient alice = server.connect("/ws/alice/");
 
         alice.sendText("{\"to_user\":\"alice\",\"message\":1}")
@@ -273,8 +297,13 @@ class TestServerTest {
 
     @Test
     void aMessageOverAClosingRateLimitClosesWith1008() {
-        TestServer server = TestServer.create().route("/r/", EchoRouter.create(),
-                options().rateLimit(new RateLimit(0.001, 1, RateLimit.Exceeded.CLOSE)).build());
+        TestServer server = TestServer.create()
+                .route(
+                        "/r/",
+                        EchoRouter.create(),
+                        options()
+                                .rateLimit(new RateLimit(0.001, 1, RateLimit.Exceeded.CLOSE))
+                                .build());
         TestClient client = server.connect("/r/");
 
         client.sendText("1").sendText("2");
@@ -289,8 +318,11 @@ class TestServerTest {
     @Test
     void aSendBufferOverflowClosesAPausedClientAsASlowConsumer() {
         Recorder recorder = new Recorder();
-        TestServer server = TestServer.create().route("/r/", recorder,
-                options().sendBuffer(10, SendOverflow.CLOSE).build());
+        TestServer server = TestServer.create()
+                .route(
+                        "/r/",
+                        recorder,
+                        options().sendBuffer(10, SendOverflow.CLOSE).build());
         TestClient client = server.connect("/r/").pauseReading();
         Connection connection = recorder.opened.get();
 
@@ -311,8 +343,11 @@ class TestServerTest {
     @Test
     void aSendBufferOverflowDropsForAPausedClientThatStaysOpen() {
         Recorder recorder = new Recorder();
-        TestServer server = TestServer.create().route("/r/", recorder,
-                options().sendBuffer(10, SendOverflow.DROP).build());
+        TestServer server = TestServer.create()
+                .route(
+                        "/r/",
+                        recorder,
+                        options().sendBuffer(10, SendOverflow.DROP).build());
         TestClient client = server.connect("/r/").pauseReading();
         Connection connection = recorder.opened.get();
 
@@ -329,7 +364,8 @@ class TestServerTest {
     @Test
     void withoutASendBufferLimitAPausedClientsBufferGrows() {
         Recorder recorder = new Recorder();
-        TestClient client = TestServer.create().route("/r/", recorder).connect("/r/").pauseReading();
+        TestClient client =
+                TestServer.create().route("/r/", recorder).connect("/r/").pauseReading();
         Connection connection = recorder.opened.get();
 
         for (int i = 0; i < 100; i++) {
@@ -343,10 +379,15 @@ class TestServerTest {
 
     @Test
     void optionsWithNoMeaningInMemoryAreAccepted() {
-        TestClient client = TestServer.create().route("/r/", EchoRouter.create(), options()
-                .maxFragments(1)
-                .keepalive(Duration.ofMillis(1), Duration.ofMillis(2))
-                .build()).connect("/r/");
+        TestClient client = TestServer.create()
+                .route(
+                        "/r/",
+                        EchoRouter.create(),
+                        options()
+                                .maxFragments(1)
+                                .keepalive(Duration.ofMillis(1), Duration.ofMillis(2))
+                                .build())
+                .connect("/r/");
 
         client.sendText("still here");
 
@@ -380,7 +421,8 @@ class TestServerTest {
     void aRequestsHandshakeRunsTheHookAndTheRouterWithAllHeaderValues() {
         AtomicReference<List<String>> seen = new AtomicReference<>();
         TestServer server = TestServer.create()
-                .handshakeHook(request -> request.cookie("session") != null ? HandshakeDecision.accept()
+                .handshakeHook(request -> request.cookie("session") != null
+                        ? HandshakeDecision.accept()
                         : HandshakeDecision.reject(401, "log in first"))
                 .route("/ws/", new MessageRouter() {
                     @Override
@@ -390,7 +432,8 @@ class TestServerTest {
                     }
                 });
 
-        HandshakeDecision refused = server.request("/ws/").header("Cookie", "theme=dark").handshake();
+        HandshakeDecision refused =
+                server.request("/ws/").header("Cookie", "theme=dark").handshake();
         HandshakeDecision accepted = server.request("/ws/")
                 .header("Cookie", "theme=dark")
                 .header("Cookie", "session=s1")
@@ -401,7 +444,8 @@ class TestServerTest {
         assertThat(accepted.isRejected()).isFalse();
         assertThat(accepted.identity()).isEqualTo("s1");
         assertThat(seen.get()).containsExactly("theme=dark", "session=s1");
-        assertThatThrownBy(() -> server.request("/ws/").header("Cookie", "theme=dark").connect())
+        assertThatThrownBy(() ->
+                        server.request("/ws/").header("Cookie", "theme=dark").connect())
                 .isInstanceOf(AssertionError.class)
                 .hasMessage("the handshake to /ws/ was refused with 401 log in first");
     }
@@ -426,7 +470,8 @@ class TestServerTest {
     @Test
     void aRequestConnectsAgainWithTheHeadersSoFar() {
         Recorder recorder = new Recorder();
-        TestServer.Request request = TestServer.create().route("/r/", recorder).request("/r/").header("H", "1");
+        TestServer.Request request =
+                TestServer.create().route("/r/", recorder).request("/r/").header("H", "1");
 
         TestClient first = request.connect();
         request.header("H", "2");
@@ -455,7 +500,8 @@ class TestServerTest {
     @Test
     void stopClosesConnectionsOfARouteWithAnExecutor() {
         Recorder recorder = new Recorder();
-        TestServer server = TestServer.create().route("/r/", recorder, options().executor(pool).build());
+        TestServer server = TestServer.create()
+                .route("/r/", recorder, options().executor(pool).build());
         TestClient client = server.connect("/r/");
 
         server.stop();

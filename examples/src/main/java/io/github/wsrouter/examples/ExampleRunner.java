@@ -4,7 +4,6 @@ import io.github.wsrouter.BroadcastRouter;
 import io.github.wsrouter.DirectedJsonRouter;
 import io.github.wsrouter.EchoRouter;
 import io.github.wsrouter.server.WsServer;
-
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.net.BindException;
@@ -49,7 +48,8 @@ public final class ExampleRunner {
     /** Exit status for a bad command line or a server that could not start. */
     static final int EXIT_USAGE = 2;
 
-    static final String USAGE = String.join(System.lineSeparator(),
+    static final String USAGE = String.join(
+            System.lineSeparator(),
             "Usage: " + PROGRAM + " [--host HOST] [--port PORT] [--jakarta] [--require-token SECRET]"
                     + " [--allow-origin ORIGIN]... [--redis URI]",
             "",
@@ -79,12 +79,17 @@ public final class ExampleRunner {
     /** Loggers whose level this class set: JUL keeps only weak references to them. */
     private static final List<Logger> QUIETED_LOGGERS = new ArrayList<>();
 
-    private ExampleRunner() {
-    }
+    private ExampleRunner() {}
 
     /** What the command line asks for. */
-    record Options(String host, int port, boolean help, boolean jakarta, List<String> allowedOrigins,
-                   String tokenSecret, URI redis) {
+    record Options(
+            String host,
+            int port,
+            boolean help,
+            boolean jakarta,
+            List<String> allowedOrigins,
+            String tokenSecret,
+            URI redis) {
         Options(String host, int port, boolean help, boolean jakarta) {
             this(host, port, help, jakarta, List.of(), null, null);
         }
@@ -107,8 +112,7 @@ public final class ExampleRunner {
      * The outcome of {@link #launch}: an exit status, and the started server when there is one
      * (only when the status is 0 and help was not asked for).
      */
-    record Launch(int exitCode, WsServer server) {
-    }
+    record Launch(int exitCode, WsServer server) {}
 
     public static void main(String[] args) {
         quietLibraryLogging();
@@ -130,13 +134,15 @@ public final class ExampleRunner {
             return launch.exitCode();
         }
         CountDownLatch stopped = new CountDownLatch(1);
-        Thread hook = new Thread(() -> {
-            try {
-                server.stop();
-            } finally {
-                stopped.countDown();
-            }
-        }, PROGRAM + "-shutdown");
+        Thread hook = new Thread(
+                () -> {
+                    try {
+                        server.stop();
+                    } finally {
+                        stopped.countDown();
+                    }
+                },
+                PROGRAM + "-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         out.println("Press Ctrl-C to stop.");
         out.flush();
@@ -273,8 +279,18 @@ public final class ExampleRunner {
                 .port(options.port())
                 .route("/echo/", EchoRouter.create())
                 .route("/ws/", BroadcastRouter.create())
-                .route("/ws/{username}/", DirectedJsonRouter.builder().everyone("*").presence(true).build())
-                .route("/rooms/{room}/", BroadcastRouter.builder().roomParameter("room").excludeSender(false).build())
+                .route(
+                        "/ws/{username}/",
+                        DirectedJsonRouter.builder()
+                                .everyone("*")
+                                .presence(true)
+                                .build())
+                .route(
+                        "/rooms/{room}/",
+                        BroadcastRouter.builder()
+                                .roomParameter("room")
+                                .excludeSender(false)
+                                .build())
                 .staticResources("web");
         if (options.jakarta()) {
             builder.jakarta();
@@ -282,7 +298,8 @@ public final class ExampleRunner {
         if (!options.allowedOrigins().isEmpty()) {
             builder.allowedOrigins(options.allowedOrigins().toArray(String[]::new));
         }
-        Tokens tokens = options.tokenSecret() == null ? null : new Tokens(options.tokenSecret(), java.time.Clock.systemUTC());
+        Tokens tokens =
+                options.tokenSecret() == null ? null : new Tokens(options.tokenSecret(), java.time.Clock.systemUTC());
         if (tokens != null) {
             builder.handshakeHook(tokens);
         }
@@ -352,7 +369,8 @@ public final class ExampleRunner {
         }
         String where = options.host() + ":" + options.port();
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof BindException && t.getMessage() != null
+            if (t instanceof BindException
+                    && t.getMessage() != null
                     && t.getMessage().toLowerCase(Locale.ROOT).contains("in use")) {
                 return "port " + options.port() + " is already in use";
             }

@@ -16,7 +16,8 @@ import io.undertow.util.Headers;
  */
 final class StatsHandler implements HttpHandler {
 
-    private static final Gson GSON = new GsonBuilder().disableHtmlEscaping().setPrettyPrinting().create();
+    private static final Gson GSON =
+            new GsonBuilder().disableHtmlEscaping().setPrettyPrinting().create();
 
     private volatile WsServer server;
 
@@ -29,8 +30,8 @@ final class StatsHandler implements HttpHandler {
     public void handleRequest(HttpServerExchange exchange) {
         exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "application/json; charset=utf-8");
         io.github.wsrouter.Relay relay = server.relay();
-        exchange.getResponseSender().send(json(server.stats(),
-                relay == io.github.wsrouter.Relay.local() ? null : relay.stats()));
+        exchange.getResponseSender()
+                .send(json(server.stats(), relay == io.github.wsrouter.Relay.local() ? null : relay.stats()));
     }
 
     /** With the relay's counters under {@code relay} when there are several servers ({@code null}: one). */

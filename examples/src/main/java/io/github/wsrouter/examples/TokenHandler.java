@@ -32,19 +32,22 @@ final class TokenHandler implements HttpHandler {
             answer(exchange, StatusCodes.METHOD_NOT_ALLOWED, "{\"error\":\"post_only\"}");
             return;
         }
-        exchange.getRequestReceiver().receiveFullString((ex, body) -> {
-            String user = null;
-            for (String pair : body.split("&")) {
-                if (pair.startsWith("user=")) {
-                    user = URLDecoder.decode(pair.substring(5), StandardCharsets.UTF_8);
-                }
-            }
-            if (!Tokens.isValidUser(user)) {
-                answer(ex, StatusCodes.BAD_REQUEST, "{\"error\":\"invalid_user\"}");
-                return;
-            }
-            answer(ex, StatusCodes.OK, "{\"token\":\"" + tokens.issue(user) + "\"}");
-        }, StandardCharsets.UTF_8);
+        exchange.getRequestReceiver()
+                .receiveFullString(
+                        (ex, body) -> {
+                            String user = null;
+                            for (String pair : body.split("&")) {
+                                if (pair.startsWith("user=")) {
+                                    user = URLDecoder.decode(pair.substring(5), StandardCharsets.UTF_8);
+                                }
+                            }
+                            if (!Tokens.isValidUser(user)) {
+                                answer(ex, StatusCodes.BAD_REQUEST, "{\"error\":\"invalid_user\"}");
+                                return;
+                            }
+                            answer(ex, StatusCodes.OK, "{\"token\":\"" + tokens.issue(user) + "\"}");
+                        },
+                        StandardCharsets.UTF_8);
     }
 
     private static void answer(HttpServerExchange exchange, int status, String json) {

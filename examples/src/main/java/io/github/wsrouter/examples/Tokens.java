@@ -60,7 +60,8 @@ final class Tokens implements HandshakeHook {
         try {
             String user = new String(Base64.getUrlDecoder().decode(parts[0]), StandardCharsets.UTF_8);
             long expiry = Long.parseLong(parts[1]);
-            boolean genuine = MessageDigest.isEqual(mac(user + "|" + expiry).getBytes(StandardCharsets.US_ASCII),
+            boolean genuine = MessageDigest.isEqual(
+                    mac(user + "|" + expiry).getBytes(StandardCharsets.US_ASCII),
                     parts[2].getBytes(StandardCharsets.US_ASCII));
             return genuine && clock.instant().getEpochSecond() < expiry ? user : null;
         } catch (IllegalArgumentException malformed) {
@@ -83,7 +84,8 @@ final class Tokens implements HandshakeHook {
                 break;
             }
         }
-        String token = offered != null ? offered.substring(TOKEN_PROTOCOL_PREFIX.length()) : request.queryParameter("token");
+        String token =
+                offered != null ? offered.substring(TOKEN_PROTOCOL_PREFIX.length()) : request.queryParameter("token");
         String user = userOf(token);
         if (user == null) {
             return HandshakeDecision.reject(401, "a valid token is required: POST /token");
@@ -98,14 +100,17 @@ final class Tokens implements HandshakeHook {
 
     /** Whether a name may have a token: the directed route's user names. */
     static boolean isValidUser(String user) {
-        return user != null && DirectedJsonRouter.DEFAULT_USER_NAME.matcher(user).matches();
+        return user != null
+                && DirectedJsonRouter.DEFAULT_USER_NAME.matcher(user).matches();
     }
 
     private String mac(String data) {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(key);
-            return Base64.getUrlEncoder().withoutPadding().encodeToString(mac.doFinal(data.getBytes(StandardCharsets.UTF_8)));
+            return Base64.getUrlEncoder()
+                    .withoutPadding()
+                    .encodeToString(mac.doFinal(data.getBytes(StandardCharsets.UTF_8)));
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("HmacSHA256 is not available", e);
         }

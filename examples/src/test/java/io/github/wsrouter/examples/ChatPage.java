@@ -24,7 +24,6 @@ import java.util.logging.Logger;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-
 import org.junit.jupiter.api.Assumptions;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
@@ -66,12 +65,10 @@ final class ChatPage implements AutoCloseable {
     private static final Logger DRIVER_FINDER_LOG = Logger.getLogger("org.openqa.selenium.remote.service.DriverFinder");
 
     /** One line of a log on the page (messages or room). */
-    record Entry(String kind, String from, String text, String time, String line) {
-    }
+    record Entry(String kind, String from, String text, String time, String line) {}
 
     /** The connection state shown on the page: {@code data-state} and the words. */
-    record Status(String state, String text) {
-    }
+    record Status(String state, String text) {}
 
     private final String who;
     private final Path profile;
@@ -121,9 +118,17 @@ final class ChatPage implements AutoCloseable {
         ChromeOptions options = new ChromeOptions();
         options.setBinary(CHROMIUM.toFile());
         options.addArguments(
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-                "--user-data-dir=" + profile, "--window-size=" + WIDTH + "," + HEIGHT, "--lang=en-US");
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+                "--user-data-dir=" + profile,
+                "--window-size=" + WIDTH + "," + HEIGHT,
+                "--lang=en-US");
         LoggingPreferences logging = new LoggingPreferences();
         logging.enable(LogType.BROWSER, Level.ALL);
         options.setCapability(ChromeOptions.LOGGING_PREFS, logging);
@@ -131,7 +136,9 @@ final class ChatPage implements AutoCloseable {
         ChromeDriverService service = new ChromeDriverService.Builder()
                 .usingDriverExecutable(CHROMEDRIVER.toFile())
                 .usingAnyFreePort()
-                .withLogFile(screenshots.resolveSibling("chromedriver-" + who + ".log").toFile())
+                .withLogFile(screenshots
+                        .resolveSibling("chromedriver-" + who + ".log")
+                        .toFile())
                 .build();
 
         List<String> finder = new ArrayList<>();
@@ -144,12 +151,10 @@ final class ChatPage implements AutoCloseable {
             }
 
             @Override
-            public void flush() {
-            }
+            public void flush() {}
 
             @Override
-            public void close() {
-            }
+            public void close() {}
         };
         Level before = DRIVER_FINDER_LOG.getLevel();
         DRIVER_FINDER_LOG.setLevel(Level.FINE);
@@ -164,7 +169,8 @@ final class ChatPage implements AutoCloseable {
         ChatPage page = new ChatPage(who, profile, screenshots, driver);
         try {
             synchronized (finder) {
-                assertThat(finder).as("Selenium must use %s without running Selenium Manager", CHROMEDRIVER)
+                assertThat(finder)
+                        .as("Selenium must use %s without running Selenium Manager", CHROMEDRIVER)
                         .anySatisfy(line -> assertThat(line).contains("Skipping Selenium Manager"));
             }
         } catch (RuntimeException | AssertionError e) {
@@ -240,7 +246,8 @@ final class ChatPage implements AutoCloseable {
     private Status statusOf(String id) {
         Map<String, Object> s = (Map<String, Object>) script(
                 "var s = document.getElementById(arguments[0]);"
-                        + "return {state: s.dataset.state || '', text: s.textContent};", id);
+                        + "return {state: s.dataset.state || '', text: s.textContent};",
+                id);
         return new Status((String) s.get("state"), (String) s.get("text"));
     }
 
@@ -267,9 +274,16 @@ final class ChatPage implements AutoCloseable {
                         + "  return {kind: li.dataset.kind || '', from: li.dataset.from || '',"
                         + "          text: text ? text.textContent : '', time: time ? time.dateTime : '',"
                         + "          line: li.innerText.replace(/\\s+/g, ' ').trim()};"
-                        + "});", id);
-        return rows.stream().map(r -> new Entry((String) r.get("kind"), (String) r.get("from"),
-                (String) r.get("text"), (String) r.get("time"), (String) r.get("line"))).toList();
+                        + "});",
+                id);
+        return rows.stream()
+                .map(r -> new Entry(
+                        (String) r.get("kind"),
+                        (String) r.get("from"),
+                        (String) r.get("text"),
+                        (String) r.get("time"),
+                        (String) r.get("line")))
+                .toList();
     }
 
     /** Waits for a message from {@code from} with exactly {@code text} in the messages log, and returns it. */
@@ -286,8 +300,10 @@ final class ChatPage implements AutoCloseable {
     Entry awaitError(String detail) {
         Entry[] found = new Entry[1];
         await("an error saying '" + detail + "'", () -> {
-            found[0] = entries().stream().filter(e -> e.kind().equals("error") && e.text().contains(detail))
-                    .findFirst().orElse(null);
+            found[0] = entries().stream()
+                    .filter(e -> e.kind().equals("error") && e.text().contains(detail))
+                    .findFirst()
+                    .orElse(null);
             return found[0] != null;
         });
         return found[0];
@@ -297,8 +313,11 @@ final class ChatPage implements AutoCloseable {
         Entry[] found = new Entry[1];
         await(kind + " entry from " + from + " '" + text + "' in the " + where + " log", () -> {
             found[0] = log.get().stream()
-                    .filter(e -> e.kind().equals(kind) && e.from().equals(from) && e.text().equals(text))
-                    .findFirst().orElse(null);
+                    .filter(e -> e.kind().equals(kind)
+                            && e.from().equals(from)
+                            && e.text().equals(text))
+                    .findFirst()
+                    .orElse(null);
             return found[0] != null;
         });
         return found[0];
@@ -343,14 +362,18 @@ final class ChatPage implements AutoCloseable {
         WebElement message = find("#message");
         message.sendKeys(text);
         message.sendKeys(Keys.ENTER);
-        await("the message field to be emptied after sending", () -> message.getDomProperty("value").isEmpty());
+        await(
+                "the message field to be emptied after sending",
+                () -> message.getDomProperty("value").isEmpty());
     }
 
     /** Types a message to whoever is picked and presses Enter. */
     void sendToPicked(String text) {
         WebElement message = find("#message");
         message.sendKeys(text, Keys.ENTER);
-        await("the message field to be emptied after sending", () -> message.getDomProperty("value").isEmpty());
+        await(
+                "the message field to be emptied after sending",
+                () -> message.getDomProperty("value").isEmpty());
     }
 
     void clickDisconnect() {
@@ -367,7 +390,9 @@ final class ChatPage implements AutoCloseable {
     void sendToRoom(String text) {
         WebElement message = find("#room-message");
         message.sendKeys(text, Keys.ENTER);
-        await("the room message field to be emptied after sending", () -> message.getDomProperty("value").isEmpty());
+        await(
+                "the room message field to be emptied after sending",
+                () -> message.getDomProperty("value").isEmpty());
     }
 
     /** Closes the tab that shows the page (as a person closes it), leaving the browser on a blank tab. */
@@ -417,7 +442,8 @@ final class ChatPage implements AutoCloseable {
     /** Console errors other than those matching {@code allowed}. */
     List<String> consoleErrors(Pattern allowed) {
         collectConsoleErrors();
-        return consoleErrors.stream().filter(m -> allowed == null || !allowed.matcher(m).find())
+        return consoleErrors.stream()
+                .filter(m -> allowed == null || !allowed.matcher(m).find())
                 .collect(Collectors.toList());
     }
 

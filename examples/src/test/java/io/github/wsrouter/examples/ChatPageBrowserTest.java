@@ -5,10 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import org.assertj.core.api.InstanceOfAssertFactories;
-
 import io.github.wsrouter.server.WsServer;
-
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.URI;
@@ -23,7 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
-
+import org.assertj.core.api.InstanceOfAssertFactories;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -57,7 +54,8 @@ class ChatPageBrowserTest {
     /** One browser per person, started on first use and shared by the scenarios of this class. */
     private static final Map<String, ChatPage> BROWSERS = new LinkedHashMap<>();
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final List<ChatPage> pages = new ArrayList<>();
     private final List<WsTestClient> clients = new ArrayList<>();
     private Pattern allowedConsoleErrors;
@@ -94,7 +92,9 @@ class ChatPageBrowserTest {
                 server.stop();
             }
         }
-        assertThat(errors).as("console errors in %s", test.getDisplayName()).allSatisfy((who, list) -> assertThat(list).isEmpty());
+        assertThat(errors)
+                .as("console errors in %s", test.getDisplayName())
+                .allSatisfy((who, list) -> assertThat(list).isEmpty());
     }
 
     // ---- helpers ----
@@ -105,13 +105,15 @@ class ChatPageBrowserTest {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         ExampleRunner.Launch launch;
         try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
-             PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+                PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
             String[] args = java.util.stream.Stream.concat(
-                    java.util.stream.Stream.of("--host", "127.0.0.1", "--port", String.valueOf(port)),
-                    java.util.Arrays.stream(extraArgs)).toArray(String[]::new);
+                            java.util.stream.Stream.of("--host", "127.0.0.1", "--port", String.valueOf(port)),
+                            java.util.Arrays.stream(extraArgs))
+                    .toArray(String[]::new);
             launch = ExampleRunner.launch(args, o, e);
         }
-        assertThat(launch.server()).as("runner on port %d; stderr: %s", port, err.toString(StandardCharsets.UTF_8))
+        assertThat(launch.server())
+                .as("runner on port %d; stderr: %s", port, err.toString(StandardCharsets.UTF_8))
                 .isNotNull();
         return launch.server();
     }
@@ -156,12 +158,16 @@ class ChatPageBrowserTest {
         assertThat(bob.awaitMessage("alice", "signed and delivered").line()).contains("alice");
 
         // a client without a token is refused before the upgrade
-        var refused = http.newWebSocketBuilder().buildAsync(URI.create("ws://127.0.0.1:" + port + "/ws/mallory/"),
-                new java.net.http.WebSocket.Listener() { });
+        var refused = http.newWebSocketBuilder()
+                .buildAsync(
+                        URI.create("ws://127.0.0.1:" + port + "/ws/mallory/"),
+                        new java.net.http.WebSocket.Listener() {});
         assertThatThrownBy(() -> refused.get(10, java.util.concurrent.TimeUnit.SECONDS))
                 .hasCauseInstanceOf(java.net.http.WebSocketHandshakeException.class)
                 .satisfies(e -> assertThat(((java.net.http.WebSocketHandshakeException) e.getCause())
-                        .getResponse().statusCode()).isEqualTo(401));
+                                .getResponse()
+                                .statusCode())
+                        .isEqualTo(401));
         alice.screenshot("09-alice-with-tokens");
     }
 
@@ -176,14 +182,18 @@ class ChatPageBrowserTest {
 
         ChatPage.Entry received = bob.awaitMessage("alice", text);
         assertThat(received.line()).as("bob's entry").contains("alice", "to everyone", text);
-        assertThat(OffsetDateTime.parse(received.time())).as("the time it arrived")
-                .isBetween(OffsetDateTime.now().minusMinutes(1), OffsetDateTime.now().plusSeconds(1));
+        assertThat(OffsetDateTime.parse(received.time()))
+                .as("the time it arrived")
+                .isBetween(
+                        OffsetDateTime.now().minusMinutes(1),
+                        OffsetDateTime.now().plusSeconds(1));
         assertThat(received.line()).matches("^\\d{2}:\\d{2}:\\d{2}.*");
         ChatPage.Entry own = alice.awaitMessage("alice", text);
         assertThat(own.line()).contains("alice (you)", "to everyone");
         for (ChatPage page : List.of(alice, bob)) {
             assertThat(page.script("return document.querySelectorAll('#log b, #log img').length + document.title;"))
-                    .as("markup in a message stays text on %s's page", page.who()).isEqualTo("0wsrouter chat");
+                    .as("markup in a message stays text on %s's page", page.who())
+                    .isEqualTo("0wsrouter chat");
         }
         alice.screenshot("01-alice-broadcast");
         bob.screenshot("01-bob-receives-broadcast");
@@ -201,7 +211,8 @@ class ChatPageBrowserTest {
         pickAlice.sendKeys(Keys.ENTER);
         assertThat(bob.find("#recipient").getDomProperty("value")).isEqualTo("alice");
         assertThat(pickAlice.getDomAttribute("aria-pressed")).isEqualTo("true");
-        assertThat(bob.driver().switchTo().activeElement().getDomAttribute("id")).as("focus after picking")
+        assertThat(bob.driver().switchTo().activeElement().getDomAttribute("id"))
+                .as("focus after picking")
                 .isEqualTo("message");
         bob.sendToPicked("psst, alice only");
 
@@ -215,16 +226,23 @@ class ChatPageBrowserTest {
         bob.sendToPicked("marker after the direct message");
         bob.awaitMessage("bob", "marker after the direct message");
         alice.awaitMessage("bob", "marker after the direct message");
-        JsonObject carolsNext = JsonParser.parseString(
-                carol.awaitTextSkipping(ExampleRunnerServerTest::isPresence)).getAsJsonObject();
-        assertThat(carolsNext.get("message").getAsString()).as("carol's first message").isEqualTo("marker after the direct message");
+        JsonObject carolsNext = JsonParser.parseString(carol.awaitTextSkipping(ExampleRunnerServerTest::isPresence))
+                .getAsJsonObject();
+        assertThat(carolsNext.get("message").getAsString())
+                .as("carol's first message")
+                .isEqualTo("marker after the direct message");
 
-        assertThat(bob.entries()).as("bob's log").filteredOn(e -> e.text().equals("psst, alice only"))
-                .singleElement().satisfies(e -> {
+        assertThat(bob.entries())
+                .as("bob's log")
+                .filteredOn(e -> e.text().equals("psst, alice only"))
+                .singleElement()
+                .satisfies(e -> {
                     assertThat(e.kind()).as("shown as sent, not received").isEqualTo("out");
                     assertThat(e.line()).contains("you", "to alice");
                 });
-        assertThat(alice.entries()).filteredOn(e -> e.text().equals("psst, alice only")).hasSize(1);
+        assertThat(alice.entries())
+                .filteredOn(e -> e.text().equals("psst, alice only"))
+                .hasSize(1);
         bob.screenshot("02-bob-direct-to-alice");
     }
 
@@ -268,8 +286,12 @@ class ChatPageBrowserTest {
         bob.closePage();
 
         alice.awaitOnline("alice");
-        alice.await("a line saying bob left", () -> alice.entries().stream()
-                .anyMatch(e -> e.kind().equals("system") && e.line().contains("Left") && e.text().equals("bob")));
+        alice.await(
+                "a line saying bob left",
+                () -> alice.entries().stream()
+                        .anyMatch(e -> e.kind().equals("system")
+                                && e.line().contains("Left")
+                                && e.text().equals("bob")));
         alice.screenshot("04-online-bob-left");
     }
 
@@ -283,7 +305,9 @@ class ChatPageBrowserTest {
         // Bob disconnects by hand: closed with 1000, and nothing is scheduled.
         bob.clickDisconnect();
         bob.awaitState("closed");
-        assertThat(bob.status().text()).startsWith("closed (code 1000: normal closure)").doesNotContain("reconnecting");
+        assertThat(bob.status().text())
+                .startsWith("closed (code 1000: normal closure)")
+                .doesNotContain("reconnecting");
         assertThat(bob.find("#connect").isEnabled()).isTrue();
         alice.awaitOnline("alice");
 
@@ -296,11 +320,14 @@ class ChatPageBrowserTest {
         server.stop();
 
         // The state line shows each wait; the recording keeps the short-lived ones for the assertions below.
-        alice.await("a second reconnection attempt to be scheduled", () -> states(alice).stream()
-                .anyMatch(s -> s.endsWith("reconnecting in 1.0 s (attempt 2)")));
+        alice.await(
+                "a second reconnection attempt to be scheduled",
+                () -> states(alice).stream().anyMatch(s -> s.endsWith("reconnecting in 1.0 s (attempt 2)")));
         assertThat(alice.status().state()).isIn("waiting", "connecting");
         alice.screenshot("05-alice-reconnecting");
-        assertThat(bob.status().state()).as("bob disconnected by hand and must not reconnect").isEqualTo("closed");
+        assertThat(bob.status().state())
+                .as("bob disconnected by hand and must not reconnect")
+                .isEqualTo("closed");
         assertThat(bob.status().text()).startsWith("closed (code 1000");
 
         server = launch(port);
@@ -308,17 +335,23 @@ class ChatPageBrowserTest {
 
         alice.awaitState("open");
         alice.awaitOnline("alice");
-        assertThat(states(alice)).as("the states alice's page went through")
-                .anySatisfy(s -> assertThat(s).startsWith("waiting | closed (code 1001: going away)")
+        assertThat(states(alice))
+                .as("the states alice's page went through")
+                .anySatisfy(s -> assertThat(s)
+                        .startsWith("waiting | closed (code 1001: going away)")
                         .endsWith("reconnecting in 0.5 s (attempt 1)"))
                 .anySatisfy(s -> assertThat(s).startsWith("connecting | reconnecting"))
-                .anySatisfy(s -> assertThat(s).startsWith("waiting | closed (code 1006")
+                .anySatisfy(s -> assertThat(s)
+                        .startsWith("waiting | closed (code 1006")
                         .endsWith("reconnecting in 1.0 s (attempt 2)"))
-                .last().isEqualTo("open | open as alice");
+                .last()
+                .isEqualTo("open | open as alice");
         @SuppressWarnings("unchecked")
         List<Long> delays = (List<Long>) alice.script("var d = [];"
                 + "for (var n = 1; n <= 7; n++) { d.push(window.wsrouterChat.reconnectDelay(n)); } return d;");
-        assertThat(delays).as("backoff in ms, attempts 1 to 7").containsExactly(500L, 1000L, 2000L, 4000L, 5000L, 5000L, 5000L);
+        assertThat(delays)
+                .as("backoff in ms, attempts 1 to 7")
+                .containsExactly(500L, 1000L, 2000L, 4000L, 5000L, 5000L, 5000L);
 
         // Messaging works again: bob reconnects by hand and alice writes to him.
         assertThat(bob.status().state()).isEqualTo("closed");
@@ -353,14 +386,17 @@ class ChatPageBrowserTest {
 
         bob.awaitRoomMessage("alice", "hi bob, how is blue?");
         alice.awaitRoomMessage("alice", "hi bob, how is blue?");
-        assertThat(alice.roomEntries()).filteredOn(e -> e.kind().equals("in"))
+        assertThat(alice.roomEntries())
+                .filteredOn(e -> e.kind().equals("in"))
                 .allSatisfy(e -> assertThat(e.line()).contains("(claimed)"));
 
         // Red hears only itself: its own message comes back after anything blue could have leaked.
         carol.sendToRoom("red marker");
         carol.awaitRoomMessage("carol", "red marker");
-        assertThat(carol.roomEntries()).filteredOn(e -> e.kind().equals("in"))
-                .extracting(ChatPage.Entry::text).containsExactly("red marker");
+        assertThat(carol.roomEntries())
+                .filteredOn(e -> e.kind().equals("in"))
+                .extracting(ChatPage.Entry::text)
+                .containsExactly("red marker");
         for (ChatPage page : List.of(alice, bob, carol)) {
             page.scrollTo("#room-heading");
         }
@@ -375,29 +411,43 @@ class ChatPageBrowserTest {
 
         // Every form control has a label, every button a name.
         assertThat(alice.script("return Array.from(document.querySelectorAll('input, select, textarea'))"
-                + ".filter(function (c) { return c.labels.length === 0 && !c.getAttribute('aria-label'); })"
-                + ".map(function (c) { return c.id; });")).as("controls without a label").asInstanceOf(InstanceOfAssertFactories.LIST).isEmpty();
-        assertThat(alice.find("#username").getDomProperty("value")).as("the proposed name").matches("user-\\d{4}");
+                        + ".filter(function (c) { return c.labels.length === 0 && !c.getAttribute('aria-label'); })"
+                        + ".map(function (c) { return c.id; });"))
+                .as("controls without a label")
+                .asInstanceOf(InstanceOfAssertFactories.LIST)
+                .isEmpty();
+        assertThat(alice.find("#username").getDomProperty("value"))
+                .as("the proposed name")
+                .matches("user-\\d{4}");
 
         // Keyboard only: Tab to the name, Enter connects, the message field takes the focus, Enter sends.
         new Actions(alice.driver()).sendKeys(Keys.TAB).perform();
-        assertThat(alice.driver().switchTo().activeElement().getDomAttribute("id")).isEqualTo("username");
+        assertThat(alice.driver().switchTo().activeElement().getDomAttribute("id"))
+                .isEqualTo("username");
         WebElement name = alice.driver().switchTo().activeElement();
         name.sendKeys(Keys.chord(Keys.CONTROL, "a"), "alice", Keys.ENTER);
         alice.awaitState("open");
-        alice.await("the focus to move to the message field",
+        alice.await(
+                "the focus to move to the message field",
                 () -> "message".equals(alice.driver().switchTo().activeElement().getDomAttribute("id")));
         alice.driver().switchTo().activeElement().sendKeys("typed without a mouse", Keys.ENTER);
         alice.awaitMessage("alice", "typed without a mouse");
 
         // A phone-sized window: one column, nothing wider than the window.
         alice.resize(390, 844);
-        alice.await("the window to be narrow", () -> ((Number) alice.script("return window.innerWidth;")).intValue() <= 400);
-        assertThat(((Number) alice.script("return document.documentElement.scrollWidth - document.documentElement.clientWidth;"))
-                .intValue()).as("horizontal overflow in px").isLessThanOrEqualTo(0);
+        alice.await(
+                "the window to be narrow",
+                () -> ((Number) alice.script("return window.innerWidth;")).intValue() <= 400);
+        assertThat(((Number) alice.script(
+                                "return document.documentElement.scrollWidth - document.documentElement.clientWidth;"))
+                        .intValue())
+                .as("horizontal overflow in px")
+                .isLessThanOrEqualTo(0);
         assertThat(alice.script("var a = document.querySelector('.online-panel').getBoundingClientRect();"
-                + "var b = document.querySelector('.messages-panel').getBoundingClientRect();"
-                + "return b.top >= a.bottom;")).as("online list above the messages").isEqualTo(true);
+                        + "var b = document.querySelector('.messages-panel').getBoundingClientRect();"
+                        + "return b.top >= a.bottom;"))
+                .as("online list above the messages")
+                .isEqualTo(true);
         alice.screenshot("07-narrow-window");
     }
 }

@@ -35,12 +35,14 @@ class ExampleJarIT extends ExampleRunnerMainProcessTest {
         try (WsTestClient alice = WsTestClient.connect(http, port, "/ws/alice/")) {
             assertThat(alice.awaitText()).isEqualTo("{\"presence\":\"online\",\"users\":[\"alice\"]}");
             alice.send("{\"to_user\":\"alice\",\"message\":\"to myself\"}");
-            assertThat(alice.awaitText()).isEqualTo("{\"to_user\":\"alice\",\"message\":\"to myself\",\"from\":\"alice\"}");
+            assertThat(alice.awaitText())
+                    .isEqualTo("{\"to_user\":\"alice\",\"message\":\"to myself\",\"from\":\"alice\"}");
             alice.send("not json");
             assertThat(alice.awaitText()).contains("\"error\":\"invalid_json\"");
         }
-        var page = http.send(java.net.http.HttpRequest.newBuilder(
-                java.net.URI.create("http://127.0.0.1:" + port + "/")).build(),
+        var page = http.send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/"))
+                        .build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString());
         assertThat(page.statusCode()).isEqualTo(200);
         assertThat(page.body()).contains("<html");

@@ -9,7 +9,6 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -28,7 +27,7 @@ class ExampleRunnerCommandLineTest {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int code;
         try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
-             PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+                PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
             code = ExampleRunner.run(args, o, e);
         }
         return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
@@ -92,7 +91,7 @@ class ExampleRunnerCommandLineTest {
             ByteArrayOutputStream err = new ByteArrayOutputStream();
             ExampleRunner.Launch launch;
             try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
-                 PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+                    PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
                 // launch() rather than run(): if the bind wrongly succeeded, run() would block forever.
                 launch = ExampleRunner.launch(
                         new String[] {"--host", "127.0.0.1", "--port", String.valueOf(port)}, o, e);
@@ -100,9 +99,15 @@ class ExampleRunnerCommandLineTest {
             if (launch.server() != null) {
                 launch.server().stop();
             }
-            assertThat(launch.server()).as("server started on a port that is in use").isNull();
-            assertOneLineError(new Result(launch.exitCode(), out.toString(StandardCharsets.UTF_8),
-                    err.toString(StandardCharsets.UTF_8)), "port " + port + " is already in use");
+            assertThat(launch.server())
+                    .as("server started on a port that is in use")
+                    .isNull();
+            assertOneLineError(
+                    new Result(
+                            launch.exitCode(),
+                            out.toString(StandardCharsets.UTF_8),
+                            err.toString(StandardCharsets.UTF_8)),
+                    "port " + port + " is already in use");
         }
     }
 
@@ -114,12 +119,14 @@ class ExampleRunnerCommandLineTest {
                 .isEqualTo(new ExampleRunner.Options("0.0.0.0", 0, false, false));
         assertThat(ExampleRunner.parse(new String[] {"--host=localhost", "--port=9001"}))
                 .isEqualTo(new ExampleRunner.Options("localhost", 9001, false, false));
-        assertThat(ExampleRunner.parse(new String[] {"--port", "1", "--port=2"}).port()).isEqualTo(2);
+        assertThat(ExampleRunner.parse(new String[] {"--port", "1", "--port=2"}).port())
+                .isEqualTo(2);
         assertThat(ExampleRunner.parse(new String[] {"--help"}).help()).isTrue();
         assertThat(ExampleRunner.parse(new String[] {"--jakarta", "--port", "0"}))
                 .isEqualTo(new ExampleRunner.Options("127.0.0.1", 0, false, true));
         assertThat(ExampleRunner.parse(new String[] {"--allow-origin", "https://a.example", "--allow-origin=*"})
-                .allowedOrigins()).containsExactly("https://a.example", "*");
+                        .allowedOrigins())
+                .containsExactly("https://a.example", "*");
     }
 
     @Test

@@ -20,7 +20,6 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -46,14 +45,19 @@ class ExampleRunnerMainProcessTest {
 
     /** How the runner is launched: its main class on the test class path. */
     List<String> launchCommand() {
-        return List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), ExampleRunner.class.getName());
+        return List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                ExampleRunner.class.getName());
     }
 
     Process startMain(String... args) throws IOException {
         List<String> command = new ArrayList<>(launchCommand());
         command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.PIPE).start();
+        Process process = new ProcessBuilder(command)
+                .redirectInput(ProcessBuilder.Redirect.PIPE)
+                .start();
         process.getOutputStream().close();
         started.add(process);
         return process;
@@ -70,8 +74,7 @@ class ExampleRunnerMainProcessTest {
         });
     }
 
-    record Finished(int exitCode, String out, String err) {
-    }
+    record Finished(int exitCode, String out, String err) {}
 
     Finished runToEnd(String... args) throws Exception {
         Process process = startMain(args);
@@ -80,7 +83,8 @@ class ExampleRunnerMainProcessTest {
         if (!process.waitFor(PROCESS_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
             fail("main did not exit within " + PROCESS_TIMEOUT_SECONDS + " s");
         }
-        return new Finished(process.exitValue(),
+        return new Finished(
+                process.exitValue(),
                 out.get(PROCESS_TIMEOUT_SECONDS, TimeUnit.SECONDS),
                 err.get(PROCESS_TIMEOUT_SECONDS, TimeUnit.SECONDS));
     }
@@ -92,7 +96,9 @@ class ExampleRunnerMainProcessTest {
 
             Finished result = runToEnd("--port", String.valueOf(port));
 
-            assertThat(result.exitCode()).as("exit code; stderr: %s", result.err()).isEqualTo(2);
+            assertThat(result.exitCode())
+                    .as("exit code; stderr: %s", result.err())
+                    .isEqualTo(2);
             assertThat(result.err().split("\\R"))
                     .as("stderr")
                     .containsExactly("wsrouter-examples: port " + port + " is already in use");
@@ -121,16 +127,18 @@ class ExampleRunnerMainProcessTest {
     /** Reads the child's stdout on a thread of its own until it prints the port it listens on. */
     static int awaitListeningPort(Process process) throws InterruptedException {
         BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader in = new BufferedReader(
-                    new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = in.readLine()) != null; ) {
-                    lines.add(line);
-                }
-            } catch (IOException e) {
-                lines.add("<read failed: " + e + ">");
-            }
-        }, "main-stdout");
+        Thread reader = new Thread(
+                () -> {
+                    try (BufferedReader in = new BufferedReader(
+                            new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                        for (String line; (line = in.readLine()) != null; ) {
+                            lines.add(line);
+                        }
+                    } catch (IOException e) {
+                        lines.add("<read failed: " + e + ">");
+                    }
+                },
+                "main-stdout");
         reader.setDaemon(true);
         reader.start();
 
@@ -138,8 +146,8 @@ class ExampleRunnerMainProcessTest {
         while (port < 0) {
             String line = lines.poll(PROCESS_TIMEOUT_SECONDS, TimeUnit.SECONDS);
             if (line == null) {
-                fail("main printed no 'listening on' line within " + PROCESS_TIMEOUT_SECONDS
-                        + " s; alive=" + process.isAlive());
+                fail("main printed no 'listening on' line within " + PROCESS_TIMEOUT_SECONDS + " s; alive="
+                        + process.isAlive());
             }
             Matcher m = LISTENING.matcher(line);
             if (m.find()) {
@@ -167,6 +175,8 @@ class ExampleRunnerMainProcessTest {
         if (!process.waitFor(PROCESS_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
             fail("main did not exit within " + PROCESS_TIMEOUT_SECONDS + " s of SIGTERM");
         }
-        assertThat(err.get(PROCESS_TIMEOUT_SECONDS, TimeUnit.SECONDS)).as("stderr").doesNotContain("Exception");
+        assertThat(err.get(PROCESS_TIMEOUT_SECONDS, TimeUnit.SECONDS))
+                .as("stderr")
+                .doesNotContain("Exception");
     }
 }

@@ -5,9 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-
 import io.github.wsrouter.server.WsServer;
-
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.URI;
@@ -18,7 +16,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -39,7 +36,8 @@ class ExampleRunnerServerTest {
         assertThat(printed).contains(jakarta() ? "Jakarta WebSocket adapter" : "native WebSocket adapter");
     }
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private WsServer server;
     private int port;
     private String printed;
@@ -55,9 +53,11 @@ class ExampleRunnerServerTest {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         ExampleRunner.Launch launch;
         try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
-             PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-            String[] args = java.util.stream.Stream.concat(java.util.stream.Stream.of("--host", "127.0.0.1", "--port", "0"),
-                    java.util.Arrays.stream(adapterArgs())).toArray(String[]::new);
+                PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+            String[] args = java.util.stream.Stream.concat(
+                            java.util.stream.Stream.of("--host", "127.0.0.1", "--port", "0"),
+                            java.util.Arrays.stream(adapterArgs()))
+                    .toArray(String[]::new);
             launch = ExampleRunner.launch(args, o, e);
         }
         assertThat(err.toString(StandardCharsets.UTF_8)).as("stderr").isEmpty();
@@ -121,7 +121,9 @@ class ExampleRunnerServerTest {
         String marker = "ready-" + user + "-" + System.nanoTime();
         client.send(directed(user, "\"" + marker + "\""));
         JsonObject back = nextNonPresence(client);
-        assertThat(back.get("message").getAsString()).as("next message to %s: %s", user, back).isEqualTo(marker);
+        assertThat(back.get("message").getAsString())
+                .as("next message to %s: %s", user, back)
+                .isEqualTo(marker);
         assertThat(back.get("from").getAsString()).isEqualTo(user);
     }
 
@@ -130,12 +132,13 @@ class ExampleRunnerServerTest {
     @Test
     void printsTheUrlsItServes() {
         String authority = "127.0.0.1:" + port;
-        assertThat(printed).contains(
-                "http://" + authority + "/",
-                "ws://" + authority + "/echo/",
-                "ws://" + authority + "/ws/",
-                "ws://" + authority + "/ws/{username}/",
-                "ws://" + authority + "/rooms/{room}/");
+        assertThat(printed)
+                .contains(
+                        "http://" + authority + "/",
+                        "ws://" + authority + "/echo/",
+                        "ws://" + authority + "/ws/",
+                        "ws://" + authority + "/ws/{username}/",
+                        "ws://" + authority + "/rooms/{room}/");
     }
 
     @Test
@@ -143,8 +146,8 @@ class ExampleRunnerServerTest {
         HttpResponse<String> page = get("/");
 
         assertThat(page.statusCode()).isEqualTo(200);
-        assertThat(page.headers().firstValue("Content-Type")).hasValueSatisfying(
-                type -> assertThat(type).startsWith("text/html"));
+        assertThat(page.headers().firstValue("Content-Type"))
+                .hasValueSatisfying(type -> assertThat(type).startsWith("text/html"));
         assertThat(page.body()).contains("<title>wsrouter chat</title>", "app.js", "style.css");
     }
 
@@ -152,14 +155,14 @@ class ExampleRunnerServerTest {
     void servesTheScriptAndTheStyleSheet() throws Exception {
         HttpResponse<String> script = get("/app.js");
         assertThat(script.statusCode()).isEqualTo(200);
-        assertThat(script.headers().firstValue("Content-Type")).hasValueSatisfying(
-                type -> assertThat(type).contains("javascript"));
+        assertThat(script.headers().firstValue("Content-Type"))
+                .hasValueSatisfying(type -> assertThat(type).contains("javascript"));
         assertThat(script.body()).contains("new WebSocket(", "/ws/", "encodeURIComponent");
 
         HttpResponse<String> style = get("/style.css");
         assertThat(style.statusCode()).isEqualTo(200);
-        assertThat(style.headers().firstValue("Content-Type")).hasValueSatisfying(
-                type -> assertThat(type).startsWith("text/css"));
+        assertThat(style.headers().firstValue("Content-Type"))
+                .hasValueSatisfying(type -> assertThat(type).startsWith("text/css"));
     }
 
     @Test
@@ -198,7 +201,8 @@ class ExampleRunnerServerTest {
 
     @Test
     void directedMessageFromAliceReachesBobWithFromStamped() {
-        try (WsTestClient alice = connect("/ws/alice/"); WsTestClient bob = connect("/ws/bob/")) {
+        try (WsTestClient alice = connect("/ws/alice/");
+                WsTestClient bob = connect("/ws/bob/")) {
             roundTripToSelf(alice, "alice");
             roundTripToSelf(bob, "bob");
 
@@ -217,7 +221,8 @@ class ExampleRunnerServerTest {
 
     @Test
     void messageToStarReachesEveryUserIncludingTheSender() {
-        try (WsTestClient alice = connect("/ws/alice/"); WsTestClient bob = connect("/ws/bob/")) {
+        try (WsTestClient alice = connect("/ws/alice/");
+                WsTestClient bob = connect("/ws/bob/")) {
             roundTripToSelf(alice, "alice");
             roundTripToSelf(bob, "bob");
 
@@ -234,7 +239,8 @@ class ExampleRunnerServerTest {
 
     @Test
     void fromCannotBeForgedByTheSender() {
-        try (WsTestClient alice = connect("/ws/alice/"); WsTestClient bob = connect("/ws/bob/")) {
+        try (WsTestClient alice = connect("/ws/alice/");
+                WsTestClient bob = connect("/ws/bob/")) {
             roundTripToSelf(alice, "alice");
             roundTripToSelf(bob, "bob");
 
@@ -315,7 +321,8 @@ class ExampleRunnerServerTest {
 
     @Test
     void statsServeOpenConnectionsAndPerRouteCountersAsJson() throws Exception {
-        try (WsTestClient alice = connect("/ws/alice/"); WsTestClient echo = connect("/echo/")) {
+        try (WsTestClient alice = connect("/ws/alice/");
+                WsTestClient echo = connect("/echo/")) {
             echo.send("count me");
             assertThat(echo.awaitText()).isEqualTo("count me");
             roundTripToSelf(alice, "alice");
@@ -326,23 +333,30 @@ class ExampleRunnerServerTest {
 
             HttpResponse<String> response = get("/stats");
             assertThat(response.statusCode()).isEqualTo(200);
-            assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(
-                    type -> assertThat(type).startsWith("application/json"));
+            assertThat(response.headers().firstValue("Content-Type"))
+                    .hasValueSatisfying(type -> assertThat(type).startsWith("application/json"));
             JsonObject stats = json(response.body());
             assertThat(stats.get("open").getAsLong()).isEqualTo(2);
             JsonObject routes = stats.getAsJsonObject("routes");
             assertThat(routes.keySet()).contains("/echo/", "/ws/", "/ws/{username}/", "/rooms/{room}/");
-            assertThat(routes.getAsJsonObject("/echo/").get("messagesIn").getAsLong()).isEqualTo(1);
+            assertThat(routes.getAsJsonObject("/echo/").get("messagesIn").getAsLong())
+                    .isEqualTo(1);
             assertThat(routes.getAsJsonObject("/echo/").get("open").getAsLong()).isEqualTo(1);
-            assertThat(routes.getAsJsonObject("/echo/").get("errorReplies").getAsLong()).isZero();
-            assertThat(routes.getAsJsonObject("/ws/{username}/").get("errorReplies").getAsLong()).isEqualTo(2);
-            assertThat(stats.getAsJsonObject("total").get("errorReplies").getAsLong()).isEqualTo(2);
+            assertThat(routes.getAsJsonObject("/echo/").get("errorReplies").getAsLong())
+                    .isZero();
+            assertThat(routes.getAsJsonObject("/ws/{username}/")
+                            .get("errorReplies")
+                            .getAsLong())
+                    .isEqualTo(2);
+            assertThat(stats.getAsJsonObject("total").get("errorReplies").getAsLong())
+                    .isEqualTo(2);
         }
     }
 
     @Test
     void metricsServeTheMetersInPrometheusTextFormat() throws Exception {
-        try (WsTestClient alice = connect("/ws/alice/"); WsTestClient echo = connect("/echo/")) {
+        try (WsTestClient alice = connect("/ws/alice/");
+                WsTestClient echo = connect("/echo/")) {
             echo.send("count me");
             assertThat(echo.awaitText()).isEqualTo("count me");
             roundTripToSelf(alice, "alice");
@@ -355,26 +369,38 @@ class ExampleRunnerServerTest {
             Map<String, PrometheusText.Family> families = PrometheusText.parse(response.body());
 
             assertThat(families).containsOnlyKeys(METRIC_FAMILIES.keySet());
-            METRIC_FAMILIES.forEach((name, type) -> assertThat(families.get(name).type()).as(name).isEqualTo(type));
-            assertThat(families.values()).allSatisfy(family -> assertThat(family.help()).isNotBlank());
+            METRIC_FAMILIES.forEach((name, type) ->
+                    assertThat(families.get(name).type()).as(name).isEqualTo(type));
+            assertThat(families.values())
+                    .allSatisfy(family -> assertThat(family.help()).isNotBlank());
             for (String family : METRIC_FAMILIES.keySet()) {
-                if (family.equals("wsrouter_send_queued_bytes") || family.equals("wsrouter_handshakes_rejected_total")) {
+                if (family.equals("wsrouter_send_queued_bytes")
+                        || family.equals("wsrouter_handshakes_rejected_total")) {
                     continue;
                 }
-                assertThat(families.get(family).samples()).as(family)
+                assertThat(families.get(family).samples())
+                        .as(family)
                         .extracting(sample -> sample.labels().get("route"))
                         .containsExactlyInAnyOrder("/echo/", "/ws/", "/ws/{username}/", "/rooms/{room}/");
             }
-            assertThat(sample(families, "wsrouter_connections", "route", "/echo/")).isEqualTo(1);
-            assertThat(sample(families, "wsrouter_connections", "route", "/ws/{username}/")).isEqualTo(1);
-            assertThat(sample(families, "wsrouter_connections", "route", "/ws/")).isZero();
-            assertThat(sample(families, "wsrouter_connections_opened_total", "route", "/echo/")).isEqualTo(1);
-            assertThat(sample(families, "wsrouter_messages_received_total", "route", "/echo/")).isEqualTo(1);
+            assertThat(sample(families, "wsrouter_connections", "route", "/echo/"))
+                    .isEqualTo(1);
+            assertThat(sample(families, "wsrouter_connections", "route", "/ws/{username}/"))
+                    .isEqualTo(1);
+            assertThat(sample(families, "wsrouter_connections", "route", "/ws/"))
+                    .isZero();
+            assertThat(sample(families, "wsrouter_connections_opened_total", "route", "/echo/"))
+                    .isEqualTo(1);
+            assertThat(sample(families, "wsrouter_messages_received_total", "route", "/echo/"))
+                    .isEqualTo(1);
             assertThat(sample(families, "wsrouter_payload_received_bytes_total", "route", "/echo/"))
                     .isEqualTo("count me".length());
-            assertThat(sample(families, "wsrouter_error_replies_total", "route", "/ws/{username}/")).isEqualTo(1);
-            assertThat(sample(families, "wsrouter_handshakes_rejected_total", "reason", "origin")).isZero();
-            assertThat(families.get("wsrouter_send_queued_bytes").samples()).singleElement()
+            assertThat(sample(families, "wsrouter_error_replies_total", "route", "/ws/{username}/"))
+                    .isEqualTo(1);
+            assertThat(sample(families, "wsrouter_handshakes_rejected_total", "reason", "origin"))
+                    .isZero();
+            assertThat(families.get("wsrouter_send_queued_bytes").samples())
+                    .singleElement()
                     .satisfies(sample -> assertThat(sample.labels()).isEmpty());
         }
     }
@@ -395,8 +421,8 @@ class ExampleRunnerServerTest {
             Map.entry("wsrouter_send_queued_bytes", "gauge"));
 
     /** The value of the one sample of a family with this label. */
-    private static double sample(Map<String, PrometheusText.Family> families, String family, String label,
-                                 String value) {
+    private static double sample(
+            Map<String, PrometheusText.Family> families, String family, String label, String value) {
         assertThat(families).containsKey(family);
         return families.get(family).samples().stream()
                 .filter(sample -> value.equals(sample.labels().get(label)))

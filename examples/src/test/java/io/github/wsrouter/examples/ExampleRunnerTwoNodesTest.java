@@ -63,10 +63,11 @@ class ExampleRunnerTwoNodesTest {
     void aliceOnOneRunnerAndBobOnTheOtherTalkDirectlyAndByBroadcast() {
         WsTestClient alice = connect(first, "/ws/alice/");
         WsTestClient bob = connect(second, "/ws/bob/");
-        await().atMost(WAIT).until(() -> subscribed(first, "/ws/{username}/", Topic.user("alice"))
-                && subscribed(second, "/ws/{username}/", Topic.user("bob"))
-                && subscribed(first, "/ws/{username}/", Topic.route())
-                && subscribed(second, "/ws/{username}/", Topic.route()));
+        await().atMost(WAIT)
+                .until(() -> subscribed(first, "/ws/{username}/", Topic.user("alice"))
+                        && subscribed(second, "/ws/{username}/", Topic.user("bob"))
+                        && subscribed(first, "/ws/{username}/", Topic.route())
+                        && subscribed(second, "/ws/{username}/", Topic.route()));
 
         alice.send("{\"to_user\":\"bob\",\"message\":\"hi bob\"}");
         JsonObject toBob = next(bob);
@@ -91,9 +92,11 @@ class ExampleRunnerTwoNodesTest {
         WsTestClient two = connect(second, "/ws/");
         WsTestClient lobby1 = connect(first, "/rooms/lobby/");
         WsTestClient lobby2 = connect(second, "/rooms/lobby/");
-        await().atMost(WAIT).until(() -> subscribed(first, "/ws/", Topic.route()) && subscribed(second, "/ws/", Topic.route())
-                && subscribed(first, "/rooms/{room}/", Topic.room("lobby"))
-                && subscribed(second, "/rooms/{room}/", Topic.room("lobby")));
+        await().atMost(WAIT)
+                .until(() -> subscribed(first, "/ws/", Topic.route())
+                        && subscribed(second, "/ws/", Topic.route())
+                        && subscribed(first, "/rooms/{room}/", Topic.room("lobby"))
+                        && subscribed(second, "/rooms/{room}/", Topic.room("lobby")));
         one.send("from one");
         assertThat(two.awaitText()).isEqualTo("from one");
         two.send("from two");
@@ -114,7 +117,7 @@ class ExampleRunnerTwoNodesTest {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         ExampleRunner.Launch launch;
         try (PrintStream o = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
-             PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+                PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
             launch = ExampleRunner.launch(new String[] {"--port", "0", "--redis", uri}, o, e);
         }
         assertThat(launch.exitCode()).isEqualTo(ExampleRunner.EXIT_USAGE);
@@ -128,7 +131,7 @@ class ExampleRunnerTwoNodesTest {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         ExampleRunner.Launch launch;
         try (PrintStream o = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
-             PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+                PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
             launch = ExampleRunner.launch(args, o, e);
         }
         assertThat(err.toString(StandardCharsets.UTF_8)).as("stderr").isEmpty();
@@ -148,6 +151,7 @@ class ExampleRunnerTwoNodesTest {
 
     /** The next message that is not a presence object. */
     private static JsonObject next(WsTestClient client) {
-        return JsonParser.parseString(client.awaitTextSkipping(ExampleRunnerServerTest::isPresence)).getAsJsonObject();
+        return JsonParser.parseString(client.awaitTextSkipping(ExampleRunnerServerTest::isPresence))
+                .getAsJsonObject();
     }
 }

@@ -32,18 +32,16 @@ final class PrometheusText {
 
     private static final Pattern METRIC_NAME = Pattern.compile("[a-zA-Z_:][a-zA-Z0-9_:]*");
     private static final Pattern LABEL_NAME = Pattern.compile("[a-zA-Z_][a-zA-Z0-9_]*");
-    private static final Pattern FLOAT = Pattern.compile(
-            "[+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[eE][+-]?[0-9]+)?|NaN|[+-]Inf");
+    private static final Pattern FLOAT =
+            Pattern.compile("[+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[eE][+-]?[0-9]+)?|NaN|[+-]Inf");
     private static final Pattern TIMESTAMP = Pattern.compile("-?[0-9]+");
     private static final Set<String> TYPES = Set.of("counter", "gauge", "histogram", "summary", "untyped");
 
     /** One sample: a series and its value. */
-    record Sample(String name, Map<String, String> labels, double value) {
-    }
+    record Sample(String name, Map<String, String> labels, double value) {}
 
     /** A metric family: its name, type, help text and samples, in the order written. */
-    record Family(String name, String type, String help, List<Sample> samples) {
-    }
+    record Family(String name, String type, String help, List<Sample> samples) {}
 
     private final Map<String, Family> families = new LinkedHashMap<>();
     private final Set<String> closed = new HashSet<>();
@@ -53,8 +51,7 @@ final class PrometheusText {
     private Family current;
     private int lineNumber;
 
-    private PrometheusText() {
-    }
+    private PrometheusText() {}
 
     /** The families of a whole exposition, by name, in the order they appear. */
     static Map<String, Family> parse(String text) {
@@ -109,7 +106,9 @@ final class PrometheusText {
     private void sample(String line) {
         int at = 0;
         int nameEnd = at;
-        while (nameEnd < line.length() && line.charAt(nameEnd) != '{' && line.charAt(nameEnd) != ' '
+        while (nameEnd < line.length()
+                && line.charAt(nameEnd) != '{'
+                && line.charAt(nameEnd) != ' '
                 && line.charAt(nameEnd) != '\t') {
             nameEnd++;
         }
@@ -160,7 +159,7 @@ final class PrometheusText {
             }
             StringBuilder value = new StringBuilder();
             int i = eq + 2;
-            for (;; i++) {
+            for (; ; i++) {
                 if (i >= line.length()) {
                     throw error("the value of label " + label + " is not closed");
                 }

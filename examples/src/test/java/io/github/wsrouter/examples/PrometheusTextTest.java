@@ -30,11 +30,12 @@ class PrometheusTextTest {
         assertThat(requests.type()).isEqualTo("counter");
         assertThat(requests.help()).isEqualTo("Requests with a \\ and a\nsecond line");
         assertThat(requests.samples()).hasSize(2);
-        assertThat(requests.samples().get(0).labels()).containsExactly(Map.entry("route", "/a/{b}/"),
-                Map.entry("code", "200"));
+        assertThat(requests.samples().get(0).labels())
+                .containsExactly(Map.entry("route", "/a/{b}/"), Map.entry("code", "200"));
         assertThat(requests.samples().get(1).labels()).containsEntry("route", "q\"uote\\d\n");
         assertThat(requests.samples().get(1).value()).isEqualTo(1000);
-        assertThat(families.get("temperature").samples()).extracting(PrometheusText.Sample::value)
+        assertThat(families.get("temperature").samples())
+                .extracting(PrometheusText.Sample::value)
                 .containsExactly(-1.5, Double.NaN);
         assertThat(families.get("untyped_thing").type()).isEqualTo("untyped");
         assertThat(families.get("untyped_thing").samples().get(0).value()).isEqualTo(Double.POSITIVE_INFINITY);
@@ -51,32 +52,33 @@ class PrometheusTextTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {
-            "no_value\n",
-            "bad-name 1\n",
-            " leading_blank 1\n",
-            "trailing_blank 1 \n",
-            "x 1 2 3\n",
-            "x one\n",
-            "x 1 12.5\n",
-            "x{a=\"1\" 1\n",
-            "x{a=1} 1\n",
-            "x{a=\"1\"b=\"2\"} 1\n",
-            "x{1a=\"1\"} 1\n",
-            "x{a=\"1\",a=\"2\"} 1\n",
-            "x{a=\"\\t\"} 1\n",
-            "x{a=\"unclosed} 1\n",
-            "x 1\nx 2\n",
-            "x{a=\"1\",b=\"2\"} 1\nx{b=\"2\",a=\"1\"} 1\n",
-            "x 1\ny 1\nx 2\n",
-            "# TYPE x counter\n# TYPE x counter\nx 1\n",
-            "# HELP x a\n# HELP x b\nx 1\n",
-            "# TYPE x countr\nx 1\n",
-            "# TYPE x gauge\nx_total 1\nx 2\nx_total 3\n",
-            "x 1\n# TYPE x gauge\n",
-            "# HELP x bad \\escape\nx 1\n",
-            "x 1",
-    })
+    @ValueSource(
+            strings = {
+                "no_value\n",
+                "bad-name 1\n",
+                " leading_blank 1\n",
+                "trailing_blank 1 \n",
+                "x 1 2 3\n",
+                "x one\n",
+                "x 1 12.5\n",
+                "x{a=\"1\" 1\n",
+                "x{a=1} 1\n",
+                "x{a=\"1\"b=\"2\"} 1\n",
+                "x{1a=\"1\"} 1\n",
+                "x{a=\"1\",a=\"2\"} 1\n",
+                "x{a=\"\\t\"} 1\n",
+                "x{a=\"unclosed} 1\n",
+                "x 1\nx 2\n",
+                "x{a=\"1\",b=\"2\"} 1\nx{b=\"2\",a=\"1\"} 1\n",
+                "x 1\ny 1\nx 2\n",
+                "# TYPE x counter\n# TYPE x counter\nx 1\n",
+                "# HELP x a\n# HELP x b\nx 1\n",
+                "# TYPE x countr\nx 1\n",
+                "# TYPE x gauge\nx_total 1\nx 2\nx_total 3\n",
+                "x 1\n# TYPE x gauge\n",
+                "# HELP x bad \\escape\nx 1\n",
+                "x 1",
+            })
     void refusesWhatTheFormatDoesNotAllow(String text) {
         assertThatThrownBy(() -> PrometheusText.parse(text)).isInstanceOf(IllegalArgumentException.class);
     }

@@ -31,7 +31,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 @Timeout(60)
 class TokenHandshakeTest {
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private WsServer server;
 
     @AfterEach
@@ -56,11 +57,14 @@ class TokenHandshakeTest {
     void aTokenInTheSubprotocolAdmitsItsUserAndTheChatProtocolIsEchoed(boolean jakarta) throws Exception {
         start(jakarta);
         Queue alice = new Queue();
-        WebSocket ws = http.newWebSocketBuilder().subprotocols("wsrouter.chat", "token." + token("alice"))
-                .buildAsync(uri("/ws/alice/"), alice).get(10, TimeUnit.SECONDS);
+        WebSocket ws = http.newWebSocketBuilder()
+                .subprotocols("wsrouter.chat", "token." + token("alice"))
+                .buildAsync(uri("/ws/alice/"), alice)
+                .get(10, TimeUnit.SECONDS);
         assertThat(ws.getSubprotocol()).isEqualTo("wsrouter.chat");
 
-        ws.sendText("{\"to_user\":\"alice\",\"message\":\"note to self\"}", true).get(10, TimeUnit.SECONDS);
+        ws.sendText("{\"to_user\":\"alice\",\"message\":\"note to self\"}", true)
+                .get(10, TimeUnit.SECONDS);
         String received = alice.awaitTextSkipping("\"online\"");
         assertThat(received).contains("\"from\":\"alice\"").contains("note to self");
         ws.sendClose(1000, "").get(10, TimeUnit.SECONDS);
@@ -71,7 +75,8 @@ class TokenHandshakeTest {
     void aTokenInTheQueryAdmitsItsUserToo(boolean jakarta) throws Exception {
         start(jakarta);
         WebSocket ws = http.newWebSocketBuilder()
-                .buildAsync(uri("/ws/alice/?token=" + token("alice")), new Queue()).get(10, TimeUnit.SECONDS);
+                .buildAsync(uri("/ws/alice/?token=" + token("alice")), new Queue())
+                .get(10, TimeUnit.SECONDS);
         assertThat(ws.getSubprotocol()).isEmpty();
         ws.sendClose(1000, "").get(10, TimeUnit.SECONDS);
     }
@@ -82,15 +87,23 @@ class TokenHandshakeTest {
         start(jakarta);
         String bobs = token("bob");
         String[] parts = bobs.split("\\.");
-        String forged = java.util.Base64.getUrlEncoder().withoutPadding()
-                .encodeToString("alice".getBytes(StandardCharsets.UTF_8)) + "." + parts[1] + "." + parts[2];
+        String forged = java.util.Base64.getUrlEncoder()
+                        .withoutPadding()
+                        .encodeToString("alice".getBytes(StandardCharsets.UTF_8))
+                + "." + parts[1] + "." + parts[2];
 
-        assertThat(refusal(http.newWebSocketBuilder(), "/ws/alice/")).as("no token").isEqualTo(401);
+        assertThat(refusal(http.newWebSocketBuilder(), "/ws/alice/"))
+                .as("no token")
+                .isEqualTo(401);
         assertThat(refusal(http.newWebSocketBuilder().subprotocols("wsrouter.chat", "token." + forged), "/ws/alice/"))
-                .as("bob's signature on alice's name").isEqualTo(401);
-        assertThat(refusal(http.newWebSocketBuilder(), "/ws/alice/?token=not-a-token")).as("garbage").isEqualTo(401);
+                .as("bob's signature on alice's name")
+                .isEqualTo(401);
+        assertThat(refusal(http.newWebSocketBuilder(), "/ws/alice/?token=not-a-token"))
+                .as("garbage")
+                .isEqualTo(401);
         assertThat(refusal(http.newWebSocketBuilder().subprotocols("wsrouter.chat", "token." + bobs), "/ws/alice/"))
-                .as("bob's token on alice's path").isEqualTo(403);
+                .as("bob's token on alice's path")
+                .isEqualTo(403);
         assertThat(server.stats().rejectedHandshakes()).containsEntry("401", 3L).containsEntry("403", 1L);
     }
 
@@ -99,14 +112,19 @@ class TokenHandshakeTest {
         int[] status = new int[1];
         assertThatThrownBy(() -> attempt.get(10, TimeUnit.SECONDS))
                 .hasCauseInstanceOf(WebSocketHandshakeException.class)
-                .satisfies(e -> status[0] = ((WebSocketHandshakeException) e.getCause()).getResponse().statusCode());
+                .satisfies(e -> status[0] = ((WebSocketHandshakeException) e.getCause())
+                        .getResponse()
+                        .statusCode());
         return status[0];
     }
 
     private String token(String user) throws Exception {
-        HttpResponse<String> answer = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/token"))
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .POST(HttpRequest.BodyPublishers.ofString("user=" + user)).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> answer = http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/token"))
+                        .header("Content-Type", "application/x-www-form-urlencoded")
+                        .POST(HttpRequest.BodyPublishers.ofString("user=" + user))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
         assertThat(answer.statusCode()).isEqualTo(200);
         String body = answer.body();
         int start = body.indexOf("\"token\":\"") + 9;
@@ -134,7 +152,7 @@ class TokenHandshakeTest {
         }
 
         String awaitTextSkipping(String marker) throws InterruptedException {
-            for (;;) {
+            for (; ; ) {
                 String text = texts.poll(10, TimeUnit.SECONDS);
                 assertThat(text).as("a text within 10 s").isNotNull();
                 if (!text.contains(marker)) {

@@ -31,11 +31,15 @@ class TokensTest {
         String token = tokens.issue("alice");
         String[] parts = token.split("\\.");
         String bob = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString("bob".getBytes());
-        assertThat(tokens.userOf(bob + "." + parts[1] + "." + parts[2])).as("another user").isNull();
+        assertThat(tokens.userOf(bob + "." + parts[1] + "." + parts[2]))
+                .as("another user")
+                .isNull();
         assertThat(tokens.userOf(parts[0] + "." + (Long.parseLong(parts[1]) + 3600) + "." + parts[2]))
-                .as("a longer life").isNull();
+                .as("a longer life")
+                .isNull();
         assertThat(new Tokens("other secret", Clock.fixed(now, ZoneOffset.UTC)).userOf(token))
-                .as("another server's secret").isNull();
+                .as("another server's secret")
+                .isNull();
         assertThat(tokens.userOf(null)).isNull();
         assertThat(tokens.userOf("")).isNull();
         assertThat(tokens.userOf("a.b")).isNull();
@@ -45,11 +49,14 @@ class TokensTest {
 
     @Test
     void theHookAdmitsOnlyValidTokensAndTheRouteOnlyTheTokensUser() {
-        TestServer server = TestServer.create().handshakeHook(tokens)
-                .route("/ws/{username}/", DirectedJsonRouter.create());
+        TestServer server =
+                TestServer.create().handshakeHook(tokens).route("/ws/{username}/", DirectedJsonRouter.create());
         assertThat(server.handshake("/ws/alice/", Map.of()).status()).isEqualTo(401);
-        assertThat(server.handshake("/ws/alice/?token=forged", Map.of()).status()).isEqualTo(401);
-        assertThat(server.handshake("/ws/alice/?token=" + tokens.issue("bob"), Map.of()).status()).isEqualTo(403);
+        assertThat(server.handshake("/ws/alice/?token=forged", Map.of()).status())
+                .isEqualTo(401);
+        assertThat(server.handshake("/ws/alice/?token=" + tokens.issue("bob"), Map.of())
+                        .status())
+                .isEqualTo(403);
 
         TestClient alice = server.connect("/ws/alice/?token=" + tokens.issue("alice"));
         assertThat(alice.connection().identity()).isEqualTo("alice");

@@ -25,8 +25,7 @@ final class WsTestClient implements AutoCloseable {
     static final long TIMEOUT_SECONDS = 5;
 
     /** A close frame received from the server. */
-    record Close(int statusCode, String reason) {
-    }
+    record Close(int statusCode, String reason) {}
 
     private final URI uri;
     private final BlockingQueue<String> texts = new LinkedBlockingQueue<>();

@@ -156,41 +156,110 @@ public final class WsRouterMetrics implements MeterBinder {
                     .tags(routeTags)
                     .strongReference(true)
                     .register(registry);
-            counter(registry, "wsrouter.connections.opened", "WebSocket connections opened", null, routeTags,
+            counter(
+                    registry,
+                    "wsrouter.connections.opened",
+                    "WebSocket connections opened",
+                    null,
+                    routeTags,
                     r -> r.route(route).opened());
-            counter(registry, "wsrouter.connections.closed", "WebSocket connections closed", null, routeTags,
+            counter(
+                    registry,
+                    "wsrouter.connections.closed",
+                    "WebSocket connections closed",
+                    null,
+                    routeTags,
                     r -> r.route(route).closed());
-            counter(registry, "wsrouter.messages.received", "Messages received from clients", null, routeTags,
+            counter(
+                    registry,
+                    "wsrouter.messages.received",
+                    "Messages received from clients",
+                    null,
+                    routeTags,
                     r -> r.route(route).messagesIn());
-            counter(registry, "wsrouter.messages.sent", "Messages written to clients", null, routeTags,
+            counter(
+                    registry,
+                    "wsrouter.messages.sent",
+                    "Messages written to clients",
+                    null,
+                    routeTags,
                     r -> r.route(route).messagesOut());
-            counter(registry, "wsrouter.payload.received", "Payload bytes received, text counted as UTF-8",
-                    BaseUnits.BYTES, routeTags, r -> r.route(route).bytesIn());
-            counter(registry, "wsrouter.payload.sent", "Payload bytes written, text counted as UTF-8",
-                    BaseUnits.BYTES, routeTags, r -> r.route(route).bytesOut());
-            counter(registry, "wsrouter.error.replies", "Error replies sent", null, routeTags,
+            counter(
+                    registry,
+                    "wsrouter.payload.received",
+                    "Payload bytes received, text counted as UTF-8",
+                    BaseUnits.BYTES,
+                    routeTags,
+                    r -> r.route(route).bytesIn());
+            counter(
+                    registry,
+                    "wsrouter.payload.sent",
+                    "Payload bytes written, text counted as UTF-8",
+                    BaseUnits.BYTES,
+                    routeTags,
+                    r -> r.route(route).bytesOut());
+            counter(
+                    registry,
+                    "wsrouter.error.replies",
+                    "Error replies sent",
+                    null,
+                    routeTags,
                     r -> r.route(route).errorReplies());
-            counter(registry, "wsrouter.slow.consumer.closes",
-                    "Connections closed because their send buffer overflowed", null, routeTags,
+            counter(
+                    registry,
+                    "wsrouter.slow.consumer.closes",
+                    "Connections closed because their send buffer overflowed",
+                    null,
+                    routeTags,
                     r -> r.route(route).slowConsumerCloses());
-            counter(registry, "wsrouter.messages.dropped", "Messages dropped because a send buffer was full", null,
-                    routeTags, r -> r.route(route).droppedMessages());
+            counter(
+                    registry,
+                    "wsrouter.messages.dropped",
+                    "Messages dropped because a send buffer was full",
+                    null,
+                    routeTags,
+                    r -> r.route(route).droppedMessages());
         }
         readings.bind(registry, tags, first);
         if (relay != null) {
-            counter(registry, "wsrouter.relay.published", "Messages published to other nodes", null, tags,
+            counter(
+                    registry,
+                    "wsrouter.relay.published",
+                    "Messages published to other nodes",
+                    null,
+                    tags,
                     r -> r.relay().published());
-            counter(registry, "wsrouter.relay.received", "Messages received from other nodes", null, tags,
+            counter(
+                    registry,
+                    "wsrouter.relay.received",
+                    "Messages received from other nodes",
+                    null,
+                    tags,
                     r -> r.relay().received());
-            counter(registry, "wsrouter.relay.publish.failures", "Messages that could not be published", null, tags,
+            counter(
+                    registry,
+                    "wsrouter.relay.publish.failures",
+                    "Messages that could not be published",
+                    null,
+                    tags,
                     r -> r.relay().publishFailures());
-            counter(registry, "wsrouter.relay.dropped", "Messages received that could not be decoded", null, tags,
+            counter(
+                    registry,
+                    "wsrouter.relay.dropped",
+                    "Messages received that could not be decoded",
+                    null,
+                    tags,
                     r -> r.relay().undecodable());
         }
     }
 
-    private void counter(MeterRegistry registry, String name, String description, String baseUnit, Tags meterTags,
-                         ToDoubleFunction<Readings> value) {
+    private void counter(
+            MeterRegistry registry,
+            String name,
+            String description,
+            String baseUnit,
+            Tags meterTags,
+            ToDoubleFunction<Readings> value) {
         FunctionCounter.builder(name, readings, value)
                 .description(description)
                 .baseUnit(baseUnit)
@@ -212,8 +281,7 @@ public final class WsRouterMetrics implements MeterBinder {
         private Relay.Stats relayStats;
         private long relayRead;
 
-        private record Binding(MeterRegistry registry, Tags tags) {
-        }
+        private record Binding(MeterRegistry registry, Tags tags) {}
 
         Readings(Supplier<ServerStats> server, Supplier<Relay.Stats> relay) {
             this.server = server;

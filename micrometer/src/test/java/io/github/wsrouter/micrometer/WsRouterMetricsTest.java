@@ -10,9 +10,9 @@ import io.github.wsrouter.EchoRouter;
 import io.github.wsrouter.HandshakeDecision;
 import io.github.wsrouter.MessageRouter;
 import io.github.wsrouter.Relay;
+import io.github.wsrouter.RouteOptions;
 import io.github.wsrouter.RouteStats;
 import io.github.wsrouter.SendOverflow;
-import io.github.wsrouter.RouteOptions;
 import io.github.wsrouter.server.ServerStats;
 import io.github.wsrouter.server.WebSocketRoutes;
 import io.github.wsrouter.server.WsServer;
@@ -57,11 +57,21 @@ class WsRouterMetricsTest {
 
     /** Every meter that the class javadoc and docs/metrics.md document. */
     private static final Set<String> DOCUMENTED = Set.of(
-            "wsrouter.connections", "wsrouter.connections.opened", "wsrouter.connections.closed",
-            "wsrouter.messages.received", "wsrouter.messages.sent", "wsrouter.payload.received",
-            "wsrouter.payload.sent", "wsrouter.error.replies", "wsrouter.slow.consumer.closes",
-            "wsrouter.messages.dropped", "wsrouter.send.queued", "wsrouter.handshakes.rejected",
-            "wsrouter.relay.published", "wsrouter.relay.received", "wsrouter.relay.publish.failures",
+            "wsrouter.connections",
+            "wsrouter.connections.opened",
+            "wsrouter.connections.closed",
+            "wsrouter.messages.received",
+            "wsrouter.messages.sent",
+            "wsrouter.payload.received",
+            "wsrouter.payload.sent",
+            "wsrouter.error.replies",
+            "wsrouter.slow.consumer.closes",
+            "wsrouter.messages.dropped",
+            "wsrouter.send.queued",
+            "wsrouter.handshakes.rejected",
+            "wsrouter.relay.published",
+            "wsrouter.relay.received",
+            "wsrouter.relay.publish.failures",
             "wsrouter.relay.dropped");
 
     private static final String ECHO = "/echo/";
@@ -81,15 +91,28 @@ class WsRouterMetricsTest {
 
     @Test
     void everyDocumentedMeterReadsTheServersCountersWithItsTags() throws Exception {
-        server = WsServer.builder().port(0)
+        server = WsServer.builder()
+                .port(0)
                 .closeTimeout(Duration.ofMillis(500))
                 .handshakeHook(request -> "deny".equals(request.queryParameter("token"))
-                        ? HandshakeDecision.reject(401, "no") : HandshakeDecision.accept())
+                        ? HandshakeDecision.reject(401, "no")
+                        : HandshakeDecision.accept())
                 .route(ECHO, EchoRouter.create())
                 .route(USERS, DirectedJsonRouter.create())
-                .route(DROP, new Flood(), RouteOptions.builder().sendBuffer(64 * 1024, SendOverflow.DROP).build())
-                .route(SLOW, new Flood(), RouteOptions.builder().sendBuffer(64 * 1024, SendOverflow.CLOSE).build())
-                .build().start();
+                .route(
+                        DROP,
+                        new Flood(),
+                        RouteOptions.builder()
+                                .sendBuffer(64 * 1024, SendOverflow.DROP)
+                                .build())
+                .route(
+                        SLOW,
+                        new Flood(),
+                        RouteOptions.builder()
+                                .sendBuffer(64 * 1024, SendOverflow.CLOSE)
+                                .build())
+                .build()
+                .start();
         AtomicReference<Relay.Stats> relay = new AtomicReference<>(new Relay.Stats(4, 1, 7, 2));
         WsRouterMetrics.of(server::stats, relay::get).bindTo(registry);
 
@@ -100,7 +123,8 @@ class WsRouterMetricsTest {
             assertThat(counter("wsrouter.connections.opened", "route", route)).isZero();
         }
         assertThat(counter("wsrouter.handshakes.rejected", "reason", "origin")).isZero();
-        assertThat(counter("wsrouter.handshakes.rejected", "reason", "capacity")).isZero();
+        assertThat(counter("wsrouter.handshakes.rejected", "reason", "capacity"))
+                .isZero();
         assertThat(gauge("wsrouter.send.queued")).isZero();
 
         // echo: two messages each way, 5 characters and 3 bytes
@@ -130,17 +154,27 @@ class WsRouterMetricsTest {
         });
 
         // refused handshakes: a page of another origin, and a hook's 401
-        assertThatThrownBy(() -> HTTP.newWebSocketBuilder().header("Origin", "http://evil.example")
-                .buildAsync(server.uri(ECHO), new WebSocket.Listener() { }).get(10, TimeUnit.SECONDS))
-                .isInstanceOf(ExecutionException.class).cause().isInstanceOf(WebSocketHandshakeException.class);
         assertThatThrownBy(() -> HTTP.newWebSocketBuilder()
-                .buildAsync(server.uri(ECHO + "?token=deny"), new WebSocket.Listener() { }).get(10, TimeUnit.SECONDS))
-                .isInstanceOf(ExecutionException.class).cause().isInstanceOf(WebSocketHandshakeException.class);
+                        .header("Origin", "http://evil.example")
+                        .buildAsync(server.uri(ECHO), new WebSocket.Listener() {})
+                        .get(10, TimeUnit.SECONDS))
+                .isInstanceOf(ExecutionException.class)
+                .cause()
+                .isInstanceOf(WebSocketHandshakeException.class);
+        assertThatThrownBy(() -> HTTP.newWebSocketBuilder()
+                        .buildAsync(server.uri(ECHO + "?token=deny"), new WebSocket.Listener() {})
+                        .get(10, TimeUnit.SECONDS))
+                .isInstanceOf(ExecutionException.class)
+                .cause()
+                .isInstanceOf(WebSocketHandshakeException.class);
         await().atMost(TIMEOUT).untilAsserted(() -> {
-            assertThat(counter("wsrouter.handshakes.rejected", "reason", "origin")).isEqualTo(1);
+            assertThat(counter("wsrouter.handshakes.rejected", "reason", "origin"))
+                    .isEqualTo(1);
             // a reason first seen after binding is registered on the next read of the meters
             gauge("wsrouter.send.queued");
-            assertThat(registry.find("wsrouter.handshakes.rejected").tag("reason", "401").functionCounter())
+            assertThat(registry.find("wsrouter.handshakes.rejected")
+                            .tag("reason", "401")
+                            .functionCounter())
                     .isNotNull();
             assertThat(counter("wsrouter.handshakes.rejected", "reason", "401")).isEqualTo(1);
         });
@@ -149,8 +183,12 @@ class WsRouterMetricsTest {
         Client dropping = Client.connect(server, DROP, false);
         dropping.ws.sendText("flood", true).get(10, TimeUnit.SECONDS);
         await().atMost(TIMEOUT).untilAsserted(() -> {
-            assertThat(counter("wsrouter.messages.dropped", "route", DROP)).as(server.stats().toString()).isPositive();
-            assertThat(gauge("wsrouter.send.queued")).as(server.stats().toString()).isPositive();
+            assertThat(counter("wsrouter.messages.dropped", "route", DROP))
+                    .as(server.stats().toString())
+                    .isPositive();
+            assertThat(gauge("wsrouter.send.queued"))
+                    .as(server.stats().toString())
+                    .isPositive();
             assertThat(gauge("wsrouter.connections", "route", DROP)).isEqualTo(1);
         });
         assertThat(counter("wsrouter.slow.consumer.closes", "route", DROP)).isZero();
@@ -173,9 +211,15 @@ class WsRouterMetricsTest {
         alice.close();
         await().atMost(TIMEOUT).untilAsserted(() -> {
             for (String route : List.of(ECHO, USERS, DROP, SLOW)) {
-                assertThat(gauge("wsrouter.connections", "route", route)).as(route).isZero();
-                assertThat(counter("wsrouter.connections.opened", "route", route)).as(route).isEqualTo(1);
-                assertThat(counter("wsrouter.connections.closed", "route", route)).as(route).isEqualTo(1);
+                assertThat(gauge("wsrouter.connections", "route", route))
+                        .as(route)
+                        .isZero();
+                assertThat(counter("wsrouter.connections.opened", "route", route))
+                        .as(route)
+                        .isEqualTo(1);
+                assertThat(counter("wsrouter.connections.closed", "route", route))
+                        .as(route)
+                        .isEqualTo(1);
             }
             assertThat(gauge("wsrouter.send.queued")).isZero();
         });
@@ -207,9 +251,10 @@ class WsRouterMetricsTest {
         });
 
         // byte meters carry their unit
-        assertThat(registry.get("wsrouter.payload.sent").meters()).allSatisfy(
-                meter -> assertThat(meter.getId().getBaseUnit()).isEqualTo("bytes"));
-        assertThat(registry.get("wsrouter.send.queued").gauge().getId().getBaseUnit()).isEqualTo("bytes");
+        assertThat(registry.get("wsrouter.payload.sent").meters())
+                .allSatisfy(meter -> assertThat(meter.getId().getBaseUnit()).isEqualTo("bytes"));
+        assertThat(registry.get("wsrouter.send.queued").gauge().getId().getBaseUnit())
+                .isEqualTo("bytes");
     }
 
     @Test
@@ -224,14 +269,16 @@ class WsRouterMetricsTest {
 
     @Test
     void routesMountedInAnotherUndertowAndExtraTags() {
-        WebSocketRoutes routes = WebSocketRoutes.builder().route(ECHO, EchoRouter.create())
-                .route("/rooms/{room}/", EchoRouter.create()).build();
+        WebSocketRoutes routes = WebSocketRoutes.builder()
+                .route(ECHO, EchoRouter.create())
+                .route("/rooms/{room}/", EchoRouter.create())
+                .build();
         WsRouterMetrics.of(routes).withTags(Tags.of("server", "public")).bindTo(registry);
         assertThat(registry.get("wsrouter.connections").tag("server", "public").gauges())
                 .extracting(gauge -> gauge.getId().getTag("route"))
                 .containsExactlyInAnyOrder(ECHO, "/rooms/{room}/");
-        assertThat(registry.getMeters()).allSatisfy(meter -> assertThat(meter.getId().getTag("server"))
-                .isEqualTo("public"));
+        assertThat(registry.getMeters())
+                .allSatisfy(meter -> assertThat(meter.getId().getTag("server")).isEqualTo("public"));
     }
 
     @Test
@@ -243,7 +290,8 @@ class WsRouterMetricsTest {
     }
 
     private Set<String> meterNames() {
-        return registry.getMeters().stream().map(meter -> meter.getId().getName())
+        return registry.getMeters().stream()
+                .map(meter -> meter.getId().getName())
                 .collect(Collectors.toCollection(TreeSet::new));
     }
 
@@ -301,7 +349,9 @@ class WsRouterMetricsTest {
 
         static Client connect(WsServer server, String path, boolean reads) throws Exception {
             Client client = new Client(reads);
-            client.ws = HTTP.newWebSocketBuilder().buildAsync(server.uri(path), client).get(10, TimeUnit.SECONDS);
+            client.ws = HTTP.newWebSocketBuilder()
+                    .buildAsync(server.uri(path), client)
+                    .get(10, TimeUnit.SECONDS);
             return client;
         }
 

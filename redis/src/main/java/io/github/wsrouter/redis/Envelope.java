@@ -50,7 +50,9 @@ record Envelope(String origin, String route, Topic topic, String text, ByteBuffe
             }
             JsonObject object = parsed.getAsJsonObject();
             JsonElement version = object.get("v");
-            if (version == null || !version.isJsonPrimitive() || !version.getAsJsonPrimitive().isNumber()
+            if (version == null
+                    || !version.isJsonPrimitive()
+                    || !version.getAsJsonPrimitive().isNumber()
                     || version.getAsInt() != VERSION) {
                 return null;
             }
@@ -72,7 +74,8 @@ record Envelope(String origin, String route, Topic topic, String text, ByteBuffe
             if (topic == null) {
                 return null;
             }
-            ByteBuffer bytes = binary == null ? null : ByteBuffer.wrap(Base64.getDecoder().decode(binary));
+            ByteBuffer bytes =
+                    binary == null ? null : ByteBuffer.wrap(Base64.getDecoder().decode(binary));
             return new Envelope(origin, route, topic, text, bytes);
         } catch (RuntimeException e) { // malformed JSON or Base64
             return null;

@@ -78,6 +78,7 @@ public final class RedisRelay implements Relay {
     private final Map<String, Integer> wanted = new HashMap<>();
     /** The channels Redis confirmed on the current connection. */
     private final Set<String> confirmed = ConcurrentHashMap.newKeySet();
+
     private final LongAdder published = new LongAdder();
     private final LongAdder publishFailures = new LongAdder();
     private final LongAdder received = new LongAdder();
@@ -85,12 +86,14 @@ public final class RedisRelay implements Relay {
     private volatile boolean closed;
 
     private RedisRelay(Builder builder) {
-        this.nodeId = builder.nodeId != null ? builder.nodeId : UUID.randomUUID().toString();
+        this.nodeId =
+                builder.nodeId != null ? builder.nodeId : UUID.randomUUID().toString();
         this.prefix = builder.prefix;
         this.resources = ClientResources.builder()
                 .ioThreadPoolSize(2)
                 .computationThreadPoolSize(2)
-                .reconnectDelay(Delay.exponential(Duration.ofMillis(50), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
+                .reconnectDelay(
+                        Delay.exponential(Duration.ofMillis(50), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
                 .build();
         RedisURI redisUri = RedisURI.create(builder.uri);
         redisUri.setTimeout(builder.commandTimeout);
@@ -101,7 +104,9 @@ public final class RedisRelay implements Relay {
                 .requestQueueSize(builder.maxPendingCommands)
                 .replayFilter(command -> command.getType() == CommandType.PUBLISH)
                 .timeoutOptions(TimeoutOptions.enabled(builder.commandTimeout))
-                .socketOptions(SocketOptions.builder().connectTimeout(builder.commandTimeout).build())
+                .socketOptions(SocketOptions.builder()
+                        .connectTimeout(builder.commandTimeout)
+                        .build())
                 .build());
         this.events = resources.eventBus().get().subscribe(event -> {
             if (event instanceof ConnectionDeactivatedEvent) {
@@ -115,8 +120,9 @@ public final class RedisRelay implements Relay {
             this.subscriber = client.connectPubSub();
         } catch (RuntimeException e) {
             shutdown();
-            throw new IllegalStateException("cannot reach Redis at " + redisUri.getHost() + ":" + redisUri.getPort()
-                    + ": " + e.getMessage(), e);
+            throw new IllegalStateException(
+                    "cannot reach Redis at " + redisUri.getHost() + ":" + redisUri.getPort() + ": " + e.getMessage(),
+                    e);
         }
         subscriber.addListener(new Listener());
     }
@@ -257,7 +263,8 @@ public final class RedisRelay implements Relay {
         return future.handle((receivers, failure) -> {
             if (failure != null) {
                 publishFailures.increment();
-                throw failure instanceof java.util.concurrent.CompletionException c ? c
+                throw failure instanceof java.util.concurrent.CompletionException c
+                        ? c
                         : new java.util.concurrent.CompletionException(failure);
             }
             published.increment();

@@ -77,12 +77,16 @@ class AcrossNodesOrderTest {
         }
         alice.sendAll(messages);
         for (int n = 0; n < count; n++) {
-            assertThat(ThreeNodesTest.json(bob.awaitText()).get("message").getAsInt()).isEqualTo(n);
+            assertThat(ThreeNodesTest.json(bob.awaitText()).get("message").getAsInt())
+                    .isEqualTo(n);
         }
         // the publisher counts on Redis's answer, which may come after bob has the message
-        await().atMost(WAIT).until(() -> one.relay.stats().published() + one.relay.stats().publishFailures() == count);
-        assertThat(one.relay.stats()).extracting(Relay.Stats::published, Relay.Stats::publishFailures)
-                .as("node1 %s", one.relay.stats()).containsExactly((long) count, 0L);
+        await().atMost(WAIT)
+                .until(() -> one.relay.stats().published() + one.relay.stats().publishFailures() == count);
+        assertThat(one.relay.stats())
+                .extracting(Relay.Stats::published, Relay.Stats::publishFailures)
+                .as("node1 %s", one.relay.stats())
+                .containsExactly((long) count, 0L);
         assertThat(two.relay.stats().received()).isEqualTo(count);
         assertThat(alice.pending()).as("errors sent to alice").isZero();
     }
@@ -103,9 +107,11 @@ class AcrossNodesOrderTest {
             sending.add(connect(i % 2 == 0 ? one : two, Node.BROADCAST));
         }
         int perNode = (listeners + senders) / 2;
-        await().atMost(WAIT).until(() -> one.broadcast.connectionCount() == perNode
-                && two.broadcast.connectionCount() == perNode
-                && one.subscribed(Node.BROADCAST, Topic.route()) && two.subscribed(Node.BROADCAST, Topic.route()));
+        await().atMost(WAIT)
+                .until(() -> one.broadcast.connectionCount() == perNode
+                        && two.broadcast.connectionCount() == perNode
+                        && one.subscribed(Node.BROADCAST, Topic.route())
+                        && two.subscribed(Node.BROADCAST, Topic.route()));
 
         ExecutorService pool = Executors.newFixedThreadPool(senders + listeners + senders);
         try {
@@ -137,7 +143,8 @@ class AcrossNodesOrderTest {
         long total = (long) senders * perSender;
         await().atMost(WAIT).until(() -> answered(one) + answered(two) == total);
         assertThat(one.relay.stats().publishFailures() + two.relay.stats().publishFailures())
-                .as("%s, %s", one.relay.stats(), two.relay.stats()).isZero();
+                .as("%s, %s", one.relay.stats(), two.relay.stats())
+                .isZero();
     }
 
     /** Publishes Redis answered, or that failed. */

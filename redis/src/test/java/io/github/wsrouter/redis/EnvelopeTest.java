@@ -12,7 +12,8 @@ class EnvelopeTest {
 
     @Test
     void textSurvivesTheTripWithItsOriginRouteAndTopic() {
-        String json = Envelope.encode("node1", "/ws/{username}/", Topic.user("bob"), "{\"message\":\"hé \\\"ok\\\" 😀\"}", null);
+        String json = Envelope.encode(
+                "node1", "/ws/{username}/", Topic.user("bob"), "{\"message\":\"hé \\\"ok\\\" 😀\"}", null);
 
         Envelope envelope = Envelope.decode(json);
 
@@ -45,20 +46,21 @@ class EnvelopeTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {
-        "",
-        "not json",
-        "[1,2]",
-        "{\"v\":2,\"origin\":\"n\",\"route\":\"/ws/\",\"kind\":\"route\",\"key\":\"\",\"text\":\"x\"}",
-        "{\"origin\":\"n\",\"route\":\"/ws/\",\"kind\":\"route\",\"key\":\"\",\"text\":\"x\"}",
-        "{\"v\":\"1\",\"origin\":\"n\",\"route\":\"/ws/\",\"kind\":\"route\",\"key\":\"\",\"text\":\"x\"}",
-        "{\"v\":1,\"route\":\"/ws/\",\"kind\":\"route\",\"key\":\"\",\"text\":\"x\"}",
-        "{\"v\":1,\"origin\":\"n\",\"route\":\"/ws/\",\"kind\":\"planet\",\"key\":\"\",\"text\":\"x\"}",
-        "{\"v\":1,\"origin\":\"n\",\"route\":\"/ws/\",\"kind\":\"route\",\"key\":\"\"}",
-        "{\"v\":1,\"origin\":\"n\",\"route\":\"/ws/\",\"kind\":\"route\",\"key\":\"\",\"text\":\"x\",\"binary\":\"AA==\"}",
-        "{\"v\":1,\"origin\":\"n\",\"route\":\"/ws/\",\"kind\":\"route\",\"key\":\"\",\"binary\":\"not base64!\"}",
-        "{\"v\":1,\"origin\":5,\"route\":\"/ws/\",\"kind\":\"route\",\"key\":\"\",\"text\":\"x\"}"
-    })
+    @ValueSource(
+            strings = {
+                "",
+                "not json",
+                "[1,2]",
+                "{\"v\":2,\"origin\":\"n\",\"route\":\"/ws/\",\"kind\":\"route\",\"key\":\"\",\"text\":\"x\"}",
+                "{\"origin\":\"n\",\"route\":\"/ws/\",\"kind\":\"route\",\"key\":\"\",\"text\":\"x\"}",
+                "{\"v\":\"1\",\"origin\":\"n\",\"route\":\"/ws/\",\"kind\":\"route\",\"key\":\"\",\"text\":\"x\"}",
+                "{\"v\":1,\"route\":\"/ws/\",\"kind\":\"route\",\"key\":\"\",\"text\":\"x\"}",
+                "{\"v\":1,\"origin\":\"n\",\"route\":\"/ws/\",\"kind\":\"planet\",\"key\":\"\",\"text\":\"x\"}",
+                "{\"v\":1,\"origin\":\"n\",\"route\":\"/ws/\",\"kind\":\"route\",\"key\":\"\"}",
+                "{\"v\":1,\"origin\":\"n\",\"route\":\"/ws/\",\"kind\":\"route\",\"key\":\"\",\"text\":\"x\",\"binary\":\"AA==\"}",
+                "{\"v\":1,\"origin\":\"n\",\"route\":\"/ws/\",\"kind\":\"route\",\"key\":\"\",\"binary\":\"not base64!\"}",
+                "{\"v\":1,\"origin\":5,\"route\":\"/ws/\",\"kind\":\"route\",\"key\":\"\",\"text\":\"x\"}"
+            })
     void whatThisVersionCannotReadIsNull(String json) {
         assertThat(Envelope.decode(json)).isNull();
     }

@@ -22,14 +22,19 @@ final class Node implements AutoCloseable {
     final String name;
     final RedisRelay relay;
     final BroadcastRouter broadcast = BroadcastRouter.create();
-    final BroadcastRouter rooms = BroadcastRouter.builder().roomParameter("room").build();
-    final DirectedJsonRouter directed = DirectedJsonRouter.builder().everyone("*").build();
+    final BroadcastRouter rooms =
+            BroadcastRouter.builder().roomParameter("room").build();
+    final DirectedJsonRouter directed =
+            DirectedJsonRouter.builder().everyone("*").build();
     final WsServer server;
     private final HttpClient http = HttpClient.newHttpClient();
 
     private Node(String name, URI redis, Duration commandTimeout, boolean jakarta) {
         this.name = name;
-        this.relay = RedisRelay.builder(redis).nodeId(name).commandTimeout(commandTimeout).build();
+        this.relay = RedisRelay.builder(redis)
+                .nodeId(name)
+                .commandTimeout(commandTimeout)
+                .build();
         WsServer.Builder builder = WsServer.builder()
                 .port(0)
                 .relay(relay)

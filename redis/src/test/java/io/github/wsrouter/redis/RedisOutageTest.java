@@ -56,8 +56,10 @@ class RedisOutageTest {
         WsClient bob = connect(two, "/ws/bob/");
         WsClient room1 = connect(one, "/rooms/lobby/");
         WsClient room2 = connect(two, "/rooms/lobby/");
-        await().atMost(WAIT).until(() -> two.subscribed(Node.DIRECTED, Topic.user("bob"))
-                && one.subscribed(Node.ROOMS, Topic.room("lobby")) && two.subscribed(Node.ROOMS, Topic.room("lobby")));
+        await().atMost(WAIT)
+                .until(() -> two.subscribed(Node.DIRECTED, Topic.user("bob"))
+                        && one.subscribed(Node.ROOMS, Topic.room("lobby"))
+                        && two.subscribed(Node.ROOMS, Topic.room("lobby")));
         alice.send(direct("bob", "before"));
         assertThat(message(bob.awaitText())).isEqualTo("before");
 
@@ -90,14 +92,18 @@ class RedisOutageTest {
         // again within a few seconds. Each probe ends with bob's copy or alice's error.
         AtomicInteger probes = new AtomicInteger();
         await().atMost(WAIT).until(() -> probe(alice, bob, "bob", probes.incrementAndGet()));
-        await().atMost(WAIT).until(() -> two.subscribed(Node.DIRECTED, Topic.user("dave"))
-                && two.subscribed(Node.ROOMS, Topic.room("lobby")) && one.subscribed(Node.ROOMS, Topic.room("lobby")));
+        await().atMost(WAIT)
+                .until(() -> two.subscribed(Node.DIRECTED, Topic.user("dave"))
+                        && two.subscribed(Node.ROOMS, Topic.room("lobby"))
+                        && one.subscribed(Node.ROOMS, Topic.room("lobby")));
         alice.send(direct("dave", "after"));
         assertThat(message(dave.awaitText())).isEqualTo("after");
         room1.send("lobby, across");
-        assertThat(room2.awaitTextSkipping(text -> !text.equals("lobby, across"))).isEqualTo("lobby, across");
+        assertThat(room2.awaitTextSkipping(text -> !text.equals("lobby, across")))
+                .isEqualTo("lobby, across");
         alice.send(direct("bob", "after"));
-        assertThat(message(bob.awaitTextSkipping(text -> message(text).startsWith("probe")))).isEqualTo("after");
+        assertThat(message(bob.awaitTextSkipping(text -> message(text).startsWith("probe"))))
+                .isEqualTo("after");
     }
 
     /** Sends a probe to a user on the other node: true when it arrives, false when the sender gets an error. */

@@ -86,8 +86,20 @@ public final class RedisServerProcess implements AutoCloseable {
     }
 
     private void launch() {
-        List<String> command = List.of(binary, "--port", String.valueOf(port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "yes");
+        List<String> command = List.of(
+                binary,
+                "--port",
+                String.valueOf(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+                "--protected-mode",
+                "yes");
         CompletableFuture<Void> ready = new CompletableFuture<>();
         StringBuilder output = new StringBuilder();
         try {
@@ -96,22 +108,24 @@ public final class RedisServerProcess implements AutoCloseable {
             throw new UncheckedIOException("cannot start " + binary, e);
         }
         Process started = process;
-        Thread reader = new Thread(() -> {
-            try (BufferedReader lines = new BufferedReader(
-                    new InputStreamReader(started.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = lines.readLine()) != null; ) {
-                    if (!ready.isDone()) {
-                        output.append(line).append('\n');
+        Thread reader = new Thread(
+                () -> {
+                    try (BufferedReader lines = new BufferedReader(
+                            new InputStreamReader(started.getInputStream(), StandardCharsets.UTF_8))) {
+                        for (String line; (line = lines.readLine()) != null; ) {
+                            if (!ready.isDone()) {
+                                output.append(line).append('\n');
+                            }
+                            if (line.contains("Ready to accept connections")) {
+                                ready.complete(null);
+                            }
+                        }
+                    } catch (IOException e) {
+                        // the process is gone
                     }
-                    if (line.contains("Ready to accept connections")) {
-                        ready.complete(null);
-                    }
-                }
-            } catch (IOException e) {
-                // the process is gone
-            }
-            ready.completeExceptionally(new IllegalStateException("redis-server exited"));
-        }, "redis-server-" + port + "-output");
+                    ready.completeExceptionally(new IllegalStateException("redis-server exited"));
+                },
+                "redis-server-" + port + "-output");
         reader.setDaemon(true);
         reader.start();
         try {

@@ -77,16 +77,18 @@ class ThreeNodesTest {
         for (int i = 0; i < 30; i++) {
             all.add(connect(nodes.get(i % 3), Node.BROADCAST));
         }
-        await().atMost(WAIT).until(() -> nodes.stream().allMatch(n -> n.broadcast.connectionCount() == 10
-                && n.subscribed(Node.BROADCAST, Topic.route())));
+        await().atMost(WAIT)
+                .until(() -> nodes.stream()
+                        .allMatch(n ->
+                                n.broadcast.connectionCount() == 10 && n.subscribed(Node.BROADCAST, Topic.route())));
 
         // one client of each node broadcasts a message, then an end marker
         for (int i = 0; i < 3; i++) {
             all.get(i).send("hello from node" + (i + 1)).send("end " + i);
         }
 
-        Set<String> expected = Set.of("hello from node1", "hello from node2", "hello from node3",
-                "end 0", "end 1", "end 2");
+        Set<String> expected =
+                Set.of("hello from node1", "hello from node2", "hello from node3", "end 0", "end 1", "end 2");
         for (WsClient client : all) {
             Set<String> seen = new HashSet<>();
             for (int i = 0; i < 6; i++) {
@@ -98,8 +100,11 @@ class ThreeNodesTest {
         // each node got the two messages of each other node, and ignored its own
         for (Node node : nodes) {
             // published counts Redis's answers, which may come after the other nodes delivered
-            await().atMost(WAIT).until(() -> node.relay.stats().received() == 4
-                    && node.relay.stats().published() + node.relay.stats().publishFailures() == 2);
+            await().atMost(WAIT)
+                    .until(() -> node.relay.stats().received() == 4
+                            && node.relay.stats().published()
+                                            + node.relay.stats().publishFailures()
+                                    == 2);
             assertThat(node.relay.stats()).as(node.name).isEqualTo(new Relay.Stats(2, 0, 4, 0));
         }
         // nothing more arrives: a last broadcast is the next message everywhere
@@ -116,11 +121,12 @@ class ThreeNodesTest {
         WsClient blue3 = connect(node(3), "/rooms/blue/");
         WsClient red2 = connect(node(2), "/rooms/red/");
         WsClient red3 = connect(node(3), "/rooms/red/");
-        await().atMost(WAIT).until(() -> node(1).subscribed(Node.ROOMS, Topic.room("blue"))
-                && node(3).subscribed(Node.ROOMS, Topic.room("blue"))
-                && node(2).subscribed(Node.ROOMS, Topic.room("red"))
-                && node(3).subscribed(Node.ROOMS, Topic.room("red"))
-                && node(3).rooms.connectionCount() == 2);
+        await().atMost(WAIT)
+                .until(() -> node(1).subscribed(Node.ROOMS, Topic.room("blue"))
+                        && node(3).subscribed(Node.ROOMS, Topic.room("blue"))
+                        && node(2).subscribed(Node.ROOMS, Topic.room("red"))
+                        && node(3).subscribed(Node.ROOMS, Topic.room("red"))
+                        && node(3).rooms.connectionCount() == 2);
         assertThat(node(1).subscribed(Node.ROOMS, Topic.room("red"))).isFalse();
         assertThat(node(2).subscribed(Node.ROOMS, Topic.room("blue"))).isFalse();
 
@@ -144,8 +150,9 @@ class ThreeNodesTest {
     void directedMessagesFindTheUserOnAnyNodeAndUnknownStaysExact() {
         WsClient alice = connect(node(1), "/ws/alice/");
         WsClient bob3 = connect(node(3), "/ws/bob/");
-        await().atMost(WAIT).until(() -> node(3).subscribed(Node.DIRECTED, Topic.user("bob"))
-                && node(1).subscribed(Node.DIRECTED, Topic.user("alice")));
+        await().atMost(WAIT)
+                .until(() -> node(3).subscribed(Node.DIRECTED, Topic.user("bob"))
+                        && node(1).subscribed(Node.DIRECTED, Topic.user("alice")));
 
         alice.send("{\"to_user\":\"bob\",\"message\":\"hi bob\"}");
         JsonObject got = json(bob3.awaitText());
@@ -179,8 +186,9 @@ class ThreeNodesTest {
         // after bob closes everywhere, he is unknown again
         bob2.close();
         bob3.close();
-        await().atMost(WAIT).until(() -> !node(2).subscribed(Node.DIRECTED, Topic.user("bob"))
-                && !node(3).subscribed(Node.DIRECTED, Topic.user("bob")));
+        await().atMost(WAIT)
+                .until(() -> !node(2).subscribed(Node.DIRECTED, Topic.user("bob"))
+                        && !node(3).subscribed(Node.DIRECTED, Topic.user("bob")));
         alice.send("{\"to_user\":\"bob\",\"message\":\"still there?\"}");
         JsonObject gone = json(alice.awaitText());
         assertThat(gone.get("error").getAsString()).isEqualTo("unknown_recipient");
@@ -196,8 +204,9 @@ class ThreeNodesTest {
         String channel = node(2).relay.channel(Node.DIRECTED, Topic.user("bob"));
 
         try (RedisClient client = RedisClient.create(redis.uri().toString());
-             StatefulRedisConnection<String, String> raw = client.connect()) {
-            assertThat(raw.sync().publish(channel, "{\"v\":99,\"from\":\"the future\"}")).isEqualTo(1);
+                StatefulRedisConnection<String, String> raw = client.connect()) {
+            assertThat(raw.sync().publish(channel, "{\"v\":99,\"from\":\"the future\"}"))
+                    .isEqualTo(1);
             assertThat(raw.sync().publish(channel, "garbage")).isEqualTo(1);
         }
         await().atMost(WAIT).until(() -> node(2).relay.stats().undecodable() == 2);

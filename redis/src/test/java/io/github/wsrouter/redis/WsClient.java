@@ -27,8 +27,10 @@ final class WsClient implements AutoCloseable {
     private WsClient(HttpClient http, URI uri) {
         this.uri = uri;
         try {
-            this.webSocket = http.newWebSocketBuilder().connectTimeout(TIMEOUT)
-                    .buildAsync(uri, new Listener()).get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            this.webSocket = http.newWebSocketBuilder()
+                    .connectTimeout(TIMEOUT)
+                    .buildAsync(uri, new Listener())
+                    .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (Exception e) {
             throw new AssertionError("could not connect to " + uri + ": " + e, e);
         }

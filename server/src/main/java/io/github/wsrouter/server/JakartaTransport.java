@@ -6,7 +6,6 @@ import io.github.wsrouter.MessageRouter;
 import io.github.wsrouter.internal.Handshake;
 import io.github.wsrouter.internal.HandshakeRelay;
 import io.github.wsrouter.internal.RouteTable;
-import io.undertow.util.HttpString;
 import io.github.wsrouter.server.jakarta.JakartaRoutes;
 import io.undertow.server.DefaultByteBufferPool;
 import io.undertow.server.HttpHandler;
@@ -15,6 +14,7 @@ import io.undertow.servlet.Servlets;
 import io.undertow.servlet.api.DeploymentInfo;
 import io.undertow.servlet.api.DeploymentManager;
 import io.undertow.util.Headers;
+import io.undertow.util.HttpString;
 import io.undertow.websockets.jsr.WebSocketDeploymentInfo;
 import jakarta.servlet.ServletException;
 import java.time.Duration;
@@ -42,17 +42,22 @@ final class JakartaTransport implements HttpHandler {
     private final int maxConnections;
     private final Rejections rejections = new Rejections();
 
-    JakartaTransport(JakartaRoutes routes, RouteTable<MessageRouter> table, HandshakeHook hook, HttpHandler fallback,
-                     OriginPolicy origins, int maxConnections, Supplier<XnioWorker> worker) {
+    JakartaTransport(
+            JakartaRoutes routes,
+            RouteTable<MessageRouter> table,
+            HandshakeHook hook,
+            HttpHandler fallback,
+            OriginPolicy origins,
+            int maxConnections,
+            Supplier<XnioWorker> worker) {
         this.maxConnections = maxConnections;
         this.routes = routes;
         this.table = table;
         this.hook = hook;
         this.fallback = fallback;
         this.origins = origins;
-        WebSocketDeploymentInfo webSockets = new WebSocketDeploymentInfo()
-                .setWorker(worker)
-                .setBuffers(new DefaultByteBufferPool(true, 16 * 1024));
+        WebSocketDeploymentInfo webSockets =
+                new WebSocketDeploymentInfo().setWorker(worker).setBuffers(new DefaultByteBufferPool(true, 16 * 1024));
         routes.endpointConfigs().forEach(webSockets::addEndpoint);
         DeploymentInfo deployment = Servlets.deployment()
                 .setClassLoader(new DeploymentClassLoader(JakartaTransport.class.getClassLoader()))
@@ -98,13 +103,14 @@ final class JakartaTransport implements HttpHandler {
             return;
         }
         String upgrade = exchange.getRequestHeaders().getFirst(Headers.UPGRADE);
-        if (upgrade == null || !upgrade.equalsIgnoreCase("websocket")
+        if (upgrade == null
+                || !upgrade.equalsIgnoreCase("websocket")
                 || !exchange.getRequestHeaders().contains(Headers.SEC_WEB_SOCKET_KEY)) {
             WebSocketRoutes.notAnUpgrade(exchange);
             return;
         }
-        Handshake.Decided decided = WebSocketRoutes.handshake(exchange, rawPath, match.parameters())
-                .decide(hook, match.value());
+        Handshake.Decided decided =
+                WebSocketRoutes.handshake(exchange, rawPath, match.parameters()).decide(hook, match.value());
         if (decided.refusal() != null) {
             rejections.count(Integer.toString(decided.refusal().status()));
             WebSocketRoutes.refuse(exchange, decided.refusal());
@@ -122,8 +128,8 @@ final class JakartaTransport implements HttpHandler {
     }
 
     ServerStats stats() {
-        return new ServerStats(routes.connectionCount(), routes.routeStats(), rejections.snapshot(),
-                routes.queuedBytes());
+        return new ServerStats(
+                routes.connectionCount(), routes.routeStats(), rejections.snapshot(), routes.queuedBytes());
     }
 
     void closeAll(CloseStatus status, Duration timeout) {

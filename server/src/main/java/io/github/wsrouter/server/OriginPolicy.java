@@ -61,8 +61,11 @@ final class OriginPolicy {
             return false;
         }
         rejections.count("origin");
-        LOG.log(System.Logger.Level.INFO, () -> "refused WebSocket handshake to " + exchange.getRequestPath()
-                + (origin == null ? ": no Origin" : " from origin " + origin + ": origin not allowed") + " (403)");
+        LOG.log(
+                System.Logger.Level.INFO,
+                () -> "refused WebSocket handshake to " + exchange.getRequestPath()
+                        + (origin == null ? ": no Origin" : " from origin " + origin + ": origin not allowed")
+                        + " (403)");
         exchange.setStatusCode(io.undertow.util.StatusCodes.FORBIDDEN);
         exchange.getResponseHeaders().put(io.undertow.util.Headers.CONTENT_TYPE, "text/plain; charset=utf-8");
         exchange.getResponseSender().send("Origin not allowed.\n");
@@ -89,7 +92,9 @@ final class OriginPolicy {
             }
             String host = colon < 0 ? rest : rest.substring(0, colon);
             String port = colon < 0 ? "" : rest.substring(colon + 1);
-            if (!host.isEmpty() && plainHost(host, bracketed) && port.chars().allMatch(c -> c >= '0' && c <= '9')
+            if (!host.isEmpty()
+                    && plainHost(host, bracketed)
+                    && port.chars().allMatch(c -> c >= '0' && c <= '9')
                     && port.length() <= 5) {
                 String scheme = origin.substring(0, schemeEnd);
                 int number = port.isEmpty() ? ("https".equals(scheme) ? 443 : 80) : Integer.parseInt(port);
@@ -111,8 +116,11 @@ final class OriginPolicy {
     /** Whether a host is a plain name, IPv4 address or bracketed IPv6 address. */
     private static boolean plainHost(String host, boolean bracketed) {
         if (bracketed) {
-            return host.endsWith("]") && host.chars().skip(1).limit(host.length() - 2L)
-                    .allMatch(c -> c == ':' || c == '.' || Character.digit(c, 16) >= 0);
+            return host.endsWith("]")
+                    && host.chars()
+                            .skip(1)
+                            .limit(host.length() - 2L)
+                            .allMatch(c -> c == ':' || c == '.' || Character.digit(c, 16) >= 0);
         }
         return host.chars().allMatch(c -> c == '-' || c == '.' || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'));
     }

@@ -13,8 +13,8 @@ import java.util.Map;
  * @param queuedBytes the bytes queued for sending and not yet written, summed over the open
  *     connections (see {@link io.github.wsrouter.Connection#queuedBytes()})
  */
-public record ServerStats(long open, Map<String, RouteStats> routes, Map<String, Long> rejectedHandshakes,
-                          long queuedBytes) {
+public record ServerStats(
+        long open, Map<String, RouteStats> routes, Map<String, Long> rejectedHandshakes, long queuedBytes) {
 
     /** All routes' counters summed. */
     public RouteStats total() {

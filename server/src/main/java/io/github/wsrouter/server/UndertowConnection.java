@@ -15,9 +15,9 @@ import io.undertow.websockets.core.WebSocketFrameType;
 import io.undertow.websockets.core.WebSockets;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
-import org.xnio.ChannelListener;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import org.xnio.ChannelListener;
 import org.xnio.IoUtils;
 
 /**
@@ -42,17 +42,21 @@ final class UndertowConnection extends AbstractConnection
     private volatile WebSocketChannel channel;
     /** The HTTP connection the upgrade is answered on: dropped by {@link #abort()} before the channel is there. */
     private final io.undertow.server.ServerConnection http;
+
     private static final int PENDING = 0;
     private static final int ATTACHED = 1;
     private static final int FAILED = 2;
     /** PENDING until the channel is attached or the upgrade failed, whichever comes first. */
-    private final java.util.concurrent.atomic.AtomicInteger upgrade = new java.util.concurrent.atomic.AtomicInteger(PENDING);
+    private final java.util.concurrent.atomic.AtomicInteger upgrade =
+            new java.util.concurrent.atomic.AtomicInteger(PENDING);
+
     private final Settings.Limits limits;
     private final java.util.function.Consumer<UndertowConnection> terminated;
     /** Made at the first send: an idle connection does not pay for it. */
     private volatile Writer writer;
     /** The status we sent first, if we closed first; else the peer's is reported. */
     private volatile CloseStatus sentStatus;
+
     private volatile CloseStatus receivedStatus;
 
     /**
@@ -60,9 +64,14 @@ final class UndertowConnection extends AbstractConnection
      * registries hold it before the 101 is written; its frames wait in the send queue until {@link
      * #attach}, or fail when {@link #upgradeFailed()}.
      */
-    UndertowConnection(Handshake handshake, MessageRouter router, Executor callbackExecutor, Settings.Limits limits,
-                       RouteCounters counters, io.undertow.server.ServerConnection http,
-                       java.util.function.Consumer<UndertowConnection> terminated) {
+    UndertowConnection(
+            Handshake handshake,
+            MessageRouter router,
+            Executor callbackExecutor,
+            Settings.Limits limits,
+            RouteCounters counters,
+            io.undertow.server.ServerConnection http,
+            java.util.function.Consumer<UndertowConnection> terminated) {
         super(handshake, router, callbackExecutor, limits.sendLimits(), counters, false);
         this.http = http;
         this.limits = limits;
@@ -151,6 +160,7 @@ final class UndertowConnection extends AbstractConnection
     private final class Writer implements Runnable, ChannelListener<StreamSinkFrameChannel> {
         /** Handed over and not yet given to Undertow. Guarded by this. */
         private ArrayDeque<Frame> handed = new ArrayDeque<>(4);
+
         private ArrayDeque<Frame> spare = new ArrayDeque<>(4);
         /** Given to Undertow, not yet called back, in order. Guarded by this. */
         private final ArrayDeque<Frame> given = new ArrayDeque<>(4);
@@ -245,7 +255,7 @@ final class UndertowConnection extends AbstractConnection
 
         /** On the IO thread: calls back the frames written, in order; listens for the first that is not. */
         private void complete() {
-            for (;;) {
+            for (; ; ) {
                 Frame frame;
                 Throwable failure = null;
                 synchronized (this) {
@@ -355,7 +365,8 @@ final class UndertowConnection extends AbstractConnection
         }
         WebSockets.sendClose(status.code(), status.reason(), channel, new Callback(callback));
         // A peer that never answers our close frame is dropped after the close timeout.
-        channel.getIoThread().executeAfter(() -> IoUtils.safeClose(channel), limits.closeTimeoutMillis(), TimeUnit.MILLISECONDS);
+        channel.getIoThread()
+                .executeAfter(() -> IoUtils.safeClose(channel), limits.closeTimeoutMillis(), TimeUnit.MILLISECONDS);
     }
 
     @Override
@@ -366,7 +377,8 @@ final class UndertowConnection extends AbstractConnection
             return; // nothing in flight yet; the close frame goes first once attached, with its timeout
         }
         // the frame in flight may never complete for a peer that does not read: drop it in time
-        channel.getIoThread().executeAfter(() -> IoUtils.safeClose(channel), limits.closeTimeoutMillis(), TimeUnit.MILLISECONDS);
+        channel.getIoThread()
+                .executeAfter(() -> IoUtils.safeClose(channel), limits.closeTimeoutMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** The peer's close frame arrived. */

@@ -1,31 +1,27 @@
 package io.github.wsrouter.server;
 
-import io.github.wsrouter.RouteOptions;
 import io.github.wsrouter.CloseStatus;
 import io.github.wsrouter.HandshakeDecision;
 import io.github.wsrouter.HandshakeHook;
 import io.github.wsrouter.MessageRouter;
+import io.github.wsrouter.RouteOptions;
 import io.github.wsrouter.RouteStats;
 import io.github.wsrouter.SendOverflow;
 import io.github.wsrouter.internal.Handshake;
 import io.github.wsrouter.internal.LiveConnections;
 import io.github.wsrouter.internal.RouteCounters;
+import io.github.wsrouter.internal.RouteTable;
 import io.github.wsrouter.server.internal.FrameGuard;
 import io.github.wsrouter.server.internal.Keepalive;
 import io.github.wsrouter.server.internal.Settings;
 import io.github.wsrouter.server.internal.TextMessages;
-import io.github.wsrouter.internal.RouteTable;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.handlers.ResponseCodeHandler;
-import io.undertow.util.Methods;
-import io.undertow.util.SameThreadExecutor;
-import io.undertow.websockets.core.protocol.version07.Hybi07Handshake;
-import io.undertow.websockets.core.protocol.version08.Hybi08Handshake;
-import io.undertow.websockets.core.protocol.version13.Hybi13Handshake;
-import io.undertow.websockets.spi.AsyncWebSocketHttpServerExchange;
 import io.undertow.util.HeaderValues;
 import io.undertow.util.Headers;
+import io.undertow.util.Methods;
+import io.undertow.util.SameThreadExecutor;
 import io.undertow.util.StatusCodes;
 import io.undertow.websockets.WebSocketConnectionCallback;
 import io.undertow.websockets.WebSocketProtocolHandshakeHandler;
@@ -35,6 +31,10 @@ import io.undertow.websockets.core.CloseMessage;
 import io.undertow.websockets.core.StreamSourceFrameChannel;
 import io.undertow.websockets.core.WebSocketChannel;
 import io.undertow.websockets.core.WebSockets;
+import io.undertow.websockets.core.protocol.version07.Hybi07Handshake;
+import io.undertow.websockets.core.protocol.version08.Hybi08Handshake;
+import io.undertow.websockets.core.protocol.version13.Hybi13Handshake;
+import io.undertow.websockets.spi.AsyncWebSocketHttpServerExchange;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -83,12 +83,16 @@ import org.xnio.Pooled;
 public final class WebSocketRoutes implements HttpHandler {
 
     /** The protocol versions Undertow's own handshake handler accepts. */
-    private static final List<io.undertow.websockets.core.protocol.Handshake> HANDSHAKES = List.of(
-            new Hybi13Handshake(), new Hybi08Handshake(), new Hybi07Handshake());
+    private static final List<io.undertow.websockets.core.protocol.Handshake> HANDSHAKES =
+            List.of(new Hybi13Handshake(), new Hybi08Handshake(), new Hybi07Handshake());
 
-    private record Route(String template, MessageRouter router, Executor executor, HttpHandler handshakeHandler,
-                         RouteCounters counters, Settings.Limits limits) {
-    }
+    private record Route(
+            String template,
+            MessageRouter router,
+            Executor executor,
+            HttpHandler handshakeHandler,
+            RouteCounters counters,
+            Settings.Limits limits) {}
 
     private final RouteTable<Route> routes;
     private final HttpHandler fallback;
@@ -98,6 +102,7 @@ public final class WebSocketRoutes implements HttpHandler {
     private final LiveConnections<UndertowConnection> live = new LiveConnections<>();
     /** Undertow's set of open channels, which each channel leaves when it closes. */
     private final java.util.Set<WebSocketChannel> peers = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     private final Keepalive<UndertowConnection> keepalive;
     private final java.util.function.Consumer<UndertowConnection> terminated = live::terminated;
     private final Rejections rejections = new Rejections();
@@ -114,8 +119,12 @@ public final class WebSocketRoutes implements HttpHandler {
         HttpHandler notAnUpgrade = WebSocketRoutes::notAnUpgrade;
         this.routes = new RouteTable<>();
         for (Settings.Mount mount : settings.mounts()) {
-            Route route = new Route(mount.template().toString(), mount.router(), mount.executor(),
-                    new WebSocketProtocolHandshakeHandler(callback, notAnUpgrade), new RouteCounters(),
+            Route route = new Route(
+                    mount.template().toString(),
+                    mount.router(),
+                    mount.executor(),
+                    new WebSocketProtocolHandshakeHandler(callback, notAnUpgrade),
+                    new RouteCounters(),
                     settings.limits(mount));
             routes.add(mount.template(), route);
             added.add(route);
@@ -193,8 +202,14 @@ public final class WebSocketRoutes implements HttpHandler {
         }
         io.undertow.websockets.core.protocol.Handshake version = selected;
         Executor executor = route.executor() != null ? route.executor() : Runnable::run;
-        UndertowConnection connection = new UndertowConnection(handshake, route.router(), executor, route.limits(),
-                route.counters(), exchange.getConnection(), terminated);
+        UndertowConnection connection = new UndertowConnection(
+                handshake,
+                route.router(),
+                executor,
+                route.limits(),
+                route.counters(),
+                exchange.getConnection(),
+                terminated);
         live.upgrading();
         exchange.getConnection().addCloseListener(closed -> connection.upgradeFailed());
         Runnable answer = () -> answer(exchange, facade, version, connection);
@@ -206,20 +221,25 @@ public final class WebSocketRoutes implements HttpHandler {
     }
 
     /** After the router's {@code onOpen}: registers the connection and writes the 101. */
-    private void answer(HttpServerExchange exchange, AsyncWebSocketHttpServerExchange facade,
-                        io.undertow.websockets.core.protocol.Handshake version, UndertowConnection connection) {
+    private void answer(
+            HttpServerExchange exchange,
+            AsyncWebSocketHttpServerExchange facade,
+            io.undertow.websockets.core.protocol.Handshake version,
+            UndertowConnection connection) {
         live.opened(connection, true);
         if (connection.isClosed()) { // the client went meanwhile (closed() comes before terminated())
             live.terminated(connection);
             return;
         }
         try {
-            exchange.upgradeChannel((streamConnection, upgraded) -> onConnect(connection, upgraded,
-                    version.createChannel(facade, streamConnection, facade.getBufferPool())));
+            exchange.upgradeChannel((streamConnection, upgraded) -> onConnect(
+                    connection, upgraded, version.createChannel(facade, streamConnection, facade.getBufferPool())));
             version.handshake(facade);
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, () -> "could not answer the WebSocket upgrade to "
-                    + exchange.getRequestPath(), e);
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    () -> "could not answer the WebSocket upgrade to " + exchange.getRequestPath(),
+                    e);
             connection.upgradeFailed();
             org.xnio.IoUtils.safeClose(exchange.getConnection());
         }
@@ -269,18 +289,21 @@ public final class WebSocketRoutes implements HttpHandler {
 
     /** What the request says, as a handshake not yet decided. */
     static Handshake handshake(HttpServerExchange exchange, String rawPath, Map<String, String> parameters) {
-        List<Map.Entry<String, HeaderValues>> headers = new ArrayList<>(exchange.getRequestHeaders().size());
+        List<Map.Entry<String, HeaderValues>> headers =
+                new ArrayList<>(exchange.getRequestHeaders().size());
         for (HeaderValues values : exchange.getRequestHeaders()) {
             headers.add(Map.entry(values.getHeaderName().toString(), values));
         }
-        return new Handshake(rawPath, parameters, Handshake.parseQuery(exchange.getQueryString()),
-                Handshake.headers(headers));
+        return new Handshake(
+                rawPath, parameters, Handshake.parseQuery(exchange.getQueryString()), Handshake.headers(headers));
     }
 
     /** Answers a refused handshake with its status and reason, before any upgrade. */
     static void refuse(HttpServerExchange exchange, HandshakeDecision refusal) {
-        LOG.log(System.Logger.Level.INFO, () -> "refused WebSocket handshake to " + exchange.getRequestPath()
-                + ": " + refusal.status() + " " + refusal.reason());
+        LOG.log(
+                System.Logger.Level.INFO,
+                () -> "refused WebSocket handshake to " + exchange.getRequestPath() + ": " + refusal.status() + " "
+                        + refusal.reason());
         exchange.setStatusCode(refusal.status());
         exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "text/plain; charset=utf-8");
         exchange.getResponseSender().send(refusal.reason() + "\n");
@@ -297,8 +320,9 @@ public final class WebSocketRoutes implements HttpHandler {
         } else {
             exchange.setStatusCode(StatusCodes.BAD_REQUEST);
             exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "text/plain; charset=utf-8");
-            exchange.getResponseSender().send("Bad WebSocket handshake: a GET with Connection: Upgrade, "
-                    + "Sec-WebSocket-Key and Sec-WebSocket-Version 13 is required.\n");
+            exchange.getResponseSender()
+                    .send("Bad WebSocket handshake: a GET with Connection: Upgrade, "
+                            + "Sec-WebSocket-Key and Sec-WebSocket-Version 13 is required.\n");
         }
     }
 
@@ -369,8 +393,10 @@ public final class WebSocketRoutes implements HttpHandler {
             if (!openBefore || message.isOpen()) {
                 return false;
             }
-            connection.deliverError(new java.io.IOException("a frame announced more than " + maxMessageSize() + " bytes"));
-            connection.closeForViolation(CloseStatus.MESSAGE_TOO_BIG.withReason("message over " + maxMessageSize() + " bytes"));
+            connection.deliverError(
+                    new java.io.IOException("a frame announced more than " + maxMessageSize() + " bytes"));
+            connection.closeForViolation(
+                    CloseStatus.MESSAGE_TOO_BIG.withReason("message over " + maxMessageSize() + " bytes"));
             return true;
         }
 
@@ -446,13 +472,15 @@ public final class WebSocketRoutes implements HttpHandler {
         }
 
         @Override
-        protected void onFullPongMessage(WebSocketChannel channel, BufferedBinaryMessage message) throws java.io.IOException {
+        protected void onFullPongMessage(WebSocketChannel channel, BufferedBinaryMessage message)
+                throws java.io.IOException {
             connection.markInbound();
             super.onFullPongMessage(channel, message);
         }
 
         @Override
-        protected void onFullPingMessage(WebSocketChannel channel, BufferedBinaryMessage message) throws java.io.IOException {
+        protected void onFullPingMessage(WebSocketChannel channel, BufferedBinaryMessage message)
+                throws java.io.IOException {
             connection.markInbound();
             super.onFullPingMessage(channel, message);
         }
@@ -474,8 +502,7 @@ public final class WebSocketRoutes implements HttpHandler {
         private HttpHandler fallback = ResponseCodeHandler.HANDLE_404;
         private OriginPolicy origins = OriginPolicy.sameOrigin();
 
-        Builder() {
-        }
+        Builder() {}
 
         /**
          * Mounts a router whose callbacks run on the connection's IO thread: they must not block.

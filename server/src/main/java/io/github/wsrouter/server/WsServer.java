@@ -95,8 +95,14 @@ public final class WsServer implements AutoCloseable {
             RouteTable<MessageRouter> table = new RouteTable<>();
             builder.settings.mounts().forEach(m -> table.add(m.template(), m.router()));
             this.nativeRoutes = null;
-            this.jakarta = new JakartaTransport(routes, table, builder.settings.hook(), fallback, builder.origins,
-                    builder.settings.maxConnections(), this::worker);
+            this.jakarta = new JakartaTransport(
+                    routes,
+                    table,
+                    builder.settings.hook(),
+                    fallback,
+                    builder.origins,
+                    builder.settings.maxConnections(),
+                    this::worker);
             this.handler = jakarta;
         } else {
             this.nativeRoutes = WebSocketRoutes.of(builder.settings, fallback, builder.origins);
@@ -136,7 +142,8 @@ public final class WsServer implements AutoCloseable {
                 .setServerOption(io.undertow.UndertowOptions.REQUEST_PARSE_TIMEOUT, (int) handshakeTimeout.toMillis())
                 .setServerOption(io.undertow.UndertowOptions.NO_REQUEST_TIMEOUT, (int) handshakeTimeout.toMillis())
                 .setHandler(handler);
-        builder.setIoThreads(ioThreads != null ? ioThreads : Math.max(1, Runtime.getRuntime().availableProcessors()));
+        builder.setIoThreads(
+                ioThreads != null ? ioThreads : Math.max(1, Runtime.getRuntime().availableProcessors()));
         Undertow server = builder.build();
         try {
             server.start();
@@ -148,8 +155,8 @@ public final class WsServer implements AutoCloseable {
             }
             for (Throwable cause = e; cause != null; cause = cause.getCause()) {
                 if (cause instanceof BindException) {
-                    BindException bind = new BindException("cannot listen on " + host + ":" + requestedPort
-                            + ": " + cause.getMessage());
+                    BindException bind = new BindException(
+                            "cannot listen on " + host + ":" + requestedPort + ": " + cause.getMessage());
                     bind.initCause(e);
                     throw new UncheckedIOException(bind);
                 }
@@ -255,8 +262,7 @@ public final class WsServer implements AutoCloseable {
         private Integer ioThreads;
         private URI relayUri;
 
-        private Builder() {
-        }
+        private Builder() {}
 
         /**
          * Reaches the routes' connections on other servers through this relay; default {@link
@@ -332,10 +338,13 @@ public final class WsServer implements AutoCloseable {
                 Class.forName("io.undertow.websockets.jsr.WebSocketDeploymentInfo", false, loader);
                 Class.forName("jakarta.servlet.Servlet", false, loader);
             } catch (ClassNotFoundException | LinkageError missing) {
-                throw new IllegalStateException("the Jakarta adapter needs io.undertow:undertow-websockets-jsr:"
-                        + io.undertow.Version.getVersionString() + " on the class path (wsrouter-server has it as an "
-                        + "optional dependency): add it to your build, or leave out jakarta() to use Undertow's "
-                        + "native WebSocket API", missing);
+                throw new IllegalStateException(
+                        "the Jakarta adapter needs io.undertow:undertow-websockets-jsr:"
+                                + io.undertow.Version.getVersionString()
+                                + " on the class path (wsrouter-server has it as an "
+                                + "optional dependency): add it to your build, or leave out jakarta() to use Undertow's "
+                                + "native WebSocket API",
+                        missing);
             }
         }
 
@@ -344,8 +353,11 @@ public final class WsServer implements AutoCloseable {
          * at paths no route matches; {@code index.html} answers for {@code /}.
          */
         public Builder staticResources(String classpathFolder) {
-            return staticResources(classpathFolder, Thread.currentThread().getContextClassLoader() != null
-                    ? Thread.currentThread().getContextClassLoader() : WsServer.class.getClassLoader());
+            return staticResources(
+                    classpathFolder,
+                    Thread.currentThread().getContextClassLoader() != null
+                            ? Thread.currentThread().getContextClassLoader()
+                            : WsServer.class.getClassLoader());
         }
 
         /**
@@ -353,7 +365,8 @@ public final class WsServer implements AutoCloseable {
          * handler, before static files: for a health check, a stats page, a token endpoint.
          */
         public Builder http(String exactPath, HttpHandler handler) {
-            httpHandlers.put(Objects.requireNonNull(exactPath, "exactPath"), Objects.requireNonNull(handler, "handler"));
+            httpHandlers.put(
+                    Objects.requireNonNull(exactPath, "exactPath"), Objects.requireNonNull(handler, "handler"));
             return this;
         }
 
@@ -419,7 +432,8 @@ public final class WsServer implements AutoCloseable {
         public Builder handshakeTimeout(Duration timeout) {
             Checks.positive("handshakeTimeout", timeout);
             if (timeout.toMillis() > Integer.MAX_VALUE) {
-                throw new IllegalArgumentException("handshakeTimeout must be at most " + Integer.MAX_VALUE + " ms: " + timeout);
+                throw new IllegalArgumentException(
+                        "handshakeTimeout must be at most " + Integer.MAX_VALUE + " ms: " + timeout);
             }
             this.handshakeTimeout = timeout;
             return this;

@@ -29,13 +29,16 @@ class JakartaDeploymentTest {
                 .addEndpoint(JakartaRoutes.endpointConfig("/ws/{username}/", DirectedJsonRouter.create()))
                 .addEndpoint(JakartaRoutes.endpointConfig("/echo/", EchoRouter.create()));
         DeploymentInfo deployment = Servlets.deployment()
-                .setClassLoader(new ClassLoader(getClass().getClassLoader()) { }) // as a web app has its own
+                .setClassLoader(new ClassLoader(getClass().getClassLoader()) {}) // as a web app has its own
                 .setContextPath("/")
                 .setDeploymentName("app")
                 .addServletContextAttribute(WebSocketDeploymentInfo.ATTRIBUTE_NAME, webSockets);
         DeploymentManager manager = Servlets.newContainer().addDeployment(deployment);
         manager.deploy();
-        Undertow undertow = Undertow.builder().addHttpListener(0, "127.0.0.1").setHandler(manager.start()).build();
+        Undertow undertow = Undertow.builder()
+                .addHttpListener(0, "127.0.0.1")
+                .setHandler(manager.start())
+                .build();
         undertow.start();
         try {
             int port = ((InetSocketAddress) undertow.getListenerInfo().get(0).getAddress()).getPort();
@@ -48,7 +51,8 @@ class JakartaDeploymentTest {
 
             alice.sendText("{\"to_user\":\"bob\",\"message\":\"hi\"}");
             String reply = bob.awaitText();
-            assertThat(RoutingContractTest.json(reply).get("from").getAsString()).isEqualTo("alice");
+            assertThat(RoutingContractTest.json(reply).get("from").getAsString())
+                    .isEqualTo("alice");
 
             Peer echo = JakartaPeer.connect(URI.create("ws://127.0.0.1:" + port + "/echo/"));
             echo.sendText("ping");
@@ -63,8 +67,8 @@ class JakartaDeploymentTest {
     @Test
     void collidingTemplatesAreRefused() {
         assertThatThrownBy(() -> JakartaRoutes.builder()
-                .route("/rooms/{room}/", EchoRouter.create())
-                .route("/rooms/{name}/", EchoRouter.create()))
+                        .route("/rooms/{room}/", EchoRouter.create())
+                        .route("/rooms/{name}/", EchoRouter.create()))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("collides");
     }

@@ -26,7 +26,7 @@ final class JakartaPeer extends RecordingPeer {
     private static WebSocketContainer clientContainer() {
         Thread thread = Thread.currentThread();
         ClassLoader previous = thread.getContextClassLoader();
-        thread.setContextClassLoader(new ClassLoader(JakartaPeer.class.getClassLoader()) { });
+        thread.setContextClassLoader(new ClassLoader(JakartaPeer.class.getClassLoader()) {});
         try {
             return ContainerProvider.getWebSocketContainer();
         } finally {
@@ -58,11 +58,13 @@ final class JakartaPeer extends RecordingPeer {
             failed(error);
         }
     };
+
     private final Session session;
 
     private JakartaPeer(URI uri) {
         try {
-            this.session = CONTAINER.connectToServer(endpoint, ClientEndpointConfig.Builder.create().build(), uri);
+            this.session = CONTAINER.connectToServer(
+                    endpoint, ClientEndpointConfig.Builder.create().build(), uri);
         } catch (Exception e) {
             throw new AssertionError("could not connect to " + uri + ": " + e, e);
         }

@@ -22,8 +22,10 @@ final class JdkPeer extends RecordingPeer implements WebSocket.Listener {
 
     private JdkPeer(HttpClient client, URI uri) {
         try {
-            this.webSocket = client.newWebSocketBuilder().connectTimeout(TIMEOUT)
-                    .buildAsync(uri, this).get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            this.webSocket = client.newWebSocketBuilder()
+                    .connectTimeout(TIMEOUT)
+                    .buildAsync(uri, this)
+                    .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (Exception e) {
             throw new AssertionError("could not connect to " + uri + ": " + e, e);
         }

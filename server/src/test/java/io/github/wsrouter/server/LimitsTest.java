@@ -32,7 +32,8 @@ class LimitsTest {
     }
 
     private WsServer start(WsServer.Builder builder, boolean jakarta) {
-        WsServer server = (jakarta ? builder.jakarta() : builder).port(0).build().start();
+        WsServer server =
+                (jakarta ? builder.jakarta() : builder).port(0).build().start();
         cleanup.add(server);
         return server;
     }
@@ -60,16 +61,17 @@ class LimitsTest {
     @ParameterizedTest(name = "jakarta={0}")
     @ValueSource(booleans = {false, true})
     void slowlorisSocketsAreDroppedByTheHandshakeTimeoutWhileOthersChat(boolean jakarta) throws Exception {
-        WsServer server = start(WsServer.builder().handshakeTimeout(Duration.ofMillis(1500))
-                .route("/echo/", EchoRouter.create()), jakarta);
+        WsServer server = start(
+                WsServer.builder().handshakeTimeout(Duration.ofMillis(1500)).route("/echo/", EchoRouter.create()),
+                jakarta);
         List<Socket> slow = new ArrayList<>();
         try {
             for (int i = 0; i < 1000; i++) {
                 Socket socket = new Socket();
                 socket.connect(new InetSocketAddress("127.0.0.1", server.port()), 10_000);
                 socket.setSoTimeout(20_000);
-                socket.getOutputStream().write("GET /echo/ HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgr"
-                        .getBytes(StandardCharsets.ISO_8859_1));
+                socket.getOutputStream()
+                        .write("GET /echo/ HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgr".getBytes(StandardCharsets.ISO_8859_1));
                 slow.add(socket);
             }
             Peer normal = JdkPeer.connect(HTTP, server.uri("/echo/"));
@@ -77,7 +79,9 @@ class LimitsTest {
             assertThat(normal.awaitText()).isEqualTo("still served");
 
             for (Socket socket : slow) {
-                assertThat(socket.getInputStream().read()).as("the server closes a half-sent request").isEqualTo(-1);
+                assertThat(socket.getInputStream().read())
+                        .as("the server closes a half-sent request")
+                        .isEqualTo(-1);
             }
         } finally {
             for (Socket socket : slow) {
@@ -91,8 +95,11 @@ class LimitsTest {
     void aSilentPeerIsDroppedAfterTheIdleTimeoutWhileOneThatAnswersPingsStays(boolean jakarta) throws Exception {
         ObservedRouter router = new ObservedRouter(EchoRouter.create());
         // pings every 200 ms, idle after 2 s: ten pings' margin for the answering client on a busy machine
-        WsServer server = start(WsServer.builder().keepalive(Duration.ofMillis(200), Duration.ofMillis(2000))
-                .route("/echo/", router), jakarta);
+        WsServer server = start(
+                WsServer.builder()
+                        .keepalive(Duration.ofMillis(200), Duration.ofMillis(2000))
+                        .route("/echo/", router),
+                jakarta);
         Peer answering = JdkPeer.connect(HTTP, server.uri("/echo/")); // the JDK client answers pings
         router.awaitOpens(1);
         try (RawWebSocket silent = RawWebSocket.connect(server.port(), "/echo/")) {
@@ -110,8 +117,8 @@ class LimitsTest {
     @ValueSource(booleans = {false, true})
     void statsCountConnectionsMessagesBytesAndRefusals(boolean jakarta) throws Exception {
         ObservedRouter router = new ObservedRouter(EchoRouter.create());
-        WsServer server = start(WsServer.builder().route("/echo/", router)
-                .route("/other/", EchoRouter.create()), jakarta);
+        WsServer server =
+                start(WsServer.builder().route("/echo/", router).route("/other/", EchoRouter.create()), jakarta);
         Peer one = JdkPeer.connect(HTTP, server.uri("/echo/"));
         Peer two = JdkPeer.connect(HTTP, server.uri("/echo/"));
         router.awaitOpens(2);
@@ -125,7 +132,8 @@ class LimitsTest {
                 .startsWith("HTTP/1.1 403");
 
         // a frame is counted out when its write completes, which may be just after the peer read it
-        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+        org.awaitility.Awaitility.await()
+                .atMost(Duration.ofSeconds(10))
                 .until(() -> server.stats().routes().get("/echo/").messagesOut() == 3);
         ServerStats stats = server.stats();
         assertThat(stats.open()).isEqualTo(2);
@@ -144,11 +152,14 @@ class LimitsTest {
     @ParameterizedTest(name = "jakarta={0}")
     @ValueSource(booleans = {false, true})
     void overTheRateLimitAMessageIsAnsweredWithAnErrorOrTheConnectionClosed(boolean jakarta) throws Exception {
-        io.github.wsrouter.RateLimit slowly = new io.github.wsrouter.RateLimit(0.001, 3,
-                io.github.wsrouter.RateLimit.Exceeded.REPLY);
-        WsServer replying = start(WsServer.builder().rateLimit(slowly)
-                .route("/echo/", EchoRouter.create())
-                .route("/ws/{username}/", io.github.wsrouter.DirectedJsonRouter.create()), jakarta);
+        io.github.wsrouter.RateLimit slowly =
+                new io.github.wsrouter.RateLimit(0.001, 3, io.github.wsrouter.RateLimit.Exceeded.REPLY);
+        WsServer replying = start(
+                WsServer.builder()
+                        .rateLimit(slowly)
+                        .route("/echo/", EchoRouter.create())
+                        .route("/ws/{username}/", io.github.wsrouter.DirectedJsonRouter.create()),
+                jakarta);
         Peer peer = JdkPeer.connect(HTTP, replying.uri("/ws/alice/"));
         for (int i = 0; i < 4; i++) {
             peer.sendText("{\"to_user\":\"alice\",\"message\":\"m" + i + "\"}");
@@ -167,8 +178,11 @@ class LimitsTest {
         assertThat(echo.awaitText()).isEqualTo("m2");
         assertThat(echo.awaitClose().code()).isEqualTo(1008);
 
-        WsServer closing = start(WsServer.builder().route("/echo/", EchoRouter.create())
-                .rateLimit(new io.github.wsrouter.RateLimit(0.001, 1, io.github.wsrouter.RateLimit.Exceeded.CLOSE)),
+        WsServer closing = start(
+                WsServer.builder()
+                        .route("/echo/", EchoRouter.create())
+                        .rateLimit(new io.github.wsrouter.RateLimit(
+                                0.001, 1, io.github.wsrouter.RateLimit.Exceeded.CLOSE)),
                 jakarta);
         Peer flooder = JdkPeer.connect(HTTP, closing.uri("/echo/"));
         flooder.sendText("one");

@@ -40,7 +40,11 @@ class LingeringCloseTest {
 
     @Test
     void aSixteenMegabyteTextWrittenWithoutReadingGetsItsCloseCode1009EveryTime() throws Exception {
-        server = WsServer.builder().port(0).route("/echo/", EchoRouter.create()).build().start(); // 64 KiB
+        server = WsServer.builder()
+                .port(0)
+                .route("/echo/", EchoRouter.create())
+                .build()
+                .start(); // 64 KiB
         byte[] text = new byte[SIXTEEN_MIB];
         java.util.Arrays.fill(text, (byte) 'a');
         byte[] wholeFrame = frame(0x1, text);
@@ -49,7 +53,11 @@ class LingeringCloseTest {
 
     @Test
     void aProtocolViolationFollowedByMoreDataGetsItsCloseCode1002EveryTime() throws Exception {
-        server = WsServer.builder().port(0).route("/echo/", EchoRouter.create()).build().start();
+        server = WsServer.builder()
+                .port(0)
+                .route("/echo/", EchoRouter.create())
+                .build()
+                .start();
         ByteArrayOutputStream all = new ByteArrayOutputStream();
         all.write(new byte[] {(byte) 0x83, (byte) 0x82, 0, 0, 0, 0, 0x68, 0x69}); // a reserved opcode: 1002
         byte[] chunk = new byte[60 * 1024];
@@ -74,9 +82,12 @@ class LingeringCloseTest {
         }
         int failed = failures.values().stream().mapToInt(Integer::intValue).sum();
         millis.sort(null);
-        System.out.printf("%s: %d of %d rounds failed %s; ms per round median %d, max %d%n", what, failed, ROUNDS,
-                failures, millis.get(ROUNDS / 2), millis.get(ROUNDS - 1));
-        assertThat(failures).as(what + ": failed rounds of " + ROUNDS + " by cause").isEmpty();
+        System.out.printf(
+                "%s: %d of %d rounds failed %s; ms per round median %d, max %d%n",
+                what, failed, ROUNDS, failures, millis.get(ROUNDS / 2), millis.get(ROUNDS - 1));
+        assertThat(failures)
+                .as(what + ": failed rounds of " + ROUNDS + " by cause")
+                .isEmpty();
     }
 
     /** One client: returns why it did not read the close code, or null if it did. */

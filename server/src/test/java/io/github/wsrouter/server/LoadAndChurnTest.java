@@ -65,14 +65,19 @@ class LoadAndChurnTest {
             assertThat(server.stats().open()).isZero();
             assertThat(server.stats().routes().get("/ws/").closed()).isEqualTo(10_000);
             assertThat(openFileDescriptors()).isLessThan(fdsBefore + 50);
-            System.out.printf("jakarta=%s: 10,000 cycles in %d ms; threads before %d, now %d, worker pool %d%n",
-                    jakarta, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - cyclesStarted), threadsBefore,
-                    otherThreads(), workerPoolThreads());
+            System.out.printf(
+                    "jakarta=%s: 10,000 cycles in %d ms; threads before %d, now %d, worker pool %d%n",
+                    jakarta,
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - cyclesStarted),
+                    threadsBefore,
+                    otherThreads(),
+                    workerPoolThreads());
             // No thread per connection stays behind. Undertow's worker pool (XNIO "task" threads,
             // which the Jakarta adapter runs on) starts threads on demand and keeps them for its
             // keep-alive: it is bounded (8 per I/O thread by default, 16 here) and checked apart.
             // Every other thread returns to where it was, give or take the JDK's own pools.
-            org.awaitility.Awaitility.await("threads back to where they were").atMost(Duration.ofSeconds(30))
+            org.awaitility.Awaitility.await("threads back to where they were")
+                    .atMost(Duration.ofSeconds(30))
                     .until(() -> otherThreads() <= threadsBefore + 2);
             assertThat(workerPoolThreads()).as("Undertow worker pool threads").isLessThanOrEqualTo(workersBefore + 16);
         } finally {
@@ -82,12 +87,16 @@ class LoadAndChurnTest {
 
     /** Live threads of Undertow's worker pools ("XNIO-n task-m"). */
     private static long workerPoolThreads() {
-        return Thread.getAllStackTraces().keySet().stream().filter(LoadAndChurnTest::isWorkerPoolThread).count();
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(LoadAndChurnTest::isWorkerPoolThread)
+                .count();
     }
 
     /** Every other live thread. */
     private static int otherThreads() {
-        return (int) Thread.getAllStackTraces().keySet().stream().filter(t -> !isWorkerPoolThread(t)).count();
+        return (int) Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> !isWorkerPoolThread(t))
+                .count();
     }
 
     private static boolean isWorkerPoolThread(Thread thread) {
@@ -114,7 +123,9 @@ class LoadAndChurnTest {
         server.stop();
         long stopMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
 
-        assertThat(stopMillis).as("stop returns within its bound (5 s) plus Undertow's own stop").isLessThan(15_000);
+        assertThat(stopMillis)
+                .as("stop returns within its bound (5 s) plus Undertow's own stop")
+                .isLessThan(15_000);
         for (Peer peer : peers) {
             assertThat(peer.awaitClose().code()).isEqualTo(1001);
         }
@@ -147,7 +158,8 @@ class LoadAndChurnTest {
             int[] next = new int[10];
             Set<String> seen = new HashSet<>();
             for (int i = 0; i < 10_000; i++) {
-                String message = RoutingContractTest.json(bob.awaitText()).get("message").getAsString();
+                String message =
+                        RoutingContractTest.json(bob.awaitText()).get("message").getAsString();
                 assertThat(seen.add(message)).as("duplicate %s", message).isTrue();
                 int id = Integer.parseInt(message.substring(0, message.indexOf(':')));
                 assertThat(message).isEqualTo(id + ":" + next[id]);

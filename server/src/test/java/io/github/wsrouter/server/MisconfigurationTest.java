@@ -28,25 +28,30 @@ class MisconfigurationTest {
 
     /** Builds one route on one entry point; returns what was built, or throws what build() threw. */
     private static Stream<Arguments> entryPoints() {
-        BiFunction<String, MessageRouter, Object> wsServer =
-                (template, router) -> WsServer.builder().port(0).route(template, router).build();
-        BiFunction<String, MessageRouter, Object> wsServerJakarta =
-                (template, router) -> WsServer.builder().port(0).jakarta().route(template, router).build();
-        BiFunction<String, MessageRouter, Object> webSocketRoutes =
-                (template, router) -> WebSocketRoutes.builder().route(template, router).build();
-        BiFunction<String, MessageRouter, Object> jakartaRoutes =
-                (template, router) -> JakartaRoutes.builder().route(template, router).build();
+        BiFunction<String, MessageRouter, Object> wsServer = (template, router) ->
+                WsServer.builder().port(0).route(template, router).build();
+        BiFunction<String, MessageRouter, Object> wsServerJakarta = (template, router) ->
+                WsServer.builder().port(0).jakarta().route(template, router).build();
+        BiFunction<String, MessageRouter, Object> webSocketRoutes = (template, router) ->
+                WebSocketRoutes.builder().route(template, router).build();
+        BiFunction<String, MessageRouter, Object> jakartaRoutes = (template, router) ->
+                JakartaRoutes.builder().route(template, router).build();
         BiFunction<String, MessageRouter, Object> testServer =
                 (template, router) -> TestServer.create().route(template, router);
-        return Stream.of(Arguments.of("WsServer", wsServer), Arguments.of("WsServer.jakarta()", wsServerJakarta),
-                Arguments.of("WebSocketRoutes", webSocketRoutes), Arguments.of("JakartaRoutes", jakartaRoutes),
+        return Stream.of(
+                Arguments.of("WsServer", wsServer),
+                Arguments.of("WsServer.jakarta()", wsServerJakarta),
+                Arguments.of("WebSocketRoutes", webSocketRoutes),
+                Arguments.of("JakartaRoutes", jakartaRoutes),
                 Arguments.of("TestServer", testServer));
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("entryPoints")
     void aRoomParameterTheTemplateLacksIsRefused(String entryPoint, BiFunction<String, MessageRouter, Object> build) {
-        assertThatThrownBy(() -> build.apply("/rooms/{name}/", BroadcastRouter.builder().roomParameter("room").build()))
+        assertThatThrownBy(() -> build.apply(
+                        "/rooms/{name}/",
+                        BroadcastRouter.builder().roomParameter("room").build()))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("BroadcastRouter")
                 .hasMessageContaining("roomParameter(\"room\")")
@@ -68,10 +73,20 @@ class MisconfigurationTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("entryPoints")
     void theFixesTheMessagesNameAreAccepted(String entryPoint, BiFunction<String, MessageRouter, Object> build) {
-        assertThat(build.apply("/rooms/{name}/", BroadcastRouter.builder().roomParameter("name").build())).isNotNull();
-        assertThat(build.apply("/chat/{user}/", DirectedJsonRouter.builder().userParameter("user").build())).isNotNull();
-        assertThat(build.apply("/chat/", DirectedJsonRouter.builder()
-                .identity(io.github.wsrouter.HandshakeRequest::identity).build())).isNotNull();
+        assertThat(build.apply(
+                        "/rooms/{name}/",
+                        BroadcastRouter.builder().roomParameter("name").build()))
+                .isNotNull();
+        assertThat(build.apply(
+                        "/chat/{user}/",
+                        DirectedJsonRouter.builder().userParameter("user").build()))
+                .isNotNull();
+        assertThat(build.apply(
+                        "/chat/",
+                        DirectedJsonRouter.builder()
+                                .identity(io.github.wsrouter.HandshakeRequest::identity)
+                                .build()))
+                .isNotNull();
     }
 
     @Test
@@ -82,32 +97,39 @@ class MisconfigurationTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("keepalive(PT30S, PT1S)")
                 .hasMessageContaining("idle timeout must be longer than the ping interval");
-        assertThatThrownBy(() -> WebSocketRoutes.builder().keepalive(ping, idle)).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> JakartaRoutes.builder().keepalive(ping, idle)).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> RouteOptions.builder().keepalive(ping, ping)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> WebSocketRoutes.builder().keepalive(ping, idle))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> JakartaRoutes.builder().keepalive(ping, idle))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> RouteOptions.builder().keepalive(ping, ping))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
     void anHttpHandlerOnARoutesPathIsRefused() {
-        assertThatThrownBy(() -> WsServer.builder().port(0)
-                .route("/echo/", EchoRouter.create())
-                .http("/echo/", exchange -> exchange.getResponseSender().send("never"))
-                .build())
+        assertThatThrownBy(() -> WsServer.builder()
+                        .port(0)
+                        .route("/echo/", EchoRouter.create())
+                        .http("/echo/", exchange -> exchange.getResponseSender().send("never"))
+                        .build())
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("http(\"/echo/\"")
                 .hasMessageContaining("WebSocket route /echo/");
-        assertThatThrownBy(() -> WsServer.builder().port(0)
-                .route("/ws/{username}/", DirectedJsonRouter.create())
-                .http("/ws/stats/", exchange -> exchange.getResponseSender().send("never"))
-                .build())
+        assertThatThrownBy(() -> WsServer.builder()
+                        .port(0)
+                        .route("/ws/{username}/", DirectedJsonRouter.create())
+                        .http(
+                                "/ws/stats/",
+                                exchange -> exchange.getResponseSender().send("never"))
+                        .build())
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("/ws/{username}/");
     }
 
     @Test
     void jakartaWithoutItsDependencySaysWhatToAdd() throws Exception {
-        try (java.net.URLClassLoader bare = new java.net.URLClassLoader(new java.net.URL[0],
-                ClassLoader.getPlatformClassLoader())) {
+        try (java.net.URLClassLoader bare =
+                new java.net.URLClassLoader(new java.net.URL[0], ClassLoader.getPlatformClassLoader())) {
             assertThatThrownBy(() -> WsServer.Builder.jakartaAvailable(bare))
                     .isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining("io.undertow:undertow-websockets-jsr:2.3.24.Final")
@@ -118,7 +140,11 @@ class MisconfigurationTest {
 
     @Test
     void startAfterStopSaysToBuildANewServer() {
-        WsServer server = WsServer.builder().port(0).route("/echo/", EchoRouter.create()).build().start();
+        WsServer server = WsServer.builder()
+                .port(0)
+                .route("/echo/", EchoRouter.create())
+                .build()
+                .start();
         server.stop();
 
         assertThatThrownBy(server::start)
@@ -129,13 +155,18 @@ class MisconfigurationTest {
 
     @Test
     void limitsAreRefusedInOneWording() {
-        assertThatThrownBy(() -> WsServer.builder().maxMessageSize(0)).hasMessage("maxMessageSize must be at least 1: 0");
+        assertThatThrownBy(() -> WsServer.builder().maxMessageSize(0))
+                .hasMessage("maxMessageSize must be at least 1: 0");
         assertThatThrownBy(() -> WsServer.builder().maxFragments(0)).hasMessage("maxFragments must be at least 1: 0");
-        assertThatThrownBy(() -> WsServer.builder().maxConnections(0)).hasMessage("maxConnections must be at least 1: 0");
-        assertThatThrownBy(() -> WsServer.builder().maxPingsPerMinute(0)).hasMessage("maxPingsPerMinute must be at least 1: 0");
+        assertThatThrownBy(() -> WsServer.builder().maxConnections(0))
+                .hasMessage("maxConnections must be at least 1: 0");
+        assertThatThrownBy(() -> WsServer.builder().maxPingsPerMinute(0))
+                .hasMessage("maxPingsPerMinute must be at least 1: 0");
         assertThatThrownBy(() -> WsServer.builder().ioThreads(0)).hasMessage("ioThreads must be at least 1: 0");
-        assertThatThrownBy(() -> RouteOptions.builder().maxMessageSize(0)).hasMessage("maxMessageSize must be at least 1: 0");
-        assertThatThrownBy(() -> RouteOptions.builder().maxFragments(-1)).hasMessage("maxFragments must be at least 1: -1");
+        assertThatThrownBy(() -> RouteOptions.builder().maxMessageSize(0))
+                .hasMessage("maxMessageSize must be at least 1: 0");
+        assertThatThrownBy(() -> RouteOptions.builder().maxFragments(-1))
+                .hasMessage("maxFragments must be at least 1: -1");
         assertThatThrownBy(() -> WsServer.builder().closeTimeout(Duration.ZERO))
                 .hasMessage("closeTimeout must be at least 1 ms: PT0S");
     }

@@ -14,8 +14,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class ObservedRouter implements MessageRouter {
 
-    record Event(String kind, Connection connection, CloseStatus status, Throwable error) {
-    }
+    record Event(String kind, Connection connection, CloseStatus status, Throwable error) {}
 
     private final MessageRouter delegate;
     private final LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
@@ -69,7 +68,7 @@ final class ObservedRouter implements MessageRouter {
 
     /** Waits for the next event of this kind, skipping events of the skippable kinds. */
     Event await(String kind, String... skippable) {
-        for (;;) {
+        for (; ; ) {
             Event event = next(kind);
             if (event.kind.equals(kind)) {
                 return event;

@@ -40,17 +40,26 @@ class OpenBeforeVisibleTest {
     private static final Duration WAIT = Duration.ofSeconds(5);
     private static final HttpClient CLIENT = HttpClient.newHttpClient();
 
-    enum Adapter { NATIVE, JAKARTA }
+    enum Adapter {
+        NATIVE,
+        JAKARTA
+    }
 
     private WsServer server;
     private final List<Client> clients = new ArrayList<>();
 
     private void start(Adapter adapter) {
-        WsServer.Builder builder = WsServer.builder().port(0).stopTimeout(Duration.ofSeconds(5))
+        WsServer.Builder builder = WsServer.builder()
+                .port(0)
+                .stopTimeout(Duration.ofSeconds(5))
                 .route("/ws/", BroadcastRouter.create())
-                .route("/rooms/{room}/", BroadcastRouter.builder().roomParameter("room").build())
+                .route(
+                        "/rooms/{room}/",
+                        BroadcastRouter.builder().roomParameter("room").build())
                 .route("/direct/{username}/", DirectedJsonRouter.create())
-                .route("/presence/{username}/", DirectedJsonRouter.builder().presence(true).build());
+                .route(
+                        "/presence/{username}/",
+                        DirectedJsonRouter.builder().presence(true).build());
         if (adapter == Adapter.JAKARTA) {
             builder.jakarta();
         }
@@ -107,7 +116,9 @@ class OpenBeforeVisibleTest {
         try {
             HeldOpenRouter inline = new HeldOpenRouter();
             HeldOpenRouter pooled = new HeldOpenRouter();
-            WsServer.Builder builder = WsServer.builder().port(0).stopTimeout(Duration.ofSeconds(5))
+            WsServer.Builder builder = WsServer.builder()
+                    .port(0)
+                    .stopTimeout(Duration.ofSeconds(5))
                     .route("/held/", inline)
                     .route("/held-pooled/", pooled, pool);
             if (adapter == Adapter.JAKARTA) {
@@ -117,10 +128,11 @@ class OpenBeforeVisibleTest {
             for (HeldOpenRouter router : List.of(inline, pooled)) {
                 String path = router == inline ? "/held/" : "/held-pooled/";
                 try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.port())) {
-                    socket.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                            + "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-                            .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+                    socket.getOutputStream()
+                            .write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                            + "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                                            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+                                    .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
                     router.opened.get(WAIT.toMillis(), TimeUnit.MILLISECONDS); // onOpen is running, no 101 yet
                     socket.setSoLinger(true, 0); // the client vanishes: a reset
                 }
@@ -134,7 +146,8 @@ class OpenBeforeVisibleTest {
                 Client next = connect(path, null);
                 assertThat(next.await(text -> text.equals("welcome"))).isTrue();
                 next.close();
-                assertThat(router.closes.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isNotNull();
+                assertThat(router.closes.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS))
+                        .isNotNull();
                 assertThat(router.closes).as("a second onClose").isEmpty();
                 assertThat(router.opens.get()).isEqualTo(2);
                 org.awaitility.Awaitility.await().atMost(WAIT).until(() -> server.connectionCount() == 0);
@@ -164,8 +177,7 @@ class OpenBeforeVisibleTest {
         }
 
         @Override
-        public void onText(io.github.wsrouter.Connection connection, String text) {
-        }
+        public void onText(io.github.wsrouter.Connection connection, String text) {}
 
         @Override
         public void onClose(io.github.wsrouter.Connection connection, io.github.wsrouter.CloseStatus status) {
@@ -194,9 +206,12 @@ class OpenBeforeVisibleTest {
             }
         }
         long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
-        System.out.printf("OpenBeforeVisibleTest %s %s: %d of %d rounds failed (%d ms)%n",
+        System.out.printf(
+                "OpenBeforeVisibleTest %s %s: %d of %d rounds failed (%d ms)%n",
                 adapter, scenario, failures.size(), ROUNDS, millis);
-        assertThat(failures).as("%s %s: rounds failed of %d", adapter, scenario, ROUNDS).isEmpty();
+        assertThat(failures)
+                .as("%s %s: rounds failed of %d", adapter, scenario, ROUNDS)
+                .isEmpty();
     }
 
     /**
@@ -245,7 +260,8 @@ class OpenBeforeVisibleTest {
         String user = "u" + round;
         String message = "{\"to_user\":\"" + user + "\",\"message\":\"hi " + round + "\"}";
         CompletableFuture<CompletableFuture<WebSocket>> sent = new CompletableFuture<>();
-        Client bob = connect("/direct/" + user + "/", ws -> sent.complete(alice.ws().sendText(message, true)));
+        Client bob =
+                connect("/direct/" + user + "/", ws -> sent.complete(alice.ws().sendText(message, true)));
         try {
             sent.get(WAIT.toMillis(), TimeUnit.MILLISECONDS).get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
             String wanted = "\"hi " + round + "\"";
@@ -284,15 +300,16 @@ class OpenBeforeVisibleTest {
         String join = "{\"presence\":\"join\",\"user\":\"" + c + "\"}";
         Client first = connect("/presence/" + a + "/", null);
         CompletableFuture<Client> third = new CompletableFuture<>();
-        Client second = connect("/presence/" + b + "/", ws -> third.completeAsync(() -> connect("/presence/" + c + "/", null)));
+        Client second =
+                connect("/presence/" + b + "/", ws -> third.completeAsync(() -> connect("/presence/" + c + "/", null)));
         try {
             third.get(WAIT.toMillis() * 2, TimeUnit.MILLISECONDS);
             List<String> missed = new ArrayList<>();
             Client[] before = {first, second};
             for (int i = 0; i < before.length; i++) {
                 Client client = before[i];
-                boolean joined = client.await(text -> text.equals(join)
-                        || text.contains("\"online\"") && text.contains("\"" + c + "\""));
+                boolean joined = client.await(
+                        text -> text.equals(join) || text.contains("\"online\"") && text.contains("\"" + c + "\""));
                 if (!joined) {
                     missed.add("client " + (i + 1) + " heard no join within " + WAIT);
                 } else if (!client.received.contains(join)) {
@@ -313,7 +330,9 @@ class OpenBeforeVisibleTest {
         Client client = new Client(onOpen);
         URI uri = server.uri(path);
         try {
-            client.ws = CLIENT.newWebSocketBuilder().connectTimeout(WAIT).buildAsync(uri, client)
+            client.ws = CLIENT.newWebSocketBuilder()
+                    .connectTimeout(WAIT)
+                    .buildAsync(uri, client)
                     .get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (Exception e) {
             throw new AssertionError("could not connect to " + uri + ": " + e, e);
@@ -373,7 +392,7 @@ class OpenBeforeVisibleTest {
         /** Waits, bounded, for a message that matches; the messages before it are consumed. */
         boolean await(Predicate<String> wanted) throws InterruptedException {
             long deadline = System.nanoTime() + WAIT.toNanos();
-            for (;;) {
+            for (; ; ) {
                 long left = deadline - System.nanoTime();
                 String next = left <= 0 ? null : unread.poll(left, TimeUnit.NANOSECONDS);
                 if (next == null) {

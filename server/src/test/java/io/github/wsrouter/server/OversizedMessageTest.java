@@ -10,7 +10,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Timeout;
@@ -150,13 +149,17 @@ class OversizedMessageTest {
             raw.close(); // ends the sending, should the server still read
             send.get(10, TimeUnit.SECONDS);
             long allocated = serverAllocatedBytes() - allocatedBefore;
-            System.out.printf("jakarta=%s, %s: 1009 after %d ms, server threads allocated %d KiB%n",
+            System.out.printf(
+                    "jakarta=%s, %s: 1009 after %d ms, server threads allocated %d KiB%n",
                     jakarta, what, closeMillis, allocated / 1024);
 
             assertThat(closeMillis).as("ms from the header to the close frame").isLessThan(CLOSE_WITHIN_MILLIS);
-            assertThat(allocated).as("heap bytes the server's threads allocated meanwhile").isLessThan(ALLOCATION_BOUND);
+            assertThat(allocated)
+                    .as("heap bytes the server's threads allocated meanwhile")
+                    .isLessThan(ALLOCATION_BOUND);
         }
-        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+        org.awaitility.Awaitility.await()
+                .atMost(java.time.Duration.ofSeconds(10))
                 .until(() -> server.connectionCount() == 0);
     }
 
@@ -183,7 +186,9 @@ class OversizedMessageTest {
     private static long awaitCloseFrame(RawWebSocket raw) throws IOException {
         RawWebSocket.Frame frame = raw.read();
         long at = System.nanoTime();
-        assertThat(frame.opcode()).as("the server's first frame is a close frame").isEqualTo(0x8);
+        assertThat(frame.opcode())
+                .as("the server's first frame is a close frame")
+                .isEqualTo(0x8);
         assertThat(frame.closeCode()).isEqualTo(1009);
         return at;
     }
@@ -201,7 +206,9 @@ class OversizedMessageTest {
                 .mapToLong(Thread::getId)
                 .toArray();
         assertThat(ids).as("the server's XNIO threads").isNotEmpty();
-        return Arrays.stream(threadBean().getThreadAllocatedBytes(ids)).filter(bytes -> bytes > 0).sum();
+        return Arrays.stream(threadBean().getThreadAllocatedBytes(ids))
+                .filter(bytes -> bytes > 0)
+                .sum();
     }
 
     private static com.sun.management.ThreadMXBean threadBean() {

@@ -37,24 +37,24 @@ class ProtocolViolationTest {
 
     @ParameterizedTest(name = "jakarta={0}: {1}")
     @CsvSource({
-            // masked frames use the mask key 00000000, so the payload bytes read as they are
-            "false, invalid UTF-8 text,              81 82 00000000 C328,                 1007",
-            "true,  invalid UTF-8 text,              81 82 00000000 C328,                 1007",
-            "false, invalid UTF-8 split in fragments, 01 81 00000000 C3 80 81 00000000 28, 1007",
-            "true,  invalid UTF-8 split in fragments, 01 81 00000000 C3 80 81 00000000 28, 1007",
-            "false, unmasked client frame,           81 02 6869,                          1002",
-            "true,  unmasked client frame,           81 02 6869,                          1002",
-            "false, RSV bits without an extension,   C1 82 00000000 6869,                 1002",
-            "true,  RSV bits without an extension,   C1 82 00000000 6869,                 1002",
-            "false, reserved opcode,                 83 82 00000000 6869,                 1002",
-            "true,  reserved opcode,                 83 82 00000000 6869,                 1002",
-            "false, fragmented control frame,        09 80 00000000,                      1002",
-            "true,  fragmented control frame,        09 80 00000000,                      1002",
-            "false, invalid close code 999,          88 82 00000000 03E7,                 1002",
-            "true,  invalid close code 999,          88 82 00000000 03E7,                 1002",
+        // masked frames use the mask key 00000000, so the payload bytes read as they are
+        "false, invalid UTF-8 text,              81 82 00000000 C328,                 1007",
+        "true,  invalid UTF-8 text,              81 82 00000000 C328,                 1007",
+        "false, invalid UTF-8 split in fragments, 01 81 00000000 C3 80 81 00000000 28, 1007",
+        "true,  invalid UTF-8 split in fragments, 01 81 00000000 C3 80 81 00000000 28, 1007",
+        "false, unmasked client frame,           81 02 6869,                          1002",
+        "true,  unmasked client frame,           81 02 6869,                          1002",
+        "false, RSV bits without an extension,   C1 82 00000000 6869,                 1002",
+        "true,  RSV bits without an extension,   C1 82 00000000 6869,                 1002",
+        "false, reserved opcode,                 83 82 00000000 6869,                 1002",
+        "true,  reserved opcode,                 83 82 00000000 6869,                 1002",
+        "false, fragmented control frame,        09 80 00000000,                      1002",
+        "true,  fragmented control frame,        09 80 00000000,                      1002",
+        "false, invalid close code 999,          88 82 00000000 03E7,                 1002",
+        "true,  invalid close code 999,          88 82 00000000 03E7,                 1002",
     })
-    void aViolationClosesTheOffenderWithTheRfcCodeAndOthersCarryOn(boolean jakarta, String what, String frames,
-                                                                     int expectedCode) throws Exception {
+    void aViolationClosesTheOffenderWithTheRfcCodeAndOthersCarryOn(
+            boolean jakarta, String what, String frames, int expectedCode) throws Exception {
         ObservedRouter router = new ObservedRouter(EchoRouter.create());
         WsServer.Builder builder = WsServer.builder().port(0).route("/echo/", router);
         server = (jakarta ? builder.jakarta() : builder).build().start();
@@ -74,8 +74,8 @@ class ProtocolViolationTest {
     @ParameterizedTest(name = "jakarta={0}: opcode {1}")
     @CsvSource({"false, 1", "true, 1", "false, 2", "true, 2"})
     void anEmptyMessageIsEchoedNotRefusedAsTooBig(boolean jakarta, int opcode) throws Exception {
-        WsServer.Builder builder = WsServer.builder().port(0).maxMessageSize(16 * 1024 * 1024)
-                .route("/echo/", EchoRouter.create());
+        WsServer.Builder builder =
+                WsServer.builder().port(0).maxMessageSize(16 * 1024 * 1024).route("/echo/", EchoRouter.create());
         server = (jakarta ? builder.jakarta() : builder).build().start();
         try (RawWebSocket client = RawWebSocket.connect(server.port(), "/echo/")) {
             client.send(opcode, new byte[0]);

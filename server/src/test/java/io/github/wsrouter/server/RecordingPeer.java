@@ -13,11 +13,9 @@ abstract class RecordingPeer implements Peer {
 
     static final long TIMEOUT_MILLIS = 10_000;
 
-    private record Closed(CloseStatus status) {
-    }
+    private record Closed(CloseStatus status) {}
 
-    private record Failed(Throwable error) {
-    }
+    private record Failed(Throwable error) {}
 
     private final LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
 

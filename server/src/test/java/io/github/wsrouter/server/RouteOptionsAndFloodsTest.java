@@ -1,10 +1,10 @@
 package io.github.wsrouter.server;
 
-import io.github.wsrouter.RouteOptions;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.wsrouter.EchoRouter;
 import io.github.wsrouter.RateLimit;
+import io.github.wsrouter.RouteOptions;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.http.HttpClient;
@@ -42,9 +42,15 @@ class RouteOptionsAndFloodsTest {
     @ValueSource(booleans = {false, true})
     void aRoutesOwnMessageLimitOverridesTheServersForThatRouteAlone(boolean jakarta) throws Exception {
         ObservedRouter small = new ObservedRouter(EchoRouter.create());
-        start(WsServer.builder().maxMessageSize(1024)
-                .route("/small/", small)
-                .route("/big/", EchoRouter.create(), RouteOptions.builder().maxMessageSize(64 * 1024).build()), jakarta);
+        start(
+                WsServer.builder()
+                        .maxMessageSize(1024)
+                        .route("/small/", small)
+                        .route(
+                                "/big/",
+                                EchoRouter.create(),
+                                RouteOptions.builder().maxMessageSize(64 * 1024).build()),
+                jakarta);
         String fourKiB = "x".repeat(4096);
 
         try (RawWebSocket big = RawWebSocket.connect(server.port(), "/big/")) {
@@ -64,10 +70,16 @@ class RouteOptionsAndFloodsTest {
     @ParameterizedTest(name = "jakarta={0}")
     @ValueSource(booleans = {false, true})
     void aRoutesOwnRateLimitAppliesWhereTheServerHasNone(boolean jakarta) throws Exception {
-        start(WsServer.builder()
-                .route("/free/", EchoRouter.create())
-                .route("/limited/", EchoRouter.create(), RouteOptions.builder()
-                        .rateLimit(new RateLimit(0.001, 2, RateLimit.Exceeded.REPLY)).build()), jakarta);
+        start(
+                WsServer.builder()
+                        .route("/free/", EchoRouter.create())
+                        .route(
+                                "/limited/",
+                                EchoRouter.create(),
+                                RouteOptions.builder()
+                                        .rateLimit(new RateLimit(0.001, 2, RateLimit.Exceeded.REPLY))
+                                        .build()),
+                jakarta);
 
         try (RawWebSocket free = RawWebSocket.connect(server.port(), "/free/")) {
             for (int i = 0; i < 5; i++) {
@@ -96,7 +108,9 @@ class RouteOptionsAndFloodsTest {
         try (RawWebSocket client = RawWebSocket.connect(server.port(), "/echo/")) {
             router.awaitOpens(2);
             client.sendRaw(fragmented("abcd", 4));
-            assertThat(client.read().text()).as("four fragments are within the cap").isEqualTo("abcd");
+            assertThat(client.read().text())
+                    .as("four fragments are within the cap")
+                    .isEqualTo("abcd");
 
             client.sendRaw(fragmented("abcde", 5));
             RawWebSocket.Frame reply = client.read();
@@ -104,7 +118,9 @@ class RouteOptionsAndFloodsTest {
             assertThat(reply.closeCode()).isEqualTo(1008);
             assertThat(reason(reply)).contains("fragments");
             client.setReadTimeout(10_000);
-            assertThat(client.awaitEndOfStream()).as("the server drops the offender").isTrue();
+            assertThat(client.awaitEndOfStream())
+                    .as("the server drops the offender")
+                    .isTrue();
         }
         assertThat(router.await("close", "error").status().code()).isEqualTo(1008);
         bystander.sendText("still here");
@@ -156,11 +172,14 @@ class RouteOptionsAndFloodsTest {
 
     @Test
     void routeOptionsRefuseNonsense() {
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> RouteOptions.builder().maxMessageSize(0))
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () -> RouteOptions.builder().maxMessageSize(0))
                 .isInstanceOf(IllegalArgumentException.class);
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> RouteOptions.builder().maxFragments(0))
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () -> RouteOptions.builder().maxFragments(0))
                 .isInstanceOf(IllegalArgumentException.class);
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> WsServer.builder().maxPingsPerMinute(0))
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () -> WsServer.builder().maxPingsPerMinute(0))
                 .isInstanceOf(IllegalArgumentException.class);
     }
 

@@ -96,7 +96,8 @@ abstract class RoutingContractTest {
 
     @Test
     void broadcastCanLeaveOutTheSender() {
-        ObservedRouter router = new ObservedRouter(BroadcastRouter.builder().excludeSender(true).build());
+        ObservedRouter router =
+                new ObservedRouter(BroadcastRouter.builder().excludeSender(true).build());
         ServerUnderTest server = serve("/ws/", router);
         Peer alice = server.connect("/ws/");
         Peer bob = server.connect("/ws/");
@@ -269,8 +270,8 @@ abstract class RoutingContractTest {
         router.await("close", "error");
 
         // written, or failed with the connection: none is left hanging, nothing stays counted
-        CompletableFuture<?>[] settled = sends.stream().map(send -> send.handle((done, failure) -> null))
-                .toArray(CompletableFuture[]::new);
+        CompletableFuture<?>[] settled =
+                sends.stream().map(send -> send.handle((done, failure) -> null)).toArray(CompletableFuture[]::new);
         assertThat(CompletableFuture.allOf(settled)).succeedsWithin(java.time.Duration.ofSeconds(10));
         assertThat(connection.queuedBytes()).isZero();
         assertThat(connection.sendText("late").toCompletableFuture()).failsWithin(java.time.Duration.ofSeconds(5));
@@ -354,7 +355,8 @@ abstract class RoutingContractTest {
         for (int i = 0; i < 10; i++) {
             router.await("close");
         }
-        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+        org.awaitility.Awaitility.await()
+                .atMost(java.time.Duration.ofSeconds(10))
                 .until(() -> groupChat.groups.size() == 48);
         Peer last = everyone.get(everyone.size() - 1);
         last.sendText("after the leavers");

@@ -70,6 +70,7 @@ class SlowConsumerAtScaleIT {
      * scheduler (310 ms measured once at a load average of 36 on 2 cores) and still catches that.
      */
     private static final long SLOW_SEND_MILLIS = 1000;
+
     private static final long QUEUED_TOTAL_BOUND = 64L * 1024 * 1024;
 
     @ParameterizedTest(name = "jakarta={0}, overflow={1}")
@@ -78,9 +79,12 @@ class SlowConsumerAtScaleIT {
             throws Exception {
         TimedRouter router = new TimedRouter(BroadcastRouter.create());
         // no keepalive pings during the run: the listeners only read, and the slow one never answers
-        WsServer.Builder builder = WsServer.builder().port(0).closeTimeout(Duration.ofSeconds(1))
+        WsServer.Builder builder = WsServer.builder()
+                .port(0)
+                .closeTimeout(Duration.ofSeconds(1))
                 .keepalive(Duration.ofMinutes(10), Duration.ofMinutes(20))
-                .sendBuffer(SEND_BUFFER, overflow).route("/ws/", router);
+                .sendBuffer(SEND_BUFFER, overflow)
+                .route("/ws/", router);
         WsServer server = (jakarta ? builder.jakarta() : builder).build().start();
         int healthyCount = LISTENERS - 1;
         ExecutorService readers = Executors.newFixedThreadPool(healthyCount);
@@ -98,10 +102,14 @@ class SlowConsumerAtScaleIT {
             long heapBefore = memory.getHeapMemoryUsage().getUsed();
             AtomicLong maxHeap = new AtomicLong();
             AtomicLong maxQueuedTotal = new AtomicLong();
-            sampler.scheduleAtFixedRate(() -> {
-                maxHeap.accumulateAndGet(memory.getHeapMemoryUsage().getUsed(), Math::max);
-                maxQueuedTotal.accumulateAndGet(router.queuedTotal(), Math::max);
-            }, 0, 10, TimeUnit.MILLISECONDS);
+            sampler.scheduleAtFixedRate(
+                    () -> {
+                        maxHeap.accumulateAndGet(memory.getHeapMemoryUsage().getUsed(), Math::max);
+                        maxQueuedTotal.accumulateAndGet(router.queuedTotal(), Math::max);
+                    },
+                    0,
+                    10,
+                    TimeUnit.MILLISECONDS);
             long started = System.nanoTime();
 
             List<Semaphore> windows = new ArrayList<>();
@@ -119,7 +127,8 @@ class SlowConsumerAtScaleIT {
                     for (int n = 0; n < PER_SENDER; n++) {
                         for (Semaphore window : windows) {
                             if (!window.tryAcquire(30, TimeUnit.SECONDS)) {
-                                throw new AssertionError("a healthy listener stopped at message " + n + " of " + prefix);
+                                throw new AssertionError(
+                                        "a healthy listener stopped at message " + n + " of " + prefix);
                             }
                         }
                         String head = prefix + n + ":";
@@ -151,7 +160,9 @@ class SlowConsumerAtScaleIT {
             if (overflow == SendOverflow.CLOSE) {
                 Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> router.slowClose() != null);
                 assertThat(router.slowClose().code()).isEqualTo(4000);
-                assertThat(server.slowConsumerCloses()).as("only the slow one is closed as slow").isEqualTo(1);
+                assertThat(server.slowConsumerCloses())
+                        .as("only the slow one is closed as slow")
+                        .isEqualTo(1);
                 assertThat(server.droppedMessages()).isZero();
             } else {
                 assertThat(slowOnServer.isOpen()).isTrue();
@@ -159,20 +170,35 @@ class SlowConsumerAtScaleIT {
                 assertThat(server.droppedMessages()).isPositive();
                 assertThat(server.slowConsumerCloses()).isZero();
             }
-            assertThat(router.closedOtherThanSlow()).as("healthy listeners closed").isZero();
-            System.out.printf("jakarta=%s, %s: %,d messages to %d listeners in %,d ms; longest sendText %.1f ms;"
-                    + " slow queue max %,d B; queued total max %,d B; dropped %,d; heap max %,d MiB over %,d MiB%n",
-                    jakarta, overflow, MESSAGES, LISTENERS, millis, router.longestSendNanos() / 1e6,
-                    router.slowQueuedMax(), maxQueuedTotal.get(), server.droppedMessages(),
-                    (maxHeap.get() - heapBefore) >> 20, heapBefore >> 20);
+            assertThat(router.closedOtherThanSlow())
+                    .as("healthy listeners closed")
+                    .isZero();
+            System.out.printf(
+                    "jakarta=%s, %s: %,d messages to %d listeners in %,d ms; longest sendText %.1f ms;"
+                            + " slow queue max %,d B; queued total max %,d B; dropped %,d; heap max %,d MiB over %,d MiB%n",
+                    jakarta,
+                    overflow,
+                    MESSAGES,
+                    LISTENERS,
+                    millis,
+                    router.longestSendNanos() / 1e6,
+                    router.slowQueuedMax(),
+                    maxQueuedTotal.get(),
+                    server.droppedMessages(),
+                    (maxHeap.get() - heapBefore) >> 20,
+                    heapBefore >> 20);
 
             assertThat(router.sends()).as("sendText calls").isGreaterThanOrEqualTo((long) MESSAGES * healthyCount);
-            assertThat(router.longestSendNanos()).as("longest sendText, ns")
+            assertThat(router.longestSendNanos())
+                    .as("longest sendText, ns")
                     .isLessThan(TimeUnit.MILLISECONDS.toNanos(SLOW_SEND_MILLIS));
-            assertThat(router.slowQueuedMax()).as("the slow connection's queued bytes")
+            assertThat(router.slowQueuedMax())
+                    .as("the slow connection's queued bytes")
                     .isPositive()
                     .isLessThanOrEqualTo(SEND_BUFFER + MESSAGE_LENGTH);
-            assertThat(maxQueuedTotal.get()).as("bytes queued over all connections").isLessThan(QUEUED_TOTAL_BOUND);
+            assertThat(maxQueuedTotal.get())
+                    .as("bytes queued over all connections")
+                    .isLessThan(QUEUED_TOTAL_BOUND);
         } finally {
             sampler.shutdownNow();
             senders.shutdownNow();

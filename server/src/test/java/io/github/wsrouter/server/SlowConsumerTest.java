@@ -33,8 +33,11 @@ class SlowConsumerTest {
     @CsvSource({"false, CLOSE", "true, CLOSE", "false, DROP", "true, DROP"})
     void aClientThatStopsReadingDoesNotHoldUpTheOthers(boolean jakarta, SendOverflow overflow) throws Exception {
         ObservedRouter router = new ObservedRouter(BroadcastRouter.create());
-        WsServer.Builder builder = WsServer.builder().port(0).closeTimeout(Duration.ofSeconds(1))
-                .sendBuffer(1024 * 1024, overflow).route("/ws/", router);
+        WsServer.Builder builder = WsServer.builder()
+                .port(0)
+                .closeTimeout(Duration.ofSeconds(1))
+                .sendBuffer(1024 * 1024, overflow)
+                .route("/ws/", router);
         WsServer server = (jakarta ? builder.jakarta() : builder).build().start();
         ExecutorService pool = Executors.newCachedThreadPool();
         try (RawWebSocket slow = RawWebSocket.connect(server.port(), "/ws/")) {
@@ -66,7 +69,9 @@ class SlowConsumerTest {
             }
             for (int n = 0; n < MESSAGES; n++) {
                 for (Semaphore window : windows) {
-                    assertThat(window.tryAcquire(30, TimeUnit.SECONDS)).as("reader progress at %d", n).isTrue();
+                    assertThat(window.tryAcquire(30, TimeUnit.SECONDS))
+                            .as("reader progress at %d", n)
+                            .isTrue();
                 }
                 sender.sendText(n + ":" + PADDING);
             }

@@ -33,15 +33,18 @@ class SubprotocolTest {
 
     private ObservedRouter startWithTokenHook(boolean jakarta) {
         ObservedRouter router = new ObservedRouter(EchoRouter.create());
-        WsServer.Builder builder = WsServer.builder().port(0).route("/echo/", router).handshakeHook(request -> {
-            if (request.subprotocols().contains("token.alice-secret")) {
-                return HandshakeDecision.acceptAs("alice").withSubprotocol("chat");
-            }
-            if (request.subprotocols().contains("token.buggy")) {
-                return HandshakeDecision.accept().withSubprotocol("never-offered");
-            }
-            return HandshakeDecision.reject(401, "a token is required");
-        });
+        WsServer.Builder builder = WsServer.builder()
+                .port(0)
+                .route("/echo/", router)
+                .handshakeHook(request -> {
+                    if (request.subprotocols().contains("token.alice-secret")) {
+                        return HandshakeDecision.acceptAs("alice").withSubprotocol("chat");
+                    }
+                    if (request.subprotocols().contains("token.buggy")) {
+                        return HandshakeDecision.accept().withSubprotocol("never-offered");
+                    }
+                    return HandshakeDecision.reject(401, "a token is required");
+                });
         server = (jakarta ? builder.jakarta() : builder).build().start();
         return router;
     }
@@ -51,8 +54,10 @@ class SubprotocolTest {
     void theChosenSubprotocolIsEchoedAndTheConnectionCarriesIt(boolean jakarta) throws Exception {
         ObservedRouter router = startWithTokenHook(jakarta);
         RecordingListener listener = new RecordingListener();
-        WebSocket ws = HTTP.newWebSocketBuilder().subprotocols("chat", "token.alice-secret")
-                .buildAsync(server.uri("/echo/"), listener).get(10, TimeUnit.SECONDS);
+        WebSocket ws = HTTP.newWebSocketBuilder()
+                .subprotocols("chat", "token.alice-secret")
+                .buildAsync(server.uri("/echo/"), listener)
+                .get(10, TimeUnit.SECONDS);
 
         assertThat(ws.getSubprotocol()).isEqualTo("chat");
         ObservedRouter.Event open = router.await("open");
@@ -79,19 +84,22 @@ class SubprotocolTest {
     }
 
     private int status(String... subprotocols) {
-        var attempt = HTTP.newWebSocketBuilder().subprotocols(subprotocols[0],
-                java.util.Arrays.copyOfRange(subprotocols, 1, subprotocols.length))
-                .buildAsync(server.uri("/echo/"), new WebSocket.Listener() { });
+        var attempt = HTTP.newWebSocketBuilder()
+                .subprotocols(subprotocols[0], java.util.Arrays.copyOfRange(subprotocols, 1, subprotocols.length))
+                .buildAsync(server.uri("/echo/"), new WebSocket.Listener() {});
         int[] status = new int[1];
         assertThatThrownBy(() -> attempt.get(10, TimeUnit.SECONDS))
                 .hasCauseInstanceOf(WebSocketHandshakeException.class)
-                .satisfies(e -> status[0] = ((WebSocketHandshakeException) e.getCause()).getResponse().statusCode());
+                .satisfies(e -> status[0] = ((WebSocketHandshakeException) e.getCause())
+                        .getResponse()
+                        .statusCode());
         return status[0];
     }
 
     /** Collects whole text messages. */
     private static final class RecordingListener implements WebSocket.Listener {
-        private final java.util.concurrent.BlockingQueue<String> texts = new java.util.concurrent.LinkedBlockingQueue<>();
+        private final java.util.concurrent.BlockingQueue<String> texts =
+                new java.util.concurrent.LinkedBlockingQueue<>();
         private final StringBuilder partial = new StringBuilder();
 
         @Override

@@ -68,7 +68,8 @@ class UndertowServerTest {
     }
 
     private static HttpResponse<String> get(URI uri) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(),
+        return HTTP.send(
+                HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 
@@ -90,7 +91,10 @@ class UndertowServerTest {
     void portInUseFailsWithBindException() throws Exception {
         try (ServerSocket taken = new ServerSocket()) {
             taken.bind(new InetSocketAddress("127.0.0.1", 0));
-            WsServer server = WsServer.builder().port(taken.getLocalPort()).route("/echo/", EchoRouter.create()).build();
+            WsServer server = WsServer.builder()
+                    .port(taken.getLocalPort())
+                    .route("/echo/", EchoRouter.create())
+                    .build();
             assertThatThrownBy(server::start)
                     .isInstanceOf(UncheckedIOException.class)
                     .hasCauseInstanceOf(BindException.class)
@@ -105,11 +109,14 @@ class UndertowServerTest {
         assertThat(get(http(server, "/nowhere/")).statusCode()).isEqualTo(404);
 
         CompletableFuture<?> attempt = HTTP.newWebSocketBuilder()
-                .buildAsync(server.uri("/nowhere/"), new java.net.http.WebSocket.Listener() { });
+                .buildAsync(server.uri("/nowhere/"), new java.net.http.WebSocket.Listener() {});
         assertThatThrownBy(() -> attempt.get(10, TimeUnit.SECONDS))
                 .isInstanceOf(ExecutionException.class)
-                .cause().isInstanceOf(WebSocketHandshakeException.class)
-                .satisfies(e -> assertThat(((WebSocketHandshakeException) e).getResponse().statusCode()).isEqualTo(404));
+                .cause()
+                .isInstanceOf(WebSocketHandshakeException.class)
+                .satisfies(e -> assertThat(
+                                ((WebSocketHandshakeException) e).getResponse().statusCode())
+                        .isEqualTo(404));
     }
 
     @ParameterizedTest(name = "jakarta={0}")
@@ -126,8 +133,9 @@ class UndertowServerTest {
     @ValueSource(booleans = {false, true})
     void malformedUpgradeGets400(boolean jakarta) throws Exception {
         WsServer server = start(WsServer.builder().route("/echo/", EchoRouter.create()), jakarta);
-        String head = RawWebSocket.httpHead(server.port(), "GET /echo/ HTTP/1.1\r\nHost: x\r\n"
-                + "Upgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
+        String head = RawWebSocket.httpHead(
+                server.port(),
+                "GET /echo/ HTTP/1.1\r\nHost: x\r\n" + "Upgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
         assertThat(head).startsWith("HTTP/1.1 400");
     }
 
@@ -156,8 +164,12 @@ class UndertowServerTest {
     @ParameterizedTest(name = "jakarta={0}")
     @ValueSource(booleans = {false, true})
     void allowedOriginsAndRequiredOriginAreConfigurable(boolean jakarta) throws Exception {
-        WsServer listed = start(WsServer.builder().allowedOrigins("https://app.example").requireOrigin(true)
-                .route("/echo/", EchoRouter.create()), jakarta);
+        WsServer listed = start(
+                WsServer.builder()
+                        .allowedOrigins("https://app.example")
+                        .requireOrigin(true)
+                        .route("/echo/", EchoRouter.create()),
+                jakarta);
         assertThat(RawWebSocket.handshakeHead(listed.port(), "/echo/", "Origin: https://app.example"))
                 .startsWith("HTTP/1.1 101");
         assertThat(RawWebSocket.handshakeHead(listed.port(), "/echo/", "Origin: https://other.example"))
@@ -186,17 +198,23 @@ class UndertowServerTest {
 
         assertThat(RawWebSocket.handshakeHead(port, "/ws/alice/")).startsWith("HTTP/1.1 401");
         assertThat(RawWebSocket.handshakeHead(port, "/ws/alice/?token=forged")).startsWith("HTTP/1.1 401");
-        assertThat(RawWebSocket.handshakeHead(port, "/ws/alice/?token=token-of-bob")).startsWith("HTTP/1.1 403");
-        assertThat(RawWebSocket.handshakeHead(port, "/ws/a%20b/?token=token-of-a%20b")).startsWith("HTTP/1.1 400");
-        assertThat(RawWebSocket.handshakeHead(port, "/ws/alice/?token=token-of-bob",
-                io.github.wsrouter.internal.HandshakeRelay.HEADER + ": spoofed")).startsWith("HTTP/1.1 403");
+        assertThat(RawWebSocket.handshakeHead(port, "/ws/alice/?token=token-of-bob"))
+                .startsWith("HTTP/1.1 403");
+        assertThat(RawWebSocket.handshakeHead(port, "/ws/a%20b/?token=token-of-a%20b"))
+                .startsWith("HTTP/1.1 400");
+        assertThat(RawWebSocket.handshakeHead(
+                        port,
+                        "/ws/alice/?token=token-of-bob",
+                        io.github.wsrouter.internal.HandshakeRelay.HEADER + ": spoofed"))
+                .startsWith("HTTP/1.1 403");
 
         Peer alice = JdkPeer.connect(HTTP, server.uri("/ws/alice/?token=token-of-alice"));
         Peer bob = JdkPeer.connect(HTTP, server.uri("/ws/bob/?token=token-of-bob"));
         assertThat(router.await("open").connection().identity()).isIn("alice", "bob");
         assertThat(router.await("open").connection().identity()).isIn("alice", "bob");
         bob.sendText("{\"to_user\":\"alice\",\"message\":\"hi\"}");
-        assertThat(RoutingContractTest.json(alice.awaitText()).get("from").getAsString()).isEqualTo("bob");
+        assertThat(RoutingContractTest.json(alice.awaitText()).get("from").getAsString())
+                .isEqualTo("bob");
     }
 
     @ParameterizedTest(name = "jakarta={0}")
@@ -210,9 +228,11 @@ class UndertowServerTest {
             }
         };
         WsServer server = start(WsServer.builder().route("/users/{name}/", capture), jakarta);
-        HTTP.newWebSocketBuilder().header("X-Trace", "t-1")
-                .buildAsync(server.uri("/users/%C3%A9lodie%20b/?token=abc&tag=a&tag=b"),
-                        new java.net.http.WebSocket.Listener() { })
+        HTTP.newWebSocketBuilder()
+                .header("X-Trace", "t-1")
+                .buildAsync(
+                        server.uri("/users/%C3%A9lodie%20b/?token=abc&tag=a&tag=b"),
+                        new java.net.http.WebSocket.Listener() {})
                 .get(10, TimeUnit.SECONDS);
 
         Connection connection = opened.get(10, TimeUnit.SECONDS);
@@ -238,8 +258,8 @@ class UndertowServerTest {
         big.sendText("x".repeat(2000));
 
         assertThat(big.awaitClose().code()).isEqualTo(1009);
-        assertThat(router.await("close", "error").status()).isEqualTo(CloseStatus.MESSAGE_TOO_BIG
-                .withReason("message over 1024 bytes"));
+        assertThat(router.await("close", "error").status())
+                .isEqualTo(CloseStatus.MESSAGE_TOO_BIG.withReason("message over 1024 bytes"));
         small.sendText("x".repeat(1024));
         assertThat(small.awaitText()).hasSize(1024);
     }
@@ -303,8 +323,11 @@ class UndertowServerTest {
     @ValueSource(booleans = {false, true})
     void stopIsBoundedWhenAPeerNeverAnswersTheClose(boolean jakarta) throws Exception {
         ObservedRouter router = new ObservedRouter(EchoRouter.create());
-        WsServer.Builder builder = WsServer.builder().port(0).stopTimeout(Duration.ofMillis(500))
-                .closeTimeout(Duration.ofMillis(500)).route("/echo/", router);
+        WsServer.Builder builder = WsServer.builder()
+                .port(0)
+                .stopTimeout(Duration.ofMillis(500))
+                .closeTimeout(Duration.ofMillis(500))
+                .route("/echo/", router);
         WsServer server = (jakarta ? builder.jakarta() : builder).build().start();
         try (RawWebSocket silent = RawWebSocket.connect(server.port(), "/echo/")) {
             router.awaitOpens(1);
@@ -357,7 +380,8 @@ class UndertowServerTest {
     @ParameterizedTest(name = "jakarta={0}")
     @ValueSource(booleans = {false, true})
     void staticResourcesAreServedBesideTheRoutes(boolean jakarta) throws Exception {
-        WsServer server = start(WsServer.builder().staticResources("testweb").route("/echo/", EchoRouter.create()), jakarta);
+        WsServer server =
+                start(WsServer.builder().staticResources("testweb").route("/echo/", EchoRouter.create()), jakarta);
         HttpResponse<String> page = get(http(server, "/"));
         assertThat(page.statusCode()).isEqualTo(200);
         assertThat(page.body()).contains("static ok");
@@ -372,8 +396,9 @@ class UndertowServerTest {
                 .build();
         Undertow undertow = Undertow.builder()
                 .addHttpListener(0, "127.0.0.1")
-                .setHandler(Handlers.path(exchange -> exchange.getResponseSender().send("app"))
-                        .addPrefixPath("/chat", routes))
+                .setHandler(
+                        Handlers.path(exchange -> exchange.getResponseSender().send("app"))
+                                .addPrefixPath("/chat", routes))
                 .build();
         undertow.start();
         cleanup.add(undertow::stop);
@@ -383,16 +408,18 @@ class UndertowServerTest {
         Peer alice = JdkPeer.connect(HTTP, URI.create("ws://127.0.0.1:" + port + "/chat/alice/"));
         alice.sendText("{\"to_user\":\"alice\",\"message\":\"self\"}");
         assertThat(alice.awaitText()).contains("\"from\":\"alice\"");
-        assertThat(get(URI.create("http://127.0.0.1:" + port + "/chat/a/b/")).statusCode()).isEqualTo(404);
+        assertThat(get(URI.create("http://127.0.0.1:" + port + "/chat/a/b/")).statusCode())
+                .isEqualTo(404);
     }
 
     @Test
     void collidingRoutesAreRefusedAtBuildTime() {
         assertThatThrownBy(() -> WsServer.builder()
-                .route("/ws/{username}/", DirectedJsonRouter.create())
-                .route("/ws/{user}", BroadcastRouter.create()))
+                        .route("/ws/{username}/", DirectedJsonRouter.create())
+                        .route("/ws/{user}", BroadcastRouter.create()))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("/ws/{user}").hasMessageContaining("/ws/{username}/");
+                .hasMessageContaining("/ws/{user}")
+                .hasMessageContaining("/ws/{username}/");
         assertThatThrownBy(() -> WsServer.builder().route("ws/{a", EchoRouter.create()))
                 .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> WsServer.builder().build()).isInstanceOf(IllegalStateException.class);

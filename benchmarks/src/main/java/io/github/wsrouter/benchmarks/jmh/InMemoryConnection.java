@@ -2,11 +2,11 @@ package io.github.wsrouter.benchmarks.jmh;
 
 import io.github.wsrouter.CloseStatus;
 import io.github.wsrouter.MessageRouter;
+import io.github.wsrouter.SendOverflow;
 import io.github.wsrouter.internal.AbstractConnection;
 import io.github.wsrouter.internal.Handshake;
 import io.github.wsrouter.internal.RouteCounters;
 import io.github.wsrouter.internal.SendLimits;
-import io.github.wsrouter.SendOverflow;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
@@ -22,8 +22,12 @@ final class InMemoryConnection extends AbstractConnection {
     long chars;
 
     InMemoryConnection(String path, Map<String, String> pathParameters, MessageRouter router) {
-        super(accepted(new Handshake(path, pathParameters, Map.of(), Map.of("Host", List.of("127.0.0.1"))), router),
-                router, Runnable::run, new SendLimits(1 << 20, SendOverflow.CLOSE), new RouteCounters());
+        super(
+                accepted(new Handshake(path, pathParameters, Map.of(), Map.of("Host", List.of("127.0.0.1"))), router),
+                router,
+                Runnable::run,
+                new SendLimits(1 << 20, SendOverflow.CLOSE),
+                new RouteCounters());
     }
 
     /** The handshake as the router decided it, as a transport does before the upgrade (the user a directed router accepts as). */

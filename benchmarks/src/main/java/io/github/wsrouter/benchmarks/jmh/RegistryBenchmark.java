@@ -1,7 +1,7 @@
 package io.github.wsrouter.benchmarks.jmh;
 
-import io.github.wsrouter.EchoRouter;
 import io.github.wsrouter.ConnectionGroups;
+import io.github.wsrouter.EchoRouter;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -47,8 +47,7 @@ public class RegistryBenchmark {
     @State(Scope.Thread)
     public static class Mine {
         private static final AtomicInteger NEXT = new AtomicInteger();
-        final InMemoryConnection connection =
-                new InMemoryConnection("/ws/u/", Map.of(), EchoRouter.create());
+        final InMemoryConnection connection = new InMemoryConnection("/ws/u/", Map.of(), EchoRouter.create());
         final String user = "user" + NEXT.incrementAndGet();
     }
 

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.wsrouter.server.WsServer;
-
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -26,8 +25,12 @@ class BomConsumerTest {
     @Test
     void aNativeOnlyApplicationHasNoServletOrJsrJars() {
         ClassLoader loader = BomConsumerTest.class.getClassLoader();
-        for (String absent : new String[] {"jakarta.servlet.Servlet", "jakarta.websocket.Endpoint",
-                "io.undertow.servlet.Servlets", "io.undertow.websockets.jsr.WebSocketDeploymentInfo"}) {
+        for (String absent : new String[] {
+            "jakarta.servlet.Servlet",
+            "jakarta.websocket.Endpoint",
+            "io.undertow.servlet.Servlets",
+            "io.undertow.websockets.jsr.WebSocketDeploymentInfo"
+        }) {
             assertThatThrownBy(() -> Class.forName(absent, false, loader))
                     .as(absent + " must not be on a native-only application's class path")
                     .isInstanceOf(ClassNotFoundException.class);

@@ -12,12 +12,12 @@ import java.util.concurrent.TimeUnit;
 import org.xnio.IoUtils;
 import org.xnio.StreamConnection;
 import org.xnio.XnioExecutor;
-import org.xnio.conduits.ReadReadyHandler;
 import org.xnio.channels.StreamSinkChannel;
 import org.xnio.conduits.AbstractStreamSourceConduit;
 import org.xnio.conduits.ConduitReadableByteChannel;
 import org.xnio.conduits.ConduitStreamSourceChannel;
 import org.xnio.conduits.Conduits;
+import org.xnio.conduits.ReadReadyHandler;
 import org.xnio.conduits.StreamSourceConduit;
 
 /**
@@ -62,6 +62,7 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
 
     /** The guarded connection: its limits, its channel, and whom to tell of a violation. */
     private final GuardedConnection owner;
+
     private final StreamConnection connection;
     private final ConduitStreamSourceChannel source;
 
@@ -81,6 +82,7 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
     private long messageBytes;
     /** Where the header being read began in the buffer being scanned; -1 if in an earlier read. */
     private int headerAt = -1;
+
     private int pings;
     private long pingWindowStart;
     private boolean violated;
@@ -93,8 +95,11 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
     /** Set once the read side is closed for Undertow: the guard reads and discards the rest. */
     private Lingering lingering;
 
-    private FrameGuard(StreamSourceConduit next, GuardedConnection owner, StreamConnection connection,
-                       ConduitStreamSourceChannel source) {
+    private FrameGuard(
+            StreamSourceConduit next,
+            GuardedConnection owner,
+            StreamConnection connection,
+            ConduitStreamSourceChannel source) {
         super(next);
         this.owner = owner;
         this.connection = connection;
@@ -132,8 +137,10 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
             channel.getIoThread().execute(() -> closeForViolation(owner, status));
             return;
         }
-        LOG.log(System.Logger.Level.INFO, () -> "closing WebSocket connection from " + channel.getSourceAddress()
-                + ": " + status.code() + " " + status.reason());
+        LOG.log(
+                System.Logger.Level.INFO,
+                () -> "closing WebSocket connection from " + channel.getSourceAddress() + ": " + status.code() + " "
+                        + status.reason());
         owner.closedBy(status);
         if (!channel.isOpen()) {
             return;
@@ -177,14 +184,16 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
         try {
             Method method = underlyingConnection;
             if (method == null) {
-                method = io.undertow.server.protocol.framed.AbstractFramedChannel.class
-                        .getDeclaredMethod("getUnderlyingConnection");
+                method = io.undertow.server.protocol.framed.AbstractFramedChannel.class.getDeclaredMethod(
+                        "getUnderlyingConnection");
                 method.setAccessible(true);
                 underlyingConnection = method;
             }
             return (StreamConnection) method.invoke(channel);
         } catch (ReflectiveOperationException | RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "cannot reach Undertow's connection; fragment and ping limits are off: " + e);
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "cannot reach Undertow's connection; fragment and ping limits are off: " + e);
             return null;
         }
     }
@@ -361,8 +370,8 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
             if (messageBytes > maxMessageSize) {
                 violation(CloseStatus.MESSAGE_TOO_BIG.withReason("message over " + maxMessageSize + " bytes"));
             } else if (fragments > limits.maxFragments()) {
-                violation(CloseStatus.POLICY_VIOLATION.withReason("more than " + limits.maxFragments()
-                        + " fragments in one message"));
+                violation(CloseStatus.POLICY_VIOLATION.withReason(
+                        "more than " + limits.maxFragments() + " fragments in one message"));
             }
             if (fin) {
                 fragments = 0;
@@ -376,7 +385,8 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
             }
             int maxPingsPerMinute = owner.limits().maxPingsPerMinute();
             if (++pings > maxPingsPerMinute) {
-                violation(CloseStatus.POLICY_VIOLATION.withReason("more than " + maxPingsPerMinute + " pings in a minute"));
+                violation(CloseStatus.POLICY_VIOLATION.withReason(
+                        "more than " + maxPingsPerMinute + " pings in a minute"));
             }
         }
     }
@@ -474,7 +484,8 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
     }
 
     /** The scratch buffer of each IO thread that lingering connections read into. */
-    private static final ThreadLocal<ByteBuffer> DISCARD = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(64 * 1024));
+    private static final ThreadLocal<ByteBuffer> DISCARD =
+            ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(64 * 1024));
 
     /**
      * Reads and discards until the peer's close frame, end of stream or a bound, then closes the
@@ -513,7 +524,7 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
             }
             ByteBuffer scratch = DISCARD.get();
             try {
-                for (;;) {
+                for (; ; ) {
                     scratch.clear();
                     int read = next.read(scratch);
                     if (read < 0) {
@@ -541,7 +552,7 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
                 return;
             }
             done = true;
-                if (timer != null) {
+            if (timer != null) {
                 timer.remove();
             }
             next.setReadReadyHandler(channelHandler);

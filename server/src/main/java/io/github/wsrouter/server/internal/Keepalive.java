@@ -44,7 +44,10 @@ public final class Keepalive<C extends AbstractConnection & GuardedConnection> i
      */
     public Keepalive(LiveConnections<C> live, Collection<Settings.Limits> routes) {
         this.live = live;
-        long shortest = routes.stream().mapToLong(l -> Math.min(l.pingMillis(), l.idleMillis())).min().orElse(1000);
+        long shortest = routes.stream()
+                .mapToLong(l -> Math.min(l.pingMillis(), l.idleMillis()))
+                .min()
+                .orElse(1000);
         this.periodMillis = Math.max(10, Math.min(1000, shortest / 4));
     }
 
@@ -89,8 +92,10 @@ public final class Keepalive<C extends AbstractConnection & GuardedConnection> i
         Settings.Limits limits = connection.limits();
         long silentNanos = connection.nanosSinceInbound();
         if (silentNanos >= TimeUnit.MILLISECONDS.toNanos(limits.idleMillis())) {
-            LOG.log(System.Logger.Level.INFO, () -> "dropping connection " + connection.id() + " ("
-                    + connection.path() + "): nothing received for " + TimeUnit.NANOSECONDS.toMillis(silentNanos) + " ms");
+            LOG.log(
+                    System.Logger.Level.INFO,
+                    () -> "dropping connection " + connection.id() + " (" + connection.path()
+                            + "): nothing received for " + TimeUnit.NANOSECONDS.toMillis(silentNanos) + " ms");
             connection.dropIdle();
             return;
         }

@@ -6,11 +6,11 @@ import io.github.wsrouter.PathTemplate;
 import io.github.wsrouter.RateLimit;
 import io.github.wsrouter.Relay;
 import io.github.wsrouter.RouteContext;
+import io.github.wsrouter.RouteOptions;
 import io.github.wsrouter.SendOverflow;
 import io.github.wsrouter.internal.Checks;
 import io.github.wsrouter.internal.RouteTable;
 import io.github.wsrouter.internal.SendLimits;
-import io.github.wsrouter.RouteOptions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,10 +35,16 @@ public final class Settings {
      * The limits one route's connections live under: the route's own where it set them, else the
      * server's.
      */
-    public record Limits(int maxMessageSize, int maxFragments, int maxPingsPerMinute, SendLimits sendLimits,
-                         long pingMillis, long idleMillis, long closeTimeoutMillis, long lingerMillis,
-                         long lingerBytes) {
-    }
+    public record Limits(
+            int maxMessageSize,
+            int maxFragments,
+            int maxPingsPerMinute,
+            SendLimits sendLimits,
+            long pingMillis,
+            long idleMillis,
+            long closeTimeoutMillis,
+            long lingerMillis,
+            long lingerBytes) {}
 
     private final RouteTable<Mount> validated = new RouteTable<>();
     private final List<Mount> mounts = new ArrayList<>();
@@ -59,12 +65,19 @@ public final class Settings {
 
     /** @throws IllegalArgumentException if the template is malformed or collides with a mounted one */
     public void route(String template, MessageRouter router, Executor executor) {
-        route(template, router, executor == null ? RouteOptions.defaults() : RouteOptions.builder().executor(executor).build());
+        route(
+                template,
+                router,
+                executor == null
+                        ? RouteOptions.defaults()
+                        : RouteOptions.builder().executor(executor).build());
     }
 
     /** @throws IllegalArgumentException if the template is malformed or collides with a mounted one */
     public void route(String template, MessageRouter router, RouteOptions options) {
-        Mount mount = new Mount(PathTemplate.parse(template), Objects.requireNonNull(router, "router"),
+        Mount mount = new Mount(
+                PathTemplate.parse(template),
+                Objects.requireNonNull(router, "router"),
                 Objects.requireNonNull(options, "options"));
         validated.add(mount.template(), mount);
         mounts.add(mount);

@@ -32,21 +32,25 @@ public final class TextMessages {
 
     /** The scratch array of each IO thread: messages up to this size are read without allocating. */
     private static final int SCRATCH_BYTES = 16 * 1024;
+
     private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[SCRATCH_BYTES]);
 
-    private TextMessages() {
-    }
+    private TextMessages() {}
 
     /**
      * Reads the message on the frame channel, then calls {@code onText} with its text, or
      * {@code onError} if the read failed (invalid UTF-8, over {@code maxBytes}, the socket).
      */
-    public static void read(StreamSourceFrameChannel frames, long maxBytes, GuardedConnection owner,
-                            Consumer<String> onText, BiConsumer<WebSocketChannel, Throwable> onError) {
+    public static void read(
+            StreamSourceFrameChannel frames,
+            long maxBytes,
+            GuardedConnection owner,
+            Consumer<String> onText,
+            BiConsumer<WebSocketChannel, Throwable> onError) {
         byte[] scratch = SCRATCH.get();
         ByteBuffer into = ByteBuffer.wrap(scratch);
         try {
-            for (;;) {
+            for (; ; ) {
                 int read = frames.read(into);
                 if (read < 0) {
                     String text = new String(scratch, 0, into.position(), StandardCharsets.UTF_8);
@@ -58,8 +62,13 @@ public final class TextMessages {
                 }
                 if (read == 0 || !into.hasRemaining()) {
                     // still arriving, or larger than the scratch array: on into an array of its own
-                    Arriving arriving = new Arriving(Arrays.copyOf(scratch, Math.max(into.position() * 2, 1024)),
-                            into.position(), maxBytes, owner, onText, onError);
+                    Arriving arriving = new Arriving(
+                            Arrays.copyOf(scratch, Math.max(into.position() * 2, 1024)),
+                            into.position(),
+                            maxBytes,
+                            owner,
+                            onText,
+                            onError);
                     if (read == 0) {
                         frames.getReadSetter().set(arriving);
                         frames.resumeReads();
@@ -90,8 +99,13 @@ public final class TextMessages {
         private final BiConsumer<WebSocketChannel, Throwable> onError;
         private boolean done;
 
-        Arriving(byte[] bytes, int size, long maxBytes, GuardedConnection owner, Consumer<String> onText,
-                 BiConsumer<WebSocketChannel, Throwable> onError) {
+        Arriving(
+                byte[] bytes,
+                int size,
+                long maxBytes,
+                GuardedConnection owner,
+                Consumer<String> onText,
+                BiConsumer<WebSocketChannel, Throwable> onError) {
             this.bytes = bytes;
             this.size = size;
             this.maxBytes = maxBytes;
@@ -106,10 +120,11 @@ public final class TextMessages {
                 return;
             }
             try {
-                for (;;) {
+                for (; ; ) {
                     if (size == bytes.length) {
                         long grown = Math.min((long) bytes.length * 2, maxBytes + 1);
-                        bytes = Arrays.copyOf(bytes, (int) Math.min(Math.max(grown, bytes.length + 1L), Integer.MAX_VALUE - 8));
+                        bytes = Arrays.copyOf(
+                                bytes, (int) Math.min(Math.max(grown, bytes.length + 1L), Integer.MAX_VALUE - 8));
                     }
                     int read = frames.read(ByteBuffer.wrap(bytes, size, bytes.length - size));
                     if (read < 0) {

@@ -18,8 +18,7 @@ public final class UpgradeWatch {
     private Runnable onFailure; // guarded by this
     private boolean failed; // guarded by this
 
-    private UpgradeWatch() {
-    }
+    private UpgradeWatch() {}
 
     /** Watches the upgrade relayed under the key, on the HTTP connection that carries it. */
     public static void watch(String key, ServerConnection http) {

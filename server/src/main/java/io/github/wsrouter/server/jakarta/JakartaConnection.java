@@ -15,8 +15,8 @@ import jakarta.websocket.Session;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.Executor;
-import java.util.function.Consumer;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.xnio.IoUtils;
 
 /**
@@ -29,8 +29,10 @@ final class JakartaConnection extends AbstractConnection implements GuardedConne
 
     /** Set once by {@link #attach} for a connection opened before its session; until then frames wait. */
     private volatile Session session;
+
     private final Settings.Limits limits;
-    private final java.util.concurrent.atomic.AtomicInteger upgrade = new java.util.concurrent.atomic.AtomicInteger(PENDING);
+    private final java.util.concurrent.atomic.AtomicInteger upgrade =
+            new java.util.concurrent.atomic.AtomicInteger(PENDING);
     private static final int PENDING = 0;
     private static final int ATTACHED = 1;
     private static final int FAILED = 2;
@@ -38,8 +40,14 @@ final class JakartaConnection extends AbstractConnection implements GuardedConne
 
     private final Consumer<JakartaConnection> onTerminated;
 
-    JakartaConnection(Handshake handshake, MessageRouter router, Executor callbackExecutor, Settings.Limits limits,
-                      RouteCounters counters, Session session, Consumer<JakartaConnection> onTerminated) {
+    JakartaConnection(
+            Handshake handshake,
+            MessageRouter router,
+            Executor callbackExecutor,
+            Settings.Limits limits,
+            RouteCounters counters,
+            Session session,
+            Consumer<JakartaConnection> onTerminated) {
         super(handshake, router, callbackExecutor, limits.sendLimits(), counters);
         this.limits = limits;
         this.onTerminated = onTerminated;
@@ -51,8 +59,13 @@ final class JakartaConnection extends AbstractConnection implements GuardedConne
      * A connection opened in the handshake, before its 101 and its session: frames wait in the send
      * queue until {@link #attach}, or fail with {@link #upgradeFailed()}.
      */
-    JakartaConnection(Handshake handshake, MessageRouter router, Executor callbackExecutor, Settings.Limits limits,
-                      RouteCounters counters, Consumer<JakartaConnection> onTerminated) {
+    JakartaConnection(
+            Handshake handshake,
+            MessageRouter router,
+            Executor callbackExecutor,
+            Settings.Limits limits,
+            RouteCounters counters,
+            Consumer<JakartaConnection> onTerminated) {
         super(handshake, router, callbackExecutor, limits.sendLimits(), counters, false);
         this.limits = limits;
         this.onTerminated = onTerminated;
@@ -117,8 +130,8 @@ final class JakartaConnection extends AbstractConnection implements GuardedConne
         if (session instanceof UndertowSession undertow) {
             // A peer that never answers our close frame is dropped after the close timeout.
             var channel = undertow.getWebSocketChannel();
-            channel.getIoThread().executeAfter(() -> IoUtils.safeClose(channel), limits.closeTimeoutMillis(),
-                    TimeUnit.MILLISECONDS);
+            channel.getIoThread()
+                    .executeAfter(() -> IoUtils.safeClose(channel), limits.closeTimeoutMillis(), TimeUnit.MILLISECONDS);
         }
     }
 
@@ -127,8 +140,8 @@ final class JakartaConnection extends AbstractConnection implements GuardedConne
         sentStatus = CloseStatus.SLOW_CONSUMER;
         if (session instanceof UndertowSession undertow) {
             var channel = undertow.getWebSocketChannel();
-            channel.getIoThread().executeAfter(() -> IoUtils.safeClose(channel), limits.closeTimeoutMillis(),
-                    TimeUnit.MILLISECONDS);
+            channel.getIoThread()
+                    .executeAfter(() -> IoUtils.safeClose(channel), limits.closeTimeoutMillis(), TimeUnit.MILLISECONDS);
         }
     }
 

@@ -5,13 +5,13 @@ import io.github.wsrouter.HandshakeDecision;
 import io.github.wsrouter.HandshakeHook;
 import io.github.wsrouter.MessageRouter;
 import io.github.wsrouter.PathTemplate;
+import io.github.wsrouter.RouteOptions;
 import io.github.wsrouter.RouteStats;
 import io.github.wsrouter.SendOverflow;
 import io.github.wsrouter.internal.Handshake;
 import io.github.wsrouter.internal.HandshakeRelay;
 import io.github.wsrouter.internal.LiveConnections;
 import io.github.wsrouter.internal.RouteCounters;
-import io.github.wsrouter.RouteOptions;
 import io.github.wsrouter.server.internal.FrameGuard;
 import io.github.wsrouter.server.internal.Keepalive;
 import io.github.wsrouter.server.internal.Settings;
@@ -137,14 +137,18 @@ public final class JakartaRoutes {
         live.closeAll(status, timeout, JakartaConnection::abort);
     }
 
-    private ServerEndpointConfig config(PathTemplate template, MessageRouter router, Executor executor,
-                                        RouteCounters routeCounters, Settings.Limits limits) {
+    private ServerEndpointConfig config(
+            PathTemplate template,
+            MessageRouter router,
+            Executor executor,
+            RouteCounters routeCounters,
+            Settings.Limits limits) {
         Executor callbacks = executor != null ? executor : Runnable::run;
         return ServerEndpointConfig.Builder.create(RouterEndpoint.class, template.toString())
                 .configurator(new ServerEndpointConfig.Configurator() {
                     @Override
-                    public void modifyHandshake(ServerEndpointConfig config, HandshakeRequest request,
-                                                HandshakeResponse response) {
+                    public void modifyHandshake(
+                            ServerEndpointConfig config, HandshakeRequest request, HandshakeResponse response) {
                         // The config is a per-connection copy (Jakarta WebSocket 2.1, 3.1.x).
                         live.upgrading();
                         List<String> relayKey = request.getHeaders().get(HandshakeRelay.HEADER);
@@ -153,13 +157,23 @@ public final class JakartaRoutes {
                         config.getUserProperties().put(HANDSHAKE, decided);
                         UpgradeWatch watch = UpgradeWatch.take(key);
                         if (watch != null && decided.accepted() != null) {
-                            config.getUserProperties().put(OPENED, openInHandshake(decided.accepted(), router,
-                                    callbacks, routeCounters, limits, watch));
+                            config.getUserProperties()
+                                    .put(
+                                            OPENED,
+                                            openInHandshake(
+                                                    decided.accepted(),
+                                                    router,
+                                                    callbacks,
+                                                    routeCounters,
+                                                    limits,
+                                                    watch));
                         }
                         if (decided.accepted() != null && decided.accepted().chosenSubprotocol() != null) {
                             // the container negotiates from a fixed list; the hook chose this one now
-                            response.getHeaders().put("Sec-WebSocket-Protocol",
-                                    List.of(decided.accepted().chosenSubprotocol()));
+                            response.getHeaders()
+                                    .put(
+                                            "Sec-WebSocket-Protocol",
+                                            List.of(decided.accepted().chosenSubprotocol()));
                         }
                     }
 
@@ -177,8 +191,8 @@ public final class JakartaRoutes {
      * HTTP status already; or decided here, in another container, where a refusal can only become a
      * close with 1008 at open (Jakarta WebSocket has no way to answer a handshake with a status).
      */
-    private Handshake.Decided decide(PathTemplate template, MessageRouter router, HandshakeRequest request,
-                                     String relayKey) {
+    private Handshake.Decided decide(
+            PathTemplate template, MessageRouter router, HandshakeRequest request, String relayKey) {
         Handshake relayed = HandshakeRelay.take(relayKey);
         if (relayed != null) {
             return new Handshake.Decided(relayed, null);
@@ -188,8 +202,11 @@ public final class JakartaRoutes {
         Map<String, List<String>> headers = new java.util.TreeMap<>(String.CASE_INSENSITIVE_ORDER);
         headers.putAll(request.getHeaders());
         headers.remove(HandshakeRelay.HEADER);
-        Handshake handshake = new Handshake(rawPath, parameters == null ? Map.of() : parameters,
-                Handshake.parseQuery(request.getQueryString()), headers);
+        Handshake handshake = new Handshake(
+                rawPath,
+                parameters == null ? Map.of() : parameters,
+                Handshake.parseQuery(request.getQueryString()),
+                headers);
         return handshake.decide(hook, router);
     }
 
@@ -200,19 +217,26 @@ public final class JakartaRoutes {
      * in the send queue until the endpoint's {@code onOpen} attaches the session. If the HTTP
      * connection closes first (the watch of wsrouter's own server), the router hears 1006 once.
      */
-    private JakartaConnection openInHandshake(Handshake handshake, MessageRouter router, Executor callbacks,
-                                              RouteCounters routeCounters, Settings.Limits limits, UpgradeWatch watch) {
-        JakartaConnection opened = new JakartaConnection(handshake, router, callbacks, limits, routeCounters,
-                live::terminated);
+    private JakartaConnection openInHandshake(
+            Handshake handshake,
+            MessageRouter router,
+            Executor callbacks,
+            RouteCounters routeCounters,
+            Settings.Limits limits,
+            UpgradeWatch watch) {
+        JakartaConnection opened =
+                new JakartaConnection(handshake, router, callbacks, limits, routeCounters, live::terminated);
         java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
         opened.deliverOpen(() -> done.complete(null));
         try {
             // bounded: a router whose onOpen blocks does not hold the handshake's thread for good
             done.get(limits.closeTimeoutMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
         } catch (java.util.concurrent.TimeoutException slow) {
-            LOG.log(System.Logger.Level.WARNING, () -> "onOpen of router " + router.getClass().getName() + " took over "
-                    + limits.closeTimeoutMillis() + " ms on " + handshake.path()
-                    + ": the handshake completes without waiting for it");
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    () -> "onOpen of router " + router.getClass().getName() + " took over "
+                            + limits.closeTimeoutMillis() + " ms on " + handshake.path()
+                            + ": the handshake completes without waiting for it");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (java.util.concurrent.ExecutionException impossible) {
@@ -243,9 +267,11 @@ public final class JakartaRoutes {
 
         @Override
         public void onOpen(Session session, EndpointConfig config) {
-            Handshake.Decided decided = (Handshake.Decided) config.getUserProperties().remove(HANDSHAKE);
+            Handshake.Decided decided =
+                    (Handshake.Decided) config.getUserProperties().remove(HANDSHAKE);
             session.getUserProperties().remove(HANDSHAKE);
-            JakartaConnection pending = (JakartaConnection) config.getUserProperties().remove(OPENED);
+            JakartaConnection pending =
+                    (JakartaConnection) config.getUserProperties().remove(OPENED);
             session.getUserProperties().remove(OPENED);
             if (pending != null) {
                 attach(session, pending);
@@ -256,13 +282,17 @@ public final class JakartaRoutes {
                 closeRefused(session, decided.refusal());
                 return;
             }
-            Handshake handshake = decided != null ? decided.accepted()
-                    : new Handshake(session.getRequestURI().getRawPath(), session.getPathParameters(),
-                            Handshake.parseQuery(session.getQueryString()), Map.of());
+            Handshake handshake = decided != null
+                    ? decided.accepted()
+                    : new Handshake(
+                            session.getRequestURI().getRawPath(),
+                            session.getPathParameters(),
+                            Handshake.parseQuery(session.getQueryString()),
+                            Map.of());
             session.setMaxTextMessageBufferSize(limits.maxMessageSize());
             session.setMaxBinaryMessageBufferSize(limits.maxMessageSize());
-            JakartaConnection opened = new JakartaConnection(handshake, router, callbacks, limits, routeCounters,
-                    session, live::terminated);
+            JakartaConnection opened = new JakartaConnection(
+                    handshake, router, callbacks, limits, routeCounters, session, live::terminated);
             connection = opened;
             addHandlers(session, opened);
             opened.deliverOpen();
@@ -302,7 +332,8 @@ public final class JakartaRoutes {
                 copy.put(data).flip();
                 opened.deliverBinary(copy);
             });
-            session.addMessageHandler(jakarta.websocket.PongMessage.class,
+            session.addMessageHandler(
+                    jakarta.websocket.PongMessage.class,
                     (MessageHandler.Whole<jakarta.websocket.PongMessage>) pong -> opened.markInbound());
         }
 
@@ -326,8 +357,8 @@ public final class JakartaRoutes {
     private static void closeRefused(Session session, HandshakeDecision refusal) {
         try {
             String reason = ("refused: " + refusal.status() + " " + refusal.reason());
-            session.close(new CloseReason(CloseReason.CloseCodes.VIOLATED_POLICY,
-                    reason.length() > 100 ? reason.substring(0, 100) : reason));
+            session.close(new CloseReason(
+                    CloseReason.CloseCodes.VIOLATED_POLICY, reason.length() > 100 ? reason.substring(0, 100) : reason));
         } catch (java.io.IOException ignored) {
             // closing anyway
         }
@@ -337,8 +368,7 @@ public final class JakartaRoutes {
     public static final class Builder {
         private final Settings settings = new Settings();
 
-        private Builder() {
-        }
+        private Builder() {}
 
         /** Mounts a router whose callbacks run on the container's thread for the session. */
         public Builder route(String template, MessageRouter router) {
