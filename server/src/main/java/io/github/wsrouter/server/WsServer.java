@@ -7,6 +7,7 @@ import io.github.wsrouter.RouteOptions;
 import io.github.wsrouter.SendOverflow;
 import io.github.wsrouter.internal.Checks;
 import io.github.wsrouter.internal.RouteTable;
+import io.github.wsrouter.server.internal.JakartaAccess;
 import io.github.wsrouter.server.internal.Settings;
 import io.github.wsrouter.server.jakarta.JakartaRoutes;
 import io.undertow.Undertow;
@@ -91,7 +92,7 @@ public final class WsServer implements AutoCloseable {
             fallback = paths;
         }
         if (builder.jakarta) {
-            JakartaRoutes routes = JakartaRoutes.of(builder.settings);
+            JakartaRoutes routes = JakartaAccess.routes(builder.settings);
             RouteTable<MessageRouter> table = new RouteTable<>();
             builder.settings.mounts().forEach(m -> table.add(m.template(), m.router()));
             this.nativeRoutes = null;

@@ -110,19 +110,17 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
      * Puts a guard under the frame parser of a WebSocket connection that has not read any frame
      * yet (call it before receives are resumed). On a violation the channel is answered with the
      * status (1009 for a message over the size limit, 1008 for too many fragments or pings) through
-     * {@link #closeForViolation}, on the IO thread. The limits are the connection's route's.
-     *
-     * @return whether the guard is in place (it is not when Undertow's connection cannot be reached)
+     * {@link #closeForViolation}, on the IO thread. The limits are the connection's route's. When
+     * Undertow's connection cannot be reached the guard is not installed (logged once by {@code
+     * underlying}); Undertow's own limits still apply.
      */
-    public static boolean install(GuardedConnection owner) {
+    public static void install(GuardedConnection owner) {
         WebSocketChannel channel = owner.webSocketChannel();
         StreamConnection connection = underlying(channel);
-        if (connection == null) {
-            return false;
+        if (connection != null) {
+            ConduitStreamSourceChannel source = connection.getSourceChannel();
+            source.setConduit(new FrameGuard(source.getConduit(), owner, connection, source));
         }
-        ConduitStreamSourceChannel source = connection.getSourceChannel();
-        source.setConduit(new FrameGuard(source.getConduit(), owner, connection, source));
-        return true;
     }
 
     /**

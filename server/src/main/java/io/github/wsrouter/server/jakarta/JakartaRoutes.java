@@ -13,6 +13,7 @@ import io.github.wsrouter.internal.HandshakeRelay;
 import io.github.wsrouter.internal.LiveConnections;
 import io.github.wsrouter.internal.RouteCounters;
 import io.github.wsrouter.server.internal.FrameGuard;
+import io.github.wsrouter.server.internal.JakartaAccess;
 import io.github.wsrouter.server.internal.Keepalive;
 import io.github.wsrouter.server.internal.Settings;
 import io.github.wsrouter.server.internal.UpgradeWatch;
@@ -86,11 +87,15 @@ public final class JakartaRoutes {
         settings.mountRouters();
     }
 
+    static {
+        JakartaAccess.register(JakartaRoutes::of);
+    }
+
     /**
      * Routes with the settings a server builder collected: for {@code WsServer}, whose builder
-     * takes the same options as {@link Builder}. Not API.
+     * takes the same options as {@link Builder}, through {@link JakartaAccess}.
      */
-    public static JakartaRoutes of(Settings settings) {
+    private static JakartaRoutes of(Settings settings) {
         settings.requireRoutes();
         return new JakartaRoutes(settings.copy());
     }
