@@ -44,15 +44,27 @@ public abstract class AbstractConnection implements Connection {
     private static final System.Logger LOG = System.getLogger("io.github.wsrouter");
     private static final AtomicLong IDS = new AtomicLong();
     private static final java.lang.invoke.VarHandle CLOSE_DELIVERED;
+    private static final java.lang.invoke.VarHandle UPGRADE;
 
     static {
         try {
             CLOSE_DELIVERED = java.lang.invoke.MethodHandles.lookup()
                     .findVarHandle(AbstractConnection.class, "closeDelivered", boolean.class);
+            UPGRADE = java.lang.invoke.MethodHandles.lookup()
+                    .findVarHandle(AbstractConnection.class, "upgrade", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
     }
+
+    private static final int UPGRADE_PENDING = 0;
+    private static final int UPGRADE_ATTACHED = 1;
+    private static final int UPGRADE_FAILED = 2;
+    /**
+     * For a connection opened before its socket: whether the socket came ({@link #claimSocket}) or
+     * the upgrade failed first ({@link #failUpgrade}), whichever won; through {@link #UPGRADE}.
+     */
+    private volatile int upgrade;
 
     private static final int OPEN = 0;
     private static final int CLOSING = 1;
@@ -162,6 +174,7 @@ public abstract class AbstractConnection implements Connection {
             RouteCounters counters,
             boolean transportReady) {
         this.transportReady = transportReady;
+        this.upgrade = transportReady ? UPGRADE_ATTACHED : UPGRADE_PENDING;
         this.limits = Objects.requireNonNull(limits, "limits");
         this.counters = Objects.requireNonNull(counters, "counters");
         this.rate = limits.rateLimit() == null ? null : new TokenBucket(limits.rateLimit());
@@ -388,6 +401,28 @@ public abstract class AbstractConnection implements Connection {
      * The socket is there: frames queued since the connection opened (by {@code onOpen}, or sent to
      * it by others meanwhile) go to the transport now, in order.
      */
+    /**
+     * The socket of a connection opened before it has come: whether the transport may use it,
+     * {@code false} when the upgrade was given up first or the connection is already closed.
+     */
+    protected final boolean claimSocket() {
+        return UPGRADE.compareAndSet(this, UPGRADE_PENDING, UPGRADE_ATTACHED) && !isClosed();
+    }
+
+    /**
+     * The upgrade failed before the socket came (the client went before or while the 101 was
+     * written): the router hears 1006, once. Does nothing once the socket was claimed.
+     *
+     * @return whether this call failed it, so that the transport frees the connection's place
+     */
+    protected final boolean failUpgrade() {
+        if (!UPGRADE.compareAndSet(this, UPGRADE_PENDING, UPGRADE_FAILED)) {
+            return false;
+        }
+        closed(CloseStatus.ABNORMAL_CLOSURE);
+        return true;
+    }
+
     protected final void transportReady() {
         boolean pump;
         synchronized (this) {

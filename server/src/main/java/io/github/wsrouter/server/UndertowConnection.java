@@ -43,13 +43,6 @@ final class UndertowConnection extends AbstractConnection
     /** The HTTP connection the upgrade is answered on: dropped by {@link #abort()} before the channel is there. */
     private final io.undertow.server.ServerConnection http;
 
-    private static final int PENDING = 0;
-    private static final int ATTACHED = 1;
-    private static final int FAILED = 2;
-    /** PENDING until the channel is attached or the upgrade failed, whichever comes first. */
-    private final java.util.concurrent.atomic.AtomicInteger upgrade =
-            new java.util.concurrent.atomic.AtomicInteger(PENDING);
-
     private final Settings.Limits limits;
     private final java.util.function.Consumer<UndertowConnection> terminated;
     /** Made at the first send: an idle connection does not pay for it. */
@@ -84,7 +77,7 @@ final class UndertowConnection extends AbstractConnection
      * is closed).
      */
     boolean attach(WebSocketChannel webSocket) {
-        if (!upgrade.compareAndSet(PENDING, ATTACHED) || isClosed()) {
+        if (!claimSocket()) {
             IoUtils.safeClose(webSocket);
             return false;
         }
@@ -103,8 +96,7 @@ final class UndertowConnection extends AbstractConnection
      * is free. Ignored once the channel is attached (its close task reports the close).
      */
     void upgradeFailed() {
-        if (upgrade.compareAndSet(PENDING, FAILED)) {
-            closed(CloseStatus.ABNORMAL_CLOSURE); // before terminated: see WebSocketRoutes.open
+        if (failUpgrade()) { // closed before terminated: see WebSocketRoutes.open
             terminated.accept(this);
         }
     }

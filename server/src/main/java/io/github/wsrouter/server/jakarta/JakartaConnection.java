@@ -31,11 +31,6 @@ final class JakartaConnection extends AbstractConnection implements GuardedConne
     private volatile Session session;
 
     private final Settings.Limits limits;
-    private final java.util.concurrent.atomic.AtomicInteger upgrade =
-            new java.util.concurrent.atomic.AtomicInteger(PENDING);
-    private static final int PENDING = 0;
-    private static final int ATTACHED = 1;
-    private static final int FAILED = 2;
     private volatile CloseStatus sentStatus;
 
     private final Consumer<JakartaConnection> onTerminated;
@@ -51,7 +46,6 @@ final class JakartaConnection extends AbstractConnection implements GuardedConne
         super(handshake, router, callbackExecutor, limits.sendLimits(), counters);
         this.limits = limits;
         this.onTerminated = onTerminated;
-        upgrade.set(ATTACHED);
         useSession(session);
     }
 
@@ -85,7 +79,7 @@ final class JakartaConnection extends AbstractConnection implements GuardedConne
      * (the router has heard its close). Frames go out once {@link #ready()} is called.
      */
     boolean attach(Session opened) {
-        if (!upgrade.compareAndSet(PENDING, ATTACHED) || isClosed()) {
+        if (!claimSocket()) {
             return false;
         }
         useSession(opened);
@@ -102,8 +96,7 @@ final class JakartaConnection extends AbstractConnection implements GuardedConne
      * router hears 1006, once, and the connection is forgotten. Ignored once the session is there.
      */
     void upgradeFailed() {
-        if (upgrade.compareAndSet(PENDING, FAILED)) {
-            closed(CloseStatus.ABNORMAL_CLOSURE); // before terminated: see JakartaRoutes.openInHandshake
+        if (failUpgrade()) { // closed before terminated: see JakartaRoutes.openInHandshake
             onTerminated.accept(this);
         }
     }
