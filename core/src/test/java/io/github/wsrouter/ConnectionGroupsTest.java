@@ -4,8 +4,8 @@ import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.github.wsrouter.internal.AbstractConnection;
-import io.github.wsrouter.internal.Handshake;
+import io.github.wsrouter.spi.AbstractConnection;
+import io.github.wsrouter.spi.Handshake;
 import io.github.wsrouter.testkit.TestClient;
 import io.github.wsrouter.testkit.TestServer;
 import java.nio.ByteBuffer;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.github.wsrouter.internal.AbstractConnection;
+import io.github.wsrouter.spi.AbstractConnection;
 import io.github.wsrouter.testkit.TestClient;
 import io.github.wsrouter.testkit.TestServer;
 import java.nio.ByteBuffer;

@@ -3,14 +3,14 @@ package io.github.wsrouter.internal;
 import io.github.wsrouter.RateLimit;
 
 /** A token bucket for one connection's inbound messages; used by the transport's reading thread. */
-final class TokenBucket {
+public final class TokenBucket {
 
     private final double perNano;
     private final double burst;
     private double tokens;
     private long last;
 
-    TokenBucket(RateLimit limit) {
+    public TokenBucket(RateLimit limit) {
         this.perNano = limit.perSecond() / 1_000_000_000d;
         this.burst = limit.burst();
         this.tokens = burst;
@@ -18,7 +18,7 @@ final class TokenBucket {
     }
 
     /** Takes a token if there is one. */
-    synchronized boolean tryTake() {
+    public synchronized boolean tryTake() {
         long now = System.nanoTime();
         tokens = Math.min(burst, tokens + (now - last) * perNano);
         last = now;

@@ -36,7 +36,11 @@ class LayeringTest {
     void coreImportsNoTransportAndNoOtherModule() {
         noClasses()
                 .that()
-                .resideInAnyPackage("io.github.wsrouter", "io.github.wsrouter.internal", "io.github.wsrouter.testkit")
+                .resideInAnyPackage(
+                        "io.github.wsrouter",
+                        "io.github.wsrouter.internal",
+                        "io.github.wsrouter.spi",
+                        "io.github.wsrouter.testkit")
                 .should()
                 .dependOnClassesThat()
                 .resideInAnyPackage(

@@ -2,11 +2,11 @@ package io.github.wsrouter.server;
 
 import io.github.wsrouter.CloseStatus;
 import io.github.wsrouter.MessageRouter;
-import io.github.wsrouter.internal.AbstractConnection;
-import io.github.wsrouter.internal.Handshake;
-import io.github.wsrouter.internal.RouteCounters;
 import io.github.wsrouter.server.internal.GuardedConnection;
 import io.github.wsrouter.server.internal.Settings;
+import io.github.wsrouter.spi.AbstractConnection;
+import io.github.wsrouter.spi.Handshake;
+import io.github.wsrouter.spi.RouteCounters;
 import io.undertow.util.ImmediatePooledByteBuffer;
 import io.undertow.websockets.core.StreamSinkFrameChannel;
 import io.undertow.websockets.core.WebSocketCallback;

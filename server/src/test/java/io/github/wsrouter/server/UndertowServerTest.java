@@ -205,7 +205,7 @@ class UndertowServerTest {
         assertThat(RawWebSocket.handshakeHead(
                         port,
                         "/ws/alice/?token=token-of-bob",
-                        io.github.wsrouter.internal.HandshakeRelay.HEADER + ": spoofed"))
+                        io.github.wsrouter.server.internal.HandshakeRelay.HEADER + ": spoofed"))
                 .startsWith("HTTP/1.1 403");
 
         Peer alice = JdkPeer.connect(HTTP, server.uri("/ws/alice/?token=token-of-alice"));

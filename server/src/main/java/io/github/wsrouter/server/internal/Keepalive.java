@@ -1,7 +1,7 @@
 package io.github.wsrouter.server.internal;
 
-import io.github.wsrouter.internal.AbstractConnection;
-import io.github.wsrouter.internal.LiveConnections;
+import io.github.wsrouter.spi.AbstractConnection;
+import io.github.wsrouter.spi.LiveConnections;
 import io.undertow.websockets.core.WebSocketChannel;
 import io.undertow.websockets.core.WebSockets;
 import java.nio.ByteBuffer;

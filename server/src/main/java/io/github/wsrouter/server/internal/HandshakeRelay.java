@@ -1,5 +1,6 @@
-package io.github.wsrouter.internal;
+package io.github.wsrouter.server.internal;
 
+import io.github.wsrouter.spi.Handshake;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.Iterator;

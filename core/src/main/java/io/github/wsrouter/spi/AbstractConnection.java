@@ -1,4 +1,4 @@
-package io.github.wsrouter.internal;
+package io.github.wsrouter.spi;
 
 import io.github.wsrouter.CloseStatus;
 import io.github.wsrouter.Connection;
@@ -6,6 +6,9 @@ import io.github.wsrouter.ConnectionClosedException;
 import io.github.wsrouter.MessageRouter;
 import io.github.wsrouter.SendBufferOverflowException;
 import io.github.wsrouter.SendOverflow;
+import io.github.wsrouter.internal.SerialExecutor;
+import io.github.wsrouter.internal.TokenBucket;
+import io.github.wsrouter.internal.Utf8;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package io.github.wsrouter.internal;
+package io.github.wsrouter.spi;
 
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;

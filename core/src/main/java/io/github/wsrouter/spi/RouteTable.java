@@ -1,4 +1,4 @@
-package io.github.wsrouter.internal;
+package io.github.wsrouter.spi;
 
 import io.github.wsrouter.PathTemplate;
 import java.util.ArrayList;
