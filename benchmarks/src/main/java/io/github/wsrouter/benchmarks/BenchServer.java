@@ -26,7 +26,13 @@ public interface BenchServer {
         BASELINE("baseline", "plain Undertow", "/echo", "/broadcast", "/ws/%s/"),
         WSROUTER("wsrouter", "wsrouter", "/echo/", "/ws/", "/ws/%s/"),
         /** wsrouter with {@code WsRouterMetrics} bound to a Prometheus registry that is scraped periodically. */
-        WSROUTER_METRICS("metrics", "wsrouter + metrics", "/echo/", "/ws/", "/ws/%s/");
+        WSROUTER_METRICS("metrics", "wsrouter + metrics", "/echo/", "/ws/", "/ws/%s/"),
+        /**
+         * wsrouter as an earlier build of this module serves it: the child JVM runs {@code ServerMain
+         * wsrouter} from the jar given with {@code --previous-jar}, so that a change is measured
+         * against the code before it in the same run.
+         */
+        PREVIOUS("previous", "wsrouter, previous build", "/echo/", "/ws/", "/ws/%s/");
 
         final String id;
         final String label;
@@ -48,6 +54,9 @@ public interface BenchServer {
                 case BASELINE -> new BaselineServer(host, port);
                 case WSROUTER -> new WsrouterServer(host, port);
                 case WSROUTER_METRICS -> new WsrouterServer(host, port, scrapeInterval);
+                case PREVIOUS ->
+                    throw new IllegalArgumentException(
+                            "the previous build runs only as a child JVM, from --previous-jar (not --in-process)");
             };
         }
 

@@ -40,6 +40,8 @@ import java.util.function.Supplier;
  *   --scrape-ms N       how often the metrics target scrapes its registry, in ms (default 1000)
  *   --server-cpus LIST  CPUs the server JVMs are pinned to with taskset (default 0; "" for none)
  *   --server-jvm OPTS   options of the server JVMs (default "-Xmx1g -XX:+UseSerialGC")
+ *   --previous-jar JAR  with the target previous: wsrouter as an earlier build's benchmarks jar
+ *                       serves it (build it from a worktree of that commit), in the same run
  *   --jfr DIR           record each server with JDK Flight Recorder into DIR/&lt;server&gt;.jfr
  *   --in-process        run the servers in this JVM (a smoke test; memory figures are meaningless)
  *   --quick             tiny sizes and times: checks that everything starts and finishes
@@ -127,7 +129,8 @@ public final class LoadDriver {
             List<String> serverJvm,
             Path jfr,
             boolean inProcess,
-            boolean quick) {
+            boolean quick,
+            Path previousJar) {
 
         static Options parse(String... args) {
             int rounds = 5;
@@ -142,6 +145,7 @@ public final class LoadDriver {
             Path jfr = null;
             boolean inProcess = false;
             boolean quick = false;
+            Path previousJar = null;
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
                     case "--rounds" -> rounds = Integer.parseInt(args[++i]);
@@ -160,6 +164,7 @@ public final class LoadDriver {
                     case "--jfr" -> jfr = Path.of(args[++i]);
                     case "--in-process" -> inProcess = true;
                     case "--quick" -> quick = true;
+                    case "--previous-jar" -> previousJar = Path.of(args[++i]);
                     default -> throw new IllegalArgumentException("unknown option " + args[i]);
                 }
             }
@@ -169,6 +174,9 @@ public final class LoadDriver {
                 measure = Math.min(measure, 0.3);
                 idle = Math.min(idle, 50);
                 scrapeMillis = Math.min(scrapeMillis, 50);
+            }
+            if (targets.contains(BenchServer.Kind.PREVIOUS) != (previousJar != null)) {
+                throw new IllegalArgumentException("the target previous and --previous-jar go together");
             }
             if (targets.isEmpty() || scrapeMillis <= 0) {
                 throw new IllegalArgumentException("no targets, or a scrape interval that is not positive");
@@ -185,7 +193,8 @@ public final class LoadDriver {
                     jvm,
                     jfr,
                     inProcess,
-                    quick);
+                    quick,
+                    previousJar);
         }
     }
 
@@ -294,7 +303,7 @@ public final class LoadDriver {
             }
             jvm.add("-XX:StartFlightRecording=settings=profile,filename=" + options.jfr.resolve(kind.id + ".jfr"));
         }
-        return new Target.Child(kind, options.serverCpus, jvm, options.scrapeInterval);
+        return new Target.Child(kind, options.serverCpus, jvm, options.scrapeInterval, options.previousJar);
     }
 
     /** The scenarios by their {@code --only} names. */
@@ -506,8 +515,15 @@ public final class LoadDriver {
         boolean baseline = kinds.contains(BenchServer.Kind.BASELINE);
         boolean wsrouter = kinds.contains(BenchServer.Kind.WSROUTER);
         boolean metrics = kinds.contains(BenchServer.Kind.WSROUTER_METRICS);
+        boolean previous = kinds.contains(BenchServer.Kind.PREVIOUS);
         if (baseline && wsrouter) {
             ratios.add(new Ratio(BenchServer.Kind.WSROUTER, BenchServer.Kind.BASELINE, "wsrouter / baseline", 2));
+        }
+        if (baseline && previous) {
+            ratios.add(new Ratio(BenchServer.Kind.PREVIOUS, BenchServer.Kind.BASELINE, "previous build / baseline", 2));
+        }
+        if (wsrouter && previous) {
+            ratios.add(new Ratio(BenchServer.Kind.WSROUTER, BenchServer.Kind.PREVIOUS, "this build / previous", 3));
         }
         if (wsrouter && metrics) {
             ratios.add(new Ratio(

@@ -122,7 +122,7 @@ interface Target extends AutoCloseable {
         private final Writer in;
         private final int port;
 
-        Child(BenchServer.Kind kind, String cpus, List<String> jvmOptions, Duration scrapeInterval) {
+        Child(BenchServer.Kind kind, String cpus, List<String> jvmOptions, Duration scrapeInterval, Path previousJar) {
             this.kind = kind;
             List<String> command = new ArrayList<>();
             if (cpus != null && !cpus.isEmpty()) {
@@ -132,9 +132,9 @@ interface Target extends AutoCloseable {
             command.addAll(jvmOptions);
             command.addAll(List.of(
                     "-cp",
-                    System.getProperty("java.class.path"),
+                    kind == BenchServer.Kind.PREVIOUS ? previousJar.toString() : System.getProperty("java.class.path"),
                     ServerMain.class.getName(),
-                    kind.id,
+                    kind == BenchServer.Kind.PREVIOUS ? BenchServer.Kind.WSROUTER.id : kind.id,
                     "0",
                     String.valueOf(scrapeInterval.toMillis())));
             try {
@@ -203,6 +203,9 @@ interface Target extends AutoCloseable {
 
         @Override
         public String info() {
+            if (kind == BenchServer.Kind.PREVIOUS) {
+                return ""; // an earlier ServerMain may not know the command
+            }
             return ask("info", "INFO").trim();
         }
 
