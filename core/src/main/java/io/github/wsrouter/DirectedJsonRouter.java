@@ -6,12 +6,8 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
-import com.google.gson.Strictness;
-import com.google.gson.stream.JsonReader;
-import com.google.gson.stream.JsonToken;
+import io.github.wsrouter.internal.StrictJson;
 import java.io.IOException;
-import java.io.StringReader;
 import java.nio.ByteBuffer;
 import java.util.Objects;
 import java.util.Set;
@@ -19,6 +15,8 @@ import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 
+// Longer than most classes here: the javadoc below is the wire format's specification (75 lines);
+// the code, with presence and the builder, is under 400. Strict JSON parsing is internal.StrictJson.
 /**
  * User-to-user messages as JSON: the seed's point to point, done right.
  *
@@ -115,8 +113,6 @@ public final class DirectedJsonRouter implements MessageRouter {
         /** The newer connection is refused: 409 at the handshake, or closed with {@link #ALREADY_CONNECTED 4001}. */
         REFUSE_NEWER
     }
-
-    private static final int MAX_JSON_NESTING = 64;
 
     private final Gson gson =
             new GsonBuilder().disableHtmlEscaping().serializeNulls().create();
@@ -255,9 +251,9 @@ public final class DirectedJsonRouter implements MessageRouter {
         String from = connection.identity();
         JsonObject object;
         try {
-            object = parseObject(text);
+            object = StrictJson.parseObject(text);
         } catch (JsonParseException | IOException e) {
-            sendError(connection, "invalid_json", "message is not valid JSON: " + describe(e), null, null);
+            sendError(connection, "invalid_json", "message is not valid JSON: " + StrictJson.describe(e), null, null);
             return;
         }
         if (object == null) {
@@ -371,100 +367,6 @@ public final class DirectedJsonRouter implements MessageRouter {
     /** The number of open connections over all users. */
     public int connectionCount() {
         return users.size();
-    }
-
-    /**
-     * Parses strict JSON; returns {@code null} for valid JSON that is not an object. A duplicate
-     * member name is refused: parsers disagree on which value wins, so it could address one
-     * recipient to one reader and another to the next.
-     */
-    private static JsonObject parseObject(String text) throws IOException {
-        JsonReader reader = new JsonReader(new StringReader(text));
-        reader.setStrictness(Strictness.STRICT);
-        reader.setNestingLimit(MAX_JSON_NESTING);
-        if (reader.peek() != JsonToken.BEGIN_OBJECT) {
-            JsonParser.parseReader(reader); // still reports malformed JSON as such
-            return null;
-        }
-        JsonElement element = read(reader);
-        if (reader.peek() != JsonToken.END_DOCUMENT) {
-            throw new JsonParseException("unexpected data after the JSON value");
-        }
-        return element.getAsJsonObject();
-    }
-
-    private static JsonElement read(JsonReader reader) throws IOException {
-        switch (reader.peek()) {
-            case BEGIN_OBJECT -> {
-                JsonObject object = new JsonObject();
-                reader.beginObject();
-                while (reader.hasNext()) {
-                    String name = reader.nextName();
-                    if (object.has(name)) {
-                        throw new JsonParseException("duplicate member '" + name + "'");
-                    }
-                    object.add(name, read(reader));
-                }
-                reader.endObject();
-                return object;
-            }
-            case BEGIN_ARRAY -> {
-                JsonArray array = new JsonArray();
-                reader.beginArray();
-                while (reader.hasNext()) {
-                    array.add(read(reader));
-                }
-                reader.endArray();
-                return array;
-            }
-            default -> {
-                return JsonParser.parseReader(reader);
-            }
-        }
-    }
-
-    private static final Pattern POSITION = Pattern.compile("line (\\d+) column (\\d+)");
-
-    /**
-     * What is wrong with the JSON, in words for the client's developer, with the line and column
-     * where the parser stopped: nothing of the parser library's own vocabulary (its class names,
-     * its settings, its links) reaches the client.
-     */
-    static String describe(Throwable e) {
-        StringBuilder all = new StringBuilder();
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            all.append(t.getMessage())
-                    .append('\n')
-                    .append(t.getClass().getSimpleName())
-                    .append('\n');
-        }
-        String text = all.toString();
-        String what;
-        if (text.contains("duplicate member")) {
-            what = e.getMessage();
-        } else if (text.contains("unexpected data after the JSON value")) {
-            what = "unexpected text after the JSON value";
-        } else if (text.contains("Nesting limit") || text.contains("nesting limit")) {
-            what = "nested deeper than " + MAX_JSON_NESTING + " levels";
-        } else if (text.contains("Unterminated string")) {
-            what = "a string is not closed";
-        } else if (text.contains("Unterminated object")
-                || text.contains("Unterminated array")
-                || text.contains("End of input")
-                || text.contains("EOFException")) {
-            what = "the text ends before the JSON value does";
-        } else if (text.contains("Expected name")) {
-            what = "expected a member name in double quotes";
-        } else if (text.contains("Expected ':'")) {
-            what = "expected ':' after a member name";
-        } else if (text.contains("Expected value")) {
-            what = "expected a value";
-        } else {
-            what =
-                    "not strict JSON (unquoted names or text, single quotes, comments and trailing commas are not allowed)";
-        }
-        java.util.regex.Matcher position = POSITION.matcher(text);
-        return position.find() ? what + " at line " + position.group(1) + ", column " + position.group(2) : what;
     }
 
     private void sendError(Connection connection, String code, String detail, String field, String value) {

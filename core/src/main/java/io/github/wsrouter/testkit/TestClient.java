@@ -18,6 +18,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
+// About 450 lines: a test client offers every await and peek a test needs (text, binary, close,
+// counts, predicates), each a few lines with its javadoc; splitting it would split its one API.
 /**
  * The peer of one in-memory connection: sends what a WebSocket client would send, and records
  * everything the router sends, in order, for the test to read.
