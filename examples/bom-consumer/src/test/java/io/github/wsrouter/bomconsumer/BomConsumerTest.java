@@ -19,7 +19,27 @@ class BomConsumerTest {
         BomConsumer.run(new PrintStream(out, true, StandardCharsets.UTF_8));
         assertThat(out.toString(StandardCharsets.UTF_8))
                 .contains("echo at ws://127.0.0.1:")
+                .contains("echo: hello")
                 .contains("wsrouter.connections[tag(route=/echo/)] = 0.0");
+    }
+
+    @Test
+    void runsOnTheModulePathWhereOnlyTheApiIsExported() {
+        Module application = BomConsumer.class.getModule();
+        Module server = WsServer.class.getModule();
+        Module core = io.github.wsrouter.MessageRouter.class.getModule();
+        assertThat(application.getName()).isEqualTo("io.github.wsrouter.bomconsumer");
+        assertThat(server.getName()).isEqualTo("io.github.wsrouter.server");
+        assertThat(core.getName()).isEqualTo("io.github.wsrouter.core");
+        assertThat(core.isExported("io.github.wsrouter", application)).isTrue();
+        assertThat(core.isExported("io.github.wsrouter.testkit", application)).isTrue();
+        assertThat(server.isExported("io.github.wsrouter.server", application)).isTrue();
+        // the transport SPI and the internals reach the server, and no application
+        assertThat(core.isExported("io.github.wsrouter.spi", server)).isTrue();
+        assertThat(core.isExported("io.github.wsrouter.spi", application)).isFalse();
+        assertThat(core.isExported("io.github.wsrouter.internal", application)).isFalse();
+        assertThat(server.isExported("io.github.wsrouter.server.internal", application))
+                .isFalse();
     }
 
     @Test
