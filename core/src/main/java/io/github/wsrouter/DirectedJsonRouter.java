@@ -9,9 +9,9 @@ import com.google.gson.JsonParseException;
 import io.github.wsrouter.internal.StrictJson;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 
@@ -104,6 +104,17 @@ public final class DirectedJsonRouter implements MessageRouter {
     /** The default user names: 1 to 64 letters, digits, {@code .}, {@code _} or {@code -}. */
     public static final Pattern DEFAULT_USER_NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
+    /** The field of a client's message id, echoed in its acknowledgement and in every error it causes. */
+    public static final String ID = "id";
+
+    /** The field that asks for an acknowledgement ({@code "ack": true}), and that carries one back. */
+    public static final String ACK = "ack";
+
+    /** The longest message id, in characters. */
+    public static final int MAX_ID_LENGTH = 64;
+
+    private static final java.math.BigDecimal MAX_SAFE_INTEGER = java.math.BigDecimal.valueOf((1L << 53) - 1);
+
     /** What happens when a user who is connected connects again. */
     public enum SameUser {
         /** Both connections are the user's and both receive (two tabs). The default. */
@@ -125,6 +136,10 @@ public final class DirectedJsonRouter implements MessageRouter {
     private final String fromField;
     private final String everyone;
     private final boolean presence;
+    private final boolean acks;
+    /** Ids seen recently per user; null when repeated ids are not looked for. */
+    private final RecentIds recentIds;
+
     private final ConnectionGroups users = ConnectionGroups.byUser();
     /** Orders presence changes with their announcements; sends do not block, so it is held briefly. */
     private final Object presenceLock = new Object();
@@ -139,6 +154,8 @@ public final class DirectedJsonRouter implements MessageRouter {
         this.fromField = builder.fromField;
         this.everyone = builder.everyone;
         this.presence = builder.presence;
+        this.acks = builder.acks;
+        this.recentIds = builder.dedupeIds == 0 ? null : new RecentIds(builder.dedupeIds, builder.dedupeWindow);
     }
 
     /** A router with the defaults: user from {@code username}, fields {@code to_user}, {@code message}, {@code from}. */
@@ -260,6 +277,24 @@ public final class DirectedJsonRouter implements MessageRouter {
             sendError(connection, "invalid_json", "message must be a JSON object", null, null);
             return;
         }
+        JsonElement id = object.get(ID);
+        if (id != null && !validId(id)) {
+            sendError(
+                    connection, "invalid_id", "field 'id' must be a string of 1 to 64 characters or an integer", null);
+            return;
+        }
+        JsonElement askAck = object.remove(ACK);
+        if (askAck != null
+                && !(askAck.isJsonPrimitive() && askAck.getAsJsonPrimitive().isBoolean())) {
+            sendError(connection, "invalid_field", "field 'ack' must be true or false", "field", ACK, id);
+            return;
+        }
+        boolean ack = acks || (askAck != null && askAck.getAsBoolean());
+        if (ack && id == null && askAck != null) {
+            sendError(connection, "missing_field", "an acknowledgement needs an 'id'", "field", ID, null);
+            return;
+        }
+        ack &= id != null;
         JsonElement to = object.get(toField);
         if (to == null || !to.isJsonPrimitive() || !to.getAsJsonPrimitive().isString()) {
             sendError(
@@ -267,12 +302,22 @@ public final class DirectedJsonRouter implements MessageRouter {
                     "missing_field",
                     "field '" + toField + "' must be the recipient's user name",
                     "field",
-                    toField);
+                    toField,
+                    id);
             return;
         }
         if (!object.has(messageField)) {
-            sendError(connection, "missing_field", "field '" + messageField + "' is required", "field", messageField);
+            sendError(
+                    connection, "missing_field", "field '" + messageField + "' is required", "field", messageField, id);
             return;
+        }
+        String key = !ack || recentIds == null ? null : id.toString(); // only acknowledged messages
+        if (key != null && !recentIds.firstTime(from, key)) {
+            JsonObject again = new JsonObject();
+            again.add(ACK, id);
+            again.addProperty("duplicate", true);
+            connection.sendText(gson.toJson(again));
+            return; // sent before: delivered then, or under way
         }
         String recipient = to.getAsString();
         boolean toEveryone = everyone != null && everyone.equals(recipient);
@@ -281,30 +326,63 @@ public final class DirectedJsonRouter implements MessageRouter {
         String stamped = gson.toJson(object);
         ConnectionGroups.Delivery delivery =
                 toEveryone ? users.broadcast(stamped) : users.broadcastTo(recipient, stamped);
-        if (delivery.local() > 0 || toEveryone) {
+        boolean here = delivery.local() > 0 || toEveryone;
+        if (here && !ack) {
             return;
         }
-        CompletionStage<Integer> published = delivery.nodes();
+        boolean acknowledge = ack;
         // Nobody here: the relay's count of subscribed nodes tells whether anybody has the user.
-        // On a single node the stage is already complete and the error is sent before returning.
-        published.whenComplete((receivers, failure) -> {
-            if (failure != null) {
-                sendError(
-                        connection,
-                        "relay_unavailable",
-                        "user '" + recipient
-                                + "' is not connected to this server and the other servers cannot be reached",
-                        toField,
-                        recipient);
-            } else if (receivers == 0) {
-                sendError(
-                        connection,
-                        "unknown_recipient",
-                        "no user '" + recipient + "' is connected",
-                        toField,
-                        recipient);
+        // On a single node the stage is already complete and the answer is sent before returning.
+        delivery.nodes().whenComplete((nodes, failure) -> {
+            if (!here && (failure != null || nodes == 0)) {
+                if (key != null) {
+                    recentIds.forget(from, key); // not delivered: the same id may try again
+                }
+                if (failure != null) {
+                    sendError(
+                            connection,
+                            "relay_unavailable",
+                            "user '" + recipient
+                                    + "' is not connected to this server and the other servers cannot be reached",
+                            toField,
+                            recipient,
+                            id);
+                } else {
+                    sendError(
+                            connection,
+                            "unknown_recipient",
+                            "no user '" + recipient + "' is connected",
+                            toField,
+                            recipient,
+                            id);
+                }
+            } else if (acknowledge) {
+                JsonObject answer = new JsonObject();
+                answer.add(ACK, id);
+                answer.addProperty("delivered", delivery.local());
+                answer.addProperty("nodes", failure == null ? nodes : 0);
+                if (failure != null) {
+                    answer.addProperty("relay_failed", true);
+                }
+                connection.sendText(gson.toJson(answer));
             }
         });
+    }
+
+    private static boolean validId(JsonElement id) {
+        if (!id.isJsonPrimitive()) {
+            return false;
+        }
+        com.google.gson.JsonPrimitive value = id.getAsJsonPrimitive();
+        if (value.isString()) {
+            int length = value.getAsString().length();
+            return length >= 1 && length <= MAX_ID_LENGTH;
+        }
+        if (value.isNumber()) {
+            java.math.BigDecimal number = value.getAsBigDecimal();
+            return number.stripTrailingZeros().scale() <= 0 && number.abs().compareTo(MAX_SAFE_INTEGER) <= 0;
+        }
+        return false;
     }
 
     /** Answers {@code {"error":"rate_limited","detail":"..."}}; the connection stays open. */
@@ -370,8 +448,21 @@ public final class DirectedJsonRouter implements MessageRouter {
     }
 
     private void sendError(Connection connection, String code, String detail, String field, String value) {
+        sendError(connection, code, detail, field, value, null);
+    }
+
+    private void sendError(Connection connection, String code, String detail, JsonElement id) {
+        sendError(connection, code, detail, null, null, id);
+    }
+
+    /** Sends {@code {"error": code, "id": id, field: value, "detail": detail}}, without the absent ones. */
+    private void sendError(
+            Connection connection, String code, String detail, String field, String value, JsonElement id) {
         JsonObject error = new JsonObject();
         error.addProperty("error", code);
+        if (id != null) {
+            error.add(ID, id);
+        }
         if (field != null) {
             error.addProperty(field, value);
         }
@@ -390,8 +481,43 @@ public final class DirectedJsonRouter implements MessageRouter {
         private boolean presence;
         private Pattern userNamePattern = DEFAULT_USER_NAME;
         private SameUser sameUser = SameUser.ALLOW;
+        private boolean acks;
+        private int dedupeIds = 1000;
+        private Duration dedupeWindow = Duration.ofMinutes(2);
 
         private Builder() {}
+
+        /**
+         * Whether every message with an {@code "id"} is acknowledged once routed, with {@code
+         * {"ack": id, "delivered": n, "nodes": m}}: {@code n} connections on this server, {@code m}
+         * other servers subscribed to the recipient (0 on one server). Default {@code false}; a
+         * client can still ask for one per message with {@code "ack": true}.
+         */
+        public Builder acks(boolean enabled) {
+            this.acks = enabled;
+            return this;
+        }
+
+        /**
+         * How long, and for how many ids per user, the id of an acknowledged message is remembered:
+         * an acknowledged message sent again under an id its user sent within the window is
+         * acknowledged again ({@code "duplicate": true}) but not delivered twice. Messages that ask
+         * for no acknowledgement are never held back, whatever their {@code "id"}. Default 1,000 ids and 2 minutes; {@code 0} ids looks for
+         * no repeats. An id whose message reached nobody ({@code unknown_recipient}) is forgotten,
+         * so that sending it again tries again. Repeats are looked for on this server only.
+         */
+        public Builder dedupe(int idsPerUser, Duration window) {
+            if (idsPerUser < 0) {
+                throw new IllegalArgumentException("dedupe ids must not be negative: " + idsPerUser);
+            }
+            Objects.requireNonNull(window, "window");
+            if (window.isNegative() || window.isZero()) {
+                throw new IllegalArgumentException("dedupe window must be positive: " + window);
+            }
+            this.dedupeIds = idsPerUser;
+            this.dedupeWindow = window;
+            return this;
+        }
 
         /**
          * The user names accepted in the path; default {@link #DEFAULT_USER_NAME}. Others are
