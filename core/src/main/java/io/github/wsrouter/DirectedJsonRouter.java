@@ -110,6 +110,12 @@ public final class DirectedJsonRouter implements MessageRouter {
     /** The field that asks for an acknowledgement ({@code "ack": true}), and that carries one back. */
     public static final String ACK = "ack";
 
+    /** The field of a message's position in its stream, on a route that keeps history. */
+    public static final String OFFSET = "offset";
+
+    private static final String USER_STREAM = "user:";
+    private static final String EVERYONE_STREAM = "everyone";
+
     /** The longest message id, in characters. */
     public static final int MAX_ID_LENGTH = 64;
 
@@ -137,6 +143,8 @@ public final class DirectedJsonRouter implements MessageRouter {
     private final String everyone;
     private final boolean presence;
     private final boolean acks;
+    /** The streams' recent messages; null when the route keeps no history. */
+    private final StreamHistory history;
     /** Ids seen recently per user; null when repeated ids are not looked for. */
     private final RecentIds recentIds;
 
@@ -155,6 +163,8 @@ public final class DirectedJsonRouter implements MessageRouter {
         this.everyone = builder.everyone;
         this.presence = builder.presence;
         this.acks = builder.acks;
+        this.history =
+                builder.historyMessages == 0 ? null : new StreamHistory(builder.historyMessages, builder.historyAge);
         this.recentIds = builder.dedupeIds == 0 ? null : new RecentIds(builder.dedupeIds, builder.dedupeWindow);
     }
 
@@ -220,6 +230,12 @@ public final class DirectedJsonRouter implements MessageRouter {
                     + ", or set identity(...) to take the user from elsewhere, such as "
                     + "identity(HandshakeRequest::identity) for the user a HandshakeHook authenticated");
         }
+        if (history != null && route.relay() != Relay.local()) {
+            throw new IllegalArgumentException(
+                    "DirectedJsonRouter with history(...) cannot be mounted on " + route.route()
+                            + " with a relay to other servers: its history is kept in this server's memory, so a user who "
+                            + "reconnects to another server would find none. Use it on a single server.");
+        }
         users.mount(route);
     }
 
@@ -240,6 +256,34 @@ public final class DirectedJsonRouter implements MessageRouter {
                 older.close(REPLACED);
             }
         }
+        if (history == null) {
+            register(connection, user);
+            return;
+        }
+        // The connection becomes a recipient under the locks of its streams, after the messages it
+        // missed: no message of a stream is delivered meanwhile, so it sees each once, in order.
+        StreamHistory.Stream own = history.stream(USER_STREAM + user);
+        StreamHistory.Stream all = everyone == null ? null : history.stream(EVERYONE_STREAM);
+        Object first = all != null ? all : own;
+        synchronized (first) {
+            synchronized (own) {
+                register(connection, user);
+                own.used(1);
+                JsonObject streams = new JsonObject();
+                streams.add("user", position(own));
+                if (all != null) {
+                    streams.add(EVERYONE_STREAM, position(all));
+                }
+                JsonObject info = new JsonObject();
+                info.add("streams", streams);
+                connection.sendText(gson.toJson(info));
+                resume(connection, own, all);
+            }
+        }
+    }
+
+    /** Makes the connection a recipient, with the presence notices if presence is on. */
+    private void register(Connection connection, String user) {
         if (!presence) {
             users.add(user, connection);
             return;
@@ -257,6 +301,56 @@ public final class DirectedJsonRouter implements MessageRouter {
             if (joined) {
                 announce("join", user, connection);
             }
+        }
+    }
+
+    private JsonObject position(StreamHistory.Stream stream) {
+        JsonObject position = new JsonObject();
+        position.addProperty("epoch", history.epoch());
+        position.addProperty("offset", stream.head());
+        return position;
+    }
+
+    /**
+     * Replays what the connection missed of each stream its {@code resume} query parameter names
+     * ({@code user:<epoch>:<offset>}, {@code everyone:<epoch>:<offset>}, comma-separated), each
+     * followed by {@code {"recovered": true, "stream": ...}}, or {@code {"recovered": false,
+     * "stream": ..., "reason": ...}} where history does not reach back. Hold the streams' locks.
+     */
+    private void resume(Connection connection, StreamHistory.Stream own, StreamHistory.Stream all) {
+        String resume = connection.queryParameter("resume");
+        if (resume == null || resume.isEmpty()) {
+            return;
+        }
+        for (String part : resume.split(",")) {
+            String[] fields = part.split(":", -1);
+            String name = fields[0];
+            StreamHistory.Stream stream = name.equals("user") ? own : name.equals(EVERYONE_STREAM) ? all : null;
+            long offset;
+            try {
+                offset = fields.length == 3 ? Long.parseLong(fields[2]) : -1;
+            } catch (NumberFormatException e) {
+                offset = -1;
+            }
+            JsonObject result = new JsonObject();
+            if (stream == null || offset < 0) {
+                result.addProperty("recovered", false);
+                result.addProperty("stream", name);
+                result.addProperty("reason", "invalid_resume");
+                connection.sendText(gson.toJson(result));
+                continue;
+            }
+            StreamHistory.Replay replay = stream.since(fields[1], offset);
+            for (StreamHistory.Entry entry : replay.entries()) {
+                connection.sendText(entry.text());
+            }
+            result.addProperty("recovered", replay.recovered());
+            result.addProperty("stream", name);
+            if (!replay.recovered()) {
+                result.addProperty("reason", replay.failure());
+                result.add("position", position(stream));
+            }
+            connection.sendText(gson.toJson(result));
         }
     }
 
@@ -323,10 +417,34 @@ public final class DirectedJsonRouter implements MessageRouter {
         boolean toEveryone = everyone != null && everyone.equals(recipient);
         object.remove(fromField);
         object.addProperty(fromField, from);
-        String stamped = gson.toJson(object);
-        ConnectionGroups.Delivery delivery =
-                toEveryone ? users.broadcast(stamped) : users.broadcastTo(recipient, stamped);
-        boolean here = delivery.local() > 0 || toEveryone;
+        ConnectionGroups.Delivery delivery;
+        long offset = 0;
+        if (history == null) {
+            String stamped = gson.toJson(object);
+            delivery = toEveryone ? users.broadcast(stamped) : users.broadcastTo(recipient, stamped);
+        } else {
+            object.remove(OFFSET);
+            StreamHistory.Stream stream = history.existing(toEveryone ? EVERYONE_STREAM : USER_STREAM + recipient);
+            if (stream == null) {
+                delivery = new ConnectionGroups.Delivery(0, java.util.concurrent.CompletableFuture.completedFuture(0));
+            } else {
+                synchronized (stream) {
+                    if (!toEveryone && !stream.known()) {
+                        delivery = new ConnectionGroups.Delivery(
+                                0, java.util.concurrent.CompletableFuture.completedFuture(0));
+                    } else {
+                        String rendered = stream.append(n -> {
+                            object.addProperty(OFFSET, n);
+                            return gson.toJson(object);
+                        });
+                        offset = stream.head();
+                        delivery = toEveryone ? users.broadcast(rendered) : users.broadcastTo(recipient, rendered);
+                    }
+                }
+            }
+        }
+        long stored = offset;
+        boolean here = delivery.local() > 0 || toEveryone || stored > 0;
         if (here && !ack) {
             return;
         }
@@ -361,6 +479,9 @@ public final class DirectedJsonRouter implements MessageRouter {
                 answer.add(ACK, id);
                 answer.addProperty("delivered", delivery.local());
                 answer.addProperty("nodes", failure == null ? nodes : 0);
+                if (stored > 0) {
+                    answer.addProperty(OFFSET, stored);
+                }
                 if (failure != null) {
                     answer.addProperty("relay_failed", true);
                 }
@@ -406,6 +527,15 @@ public final class DirectedJsonRouter implements MessageRouter {
         String name = connection.identity();
         if (name == null) {
             return;
+        }
+        if (history != null && users.contains(connection)) {
+            StreamHistory.Stream own = history.existing(USER_STREAM + name);
+            if (own != null) {
+                synchronized (own) {
+                    own.used(-1);
+                }
+            }
+            history.sweep();
         }
         if (!presence) {
             users.remove(name, connection);
@@ -484,6 +614,8 @@ public final class DirectedJsonRouter implements MessageRouter {
         private boolean acks;
         private int dedupeIds = 1000;
         private Duration dedupeWindow = Duration.ofMinutes(2);
+        private int historyMessages;
+        private Duration historyAge = Duration.ofMinutes(5);
 
         private Builder() {}
 
@@ -495,6 +627,30 @@ public final class DirectedJsonRouter implements MessageRouter {
          */
         public Builder acks(boolean enabled) {
             this.acks = enabled;
+            return this;
+        }
+
+        /**
+         * Keeps the recent messages of each user's stream (and of the {@linkplain #everyone
+         * everyone} stream), at most {@code maxMessages} each and none older than {@code maxAge},
+         * so that a client that reconnects resumes where it stopped; default off ({@code 0}). Every
+         * message then carries its {@code "offset"} in its stream; a connection learns each
+         * stream's epoch and offset when it opens, and resumes with the query parameter {@code
+         * resume=user:<epoch>:<offset>,everyone:<epoch>:<offset>}. Messages to a user who is away
+         * are kept (and acknowledged) for {@code maxAge} after their last connection closed. The
+         * history is kept in this server's memory: a restart changes the epoch, and the router
+         * refuses a relay to other servers.
+         */
+        public Builder history(int maxMessages, Duration maxAge) {
+            if (maxMessages < 0) {
+                throw new IllegalArgumentException("history messages must not be negative: " + maxMessages);
+            }
+            Objects.requireNonNull(maxAge, "maxAge");
+            if (maxAge.isNegative() || maxAge.isZero()) {
+                throw new IllegalArgumentException("history age must be positive: " + maxAge);
+            }
+            this.historyMessages = maxMessages;
+            this.historyAge = maxAge;
             return this;
         }
 
