@@ -15,8 +15,10 @@ import java.util.Set;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 
-// Longer than most classes here: the javadoc below is the wire format's specification (75 lines);
-// the code, with presence and the builder, is under 400. Strict JSON parsing is internal.StrictJson.
+// Longer than 400 lines: the javadoc below is the wire format's specification (about 75 lines) and
+// the Builder, each option with its contract, is about 151; the router's own code is under 400.
+// Parsing is in internal.StrictJson, ids and acknowledgements in Acknowledgements, history in
+// JsonStreams.
 /**
  * User-to-user messages as JSON: the seed's point to point, done right.
  *
@@ -113,13 +115,8 @@ public final class DirectedJsonRouter implements MessageRouter {
     /** The field of a message's position in its stream, on a route that keeps history. */
     public static final String OFFSET = "offset";
 
-    private static final String USER_STREAM = "user:";
-    private static final String EVERYONE_STREAM = "everyone";
-
     /** The longest message id, in characters. */
     public static final int MAX_ID_LENGTH = 64;
-
-    private static final java.math.BigDecimal MAX_SAFE_INTEGER = java.math.BigDecimal.valueOf((1L << 53) - 1);
 
     /** What happens when a user who is connected connects again. */
     public enum SameUser {
@@ -142,11 +139,9 @@ public final class DirectedJsonRouter implements MessageRouter {
     private final String fromField;
     private final String everyone;
     private final boolean presence;
-    private final boolean acks;
+    private final Acknowledgements acks;
     /** The streams' recent messages; null when the route keeps no history. */
-    private final StreamHistory history;
-    /** Ids seen recently per user; null when repeated ids are not looked for. */
-    private final RecentIds recentIds;
+    private final JsonStreams history;
 
     private final ConnectionGroups users = ConnectionGroups.byUser();
     /** Orders presence changes with their announcements; sends do not block, so it is held briefly. */
@@ -162,10 +157,10 @@ public final class DirectedJsonRouter implements MessageRouter {
         this.fromField = builder.fromField;
         this.everyone = builder.everyone;
         this.presence = builder.presence;
-        this.acks = builder.acks;
-        this.history =
-                builder.historyMessages == 0 ? null : new StreamHistory(builder.historyMessages, builder.historyAge);
-        this.recentIds = builder.dedupeIds == 0 ? null : new RecentIds(builder.dedupeIds, builder.dedupeWindow);
+        this.acks = new Acknowledgements(builder.acks, builder.dedupeIds, builder.dedupeWindow, gson);
+        this.history = builder.historyMessages == 0
+                ? null
+                : new JsonStreams(builder.historyMessages, builder.historyAge, everyone != null, gson);
     }
 
     /** A router with the defaults: user from {@code username}, fields {@code to_user}, {@code message}, {@code from}. */
@@ -260,26 +255,7 @@ public final class DirectedJsonRouter implements MessageRouter {
             register(connection, user);
             return;
         }
-        // The connection becomes a recipient under the locks of its streams, after the messages it
-        // missed: no message of a stream is delivered meanwhile, so it sees each once, in order.
-        StreamHistory.Stream own = history.stream(USER_STREAM + user);
-        StreamHistory.Stream all = everyone == null ? null : history.stream(EVERYONE_STREAM);
-        Object first = all != null ? all : own;
-        synchronized (first) {
-            synchronized (own) {
-                register(connection, user);
-                own.used(1);
-                JsonObject streams = new JsonObject();
-                streams.add("user", position(own));
-                if (all != null) {
-                    streams.add(EVERYONE_STREAM, position(all));
-                }
-                JsonObject info = new JsonObject();
-                info.add("streams", streams);
-                connection.sendText(gson.toJson(info));
-                resume(connection, own, all);
-            }
-        }
+        history.open(connection, user, () -> register(connection, user));
     }
 
     /** Makes the connection a recipient, with the presence notices if presence is on. */
@@ -304,56 +280,6 @@ public final class DirectedJsonRouter implements MessageRouter {
         }
     }
 
-    private JsonObject position(StreamHistory.Stream stream) {
-        JsonObject position = new JsonObject();
-        position.addProperty("epoch", history.epoch());
-        position.addProperty("offset", stream.head());
-        return position;
-    }
-
-    /**
-     * Replays what the connection missed of each stream its {@code resume} query parameter names
-     * ({@code user:<epoch>:<offset>}, {@code everyone:<epoch>:<offset>}, comma-separated), each
-     * followed by {@code {"recovered": true, "stream": ...}}, or {@code {"recovered": false,
-     * "stream": ..., "reason": ...}} where history does not reach back. Hold the streams' locks.
-     */
-    private void resume(Connection connection, StreamHistory.Stream own, StreamHistory.Stream all) {
-        String resume = connection.queryParameter("resume");
-        if (resume == null || resume.isEmpty()) {
-            return;
-        }
-        for (String part : resume.split(",")) {
-            String[] fields = part.split(":", -1);
-            String name = fields[0];
-            StreamHistory.Stream stream = name.equals("user") ? own : name.equals(EVERYONE_STREAM) ? all : null;
-            long offset;
-            try {
-                offset = fields.length == 3 ? Long.parseLong(fields[2]) : -1;
-            } catch (NumberFormatException e) {
-                offset = -1;
-            }
-            JsonObject result = new JsonObject();
-            if (stream == null || offset < 0) {
-                result.addProperty("recovered", false);
-                result.addProperty("stream", name);
-                result.addProperty("reason", "invalid_resume");
-                connection.sendText(gson.toJson(result));
-                continue;
-            }
-            StreamHistory.Replay replay = stream.since(fields[1], offset);
-            for (StreamHistory.Entry entry : replay.entries()) {
-                connection.sendText(entry.text());
-            }
-            result.addProperty("recovered", replay.recovered());
-            result.addProperty("stream", name);
-            if (!replay.recovered()) {
-                result.addProperty("reason", replay.failure());
-                result.add("position", position(stream));
-            }
-            connection.sendText(gson.toJson(result));
-        }
-    }
-
     @Override
     public void onText(Connection connection, String text) {
         if (!users.contains(connection)) {
@@ -372,7 +298,7 @@ public final class DirectedJsonRouter implements MessageRouter {
             return;
         }
         JsonElement id = object.get(ID);
-        if (id != null && !validId(id)) {
+        if (id != null && !Acknowledgements.validId(id)) {
             sendError(
                     connection, "invalid_id", "field 'id' must be a string of 1 to 64 characters or an integer", null);
             return;
@@ -383,12 +309,11 @@ public final class DirectedJsonRouter implements MessageRouter {
             sendError(connection, "invalid_field", "field 'ack' must be true or false", "field", ACK, id);
             return;
         }
-        boolean ack = acks || (askAck != null && askAck.getAsBoolean());
-        if (ack && id == null && askAck != null) {
+        if (id == null && askAck != null && askAck.getAsBoolean()) {
             sendError(connection, "missing_field", "an acknowledgement needs an 'id'", "field", ID, null);
             return;
         }
-        ack &= id != null;
+        boolean ack = acks.wanted(id, askAck);
         JsonElement to = object.get(toField);
         if (to == null || !to.isJsonPrimitive() || !to.getAsJsonPrimitive().isString()) {
             sendError(
@@ -405,12 +330,9 @@ public final class DirectedJsonRouter implements MessageRouter {
                     connection, "missing_field", "field '" + messageField + "' is required", "field", messageField, id);
             return;
         }
-        String key = !ack || recentIds == null ? null : id.toString(); // only acknowledged messages
-        if (key != null && !recentIds.firstTime(from, key)) {
-            JsonObject again = new JsonObject();
-            again.add(ACK, id);
-            again.addProperty("duplicate", true);
-            connection.sendText(gson.toJson(again));
+        String key = acks.key(id, ack);
+        if (!acks.firstTime(from, key)) {
+            connection.sendText(acks.duplicate(id));
             return; // sent before: delivered then, or under way
         }
         String recipient = to.getAsString();
@@ -423,25 +345,13 @@ public final class DirectedJsonRouter implements MessageRouter {
             String stamped = gson.toJson(object);
             delivery = toEveryone ? users.broadcast(stamped) : users.broadcastTo(recipient, stamped);
         } else {
-            object.remove(OFFSET);
-            StreamHistory.Stream stream = history.existing(toEveryone ? EVERYONE_STREAM : USER_STREAM + recipient);
-            if (stream == null) {
-                delivery = new ConnectionGroups.Delivery(0, java.util.concurrent.CompletableFuture.completedFuture(0));
-            } else {
-                synchronized (stream) {
-                    if (!toEveryone && !stream.known()) {
-                        delivery = new ConnectionGroups.Delivery(
-                                0, java.util.concurrent.CompletableFuture.completedFuture(0));
-                    } else {
-                        String rendered = stream.append(n -> {
-                            object.addProperty(OFFSET, n);
-                            return gson.toJson(object);
-                        });
-                        offset = stream.head();
-                        delivery = toEveryone ? users.broadcast(rendered) : users.broadcastTo(recipient, rendered);
-                    }
-                }
-            }
+            JsonStreams.Delivered delivered = history.deliver(
+                    toEveryone,
+                    recipient,
+                    object,
+                    rendered -> toEveryone ? users.broadcast(rendered) : users.broadcastTo(recipient, rendered));
+            delivery = delivered.delivery();
+            offset = delivered.offset();
         }
         long stored = offset;
         boolean here = delivery.local() > 0 || toEveryone || stored > 0;
@@ -453,9 +363,7 @@ public final class DirectedJsonRouter implements MessageRouter {
         // On a single node the stage is already complete and the answer is sent before returning.
         delivery.nodes().whenComplete((nodes, failure) -> {
             if (!here && (failure != null || nodes == 0)) {
-                if (key != null) {
-                    recentIds.forget(from, key); // not delivered: the same id may try again
-                }
+                acks.forget(from, key); // not delivered: the same id may try again
                 if (failure != null) {
                     sendError(
                             connection,
@@ -475,35 +383,10 @@ public final class DirectedJsonRouter implements MessageRouter {
                             id);
                 }
             } else if (acknowledge) {
-                JsonObject answer = new JsonObject();
-                answer.add(ACK, id);
-                answer.addProperty("delivered", delivery.local());
-                answer.addProperty("nodes", failure == null ? nodes : 0);
-                if (stored > 0) {
-                    answer.addProperty(OFFSET, stored);
-                }
-                if (failure != null) {
-                    answer.addProperty("relay_failed", true);
-                }
-                connection.sendText(gson.toJson(answer));
+                connection.sendText(
+                        acks.ack(id, delivery.local(), failure == null ? nodes : 0, stored, failure != null));
             }
         });
-    }
-
-    private static boolean validId(JsonElement id) {
-        if (!id.isJsonPrimitive()) {
-            return false;
-        }
-        com.google.gson.JsonPrimitive value = id.getAsJsonPrimitive();
-        if (value.isString()) {
-            int length = value.getAsString().length();
-            return length >= 1 && length <= MAX_ID_LENGTH;
-        }
-        if (value.isNumber()) {
-            java.math.BigDecimal number = value.getAsBigDecimal();
-            return number.stripTrailingZeros().scale() <= 0 && number.abs().compareTo(MAX_SAFE_INTEGER) <= 0;
-        }
-        return false;
     }
 
     /** Answers {@code {"error":"rate_limited","detail":"..."}}; the connection stays open. */
@@ -529,13 +412,7 @@ public final class DirectedJsonRouter implements MessageRouter {
             return;
         }
         if (history != null && users.contains(connection)) {
-            StreamHistory.Stream own = history.existing(USER_STREAM + name);
-            if (own != null) {
-                synchronized (own) {
-                    own.used(-1);
-                }
-            }
-            history.sweep();
+            history.closed(name);
         }
         if (!presence) {
             users.remove(name, connection);

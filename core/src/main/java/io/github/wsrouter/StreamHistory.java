@@ -39,6 +39,8 @@ final class StreamHistory {
     private final long maxAgeNanos;
     private final String epoch;
     private final Map<String, Stream> streams = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicLong lastSweep =
+            new java.util.concurrent.atomic.AtomicLong(System.nanoTime());
 
     StreamHistory(int maxMessages, Duration maxAge) {
         this.maxMessages = maxMessages;
@@ -66,9 +68,16 @@ final class StreamHistory {
         return streams.get(name);
     }
 
-    /** Forgets streams whose last message and last use are older than the age bound. */
+    /**
+     * Forgets streams whose last message and last use are older than the age bound; at most once
+     * a second, so that a close costs nothing much however many streams there are.
+     */
     void sweep() {
         long now = System.nanoTime();
+        long previous = lastSweep.get();
+        if (now - previous < 1_000_000_000L || !lastSweep.compareAndSet(previous, now)) {
+            return;
+        }
         streams.forEach((name, stream) -> {
             synchronized (stream) {
                 stream.expire(now);
