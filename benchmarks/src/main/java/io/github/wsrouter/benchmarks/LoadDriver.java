@@ -641,12 +641,10 @@ public final class LoadDriver {
         if (netty && wsrouter) {
             ratios.add(new Ratio(BenchServer.Kind.WSROUTER, BenchServer.Kind.NETTY, "wsrouter / Netty", 2));
         }
-        if (baseline && netty && wsrouter) {
-            ratios.add(new Ratio(
-                    BenchServer.Kind.WSROUTER,
-                    List.of(BenchServer.Kind.BASELINE, BenchServer.Kind.NETTY),
-                    "wsrouter / best baseline",
-                    2));
+        List<BenchServer.Kind> baselines =
+                kinds.stream().filter(BenchServer.Kind::isBaseline).toList();
+        if (wsrouter && baselines.size() > 1) {
+            ratios.add(new Ratio(BenchServer.Kind.WSROUTER, baselines, "wsrouter / best baseline", 2));
         }
         if (baseline && previous) {
             ratios.add(new Ratio(BenchServer.Kind.PREVIOUS, BenchServer.Kind.BASELINE, "previous build / baseline", 2));
