@@ -578,7 +578,8 @@ public final class LoadDriver {
     /**
      * A ratio column: {@code numerator / denominator}, with so many decimals. With several
      * denominators (the baselines), each row's denominator is the one whose median is better on
-     * that row: the higher for a rate, the lower for a latency, CPU, memory or thread count.
+     * that row: the higher for a rate, the lower for a latency, CPU, memory or thread count (of
+     * those above zero).
      */
     record Ratio(BenchServer.Kind numerator, List<BenchServer.Kind> denominators, String header, int decimals) {
 
@@ -596,7 +597,9 @@ public final class LoadDriver {
             double bestValue = Double.NaN;
             for (BenchServer.Kind kind : denominators) {
                 double value = results.median(row, kind);
-                if (Double.isNaN(value)) {
+                if (Double.isNaN(value) || (denominators.size() > 1 && value <= 0)) {
+                    // not measured; or not a measurement (a heap difference over few connections can come out
+                    // negative, as a full GC in between frees more than they hold): not the better baseline
                     continue;
                 }
                 if (best == null || (row.higherIsBetter ? value > bestValue : value < bestValue)) {

@@ -41,6 +41,9 @@ class BestBaselineRatioTest {
         results.add(Row.HEAP, Kind.WSROUTER, 4);
         results.add(Row.CPU_ECHO_64, Kind.BASELINE, 12);
         results.add(Row.CPU_ECHO_64, Kind.WSROUTER, 6); // Netty not measured on this row
+        results.add(Row.RSS, Kind.BASELINE, 4);
+        results.add(Row.RSS, Kind.NETTY, -1); // a heap or RSS difference over few connections can be below zero
+        results.add(Row.RSS, Kind.WSROUTER, 3);
 
         LoadDriver.Ratio best = best();
 
@@ -48,6 +51,7 @@ class BestBaselineRatioTest {
         assertThat(best.cell(results, Row.HANDSHAKE_P99)).isEqualTo("2.00× (plain Undertow)");
         assertThat(best.cell(results, Row.HEAP)).isEqualTo("2.00× (Netty)");
         assertThat(best.cell(results, Row.CPU_ECHO_64)).isEqualTo("0.50× (plain Undertow)");
+        assertThat(best.cell(results, Row.RSS)).isEqualTo("0.75× (plain Undertow)");
         assertThat(best.cell(results, Row.DIRECTED)).isEmpty();
     }
 }
