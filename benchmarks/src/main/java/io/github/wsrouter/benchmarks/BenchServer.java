@@ -4,7 +4,10 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.Locale;
 
-/** A server under test: the plain Undertow baseline or wsrouter (with or without its metrics), serving the benchmark's routes. */
+/**
+ * A server under test: a baseline (plain Undertow or Netty) or wsrouter (with or without its
+ * metrics), serving the benchmark's routes.
+ */
 public interface BenchServer {
 
     BenchServer start();
@@ -24,6 +27,8 @@ public interface BenchServer {
     /** Which server, its name on the command line ({@code --targets}), and the paths of its echo, broadcast and directed routes. */
     enum Kind {
         BASELINE("baseline", "plain Undertow", "/echo", "/broadcast", "/ws/%s/"),
+        /** The second baseline: the same routes in Netty 4.2, as its examples write them. */
+        NETTY("netty", "Netty", "/echo", "/broadcast", "/ws/%s/"),
         WSROUTER("wsrouter", "wsrouter", "/echo/", "/ws/", "/ws/%s/"),
         /** wsrouter with {@code WsRouterMetrics} bound to a Prometheus registry that is scraped periodically. */
         WSROUTER_METRICS("metrics", "wsrouter + metrics", "/echo/", "/ws/", "/ws/%s/"),
@@ -52,6 +57,7 @@ public interface BenchServer {
         BenchServer create(String host, int port, Duration scrapeInterval) {
             return switch (this) {
                 case BASELINE -> new BaselineServer(host, port);
+                case NETTY -> new NettyServer(host, port);
                 case WSROUTER -> new WsrouterServer(host, port);
                 case WSROUTER_METRICS -> new WsrouterServer(host, port, scrapeInterval);
                 case PREVIOUS ->
@@ -60,7 +66,12 @@ public interface BenchServer {
             };
         }
 
-        /** The kind by its command-line name ({@code baseline}, {@code wsrouter}, {@code metrics}). */
+        /** Whether this is one of the baselines wsrouter is compared with (plain Undertow, Netty). */
+        boolean isBaseline() {
+            return this == BASELINE || this == NETTY;
+        }
+
+        /** The kind by its command-line name ({@code baseline}, {@code netty}, {@code wsrouter}, {@code metrics}, {@code previous}). */
         static Kind of(String id) {
             String wanted = id.trim().toLowerCase(Locale.ROOT);
             return Arrays.stream(values())

@@ -43,6 +43,10 @@ final class ClientLoop implements AutoCloseable {
         private boolean closed;
         /** Whether this connection is counted in {@code handshaking}. */
         private boolean counted;
+        /** {@code System.nanoTime()} just before {@code connect()}. */
+        private long connectStarted;
+        /** From {@code connect()} to the server's 101 parsed, in nanoseconds; -1 until then. */
+        long handshakeNanos = -1;
 
         Conn(int index, String path) {
             this.index = index;
@@ -217,6 +221,7 @@ final class ClientLoop implements AutoCloseable {
             }
             in.position(end);
             upgraded = true;
+            handshakeNanos = System.nanoTime() - connectStarted;
             uncount();
             opened++;
             handler.onOpen(this);
@@ -341,6 +346,7 @@ final class ClientLoop implements AutoCloseable {
                 conn.channel = channel;
                 conn.counted = true;
                 handshaking++;
+                conn.connectStarted = System.nanoTime();
                 if (channel.connect(server)) {
                     conn.key = channel.register(selector, SelectionKey.OP_READ, conn);
                     sendUpgrade(conn);

@@ -21,22 +21,28 @@ import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
- * Runs the load scenarios against plain Undertow and against wsrouter (and, if asked, wsrouter
- * with its Micrometer binding) in one run, and prints a markdown table of the medians with the
- * ratios wsrouter / baseline and metrics bound / not bound.
+ * Runs the load scenarios against the baselines (plain Undertow, and if asked Netty) and against
+ * wsrouter (and, if asked, wsrouter with its Micrometer binding) in one run, and prints a markdown
+ * table of the medians with the ratios wsrouter / each baseline, wsrouter / the better baseline of
+ * each row (when both baselines ran) and metrics bound / not bound.
  *
  * <pre>
  * java -cp wsrouter-benchmarks.jar io.github.wsrouter.benchmarks.LoadDriver [options]
  *   --rounds N          rounds; each runs every scenario on each server (default 5)
  *   --warmup S          seconds of warm-up per scenario (default 2)
  *   --measure S         seconds measured per scenario (default 5)
- *   --idle N            idle connections for the memory scenario (default 10000)
- *   --only a,b          scenarios to run: echo64, echo1k, bcast100, bcast1000, directed, idle (the
- *                       default), and bcast1000w1 (broadcast to 1,000 with 1 message in flight),
+ *   --idle N            connections of the handshake and memory scenario (default 10000)
+ *   --pending N         most handshakes in progress at a time in that scenario (default 200)
+ *   --only a,b          scenarios to run; by default echo64, echo64w8 (echo 64 B with 1 and with 8
+ *                       messages in flight per connection), echo1kw1, echo1k (1 KiB, 1 and 8),
+ *                       bcast100w1, bcast100 (4 senders to 100, 1 and 8 in flight per sender),
+ *                       bcast1000w1, bcast1000 (1 sender to 1,000, 1 and 8), directed, idle
+ *                       (handshakes: rate, p50 and p99 latency; then heap, RSS and threads with
+ *                       the connections open; also named handshake); and, only when named,
  *                       directedw8 (directed with 8 round trips in flight per pair)
- *   --targets a,b       servers: baseline (plain Undertow), wsrouter, metrics (wsrouter with
- *                       WsRouterMetrics bound to a PrometheusMeterRegistry, scraped periodically);
- *                       default baseline,wsrouter
+ *   --targets a,b       servers: baseline (plain Undertow), netty (Netty 4.2), wsrouter, metrics
+ *                       (wsrouter with WsRouterMetrics bound to a PrometheusMeterRegistry, scraped
+ *                       periodically), previous (see --previous-jar); default baseline,wsrouter
  *   --scrape-ms N       how often the metrics target scrapes its registry, in ms (default 1000)
  *   --server-cpus LIST  CPUs the server JVMs are pinned to with taskset (default 0; "" for none)
  *   --server-jvm OPTS   options of the server JVMs (default "-Xmx1g -XX:+UseSerialGC")
@@ -56,23 +62,32 @@ public final class LoadDriver {
     /** One row of the table. */
     enum Row {
         ECHO_64("echo, 100 conns, 1 in flight, 64 B (msg/s)", true),
+        ECHO_64_8("echo, 100 conns, 8 in flight, 64 B (msg/s)", true),
+        ECHO_1K_1("echo, 100 conns, 1 in flight, 1 KiB (msg/s)", true),
         ECHO_1K("echo, 100 conns, 8 in flight, 1 KiB (msg/s)", true),
-        BCAST_100("broadcast, 100 conns, 4 senders, 64 B (deliveries/s)", true),
-        BCAST_1000("broadcast, 1,000 conns, 1 sender, 8 in flight, 64 B (deliveries/s)", true),
+        BCAST_100_1("broadcast, 100 conns, 4 senders, 1 in flight, 64 B (deliveries/s)", true),
+        BCAST_100("broadcast, 100 conns, 4 senders, 8 in flight, 64 B (deliveries/s)", true),
         BCAST_1000_1("broadcast, 1,000 conns, 1 sender, 1 in flight, 64 B (deliveries/s)", true),
+        BCAST_1000("broadcast, 1,000 conns, 1 sender, 8 in flight, 64 B (deliveries/s)", true),
         DIRECTED("directed round trips, 100 pairs, 64 B (per s)", true),
         DIRECTED_P99("directed round trip p99 latency (µs)", false),
         DIRECTED_8("directed round trips, 100 pairs, 8 in flight each, 64 B (per s)", true),
         DIRECTED_8_P99("directed round trip p99 latency, 8 in flight each (µs)", false),
-        HANDSHAKES("%s connections: handshakes/s", true),
+        /** Formatted with the number of connections and the most handshakes in progress at a time. */
+        HANDSHAKES("%s connections, ≤%s pending: handshakes/s", true),
+        HANDSHAKE_P50("handshake p50 latency, connect() to 101 (ms)", false),
+        HANDSHAKE_P99("handshake p99 latency, connect() to 101 (ms)", false),
         HEAP("live heap per idle connection (KiB)", false),
         RSS("RSS per idle connection (KiB)", false),
         THREADS("server threads with %s connections open", false),
-        CPU_ECHO_64("server CPU per message, echo 64 B (µs)", false),
-        CPU_ECHO_1K("server CPU per message, echo 1 KiB (µs)", false),
-        CPU_BCAST_100("server CPU per delivery, broadcast 4 senders/100 (µs)", false),
-        CPU_BCAST_1000("server CPU per delivery, broadcast 1 sender/1,000 (µs)", false),
+        CPU_ECHO_64("server CPU per message, echo 64 B, 1 in flight (µs)", false),
+        CPU_ECHO_64_8("server CPU per message, echo 64 B, 8 in flight (µs)", false),
+        CPU_ECHO_1K_1("server CPU per message, echo 1 KiB, 1 in flight (µs)", false),
+        CPU_ECHO_1K("server CPU per message, echo 1 KiB, 8 in flight (µs)", false),
+        CPU_BCAST_100_1("server CPU per delivery, broadcast 4 senders/100, 1 in flight (µs)", false),
+        CPU_BCAST_100("server CPU per delivery, broadcast 4 senders/100, 8 in flight (µs)", false),
         CPU_BCAST_1000_1("server CPU per delivery, broadcast 1 sender/1,000, 1 in flight (µs)", false),
+        CPU_BCAST_1000("server CPU per delivery, broadcast 1 sender/1,000, 8 in flight (µs)", false),
         CPU_DIRECTED("server CPU per round trip, directed (µs)", false),
         CPU_DIRECTED_8("server CPU per round trip, directed, 8 in flight (µs)", false),
         CPU_HANDSHAKE("server CPU per handshake (µs)", false);
@@ -89,7 +104,10 @@ public final class LoadDriver {
     private static Row cpuRow(Row row) {
         return switch (row) {
             case ECHO_64 -> Row.CPU_ECHO_64;
+            case ECHO_64_8 -> Row.CPU_ECHO_64_8;
+            case ECHO_1K_1 -> Row.CPU_ECHO_1K_1;
             case ECHO_1K -> Row.CPU_ECHO_1K;
+            case BCAST_100_1 -> Row.CPU_BCAST_100_1;
             case BCAST_100 -> Row.CPU_BCAST_100;
             case BCAST_1000 -> Row.CPU_BCAST_1000;
             case BCAST_1000_1 -> Row.CPU_BCAST_1000_1;
@@ -111,6 +129,8 @@ public final class LoadDriver {
     private static boolean derived(Row row) {
         return row == Row.DIRECTED_P99
                 || row == Row.DIRECTED_8_P99
+                || row == Row.HANDSHAKE_P50
+                || row == Row.HANDSHAKE_P99
                 || row == Row.HEAP
                 || row == Row.RSS
                 || row == Row.THREADS
@@ -122,6 +142,7 @@ public final class LoadDriver {
             double warmupSeconds,
             double measureSeconds,
             int idle,
+            int pending,
             List<String> only,
             List<BenchServer.Kind> targets,
             Duration scrapeInterval,
@@ -137,7 +158,18 @@ public final class LoadDriver {
             double warmup = 2;
             double measure = 5;
             int idle = 10_000;
-            List<String> only = List.of("echo64", "echo1k", "bcast100", "bcast1000", "directed", "idle");
+            int pending = 200;
+            List<String> only = List.of(
+                    "echo64",
+                    "echo64w8",
+                    "echo1kw1",
+                    "echo1k",
+                    "bcast100w1",
+                    "bcast100",
+                    "bcast1000w1",
+                    "bcast1000",
+                    "directed",
+                    "idle");
             List<BenchServer.Kind> targets = List.of(BenchServer.Kind.BASELINE, BenchServer.Kind.WSROUTER);
             long scrapeMillis = 1000;
             String cpus = "0";
@@ -152,7 +184,12 @@ public final class LoadDriver {
                     case "--warmup" -> warmup = Double.parseDouble(args[++i]);
                     case "--measure" -> measure = Double.parseDouble(args[++i]);
                     case "--idle" -> idle = Integer.parseInt(args[++i]);
-                    case "--only" -> only = List.of(args[++i].split(","));
+                    case "--pending" -> pending = Integer.parseInt(args[++i]);
+                    case "--only" ->
+                        only = Arrays.stream(args[++i].split(","))
+                                .map(name -> name.equals("handshake") ? "idle" : name)
+                                .distinct()
+                                .toList();
                     case "--targets" ->
                         targets = Arrays.stream(args[++i].split(","))
                                 .map(BenchServer.Kind::of)
@@ -178,14 +215,16 @@ public final class LoadDriver {
             if (targets.contains(BenchServer.Kind.PREVIOUS) != (previousJar != null)) {
                 throw new IllegalArgumentException("the target previous and --previous-jar go together");
             }
-            if (targets.isEmpty() || scrapeMillis <= 0) {
-                throw new IllegalArgumentException("no targets, or a scrape interval that is not positive");
+            if (targets.isEmpty() || scrapeMillis <= 0 || pending <= 0) {
+                throw new IllegalArgumentException(
+                        "no targets, or a scrape interval or a number of pending handshakes that is not positive");
             }
             return new Options(
                     rounds,
                     warmup,
                     measure,
                     idle,
+                    pending,
                     only,
                     targets,
                     Duration.ofMillis(scrapeMillis),
@@ -314,8 +353,21 @@ public final class LoadDriver {
                 "echo64",
                 target -> measure(target, results, Row.ECHO_64, () -> new Scenario.Echo(quick ? 4 : 100, 1, 64)));
         scenarios.put(
+                "echo64w8",
+                target -> measure(target, results, Row.ECHO_64_8, () -> new Scenario.Echo(quick ? 4 : 100, 8, 64)));
+        scenarios.put(
+                "echo1kw1",
+                target -> measure(target, results, Row.ECHO_1K_1, () -> new Scenario.Echo(quick ? 4 : 100, 1, 1024)));
+        scenarios.put(
                 "echo1k",
                 target -> measure(target, results, Row.ECHO_1K, () -> new Scenario.Echo(quick ? 4 : 100, 8, 1024)));
+        scenarios.put(
+                "bcast100w1",
+                target -> measure(
+                        target,
+                        results,
+                        Row.BCAST_100_1,
+                        () -> new Scenario.Broadcast(quick ? 10 : 100, quick ? 2 : 4, 1, 64)));
         scenarios.put(
                 "bcast100",
                 target -> measure(
@@ -343,7 +395,11 @@ public final class LoadDriver {
     }
 
     private ClientLoop loop(Target target) throws IOException {
-        return new ClientLoop(new InetSocketAddress("127.0.0.1", target.port()), 128);
+        return loop(target, 128);
+    }
+
+    private ClientLoop loop(Target target, int maxHandshaking) throws IOException {
+        return new ClientLoop(new InetSocketAddress("127.0.0.1", target.port()), maxHandshaking);
     }
 
     private static long deadline(double seconds) {
@@ -408,7 +464,7 @@ public final class LoadDriver {
         int n = options.idle;
         warmHandshakes(target, results, Math.min(2000, n / 5));
         long violations = 0;
-        try (ClientLoop loop = loop(target)) {
+        try (ClientLoop loop = loop(target, options.pending)) {
             Scenario scenario = new Scenario.Idle(n);
             loop.handler(scenario);
             Target.Stats before = target.stats();
@@ -431,6 +487,14 @@ public final class LoadDriver {
             Target.Stats after = target.stats();
             violations = scenario.errors + loop.unexpectedCloses;
             results.add(Row.HANDSHAKES, target.kind(), n / ((end - start) / 1e9));
+            long[] latencies = loop.connections().stream()
+                    .mapToLong(c -> c.handshakeNanos)
+                    .sorted()
+                    .toArray();
+            double p50 = percentile(latencies, 0.50) / 1e6;
+            double p99 = percentile(latencies, 0.99) / 1e6;
+            results.add(Row.HANDSHAKE_P50, target.kind(), p50);
+            results.add(Row.HANDSHAKE_P99, target.kind(), p99);
             if (!Double.isNaN(cpu)) {
                 results.add(Row.CPU_HANDSHAKE, target.kind(), cpu * 1e6 / n);
             }
@@ -441,9 +505,13 @@ public final class LoadDriver {
                 results.add(Row.THREADS, target.kind(), after.threads());
             }
             log.printf(
-                    "  %d idle connections: %.0f handshakes/s, heap %.2f KiB/conn, RSS %.2f KiB/conn, %d threads%n",
+                    "  %d idle connections (≤%d pending): %.0f handshakes/s, p50 %.2f ms, p99 %.2f ms,"
+                            + " heap %.2f KiB/conn, RSS %.2f KiB/conn, %d threads%n",
                     n,
+                    options.pending,
                     n / ((end - start) / 1e9),
+                    p50,
+                    p99,
                     (after.heapBytes() - before.heapBytes()) / 1024.0 / n,
                     (after.rssKib() - before.rssKib()) / (double) n,
                     after.threads());
@@ -455,9 +523,17 @@ public final class LoadDriver {
         }
     }
 
+    /** The value at that rank of sorted values (nearest rank), or NaN if there are none. */
+    static double percentile(long[] sorted, double rank) {
+        if (sorted.length == 0) {
+            return Double.NaN;
+        }
+        return sorted[(int) Math.max(0, Math.min(sorted.length - 1, Math.ceil(sorted.length * rank) - 1))];
+    }
+
     /** Opens and closes some connections, so that the handshake path is compiled before it is timed. */
     private void warmHandshakes(Target target, Results results, int count) {
-        try (ClientLoop loop = loop(target)) {
+        try (ClientLoop loop = loop(target, options.pending)) {
             Scenario scenario = new Scenario.Idle(count);
             loop.handler(scenario);
             scenario.open(loop, target.kind());
@@ -478,7 +554,7 @@ public final class LoadDriver {
     }
 
     private void problem(Results results, Row row, Target target, String what) {
-        String line = target.kind().label + ", " + row.label.formatted(options.idle) + ": " + what;
+        String line = target.kind().label + ", " + row.label.formatted(options.idle, options.pending) + ": " + what;
         results.problems.add(line);
         log.println("  PROBLEM " + line);
     }
@@ -499,8 +575,50 @@ public final class LoadDriver {
         }
     }
 
-    /** A ratio column: {@code numerator / denominator}, with so many decimals. */
-    record Ratio(BenchServer.Kind numerator, BenchServer.Kind denominator, String header, int decimals) {
+    /**
+     * A ratio column: {@code numerator / denominator}, with so many decimals. With several
+     * denominators (the baselines), each row's denominator is the one whose median is better on
+     * that row: the higher for a rate, the lower for a latency, CPU, memory or thread count (of
+     * those above zero).
+     */
+    record Ratio(BenchServer.Kind numerator, List<BenchServer.Kind> denominators, String header, int decimals) {
+
+        Ratio(BenchServer.Kind numerator, BenchServer.Kind denominator, String header, int decimals) {
+            this(numerator, List.of(denominator), header, decimals);
+        }
+
+        BenchServer.Kind denominator() {
+            return denominators.get(0);
+        }
+
+        /** The denominator of this row: the only one, or the better of several on this row (null if none measured it). */
+        BenchServer.Kind denominator(Results results, Row row) {
+            BenchServer.Kind best = null;
+            double bestValue = Double.NaN;
+            for (BenchServer.Kind kind : denominators) {
+                double value = results.median(row, kind);
+                if (Double.isNaN(value) || (denominators.size() > 1 && value <= 0)) {
+                    // not measured; or not a measurement (a heap difference over few connections can come out
+                    // negative, as a full GC in between frees more than they hold): not the better baseline
+                    continue;
+                }
+                if (best == null || (row.higherIsBetter ? value > bestValue : value < bestValue)) {
+                    best = kind;
+                    bestValue = value;
+                }
+            }
+            return best;
+        }
+
+        /** The cell of this row: the ratio of the medians, and which baseline it is against when there are several. */
+        String cell(Results results, Row row) {
+            BenchServer.Kind bottom = denominator(results, row);
+            if (bottom == null || results.median(row, bottom) == 0) {
+                return "";
+            }
+            String value = format(results.median(row, numerator) / results.median(row, bottom));
+            return denominators.size() > 1 && !value.isEmpty() ? value + " (" + bottom.label + ")" : value;
+        }
 
         String format(double value) {
             return Double.isNaN(value) || Double.isInfinite(value)
@@ -509,15 +627,27 @@ public final class LoadDriver {
         }
     }
 
-    /** The ratios the targets of a run allow: wsrouter / baseline, metrics bound / not bound. */
+    /**
+     * The ratios the targets of a run allow: wsrouter / each baseline and / the better baseline of
+     * each row, this build / previous, metrics bound / not bound.
+     */
     static List<Ratio> ratios(List<BenchServer.Kind> kinds) {
         List<Ratio> ratios = new ArrayList<>();
         boolean baseline = kinds.contains(BenchServer.Kind.BASELINE);
+        boolean netty = kinds.contains(BenchServer.Kind.NETTY);
         boolean wsrouter = kinds.contains(BenchServer.Kind.WSROUTER);
         boolean metrics = kinds.contains(BenchServer.Kind.WSROUTER_METRICS);
         boolean previous = kinds.contains(BenchServer.Kind.PREVIOUS);
         if (baseline && wsrouter) {
             ratios.add(new Ratio(BenchServer.Kind.WSROUTER, BenchServer.Kind.BASELINE, "wsrouter / baseline", 2));
+        }
+        if (netty && wsrouter) {
+            ratios.add(new Ratio(BenchServer.Kind.WSROUTER, BenchServer.Kind.NETTY, "wsrouter / Netty", 2));
+        }
+        List<BenchServer.Kind> baselines =
+                kinds.stream().filter(BenchServer.Kind::isBaseline).toList();
+        if (wsrouter && baselines.size() > 1) {
+            ratios.add(new Ratio(BenchServer.Kind.WSROUTER, baselines, "wsrouter / best baseline", 2));
         }
         if (baseline && previous) {
             ratios.add(new Ratio(BenchServer.Kind.PREVIOUS, BenchServer.Kind.BASELINE, "previous build / baseline", 2));
@@ -556,15 +686,12 @@ public final class LoadDriver {
             }
             long v = results.violations.getOrDefault(row, 0L);
             String checks = derived(row) ? "" : v == 0 ? "no loss, duplicates or reordering" : v + " violations";
-            out.append("| ").append(row.label.formatted(idle)).append(" |");
+            out.append("| ").append(row.label.formatted(idle, options.pending)).append(" |");
             for (BenchServer.Kind kind : kinds) {
                 out.append(' ').append(format(results.median(row, kind))).append(" |");
             }
             for (Ratio ratio : ratios) {
-                double bottom = results.median(row, ratio.denominator());
-                out.append(' ')
-                        .append(bottom == 0 ? "" : ratio.format(results.median(row, ratio.numerator()) / bottom))
-                        .append(" |");
+                out.append(' ').append(ratio.cell(results, row)).append(" |");
             }
             out.append(' ').append(checks).append(" |\n");
         }
@@ -581,7 +708,7 @@ public final class LoadDriver {
             Map<BenchServer.Kind, List<Double>> byKind = results.values.get(row);
             if (byKind != null) {
                 out.append("- ")
-                        .append(row.label.formatted(idle))
+                        .append(row.label.formatted(idle, options.pending))
                         .append(": ")
                         .append(String.join(
                                 " / ",
@@ -604,7 +731,7 @@ public final class LoadDriver {
                 List<Double> perRound = results.roundRatios(row, ratio.numerator(), ratio.denominator());
                 if (!perRound.isEmpty()) {
                     out.append("- ")
-                            .append(row.label.formatted(idle))
+                            .append(row.label.formatted(idle, options.pending))
                             .append(": ")
                             .append(perRound.stream().map(ratio::format).toList())
                             .append(", median ")

@@ -8,7 +8,7 @@ import java.time.Duration;
 
 /**
  * A server under test as a child process of the load driver: {@code ServerMain
- * baseline|wsrouter|metrics [port [scrape interval in ms]]}. Prints {@code READY <port>}, then
+ * baseline|netty|wsrouter|metrics [port [scrape interval in ms]]}. Prints {@code READY <port>}, then
  * answers commands on standard input, one a line: {@code count} (open connections), {@code stats}
  * (after a full GC: heap used in bytes and open connections), {@code info} (what the server
  * measured about itself, such as its scrapes), {@code quit}. Stops when standard input ends, so it never outlives the driver.

@@ -14,15 +14,17 @@ import org.openjdk.jmh.runner.options.TimeValue;
 
 /**
  * Only that the benchmarks start and finish: the load driver in its quick mode against both
- * servers in this JVM, then wsrouter against wsrouter with its metrics bound (and scraped), and
+ * baselines (plain Undertow and Netty) and wsrouter in this JVM, every default scenario, then wsrouter against wsrouter with its metrics bound (and scraped), and
  * each JMH benchmark for one short iteration. The figures mean nothing.
  */
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class BenchmarksSmokeTest {
 
     @Test
-    void loadDriverRunsEveryScenarioAgainstBothServersWithNoLossDuplicatesOrReordering() {
-        LoadDriver driver = new LoadDriver(LoadDriver.Options.parse("--quick", "--in-process"), System.err);
+    void loadDriverRunsEveryScenarioAgainstBothBaselinesAndWsrouterWithNoLossDuplicatesOrReordering() {
+        LoadDriver driver = new LoadDriver(
+                LoadDriver.Options.parse("--quick", "--in-process", "--targets", "baseline,netty,wsrouter"),
+                System.err);
 
         LoadDriver.Results results = driver.run();
 
@@ -30,16 +32,28 @@ class BenchmarksSmokeTest {
         assertThat(results.totalViolations()).isZero();
         for (LoadDriver.Row row : List.of(
                 LoadDriver.Row.ECHO_64,
+                LoadDriver.Row.ECHO_64_8,
+                LoadDriver.Row.ECHO_1K_1,
                 LoadDriver.Row.ECHO_1K,
+                LoadDriver.Row.BCAST_100_1,
                 LoadDriver.Row.BCAST_100,
+                LoadDriver.Row.BCAST_1000_1,
                 LoadDriver.Row.BCAST_1000,
                 LoadDriver.Row.DIRECTED,
-                LoadDriver.Row.HANDSHAKES)) {
-            for (BenchServer.Kind kind : List.of(BenchServer.Kind.BASELINE, BenchServer.Kind.WSROUTER)) {
+                LoadDriver.Row.HANDSHAKES,
+                LoadDriver.Row.HANDSHAKE_P50,
+                LoadDriver.Row.HANDSHAKE_P99)) {
+            for (BenchServer.Kind kind :
+                    List.of(BenchServer.Kind.BASELINE, BenchServer.Kind.NETTY, BenchServer.Kind.WSROUTER)) {
                 assertThat(results.median(row, kind)).as(row + " on " + kind).isPositive();
             }
         }
-        assertThat(driver.table(results)).contains("| wsrouter / baseline |");
+        assertThat(results.median(LoadDriver.Row.HANDSHAKE_P99, BenchServer.Kind.NETTY))
+                .isGreaterThanOrEqualTo(results.median(LoadDriver.Row.HANDSHAKE_P50, BenchServer.Kind.NETTY));
+        assertThat(driver.table(results))
+                .contains("| scenario | plain Undertow | Netty | wsrouter | wsrouter / baseline | wsrouter / Netty"
+                        + " | wsrouter / best baseline | checks |")
+                .contains("| 50 connections, ≤200 pending: handshakes/s |");
     }
 
     @Test
