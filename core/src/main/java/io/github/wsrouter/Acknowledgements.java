@@ -77,12 +77,18 @@ final class Acknowledgements {
         return gson.toJson(again);
     }
 
-    /** {@code {"ack": id, "delivered": n, "nodes": m, "offset": k}}, with {@code "relay_failed": true} if it did. */
-    String ack(JsonElement id, int delivered, int nodes, long offset, boolean relayFailed) {
+    /**
+     * {@code {"ack": id, "delivered": n, "nodes": m, "offset": k}}: {@code nodes} only where known
+     * (null leaves it out), {@code offset} only where kept (0 leaves it out), and {@code
+     * "relay_failed": true} if it did.
+     */
+    String ack(JsonElement id, int delivered, Integer nodes, long offset, boolean relayFailed) {
         JsonObject answer = new JsonObject();
         answer.add(ACK, id);
         answer.addProperty("delivered", delivered);
-        answer.addProperty("nodes", nodes);
+        if (nodes != null) {
+            answer.addProperty("nodes", nodes);
+        }
         if (offset > 0) {
             answer.addProperty(DirectedJsonRouter.OFFSET, offset);
         }

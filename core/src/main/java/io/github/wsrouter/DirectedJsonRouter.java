@@ -143,6 +143,9 @@ public final class DirectedJsonRouter implements MessageRouter {
     /** The streams' recent messages; null when the route keeps no history. */
     private final JsonStreams history;
 
+    private final int historyMessages;
+    private final Duration historyAge;
+
     private final ConnectionGroups users = ConnectionGroups.byUser();
     /** Orders presence changes with their announcements; sends do not block, so it is held briefly. */
     private final Object presenceLock = new Object();
@@ -158,9 +161,9 @@ public final class DirectedJsonRouter implements MessageRouter {
         this.everyone = builder.everyone;
         this.presence = builder.presence;
         this.acks = new Acknowledgements(builder.acks, builder.dedupeIds, builder.dedupeWindow, gson);
-        this.history = builder.historyMessages == 0
-                ? null
-                : new JsonStreams(builder.historyMessages, builder.historyAge, everyone != null, gson);
+        this.historyMessages = builder.historyMessages;
+        this.historyAge = builder.historyAge;
+        this.history = historyMessages == 0 ? null : new JsonStreams(gson, users, everyone != null);
     }
 
     /** A router with the defaults: user from {@code username}, fields {@code to_user}, {@code message}, {@code from}. */
@@ -225,11 +228,8 @@ public final class DirectedJsonRouter implements MessageRouter {
                     + ", or set identity(...) to take the user from elsewhere, such as "
                     + "identity(HandshakeRequest::identity) for the user a HandshakeHook authenticated");
         }
-        if (history != null && route.relay() != Relay.local()) {
-            throw new IllegalArgumentException(
-                    "DirectedJsonRouter with history(...) cannot be mounted on " + route.route()
-                            + " with a relay to other servers: its history is kept in this server's memory, so a user who "
-                            + "reconnects to another server would find none. Use it on a single server.");
+        if (history != null) {
+            history.mount(route, historyMessages, historyAge);
         }
         users.mount(route);
     }
@@ -339,22 +339,39 @@ public final class DirectedJsonRouter implements MessageRouter {
         boolean toEveryone = everyone != null && everyone.equals(recipient);
         object.remove(fromField);
         object.addProperty(fromField, from);
-        ConnectionGroups.Delivery delivery;
-        long offset = 0;
-        if (history == null) {
-            String stamped = gson.toJson(object);
-            delivery = toEveryone ? users.broadcast(stamped) : users.broadcastTo(recipient, stamped);
-        } else {
-            JsonStreams.Delivered delivered = history.deliver(
-                    toEveryone,
-                    recipient,
-                    object,
-                    rendered -> toEveryone ? users.broadcast(rendered) : users.broadcastTo(recipient, rendered));
-            delivery = delivered.delivery();
-            offset = delivered.offset();
+        if (history != null) {
+            boolean acknowledge = ack;
+            history.deliver(toEveryone, recipient, object).whenComplete((offset, failure) -> {
+                if (failure != null || offset == 0) {
+                    acks.forget(from, key); // not kept: the same id may try again
+                    if (failure != null) {
+                        sendError(
+                                connection,
+                                "relay_unavailable",
+                                "the history that keeps messages cannot be reached",
+                                toField,
+                                recipient,
+                                id);
+                    } else {
+                        sendError(
+                                connection,
+                                "unknown_recipient",
+                                "no user '" + recipient + "' is connected",
+                                toField,
+                                recipient,
+                                id);
+                    }
+                } else if (acknowledge) {
+                    int here = toEveryone ? users.size() : users.size(recipient);
+                    connection.sendText(acks.ack(id, here, null, offset, false));
+                }
+            });
+            return;
         }
-        long stored = offset;
-        boolean here = delivery.local() > 0 || toEveryone || stored > 0;
+        String stamped = gson.toJson(object);
+        ConnectionGroups.Delivery delivery =
+                toEveryone ? users.broadcast(stamped) : users.broadcastTo(recipient, stamped);
+        boolean here = delivery.local() > 0 || toEveryone;
         if (here && !ack) {
             return;
         }
@@ -383,8 +400,7 @@ public final class DirectedJsonRouter implements MessageRouter {
                             id);
                 }
             } else if (acknowledge) {
-                connection.sendText(
-                        acks.ack(id, delivery.local(), failure == null ? nodes : 0, stored, failure != null));
+                connection.sendText(acks.ack(id, delivery.local(), failure == null ? nodes : 0, 0, failure != null));
             }
         });
     }
@@ -411,8 +427,8 @@ public final class DirectedJsonRouter implements MessageRouter {
         if (name == null) {
             return;
         }
-        if (history != null && users.contains(connection)) {
-            history.closed(name);
+        if (history != null) {
+            history.closed(connection);
         }
         if (!presence) {
             users.remove(name, connection);

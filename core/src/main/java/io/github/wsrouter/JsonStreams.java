@@ -2,152 +2,247 @@ package io.github.wsrouter;
 
 import com.google.gson.Gson;
 import com.google.gson.JsonObject;
-import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.Function;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * {@link DirectedJsonRouter}'s streams with history: a user's own stream and the everyone stream,
- * in the router's JSON. Opening a connection (it becomes a recipient under its streams' locks,
- * learns where they stand, and gets the replay it asks for), delivering a message with its offset,
- * and a connection's close.
+ * {@link DirectedJsonRouter}'s streams with history, over the relay's {@link Relay.History}: each
+ * user's own stream ({@code user:<name>}) and the everyone stream. A message is appended to its
+ * stream and reaches its recipients through the history's receiver, on every node, in offset
+ * order, with {@code "offset"} as its last field.
+ *
+ * <p>Each connection has a cursor per stream: the offset of the last entry it was sent. While a
+ * connection opens (and replays what it missed), entries for it wait in its cursor; then the replay
+ * is sent, then what waited, skipping what the replay already had. So a connection sees each entry
+ * once and in order whether it came from the replay or live, on one node or several.
  */
-final class JsonStreams {
+final class JsonStreams implements Relay.History.Receiver {
 
-    static final String OFFSET = DirectedJsonRouter.OFFSET;
     private static final String USER = "user";
     private static final String EVERYONE = "everyone";
-    private static final ConnectionGroups.Delivery NOBODY =
-            new ConnectionGroups.Delivery(0, CompletableFuture.completedFuture(0));
+    private static final String USER_PREFIX = "user:";
 
-    /** How a message went: its delivery, and its offset in its stream (0 if it was not kept). */
-    record Delivered(ConnectionGroups.Delivery delivery, long offset) {}
-
-    private final StreamHistory history;
     private final Gson gson;
+    private final ConnectionGroups users;
     private final boolean withEveryone;
+    private final Map<Connection, Reader> readers = new ConcurrentHashMap<>();
+    private volatile Relay.History history;
 
-    JsonStreams(int maxMessages, Duration maxAge, boolean withEveryone, Gson gson) {
-        this.history = new StreamHistory(maxMessages, maxAge);
-        this.withEveryone = withEveryone;
+    JsonStreams(Gson gson, ConnectionGroups users, boolean withEveryone) {
         this.gson = gson;
+        this.users = users;
+        this.withEveryone = withEveryone;
+    }
+
+    /** Takes the route's history from its relay (the first mount's). */
+    void mount(RouteContext route, int maxMessages, java.time.Duration maxAge) {
+        if (history != null) {
+            return;
+        }
+        Relay.History h = route.relay().history(route.route(), maxMessages, maxAge, this);
+        if (h == null) {
+            throw new IllegalArgumentException("DirectedJsonRouter with history(...) cannot be mounted on "
+                    + route.route() + ": its relay (" + route.relay() + ") keeps no history, so a user who "
+                    + "reconnects to another server would find none. Use a relay that keeps history "
+                    + "(Relay.local() on one server, wsrouter-redis across servers), or no history");
+        }
+        history = h;
     }
 
     /**
-     * Makes the connection a recipient with {@code register}, under the locks of its streams and
-     * after the messages it missed: no message of those streams is delivered meanwhile, so it
-     * sees each once and in order. Sends {@code {"streams": ...}} (each stream's epoch and last
-     * offset), then what its {@code resume} query parameter asks for.
+     * Opens the connection's streams: {@code register} makes it a recipient at once, and entries
+     * for it wait in its cursors until it was told where each stream stands ({@code {"streams":
+     * ...}}) and was sent what its {@code resume} query parameter asks for.
      */
     void open(Connection connection, String user, Runnable register) {
-        StreamHistory.Stream own = history.stream(userStream(user));
-        StreamHistory.Stream all = withEveryone ? history.stream(EVERYONE) : null;
-        synchronized (all != null ? all : own) {
-            synchronized (own) {
-                register.run();
-                own.used(1);
-                JsonObject streams = new JsonObject();
-                streams.add(USER, position(own));
-                if (all != null) {
-                    streams.add(EVERYONE, position(all));
-                }
-                JsonObject info = new JsonObject();
-                info.add("streams", streams);
-                connection.sendText(gson.toJson(info));
-                resume(connection, own, all);
-            }
-        }
+        Relay.History h = history;
+        Reader reader = new Reader(connection, user);
+        readers.put(connection, reader);
+        register.run();
+        CompletionStage<Relay.History.Position> own = h.open(USER_PREFIX + user);
+        CompletionStage<Relay.History.Position> all =
+                withEveryone ? h.open(EVERYONE) : CompletableFuture.completedFuture(null);
+        own.thenCombine(all, (ownPosition, allPosition) -> {
+                    JsonObject streams = new JsonObject();
+                    streams.add(USER, position(ownPosition));
+                    if (allPosition != null) {
+                        streams.add(EVERYONE, position(allPosition));
+                    }
+                    JsonObject info = new JsonObject();
+                    info.add("streams", streams);
+                    synchronized (reader) {
+                        reader.user.last = ownPosition.offset();
+                        if (allPosition != null) {
+                            reader.everyone.last = allPosition.offset();
+                        }
+                        connection.sendText(gson.toJson(info));
+                    }
+                    return null;
+                })
+                .thenCompose(nothing -> resume(reader))
+                .whenComplete((nothing, failure) -> {
+                    if (failure != null) {
+                        connection.close(CloseStatus.INTERNAL_ERROR.withReason("history unavailable"));
+                    }
+                    reader.live();
+                });
     }
 
     /**
-     * Keeps the message in its stream with its offset (the last field) and delivers it with
-     * {@code fanout}, under the stream's lock. A message to a user whose stream is unknown (never
-     * connected, or gone longer than the age bound) is neither kept nor delivered.
+     * Appends the message (an object with its recipient and sender) to its stream.
+     *
+     * @return its offset, or 0 when the recipient's stream is unknown (never read, or not for
+     *     longer than the age bound); failed when the history cannot be reached
      */
-    Delivered deliver(
-            boolean toEveryone,
-            String recipient,
-            JsonObject object,
-            Function<String, ConnectionGroups.Delivery> fanout) {
-        object.remove(OFFSET);
-        StreamHistory.Stream stream = history.existing(toEveryone ? EVERYONE : userStream(recipient));
-        if (stream == null) {
-            return new Delivered(NOBODY, 0);
-        }
-        synchronized (stream) {
-            if (!toEveryone && !stream.known()) {
-                return new Delivered(NOBODY, 0);
-            }
-            String text = stream.append(n -> {
-                object.addProperty(OFFSET, n);
-                return gson.toJson(object);
-            });
-            return new Delivered(fanout.apply(text), stream.head());
-        }
+    CompletionStage<Long> deliver(boolean toEveryone, String recipient, JsonObject object) {
+        object.remove(DirectedJsonRouter.OFFSET);
+        return history.append(toEveryone ? EVERYONE : USER_PREFIX + recipient, gson.toJson(object), !toEveryone);
     }
 
-    /** A connection of the user that {@link #open} registered closed. */
-    void closed(String user) {
-        StreamHistory.Stream own = history.existing(userStream(user));
-        if (own != null) {
-            synchronized (own) {
-                own.used(-1);
+    /** The connection that {@link #open} opened closed. */
+    void closed(Connection connection) {
+        Reader reader = readers.remove(connection);
+        if (reader != null) {
+            history.close(USER_PREFIX + reader.user.userName);
+            if (withEveryone) {
+                history.close(EVERYONE);
             }
         }
-        history.sweep();
     }
 
-    private static String userStream(String user) {
-        return "user:" + user;
+    /** An entry of a stream this node reads: to the stream's connections here. */
+    @Override
+    public void onEntry(String stream, long offset, String text) {
+        String rendered = withOffset(text, offset);
+        Iterable<Connection> recipients =
+                stream.equals(EVERYONE) ? users.members() : users.members(stream.substring(USER_PREFIX.length()));
+        for (Connection connection : recipients) {
+            Reader reader = readers.get(connection);
+            if (reader != null) {
+                reader.offer(stream.equals(EVERYONE) ? reader.everyone : reader.user, offset, rendered);
+            }
+        }
     }
 
-    private JsonObject position(StreamHistory.Stream stream) {
-        JsonObject position = new JsonObject();
-        position.addProperty("epoch", history.epoch());
-        position.addProperty("offset", stream.head());
-        return position;
+    /** The text (a JSON object) with {@code "offset"} as its last field. */
+    private static String withOffset(String text, long offset) {
+        return text.substring(0, text.length() - 1) + ",\"" + DirectedJsonRouter.OFFSET + "\":" + offset + "}";
+    }
+
+    private JsonObject position(Relay.History.Position position) {
+        JsonObject json = new JsonObject();
+        json.addProperty("epoch", position.epoch());
+        json.addProperty("offset", position.offset());
+        return json;
     }
 
     /**
      * Replays what the connection missed of each stream its {@code resume} query parameter names
      * ({@code user:<epoch>:<offset>}, {@code everyone:<epoch>:<offset>}, comma-separated), each
      * followed by {@code {"recovered": true, "stream": ...}}, or {@code {"recovered": false,
-     * "stream": ..., "reason": ..., "position": ...}} where history does not reach back. Hold the
-     * streams' locks.
+     * "stream": ..., "reason": ..., "position": ...}} where history does not reach back.
      */
-    private void resume(Connection connection, StreamHistory.Stream own, StreamHistory.Stream all) {
-        String resume = connection.queryParameter("resume");
+    private CompletionStage<Void> resume(Reader reader) {
+        String resume = reader.connection.queryParameter("resume");
+        CompletionStage<Void> done = CompletableFuture.completedFuture(null);
         if (resume == null || resume.isEmpty()) {
-            return;
+            return done;
         }
         for (String part : resume.split(",")) {
             String[] fields = part.split(":", -1);
             String name = fields[0];
-            StreamHistory.Stream stream = name.equals(USER) ? own : name.equals(EVERYONE) ? all : null;
+            Cursor cursor =
+                    name.equals(USER) ? reader.user : name.equals(EVERYONE) && withEveryone ? reader.everyone : null;
             long offset;
             try {
                 offset = fields.length == 3 ? Long.parseLong(fields[2]) : -1;
             } catch (NumberFormatException e) {
                 offset = -1;
             }
-            JsonObject result = new JsonObject();
-            result.addProperty("recovered", false);
-            result.addProperty("stream", name);
-            if (stream == null || offset < 0) {
+            if (cursor == null || offset < 0) {
+                JsonObject result = new JsonObject();
+                result.addProperty("recovered", false);
+                result.addProperty("stream", name);
                 result.addProperty("reason", "invalid_resume");
-                connection.sendText(gson.toJson(result));
+                done = done.thenRun(() -> reader.connection.sendText(gson.toJson(result)));
                 continue;
             }
-            StreamHistory.Replay replay = stream.since(fields[1], offset);
-            for (StreamHistory.Entry entry : replay.entries()) {
-                connection.sendText(entry.text());
+            String stream = cursor == reader.user ? USER_PREFIX + reader.user.userName : EVERYONE;
+            long from = offset;
+            done = done.thenCompose(nothing -> history.since(stream, fields[1], from))
+                    .thenAccept(replay -> reader.replayed(cursor, name, from, replay));
+        }
+        return done;
+    }
+
+    /** A connection's cursors. */
+    private final class Reader {
+        final Connection connection;
+        final Cursor user;
+        final Cursor everyone;
+
+        Reader(Connection connection, String userName) {
+            this.connection = connection;
+            this.user = new Cursor(userName);
+            this.everyone = new Cursor(null);
+        }
+
+        /** An entry for the connection: sent if it is live and new to it, kept if it opens still. */
+        synchronized void offer(Cursor cursor, long offset, String text) {
+            if (cursor.waiting != null) {
+                cursor.waiting.add(new Relay.History.Entry(offset, text));
+            } else if (offset > cursor.last) {
+                cursor.last = offset;
+                connection.sendText(text);
             }
-            result.addProperty("recovered", replay.recovered());
-            if (!replay.recovered()) {
+        }
+
+        /** What the connection missed of a stream, then whether it was all. */
+        synchronized void replayed(Cursor cursor, String name, long from, Relay.History.Replay replay) {
+            JsonObject result = new JsonObject();
+            result.addProperty("recovered", replay.failure() == null);
+            result.addProperty("stream", name);
+            if (replay.failure() == null) {
+                cursor.last = from; // the client has everything up to its offset: the rest is replayed
+                for (Relay.History.Entry entry : replay.entries()) {
+                    if (entry.offset() > cursor.last) {
+                        cursor.last = entry.offset();
+                        connection.sendText(withOffset(entry.text(), entry.offset()));
+                    }
+                }
+            } else {
                 result.addProperty("reason", replay.failure());
-                result.add("position", position(stream));
+                result.add("position", position(replay.position()));
             }
             connection.sendText(gson.toJson(result));
+        }
+
+        /** The opening is over: what waited is sent (what is new to the connection), then entries go out as they come. */
+        synchronized void live() {
+            for (Cursor cursor : new Cursor[] {user, everyone}) {
+                ArrayDeque<Relay.History.Entry> waited = cursor.waiting;
+                cursor.waiting = null;
+                for (Relay.History.Entry entry : waited) {
+                    if (entry.offset() > cursor.last) {
+                        cursor.last = entry.offset();
+                        connection.sendText(entry.text());
+                    }
+                }
+            }
+        }
+    }
+
+    /** Where a connection stands in one stream. Guarded by its reader. */
+    private static final class Cursor {
+        final String userName;
+        long last;
+        ArrayDeque<Relay.History.Entry> waiting = new ArrayDeque<>();
+
+        Cursor(String userName) {
+            this.userName = userName;
         }
     }
 }

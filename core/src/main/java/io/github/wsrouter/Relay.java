@@ -3,6 +3,8 @@ package io.github.wsrouter;
 import io.github.wsrouter.internal.LocalRelay;
 import java.net.URI;
 import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.ServiceLoader;
 import java.util.concurrent.CompletionStage;
@@ -71,6 +73,23 @@ public interface Relay extends AutoCloseable {
      * @param receiver gets what other nodes publish to the topics this node subscribed to
      */
     Channel open(String route, Receiver receiver);
+
+    /**
+     * The streams with history of a route, kept where every node sees them: what a router needs
+     * so that a client that reconnects, to this node or another, can resume where it stopped
+     * ({@link DirectedJsonRouter.Builder#history}). {@link #local()} keeps them in this node's
+     * memory; another relay keeps them in its backend (Redis Streams for wsrouter-redis).
+     *
+     * @param route the route's template, as for {@link #open}
+     * @param maxMessages the most entries a stream keeps; older ones are forgotten first
+     * @param maxAge how long an entry is kept, and a stream without readers
+     * @param receiver gets every entry appended to a stream this node {@linkplain History#open
+     *     reads}, from any node, in offset order per stream
+     * @return the route's history, or {@code null} if this relay keeps none (the default)
+     */
+    default History history(String route, int maxMessages, Duration maxAge, History.Receiver receiver) {
+        return null;
+    }
 
     /** The counters of this relay now. */
     default Stats stats() {
@@ -145,6 +164,68 @@ public interface Relay extends AutoCloseable {
          * @return as {@link #publishText}
          */
         CompletionStage<Integer> publishBinary(Topic topic, ByteBuffer data);
+    }
+
+    /**
+     * A route's streams with history ({@link #history}). A stream is named by the router (such as
+     * {@code user:bob} or {@code everyone}); its entries are numbered from 1 (the offset), and its
+     * epoch changes whenever its history was lost (a restart of an in-memory store, a flushed
+     * backend), so that a client never takes one life's offsets for another's.
+     */
+    interface History extends AutoCloseable {
+
+        /** Where a stream stands: its epoch and the offset of its last entry (0 before the first). */
+        record Position(String epoch, long offset) {}
+
+        /** One entry: the text as appended, without its offset. */
+        record Entry(long offset, String text) {}
+
+        /**
+         * What a reader that resumes gets.
+         *
+         * @param entries the entries after the offset, in order (empty when {@code failure} is set)
+         * @param failure {@code null} if the entries reach back to the offset; otherwise why not:
+         *     {@code epoch_changed}, {@code history_gone} or {@code unknown_offset}
+         * @param position where the stream stands
+         */
+        record Replay(List<Entry> entries, String failure, Position position) {}
+
+        /** Gets the entries of the streams this node reads. */
+        interface Receiver {
+
+            /** An entry appended on any node, in offset order per stream. */
+            void onEntry(String stream, long offset, String text);
+        }
+
+        /**
+         * A reader of the stream opened on this node: the stream is made (with a new epoch) if it
+         * does not exist, and this node receives its entries until the reader {@linkplain #close
+         * closes}. Counted: a node reads a stream while it has readers of it.
+         *
+         * @return where the stream stood when the node began receiving it: every entry after it
+         *     reaches the receiver
+         */
+        CompletionStage<Position> open(String stream);
+
+        /** A reader that {@link #open} counted closed; a stream nobody reads is kept for the age bound. */
+        void close(String stream);
+
+        /**
+         * Appends an entry and hands it to the receiver of every node that reads the stream.
+         *
+         * @param mustExist append only if the stream exists: it has a reader, or had one within
+         *     the age bound
+         * @return the entry's offset, or 0 if it was not appended; failed when the store cannot
+         *     be reached
+         */
+        CompletionStage<Long> append(String stream, String text, boolean mustExist);
+
+        /** The entries after the offset of the epoch, or why they cannot be had. */
+        CompletionStage<Replay> since(String stream, String epoch, long offset);
+
+        /** Releases what the history holds on this node; idempotent. */
+        @Override
+        default void close() {}
     }
 
     /** What a router does with a message another node published to a topic of its route. */

@@ -2,6 +2,7 @@ package io.github.wsrouter.internal;
 
 import io.github.wsrouter.Relay;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
@@ -40,6 +41,12 @@ public final class LocalRelay implements Relay {
     @Override
     public Channel open(String route, Receiver receiver) {
         return CHANNEL;
+    }
+
+    /** A history in this node's memory ({@link MemoryHistory}): there are no other nodes to share it with. */
+    @Override
+    public History history(String route, int maxMessages, Duration maxAge, History.Receiver receiver) {
+        return new MemoryHistory(maxMessages, maxAge, receiver);
     }
 
     @Override
