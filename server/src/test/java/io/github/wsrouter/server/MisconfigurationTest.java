@@ -158,6 +158,20 @@ class MisconfigurationTest {
     }
 
     @Test
+    void aServerWideOptionOnOneRouteIsRefusedOnEveryBuilder() {
+        WsOptions capped = WsOptions.builder().maxConnections(5).build();
+        for (Runnable route : java.util.List.<Runnable>of(
+                () -> WsServer.builder().route("/echo/", EchoRouter.create(), capped),
+                () -> WebSocketRoutes.builder().route("/echo/", EchoRouter.create(), capped),
+                () -> JakartaRoutes.builder().route("/echo/", EchoRouter.create(), capped))) {
+            assertThatThrownBy(route::run)
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("maxConnections is server-wide")
+                    .hasMessageContaining("options(WsOptions)");
+        }
+    }
+
+    @Test
     void limitsAreRefusedInOneWording() {
         assertThatThrownBy(() -> WsServer.builder()
                         .options(WsOptions.builder().maxMessageSize(0).build()))
