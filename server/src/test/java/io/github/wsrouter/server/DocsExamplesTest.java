@@ -26,6 +26,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Set;
 import java.util.concurrent.Executor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -170,7 +171,10 @@ class DocsExamplesTest {
     /** docs/several-servers.md: compiled, not run (it needs a Redis, and wsrouter-redis to find the relay). */
     static WsServer relayedServer() {
         WsServer server = WsServer.builder()
-                .port(8080).options(WsOptions.builder().relay(URI.create("redis://127.0.0.1:6379")).build())          // every server: the same Redis
+                .port(8080)
+                .options(WsOptions.builder()
+                        .relay(URI.create("redis://127.0.0.1:6379"))  // every server: the same Redis
+                        .build())
                 .route("/rooms/{room}/", BroadcastRouter.builder().roomParameter("room").build())
                 .route("/ws/{username}/", DirectedJsonRouter.builder().everyone("*").build())
                 .build()
@@ -180,7 +184,11 @@ class DocsExamplesTest {
 
     /** docs/limits-and-security.md, limits per server and per route: compiled, not run (port 8000). */
     static void limits(MessageRouter uploads, Executor blockingPool) {
-        WsServer.builder().options(WsOptions.builder().maxMessageSize(64 * 1024).build())                                   // every route...
+        WsServer.builder()
+                .options(WsOptions.builder()
+                        .maxMessageSize(64 * 1024)                           // every route...
+                        .allowedOrigins(Set.of("https://app.example"), false)
+                        .build())
                 .route("/ws/{username}/", DirectedJsonRouter.create())
                 .route("/upload/", uploads, WsOptions.builder()
                         .maxMessageSize(8 * 1024 * 1024)                     // ...but this one
@@ -198,7 +206,8 @@ class DocsExamplesTest {
 
     /** docs/limits-and-security.md, identity at the handshake: compiled, not run (port 8000). */
     static void tokenHandshake(Tokens tokens) {
-        WsServer.builder().options(WsOptions.builder().handshakeHook(request -> {
+        WsServer.builder()
+                .options(WsOptions.builder().handshakeHook(request -> {
                     String offered = request.subprotocols().stream()
                             .filter(p -> p.startsWith("token.")).findFirst().orElse(null);
                     String user = offered == null ? null : tokens.verify(offered.substring(6)); // null: forged, expired
