@@ -32,6 +32,8 @@ import java.util.concurrent.Executor;
  * handshake hook, maxConnections, maxPingsPerMinute, closeTimeout, linger) are refused in a
  * route's options. The accessors return {@code null} for a field not set. Immutable; one instance
  * may serve several servers and routes.
+ *
+ * <p>Longer than 400 lines for a reason: it is the one place where every limit is documented.
  */
 public final class WsOptions {
 
@@ -387,11 +389,7 @@ public final class WsOptions {
          */
         public Builder linger(Duration timeout, long maxBytes) {
             Checks.atLeast("linger bytes", maxBytes, 0);
-            Objects.requireNonNull(timeout, "timeout");
-            if (timeout.isNegative()) {
-                throw new IllegalArgumentException("linger timeout must not be negative: " + timeout);
-            }
-            this.lingerTimeout = timeout;
+            this.lingerTimeout = Checks.notNegative("linger timeout", timeout);
             this.lingerBytes = maxBytes;
             return this;
         }

@@ -30,6 +30,15 @@ public final class Checks {
         return duration;
     }
 
+    /** @throws IllegalArgumentException "{name} must not be negative: {duration}" */
+    public static Duration notNegative(String name, Duration duration) {
+        Objects.requireNonNull(duration, name);
+        if (duration.isNegative()) {
+            throw new IllegalArgumentException(name + " must not be negative: " + duration);
+        }
+        return duration;
+    }
+
     /**
      * Checks a ping interval against an idle timeout: a connection idle for longer than the
      * timeout is dropped, so a timeout not longer than the interval drops every quiet client
