@@ -9,6 +9,7 @@ import io.github.wsrouter.Relay;
 import io.github.wsrouter.RouteContext;
 import io.github.wsrouter.SendOverflow;
 import io.github.wsrouter.WsOptions;
+import io.github.wsrouter.internal.Checks;
 import io.github.wsrouter.spi.Handshake;
 import io.github.wsrouter.spi.RouteCounters;
 import io.github.wsrouter.spi.RouteTable;
@@ -98,14 +99,19 @@ public final class TestServer {
      * </ul>
      * Ignored in memory, where there are no frames and no idle peers: {@link
      * WsOptions#maxFragments() maxFragments} (a test client sends whole messages) and {@link
-     * WsOptions#pingInterval() keepalive}; the server-wide fields are ignored too (the test server has its own {@link #relay(Relay)} and {@link #handshakeHook(HandshakeHook)}) (no pings, and no connection is dropped as idle).
+     * WsOptions#pingInterval() keepalive} (no pings, and no connection is dropped as idle). The
+     * server-wide fields (relay, handshake hook, origins, connection and ping caps, close timeout,
+     * linger) are refused, as on the real server; the test server has its own {@link
+     * #relay(Relay)} and {@link #handshakeHook(HandshakeHook)}.
      *
-     * @throws IllegalArgumentException if the template is malformed or collides with a mounted one
+     * @throws IllegalArgumentException if the template is malformed or collides with a mounted one,
+     *     or the options set a server-wide field
      */
     public synchronized TestServer route(String template, MessageRouter router, WsOptions options) {
         Objects.requireNonNull(router, "router");
         Objects.requireNonNull(options, "options");
         PathTemplate parsed = PathTemplate.parse(template);
+        Checks.routeOptions(template, options);
         SendLimits limits = new SendLimits(
                 options.sendBufferBytes() != null ? options.sendBufferBytes() : 0,
                 options.sendOverflow() != null ? options.sendOverflow() : SendOverflow.CLOSE,

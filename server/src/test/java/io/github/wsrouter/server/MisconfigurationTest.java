@@ -158,12 +158,13 @@ class MisconfigurationTest {
     }
 
     @Test
-    void aServerWideOptionOnOneRouteIsRefusedOnEveryBuilder() {
+    void aServerWideOptionOnOneRouteIsRefusedOnEveryEntryPoint() {
         WsOptions capped = WsOptions.builder().maxConnections(5).build();
         for (Runnable route : java.util.List.<Runnable>of(
                 () -> WsServer.builder().route("/echo/", EchoRouter.create(), capped),
                 () -> WebSocketRoutes.builder().route("/echo/", EchoRouter.create(), capped),
-                () -> JakartaRoutes.builder().route("/echo/", EchoRouter.create(), capped))) {
+                () -> JakartaRoutes.builder().route("/echo/", EchoRouter.create(), capped),
+                () -> TestServer.create().route("/echo/", EchoRouter.create(), capped))) {
             assertThatThrownBy(route::run)
                     .isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("maxConnections is server-wide")

@@ -6,6 +6,7 @@ import io.github.wsrouter.PathTemplate;
 import io.github.wsrouter.Relay;
 import io.github.wsrouter.RouteContext;
 import io.github.wsrouter.WsOptions;
+import io.github.wsrouter.internal.Checks;
 import io.github.wsrouter.spi.RouteTable;
 import io.github.wsrouter.spi.SendLimits;
 import java.util.ArrayList;
@@ -125,31 +126,10 @@ public final class Settings {
             Objects.requireNonNull(router, "router");
             Objects.requireNonNull(options, "options");
             PathTemplate parsed = PathTemplate.parse(template);
-            refuseServerWide(template, options);
+            Checks.routeOptions(template, options);
             Route route = new Route(parsed, router, options);
             validated.add(parsed, route);
             routes.add(route);
-        }
-
-        private static void refuseServerWide(String template, WsOptions o) {
-            String field = o.relay() != null || o.relayUri() != null
-                    ? "relay"
-                    : o.maxConnections() != null
-                            ? "maxConnections"
-                            : o.closeTimeout() != null
-                                    ? "closeTimeout"
-                                    : o.lingerTimeout() != null
-                                            ? "linger"
-                                            : o.maxPingsPerMinute() != null
-                                                    ? "maxPingsPerMinute"
-                                                    : o.handshakeHook() != null
-                                                            ? "handshakeHook"
-                                                            : o.allowedOrigins() != null ? "allowedOrigins" : null;
-            if (field != null) {
-                throw new IllegalArgumentException("route(\"" + template + "\", ..., options): " + field
-                        + " is server-wide and cannot differ for one route: set it in the builder's "
-                        + "options(WsOptions)");
-            }
         }
 
         /** @throws IllegalStateException if no route was added */
