@@ -116,7 +116,7 @@ class ReadmeExampleTest {
                     .handshakeHook(request -> request.cookie("session") != null ? HandshakeDecision.accept()
                             : HandshakeDecision.reject(401, "log in first"))
                     .route("/ws/{username}/", DirectedJsonRouter.builder().presence(true).build(),
-                            RouteOptions.builder().maxMessageSize(1024).build());
+                            WsOptions.builder().maxMessageSize(1024).build());
             TestClient alice = server.request("/ws/alice/").header("Cookie", "session=a1").connect();
             TestClient bob = server.request("/ws/bob/")
                     .header("Cookie", "theme=dark")
@@ -180,7 +180,7 @@ class ReadmeExampleTest {
                                     .presence(true)
                                     .sameUser(DirectedJsonRouter.SameUser.REPLACE_OLDER)
                                     .build(),
-                            RouteOptions.builder().executor(pool).build());
+                            WsOptions.builder().executor(pool).build());
             TestClient firstTab = server.connect("/ws/alice/");
             assertThat(firstTab.awaitText(Duration.ofSeconds(5))).startsWith("{\"presence\":\"online\"");
             TestClient secondTab = server.connect("/ws/alice/");

@@ -3,6 +3,7 @@ package io.github.wsrouter.benchmarks;
 import io.github.wsrouter.BroadcastRouter;
 import io.github.wsrouter.DirectedJsonRouter;
 import io.github.wsrouter.EchoRouter;
+import io.github.wsrouter.WsOptions;
 import io.github.wsrouter.micrometer.WsRouterMetrics;
 import io.github.wsrouter.server.WsServer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -50,7 +51,7 @@ public final class WsrouterServer implements BenchServer {
         server = WsServer.builder()
                 .host(host)
                 .port(port)
-                .maxMessageSize(1 << 20)
+                .options(WsOptions.builder().maxMessageSize(1 << 20).build())
                 .route("/echo/", EchoRouter.create())
                 .route("/ws/", BroadcastRouter.create())
                 .route(

@@ -2,6 +2,7 @@ package io.github.wsrouter.conformance;
 
 import io.github.wsrouter.EchoRouter;
 import io.github.wsrouter.SendOverflow;
+import io.github.wsrouter.WsOptions;
 import io.github.wsrouter.server.WsServer;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -46,10 +47,12 @@ public final class AutobahnEchoServer {
         WsServer.Builder builder = WsServer.builder()
                 .host(fuzzerHost())
                 .port(port)
-                .maxMessageSize(16 * 1024 * 1024)
-                .maxFragments(1 << 20) // case 9.3.1 sends 4 MiB in 64-byte fragments
-                .sendBuffer(64L * 1024 * 1024, SendOverflow.CLOSE)
-                .allowedOrigins("*")
+                .options(WsOptions.builder()
+                        .maxMessageSize(16 * 1024 * 1024)
+                        .maxFragments(1 << 20)
+                        .sendBuffer(64L * 1024 * 1024, SendOverflow.CLOSE)
+                        .allowedOrigins(java.util.Set.of("*"), false)
+                        .build())
                 .route("/", EchoRouter.create());
         return (jakarta ? builder.jakarta() : builder).build().start();
     }

@@ -1,5 +1,6 @@
 package io.github.wsrouter.internal;
 
+import io.github.wsrouter.WsOptions;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -30,6 +31,15 @@ public final class Checks {
         return duration;
     }
 
+    /** @throws IllegalArgumentException "{name} must not be negative: {duration}" */
+    public static Duration notNegative(String name, Duration duration) {
+        Objects.requireNonNull(duration, name);
+        if (duration.isNegative()) {
+            throw new IllegalArgumentException(name + " must not be negative: " + duration);
+        }
+        return duration;
+    }
+
     /**
      * Checks a ping interval against an idle timeout: a connection idle for longer than the
      * timeout is dropped, so a timeout not longer than the interval drops every quiet client
@@ -45,6 +55,33 @@ public final class Checks {
                     + "): the idle timeout must be longer than the ping interval, or every quiet client is "
                     + "dropped before it can answer a ping; for example keepalive(Duration.ofSeconds(25), "
                     + "Duration.ofSeconds(60))");
+        }
+    }
+
+    /**
+     * Refuses a route's options that set a server-wide field: relay, maxConnections, closeTimeout,
+     * linger, maxPingsPerMinute, handshakeHook or allowedOrigins.
+     *
+     * @throws IllegalArgumentException naming the field and where it is set
+     */
+    public static void routeOptions(String template, WsOptions o) {
+        String field = o.relay() != null || o.relayUri() != null
+                ? "relay"
+                : o.maxConnections() != null
+                        ? "maxConnections"
+                        : o.closeTimeout() != null
+                                ? "closeTimeout"
+                                : o.lingerTimeout() != null
+                                        ? "linger"
+                                        : o.maxPingsPerMinute() != null
+                                                ? "maxPingsPerMinute"
+                                                : o.handshakeHook() != null
+                                                        ? "handshakeHook"
+                                                        : o.allowedOrigins() != null ? "allowedOrigins" : null;
+        if (field != null) {
+            throw new IllegalArgumentException("route(\"" + template + "\", ..., options): " + field
+                    + " is server-wide and cannot differ for one route: set it in the builder's "
+                    + "options(WsOptions)");
         }
     }
 }

@@ -7,8 +7,9 @@ import io.github.wsrouter.MessageRouter;
 import io.github.wsrouter.PathTemplate;
 import io.github.wsrouter.Relay;
 import io.github.wsrouter.RouteContext;
-import io.github.wsrouter.RouteOptions;
 import io.github.wsrouter.SendOverflow;
+import io.github.wsrouter.WsOptions;
+import io.github.wsrouter.internal.Checks;
 import io.github.wsrouter.spi.Handshake;
 import io.github.wsrouter.spi.RouteCounters;
 import io.github.wsrouter.spi.RouteTable;
@@ -41,15 +42,15 @@ import java.util.concurrent.Executor;
  * By default router callbacks run on the thread that calls {@link #connect} or a {@link
  * TestClient} method, before that method returns, and what a router sends is recorded at once. So
  * a test reads results right after acting, with no waiting. A route mounted with an {@linkplain
- * RouteOptions#executor() executor} runs its callbacks there instead, one at a time and in order
+ * WsOptions#executor() executor} runs its callbacks there instead, one at a time and in order
  * per connection, as the real server does; a test then waits for results with {@link
  * TestClient#awaitText(java.time.Duration)} and {@link TestClient#awaitClose(java.time.Duration)},
  * as it does for a router that sends from threads of its own.
  *
  * <h2>Limits</h2>
- * There are no server-wide limits in memory: a route mounted without {@link RouteOptions} accepts
+ * There are no server-wide limits in memory: a route mounted without {@link WsOptions} accepts
  * messages of any size and any rate, and has an unbounded send buffer. A route's options apply as on
- * the real server; see {@link #route(String, MessageRouter, RouteOptions)}.
+ * the real server; see {@link #route(String, MessageRouter, WsOptions)}.
  *
  * <p>Routes follow {@link PathTemplate}'s matching and precedence; a template that collides with
  * one already mounted is refused, as the real server does. Header names are case-insensitive.
@@ -78,37 +79,42 @@ public final class TestServer {
      * @throws IllegalArgumentException if the template is malformed or collides with a mounted one
      */
     public TestServer route(String template, MessageRouter router) {
-        return route(template, router, RouteOptions.defaults());
+        return route(template, router, WsOptions.builder().build());
     }
 
     /**
      * Mounts a router with options of its own, applied as the real server applies them:
      * <ul>
-     *   <li>{@link RouteOptions#executor() executor}: router callbacks run on it, one at a time and
+     *   <li>{@link WsOptions#executor() executor}: router callbacks run on it, one at a time and
      *       in order per connection; without one they run on the calling thread;
-     *   <li>{@link RouteOptions#maxMessageSize() maxMessageSize}: a text message whose UTF-8
+     *   <li>{@link WsOptions#maxMessageSize() maxMessageSize}: a text message whose UTF-8
      *       encoding, or a binary message, is longer closes its connection with {@link
      *       CloseStatus#MESSAGE_TOO_BIG 1009} "message over N bytes"; the router sees the close,
      *       not the message;
-     *   <li>{@link RouteOptions#rateLimit() rateLimit}: a message over the limit is answered or
+     *   <li>{@link WsOptions#rateLimit() rateLimit}: a message over the limit is answered or
      *       closes its connection, as {@link io.github.wsrouter.RateLimit.Exceeded} says;
-     *   <li>{@link RouteOptions#sendBufferBytes() sendBuffer}: bounds what waits to be written;
+     *   <li>{@link WsOptions#sendBufferBytes() sendBuffer}: bounds what waits to be written;
      *       frames are read at once in memory, so the bound is reached only behind a client that
      *       {@linkplain TestClient#pauseReading() stopped reading}.
      * </ul>
      * Ignored in memory, where there are no frames and no idle peers: {@link
-     * RouteOptions#maxFragments() maxFragments} (a test client sends whole messages) and {@link
-     * RouteOptions#pingInterval() keepalive} (no pings, and no connection is dropped as idle).
+     * WsOptions#maxFragments() maxFragments} (a test client sends whole messages) and {@link
+     * WsOptions#pingInterval() keepalive} (no pings, and no connection is dropped as idle). The
+     * server-wide fields (relay, handshake hook, origins, connection and ping caps, close timeout,
+     * linger) are refused, as on the real server; the test server has its own {@link
+     * #relay(Relay)} and {@link #handshakeHook(HandshakeHook)}.
      *
-     * @throws IllegalArgumentException if the template is malformed or collides with a mounted one
+     * @throws IllegalArgumentException if the template is malformed or collides with a mounted one,
+     *     or the options set a server-wide field
      */
-    public synchronized TestServer route(String template, MessageRouter router, RouteOptions options) {
+    public synchronized TestServer route(String template, MessageRouter router, WsOptions options) {
         Objects.requireNonNull(router, "router");
         Objects.requireNonNull(options, "options");
         PathTemplate parsed = PathTemplate.parse(template);
+        Checks.routeOptions(template, options);
         SendLimits limits = new SendLimits(
                 options.sendBufferBytes() != null ? options.sendBufferBytes() : 0,
-                options.overflow() != null ? options.overflow() : SendOverflow.CLOSE,
+                options.sendOverflow() != null ? options.sendOverflow() : SendOverflow.CLOSE,
                 options.hasRateLimit() ? options.rateLimit() : null);
         Mount mount = new Mount(
                 router,

@@ -10,9 +10,9 @@ import io.github.wsrouter.HandshakeDecision;
 import io.github.wsrouter.HandshakeRequest;
 import io.github.wsrouter.MessageRouter;
 import io.github.wsrouter.RateLimit;
-import io.github.wsrouter.RouteOptions;
 import io.github.wsrouter.SendBufferOverflowException;
 import io.github.wsrouter.SendOverflow;
+import io.github.wsrouter.WsOptions;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -109,8 +109,8 @@ class TestServerTest {
         pool.shutdownNow();
     }
 
-    private static RouteOptions.Builder options() {
-        return RouteOptions.builder();
+    private static WsOptions.Builder options() {
+        return WsOptions.builder();
     }
 
     // ---- executor ----
@@ -119,7 +119,7 @@ class TestServerTest {
     void withoutAnExecutorCallbacksRunOnTheCallingThreadBeforeItReturns() {
         Recorder recorder = new Recorder();
         TestClient client = TestServer.create()
-                .route("/r/", recorder, RouteOptions.defaults())
+                .route("/r/", recorder, WsOptions.builder().build())
                 .connect("/r/");
 
         client.sendText("a");

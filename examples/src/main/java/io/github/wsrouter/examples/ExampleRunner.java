@@ -3,6 +3,7 @@ package io.github.wsrouter.examples;
 import io.github.wsrouter.BroadcastRouter;
 import io.github.wsrouter.DirectedJsonRouter;
 import io.github.wsrouter.EchoRouter;
+import io.github.wsrouter.WsOptions;
 import io.github.wsrouter.server.WsServer;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -295,14 +296,19 @@ public final class ExampleRunner {
         if (options.jakarta()) {
             builder.jakarta();
         }
+        WsOptions.Builder limits = WsOptions.builder();
         if (!options.allowedOrigins().isEmpty()) {
-            builder.allowedOrigins(options.allowedOrigins().toArray(String[]::new));
+            limits.allowedOrigins(options.allowedOrigins(), false);
         }
         Tokens tokens =
                 options.tokenSecret() == null ? null : new Tokens(options.tokenSecret(), java.time.Clock.systemUTC());
         if (tokens != null) {
-            builder.handshakeHook(tokens);
+            limits.handshakeHook(tokens);
         }
+        if (options.redis() != null) {
+            limits.relay(options.redis());
+        }
+        builder.options(limits.build());
         builder.http("/token", new TokenHandler(tokens));
         StatsHandler stats = new StatsHandler();
         builder.http("/stats", stats);
@@ -310,7 +316,6 @@ public final class ExampleRunner {
         builder.http("/metrics", metrics);
         WsServer server;
         if (options.redis() != null) {
-            builder.relay(options.redis());
             try {
                 server = builder.build();
             } catch (RuntimeException e) {

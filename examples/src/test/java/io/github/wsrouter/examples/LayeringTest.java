@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The architecture, held by a test: core knows no transport; only an adapter imports its runtime;
- * no public signature outside an internal package names an internal type. Reads the main classes
+ * outside its package an adapter is reached only through its public entry point, and the Jakarta
+ * adapter only by name; no public signature outside an internal package names an internal type. Reads the main classes
  * of every published module (core, server, redis, micrometer) from this module's class path.
  */
 class LayeringTest {
@@ -60,11 +61,37 @@ class LayeringTest {
         noClasses()
                 .that()
                 .resideOutsideOfPackage("io.github.wsrouter.server.jakarta..")
-                .and()
-                .doNotHaveFullyQualifiedName("io.github.wsrouter.server.JakartaTransport")
                 .should()
                 .dependOnClassesThat()
                 .resideInAnyPackage("jakarta..", "io.undertow.servlet..", "io.undertow.websockets.jsr..")
+                .check(LIBRARY);
+    }
+
+    @Test
+    void outsideItsPackageAnAdapterIsReachedOnlyThroughItsPublicEntryPoint() {
+        noClasses()
+                .that()
+                .resideOutsideOfPackages("io.github.wsrouter.server.undertow..", "io.github.wsrouter.server.jakarta..")
+                .should()
+                .dependOnClassesThat(DescribedPredicate.describe(
+                        "an adapter's class other than WebSocketRoutes and JakartaRoutes (with their builders)",
+                        (JavaClass c) -> (c.getPackageName().equals("io.github.wsrouter.server.undertow")
+                                        || c.getPackageName().equals("io.github.wsrouter.server.jakarta"))
+                                && !c.getName().startsWith("io.github.wsrouter.server.undertow.WebSocketRoutes")
+                                && !c.getName().startsWith("io.github.wsrouter.server.jakarta.JakartaRoutes")))
+                .check(LIBRARY);
+    }
+
+    @Test
+    void theJakartaAdapterLoadsOnlyWhenUsed() {
+        noClasses()
+                .that()
+                .resideInAnyPackage("io.github.wsrouter.server", "io.github.wsrouter.server.internal")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage("io.github.wsrouter.server.jakarta..")
+                .because("WsServer reaches its transport by name (Transport.create), so that an application "
+                        + "without the optional Jakarta dependencies never loads them")
                 .check(LIBRARY);
     }
 

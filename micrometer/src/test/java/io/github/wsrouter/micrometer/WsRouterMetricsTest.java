@@ -10,12 +10,12 @@ import io.github.wsrouter.EchoRouter;
 import io.github.wsrouter.HandshakeDecision;
 import io.github.wsrouter.MessageRouter;
 import io.github.wsrouter.Relay;
-import io.github.wsrouter.RouteOptions;
 import io.github.wsrouter.RouteStats;
 import io.github.wsrouter.SendOverflow;
+import io.github.wsrouter.WsOptions;
 import io.github.wsrouter.server.ServerStats;
-import io.github.wsrouter.server.WebSocketRoutes;
 import io.github.wsrouter.server.WsServer;
+import io.github.wsrouter.server.undertow.WebSocketRoutes;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Tags;
@@ -93,22 +93,24 @@ class WsRouterMetricsTest {
     void everyDocumentedMeterReadsTheServersCountersWithItsTags() throws Exception {
         server = WsServer.builder()
                 .port(0)
-                .closeTimeout(Duration.ofMillis(500))
-                .handshakeHook(request -> "deny".equals(request.queryParameter("token"))
-                        ? HandshakeDecision.reject(401, "no")
-                        : HandshakeDecision.accept())
+                .options(WsOptions.builder()
+                        .closeTimeout(Duration.ofMillis(500))
+                        .handshakeHook(request -> "deny".equals(request.queryParameter("token"))
+                                ? HandshakeDecision.reject(401, "no")
+                                : HandshakeDecision.accept())
+                        .build())
                 .route(ECHO, EchoRouter.create())
                 .route(USERS, DirectedJsonRouter.create())
                 .route(
                         DROP,
                         new Flood(),
-                        RouteOptions.builder()
+                        WsOptions.builder()
                                 .sendBuffer(64 * 1024, SendOverflow.DROP)
                                 .build())
                 .route(
                         SLOW,
                         new Flood(),
-                        RouteOptions.builder()
+                        WsOptions.builder()
                                 .sendBuffer(64 * 1024, SendOverflow.CLOSE)
                                 .build())
                 .build()

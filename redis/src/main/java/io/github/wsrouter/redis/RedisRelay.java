@@ -36,7 +36,9 @@ import reactor.core.Disposable;
  *
  * <pre>{@code
  * WsServer.builder()
- *         .relay(URI.create("redis://127.0.0.1:6379"))      // found through Relay.Provider
+ *         .options(WsOptions.builder()
+ *                 .relay(URI.create("redis://127.0.0.1:6379"))  // found through Relay.Provider
+ *                 .build())
  *         .route("/ws/{username}/", DirectedJsonRouter.create())
  *         .build().start();
  * }</pre>

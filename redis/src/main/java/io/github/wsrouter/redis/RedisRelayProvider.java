@@ -5,7 +5,7 @@ import java.net.URI;
 
 /**
  * Makes {@code redis://} and {@code rediss://} URIs known to {@link Relay#create(URI)} (and so to
- * {@code WsServer.Builder.relay(URI)}), through {@link java.util.ServiceLoader}. Not for direct use.
+ * {@code WsOptions.Builder.relay(URI)} given to a {@code WsServer}), through {@link java.util.ServiceLoader}. Not for direct use.
  */
 public final class RedisRelayProvider implements Relay.Provider {
 

@@ -3,6 +3,7 @@ package io.github.wsrouter.redis;
 import io.github.wsrouter.BroadcastRouter;
 import io.github.wsrouter.DirectedJsonRouter;
 import io.github.wsrouter.Relay;
+import io.github.wsrouter.WsOptions;
 import io.github.wsrouter.server.WsServer;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -37,7 +38,7 @@ final class Node implements AutoCloseable {
                 .build();
         WsServer.Builder builder = WsServer.builder()
                 .port(0)
-                .relay(relay)
+                .options(WsOptions.builder().relay(relay).build())
                 .route(BROADCAST, broadcast)
                 .route(ROOMS, rooms)
                 .route(DIRECTED, directed);

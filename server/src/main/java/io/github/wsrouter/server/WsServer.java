@@ -3,13 +3,12 @@ package io.github.wsrouter.server;
 import io.github.wsrouter.CloseStatus;
 import io.github.wsrouter.MessageRouter;
 import io.github.wsrouter.Relay;
-import io.github.wsrouter.RouteOptions;
 import io.github.wsrouter.SendOverflow;
+import io.github.wsrouter.WsOptions;
 import io.github.wsrouter.internal.Checks;
-import io.github.wsrouter.server.internal.JakartaAccess;
 import io.github.wsrouter.server.internal.Settings;
-import io.github.wsrouter.server.jakarta.JakartaRoutes;
-import io.github.wsrouter.spi.RouteTable;
+import io.github.wsrouter.server.internal.Transport;
+import io.github.wsrouter.server.undertow.WebSocketRoutes;
 import io.undertow.Undertow;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.handlers.ResponseCodeHandler;
@@ -22,7 +21,6 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.concurrent.Executor;
 import org.xnio.XnioWorker;
 
 /**
@@ -46,10 +44,12 @@ import org.xnio.XnioWorker;
  * {@code onClose} for every connection. A server can be started once.
  *
  * <p>Routing, threads and limits are {@link WebSocketRoutes}': the callbacks of a route run on
- * Undertow's IO threads unless the route has an executor.
+ * Undertow's IO threads unless the route has an executor. Every limit and policy is a {@link
+ * WsOptions} field, given with {@link Builder#options} or, per route, {@link
+ * Builder#route(String, MessageRouter, WsOptions)}.
  *
  * <h2>Several servers</h2>
- * Given a {@link Builder#relay(URI) relay} (for example {@code redis://127.0.0.1:6379} with
+ * Given a {@linkplain WsOptions.Builder#relay(URI) relay} (for example {@code redis://127.0.0.1:6379} with
  * {@code wsrouter-redis} on the class path), servers that mount the same routes form one service:
  * broadcasts, rooms and directed messages reach the connections of every server. The server
  * owns the relay and closes it when it stops.
@@ -60,9 +60,8 @@ public final class WsServer implements AutoCloseable {
 
     private final String host;
     private final int requestedPort;
-    private final WebSocketRoutes nativeRoutes;
-    private final JakartaTransport jakarta;
-    private final HttpHandler handler;
+    private final Transport transport;
+    private final boolean jakarta;
     private final Duration stopTimeout;
     private final Integer ioThreads;
     private final Duration handshakeTimeout;
@@ -72,13 +71,14 @@ public final class WsServer implements AutoCloseable {
     private boolean started;
     private boolean stopped;
 
-    private WsServer(Builder builder) {
+    private WsServer(Builder builder, Settings settings) {
         this.host = builder.host;
         this.requestedPort = builder.port;
         this.stopTimeout = builder.stopTimeout;
         this.ioThreads = builder.ioThreads;
         this.handshakeTimeout = builder.handshakeTimeout;
-        this.relay = builder.settings.relay();
+        this.relay = settings.relay();
+        this.jakarta = builder.jakarta;
         HttpHandler fallback = ResponseCodeHandler.HANDLE_404;
         if (builder.staticFolder != null) {
             ClassLoader loader = builder.classLoader;
@@ -91,25 +91,8 @@ public final class WsServer implements AutoCloseable {
             builder.httpHandlers.forEach(paths::addExactPath);
             fallback = paths;
         }
-        if (builder.jakarta) {
-            JakartaRoutes routes = JakartaAccess.routes(builder.settings);
-            RouteTable<MessageRouter> table = new RouteTable<>();
-            builder.settings.mounts().forEach(m -> table.add(m.template(), m.router()));
-            this.nativeRoutes = null;
-            this.jakarta = new JakartaTransport(
-                    routes,
-                    table,
-                    builder.settings.hook(),
-                    fallback,
-                    builder.origins,
-                    builder.settings.maxConnections(),
-                    this::worker);
-            this.handler = jakarta;
-        } else {
-            this.nativeRoutes = WebSocketRoutes.of(builder.settings, fallback, builder.origins);
-            this.jakarta = null;
-            this.handler = nativeRoutes;
-        }
+        this.transport = Transport.create(
+                builder.jakarta ? Transport.JAKARTA : Transport.UNDERTOW, settings, fallback, this::worker);
     }
 
     private XnioWorker worker() {
@@ -142,7 +125,7 @@ public final class WsServer implements AutoCloseable {
                 // a client that sends a partial request, or none, is disconnected (slowloris)
                 .setServerOption(io.undertow.UndertowOptions.REQUEST_PARSE_TIMEOUT, (int) handshakeTimeout.toMillis())
                 .setServerOption(io.undertow.UndertowOptions.NO_REQUEST_TIMEOUT, (int) handshakeTimeout.toMillis())
-                .setHandler(handler);
+                .setHandler(transport.handler());
         builder.setIoThreads(
                 ioThreads != null ? ioThreads : Math.max(1, Runtime.getRuntime().availableProcessors()));
         Undertow server = builder.build();
@@ -190,12 +173,12 @@ public final class WsServer implements AutoCloseable {
 
     /** The number of open WebSocket connections. */
     public int connectionCount() {
-        return jakarta != null ? jakarta.routes().connectionCount() : nativeRoutes.connectionCount();
+        return transport.connectionCount();
     }
 
     /** The counters of every route, and the refused handshakes, now. */
     public ServerStats stats() {
-        return jakarta != null ? jakarta.stats() : nativeRoutes.stats();
+        return transport.stats();
     }
 
     /** Messages dropped because a connection's send buffer was full (policy {@link SendOverflow#DROP}). */
@@ -215,7 +198,7 @@ public final class WsServer implements AutoCloseable {
 
     /** Whether the routes are served through the Jakarta WebSocket adapter. */
     public boolean isJakarta() {
-        return jakarta != null;
+        return jakarta;
     }
 
     /**
@@ -229,12 +212,7 @@ public final class WsServer implements AutoCloseable {
             stopped = true;
         }
         if (server != null) {
-            if (jakarta != null) {
-                jakarta.closeAll(CloseStatus.GOING_AWAY, stopTimeout);
-                jakarta.undeploy();
-            } else {
-                nativeRoutes.closeAll(CloseStatus.GOING_AWAY, stopTimeout);
-            }
+            transport.stop(stopTimeout);
             server.stop();
         }
         relay.close();
@@ -248,11 +226,8 @@ public final class WsServer implements AutoCloseable {
 
     /** Options of a {@link WsServer}. */
     public static final class Builder {
-        private final Settings settings = new Settings();
+        private final Settings.Collector settings = new Settings.Collector();
         private boolean jakarta;
-        private java.util.Set<String> allowedOrigins = java.util.Set.of();
-        private boolean requireOrigin;
-        private OriginPolicy origins = OriginPolicy.sameOrigin();
         private Duration handshakeTimeout = Duration.ofSeconds(10);
         private String host = "127.0.0.1";
         private int port = 8000;
@@ -261,27 +236,17 @@ public final class WsServer implements AutoCloseable {
         private ClassLoader classLoader;
         private Duration stopTimeout = Duration.ofSeconds(5);
         private Integer ioThreads;
-        private URI relayUri;
 
         private Builder() {}
 
         /**
-         * Reaches the routes' connections on other servers through this relay; default {@link
-         * Relay#local()}, this server alone. The server closes it when it stops.
+         * The limits and policies of every route (those a route sets for itself aside), the
+         * origins, the hook and the relay; see {@link WsOptions}. Default {@link
+         * WsOptions#defaults()}. A relay given here, or created from its URI, is closed when the
+         * server stops.
          */
-        public Builder relay(Relay relay) {
-            settings.relay(relay);
-            this.relayUri = null;
-            return this;
-        }
-
-        /**
-         * Reaches the routes' connections on other servers through the relay for this URI, such as
-         * {@code redis://127.0.0.1:6379} ({@code wsrouter-redis} on the class path), created by
-         * {@link #build()} with {@link Relay#create(URI)}. The server closes it when it stops.
-         */
-        public Builder relay(URI uri) {
-            this.relayUri = Objects.requireNonNull(uri, "uri");
+        public Builder options(WsOptions options) {
+            settings.options(options);
             return this;
         }
 
@@ -300,28 +265,33 @@ public final class WsServer implements AutoCloseable {
             return this;
         }
 
-        /** Mounts a router whose callbacks run on IO threads: see {@link WebSocketRoutes.Builder#route(String, MessageRouter)}. */
+        /**
+         * Mounts a router with the server-wide options: its callbacks run on IO threads (they must
+         * not block) unless those options name an executor. See {@link
+         * WebSocketRoutes.Builder#route(String, MessageRouter)}.
+         */
         public Builder route(String template, MessageRouter router) {
-            settings.route(template, router, RouteOptions.defaults());
-            return this;
+            return route(template, router, WsOptions.builder().build());
         }
 
-        /** Mounts a router whose callbacks run on the executor, in order per connection. */
-        public Builder route(String template, MessageRouter router, Executor callbackExecutor) {
-            settings.route(template, router, Objects.requireNonNull(callbackExecutor, "callbackExecutor"));
-            return this;
-        }
-
-        /** Mounts a router with options of its own (limits, an executor); see {@link RouteOptions}. */
-        public Builder route(String template, MessageRouter router, RouteOptions options) {
+        /**
+         * Mounts a router with options of its own (limits, an executor), laid field by field over
+         * the server-wide ones.
+         *
+         * @throws IllegalArgumentException if the template is malformed or collides with a mounted
+         *     one, or the options set a server-wide field (relay, maxConnections, closeTimeout,
+         *     linger, maxPingsPerMinute, handshakeHook, allowedOrigins)
+         */
+        public Builder route(String template, MessageRouter router, WsOptions options) {
             settings.route(template, router, options);
             return this;
         }
 
         /**
-         * Serves the routes through the Jakarta WebSocket adapter ({@link JakartaRoutes}) in an
+         * Serves the routes through the Jakarta WebSocket adapter in an
          * embedded Undertow servlet deployment, instead of Undertow's native WebSocket API. Routers,
-         * HTTP answers, limits and stop behave the same. It needs {@code
+         * HTTP answers, limits and stop behave the same ({@link
+         * io.github.wsrouter.server.jakarta.JakartaRoutes}). It needs {@code
          * io.undertow:undertow-websockets-jsr} (the same version as {@code undertow-core}) on the
          * class path, which {@code wsrouter-server} leaves to the applications that use it.
          *
@@ -379,54 +349,6 @@ public final class WsServer implements AutoCloseable {
         }
 
         /**
-         * Browser origins allowed besides the server's own ({@code *} for any); see {@link
-         * WebSocketRoutes.Builder#allowedOrigins}. By default cross-origin pages get 403.
-         */
-        public Builder allowedOrigins(String... origins) {
-            this.allowedOrigins = java.util.Set.of(origins);
-            this.origins = new OriginPolicy(allowedOrigins, requireOrigin);
-            return this;
-        }
-
-        /** Whether handshakes without an {@code Origin} header (non-browser clients) are refused; default {@code false}. */
-        public Builder requireOrigin(boolean require) {
-            this.requireOrigin = require;
-            this.origins = new OriginPolicy(allowedOrigins, requireOrigin);
-            return this;
-        }
-
-        /**
-         * Runs on every handshake before the route's {@code onHandshake}: authenticate (for
-         * example a signed token in a query parameter), attach an identity, or refuse with an HTTP
-         * status before the upgrade. See {@link io.github.wsrouter.HandshakeHook}.
-         */
-        public Builder handshakeHook(io.github.wsrouter.HandshakeHook hook) {
-            settings.handshakeHook(hook);
-            return this;
-        }
-
-        /**
-         * Each connection's send buffer bound and overflow policy; default 1 MiB, {@link
-         * SendOverflow#CLOSE}. See {@link WebSocketRoutes.Builder#sendBuffer}.
-         */
-        public Builder sendBuffer(long maxQueuedBytes, SendOverflow overflow) {
-            settings.sendBuffer(maxQueuedBytes, overflow);
-            return this;
-        }
-
-        /** An inbound message rate limit per connection; default none. See {@link io.github.wsrouter.RateLimit}. */
-        public Builder rateLimit(io.github.wsrouter.RateLimit limit) {
-            settings.rateLimit(limit);
-            return this;
-        }
-
-        /** Pings and the idle timeout; defaults 25 s and 60 s. See {@link WebSocketRoutes.Builder#keepalive}. */
-        public Builder keepalive(Duration pingInterval, Duration idleTimeout) {
-            settings.keepalive(pingInterval, idleTimeout);
-            return this;
-        }
-
-        /**
          * How long a client may take to send its HTTP request (the WebSocket handshake); one that
          * sends a partial request, or none, is disconnected. Default 10 s.
          */
@@ -437,45 +359,6 @@ public final class WsServer implements AutoCloseable {
                         "handshakeTimeout must be at most " + Integer.MAX_VALUE + " ms: " + timeout);
             }
             this.handshakeTimeout = timeout;
-            return this;
-        }
-
-        /**
-         * The most frames one message may come in; default 1,024. A message in more fragments closes
-         * its connection with 1008.
-         */
-        public Builder maxFragments(int fragments) {
-            settings.maxFragments(fragments);
-            return this;
-        }
-
-        /** The most pings a connection may send in a minute; default 300. More closes it with 1008. */
-        public Builder maxPingsPerMinute(int pings) {
-            settings.maxPingsPerMinute(pings);
-            return this;
-        }
-
-        /** The most WebSocket connections open at once; over it a handshake gets 503. Default unlimited. */
-        public Builder maxConnections(int max) {
-            settings.maxConnections(max);
-            return this;
-        }
-
-        /** See {@link WebSocketRoutes.Builder#maxMessageSize(int)}; default 64 KiB. */
-        public Builder maxMessageSize(int bytes) {
-            settings.maxMessageSize(bytes);
-            return this;
-        }
-
-        /** See {@link io.github.wsrouter.server.WebSocketRoutes.Builder#linger(Duration, long)}; defaults 2 s and 16 MiB. */
-        public Builder linger(Duration timeout, long maxBytes) {
-            settings.linger(timeout, maxBytes);
-            return this;
-        }
-
-        /** See {@link WebSocketRoutes.Builder#closeTimeout(Duration)}; default 5 s. */
-        public Builder closeTimeout(Duration timeout) {
-            settings.closeTimeout(timeout);
             return this;
         }
 
@@ -504,33 +387,32 @@ public final class WsServer implements AutoCloseable {
          * @throws IllegalArgumentException if a router refuses its route (a template without the
          *     parameter it needs), a route's keepalive has an idle timeout not longer than its
          *     ping interval, an {@linkplain #http http} handler's path is a route's, or no relay
-         *     supports the {@linkplain #relay(URI) relay URI}
+         *     supports the {@linkplain WsOptions.Builder#relay(URI) relay URI}
          * @throws RuntimeException when the relay cannot connect
          */
         public WsServer build() {
-            settings.requireRoutes();
+            if (settings.templates().isEmpty()) {
+                settings.build(Relay.local()); // throws: no route
+            }
             for (String path : httpHandlers.keySet()) {
-                for (Settings.Mount mount : settings.mounts()) {
-                    if (mount.template().match(path) != null) {
+                for (io.github.wsrouter.PathTemplate template : settings.templates()) {
+                    if (template.match(path) != null) {
                         throw new IllegalArgumentException("http(\"" + path + "\", ...) would never be reached: the "
-                                + "WebSocket route " + mount.template() + " serves that path. Give the handler "
+                                + "WebSocket route " + template + " serves that path. Give the handler "
                                 + "another path, such as \"" + path.replaceAll("/+$", "") + "/status\"");
                     }
                 }
             }
+            URI relayUri = settings.options().relayUri();
             if (relayUri == null) {
-                return new WsServer(this);
+                return new WsServer(this, settings.build());
             }
             Relay relay = Relay.create(relayUri);
-            Relay before = settings.relay();
-            settings.relay(relay);
             try {
-                return new WsServer(this);
+                return new WsServer(this, settings.build(relay));
             } catch (RuntimeException e) {
                 relay.close();
                 throw e;
-            } finally {
-                settings.relay(before);
             }
         }
     }

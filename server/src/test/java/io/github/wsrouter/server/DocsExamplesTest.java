@@ -1,5 +1,7 @@
 package io.github.wsrouter.server;
 
+import io.github.wsrouter.server.undertow.WebSocketRoutes;
+import io.github.wsrouter.WsOptions;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.wsrouter.BroadcastRouter;
@@ -8,7 +10,6 @@ import io.github.wsrouter.DirectedJsonRouter;
 import io.github.wsrouter.EchoRouter;
 import io.github.wsrouter.HandshakeDecision;
 import io.github.wsrouter.MessageRouter;
-import io.github.wsrouter.RouteOptions;
 import io.github.wsrouter.SendOverflow;
 import io.github.wsrouter.server.docs.ChatEndpoints;
 import io.undertow.Handlers;
@@ -25,6 +26,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Set;
 import java.util.concurrent.Executor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -170,7 +172,9 @@ class DocsExamplesTest {
     static WsServer relayedServer() {
         WsServer server = WsServer.builder()
                 .port(8080)
-                .relay(URI.create("redis://127.0.0.1:6379"))          // every server: the same Redis
+                .options(WsOptions.builder()
+                        .relay(URI.create("redis://127.0.0.1:6379"))  // every server: the same Redis
+                        .build())
                 .route("/rooms/{room}/", BroadcastRouter.builder().roomParameter("room").build())
                 .route("/ws/{username}/", DirectedJsonRouter.builder().everyone("*").build())
                 .build()
@@ -181,9 +185,12 @@ class DocsExamplesTest {
     /** docs/limits-and-security.md, limits per server and per route: compiled, not run (port 8000). */
     static void limits(MessageRouter uploads, Executor blockingPool) {
         WsServer.builder()
-                .maxMessageSize(64 * 1024)                                   // every route...
+                .options(WsOptions.builder()
+                        .maxMessageSize(64 * 1024)                           // every route...
+                        .allowedOrigins(Set.of("https://app.example"), false)
+                        .build())
                 .route("/ws/{username}/", DirectedJsonRouter.create())
-                .route("/upload/", uploads, RouteOptions.builder()
+                .route("/upload/", uploads, WsOptions.builder()
                         .maxMessageSize(8 * 1024 * 1024)                     // ...but this one
                         .sendBuffer(4 * 1024 * 1024, SendOverflow.DROP)
                         .executor(blockingPool)                              // its router blocks
@@ -200,13 +207,13 @@ class DocsExamplesTest {
     /** docs/limits-and-security.md, identity at the handshake: compiled, not run (port 8000). */
     static void tokenHandshake(Tokens tokens) {
         WsServer.builder()
-                .handshakeHook(request -> {
+                .options(WsOptions.builder().handshakeHook(request -> {
                     String offered = request.subprotocols().stream()
                             .filter(p -> p.startsWith("token.")).findFirst().orElse(null);
                     String user = offered == null ? null : tokens.verify(offered.substring(6)); // null: forged, expired
                     return user == null ? HandshakeDecision.reject(401, "a valid token is required")
                                         : HandshakeDecision.acceptAs(user).withSubprotocol("chat");
-                })
+                }).build())
                 .route("/ws/{username}/", DirectedJsonRouter.create())
                 .build().start();
     }

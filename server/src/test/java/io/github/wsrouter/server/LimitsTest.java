@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.wsrouter.CloseStatus;
 import io.github.wsrouter.EchoRouter;
+import io.github.wsrouter.WsOptions;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -42,7 +43,11 @@ class LimitsTest {
     @ValueSource(booleans = {false, true})
     void overTheConnectionCapHandshakesGet503(boolean jakarta) throws Exception {
         ObservedRouter router = new ObservedRouter(EchoRouter.create());
-        WsServer server = start(WsServer.builder().maxConnections(2).route("/echo/", router), jakarta);
+        WsServer server = start(
+                WsServer.builder()
+                        .options(WsOptions.builder().maxConnections(2).build())
+                        .route("/echo/", router),
+                jakarta);
         Peer one = JdkPeer.connect(HTTP, server.uri("/echo/"));
         JdkPeer.connect(HTTP, server.uri("/echo/"));
         router.awaitOpens(2);
@@ -97,7 +102,9 @@ class LimitsTest {
         // pings every 200 ms, idle after 2 s: ten pings' margin for the answering client on a busy machine
         WsServer server = start(
                 WsServer.builder()
-                        .keepalive(Duration.ofMillis(200), Duration.ofMillis(2000))
+                        .options(WsOptions.builder()
+                                .keepalive(Duration.ofMillis(200), Duration.ofMillis(2000))
+                                .build())
                         .route("/echo/", router),
                 jakarta);
         Peer answering = JdkPeer.connect(HTTP, server.uri("/echo/")); // the JDK client answers pings
@@ -156,7 +163,7 @@ class LimitsTest {
                 new io.github.wsrouter.RateLimit(0.001, 3, io.github.wsrouter.RateLimit.Exceeded.REPLY);
         WsServer replying = start(
                 WsServer.builder()
-                        .rateLimit(slowly)
+                        .options(WsOptions.builder().rateLimit(slowly).build())
                         .route("/echo/", EchoRouter.create())
                         .route("/ws/{username}/", io.github.wsrouter.DirectedJsonRouter.create()),
                 jakarta);
@@ -181,8 +188,10 @@ class LimitsTest {
         WsServer closing = start(
                 WsServer.builder()
                         .route("/echo/", EchoRouter.create())
-                        .rateLimit(new io.github.wsrouter.RateLimit(
-                                0.001, 1, io.github.wsrouter.RateLimit.Exceeded.CLOSE)),
+                        .options(WsOptions.builder()
+                                .rateLimit(new io.github.wsrouter.RateLimit(
+                                        0.001, 1, io.github.wsrouter.RateLimit.Exceeded.CLOSE))
+                                .build()),
                 jakarta);
         Peer flooder = JdkPeer.connect(HTTP, closing.uri("/echo/"));
         flooder.sendText("one");

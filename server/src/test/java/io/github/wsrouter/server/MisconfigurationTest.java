@@ -7,8 +7,9 @@ import io.github.wsrouter.BroadcastRouter;
 import io.github.wsrouter.DirectedJsonRouter;
 import io.github.wsrouter.EchoRouter;
 import io.github.wsrouter.MessageRouter;
-import io.github.wsrouter.RouteOptions;
+import io.github.wsrouter.WsOptions;
 import io.github.wsrouter.server.jakarta.JakartaRoutes;
+import io.github.wsrouter.server.undertow.WebSocketRoutes;
 import io.github.wsrouter.testkit.TestServer;
 import java.time.Duration;
 import java.util.function.BiFunction;
@@ -93,15 +94,18 @@ class MisconfigurationTest {
     void anIdleTimeoutNotLongerThanThePingIntervalIsRefusedEverywhere() {
         Duration ping = Duration.ofSeconds(30);
         Duration idle = Duration.ofSeconds(1);
-        assertThatThrownBy(() -> WsServer.builder().keepalive(ping, idle))
+        assertThatThrownBy(() -> WsServer.builder()
+                        .options(WsOptions.builder().keepalive(ping, idle).build()))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("keepalive(PT30S, PT1S)")
                 .hasMessageContaining("idle timeout must be longer than the ping interval");
-        assertThatThrownBy(() -> WebSocketRoutes.builder().keepalive(ping, idle))
+        assertThatThrownBy(() -> WebSocketRoutes.builder()
+                        .options(WsOptions.builder().keepalive(ping, idle).build()))
                 .isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> JakartaRoutes.builder().keepalive(ping, idle))
+        assertThatThrownBy(() -> JakartaRoutes.builder()
+                        .options(WsOptions.builder().keepalive(ping, idle).build()))
                 .isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> RouteOptions.builder().keepalive(ping, ping))
+        assertThatThrownBy(() -> WsOptions.builder().keepalive(ping, ping))
                 .isInstanceOf(IllegalArgumentException.class);
     }
 
@@ -154,20 +158,41 @@ class MisconfigurationTest {
     }
 
     @Test
+    void aServerWideOptionOnOneRouteIsRefusedOnEveryEntryPoint() {
+        WsOptions capped = WsOptions.builder().maxConnections(5).build();
+        for (Runnable route : java.util.List.<Runnable>of(
+                () -> WsServer.builder().route("/echo/", EchoRouter.create(), capped),
+                () -> WebSocketRoutes.builder().route("/echo/", EchoRouter.create(), capped),
+                () -> JakartaRoutes.builder().route("/echo/", EchoRouter.create(), capped),
+                () -> TestServer.create().route("/echo/", EchoRouter.create(), capped))) {
+            assertThatThrownBy(route::run)
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("maxConnections is server-wide")
+                    .hasMessageContaining("options(WsOptions)");
+        }
+    }
+
+    @Test
     void limitsAreRefusedInOneWording() {
-        assertThatThrownBy(() -> WsServer.builder().maxMessageSize(0))
+        assertThatThrownBy(() -> WsServer.builder()
+                        .options(WsOptions.builder().maxMessageSize(0).build()))
                 .hasMessage("maxMessageSize must be at least 1: 0");
-        assertThatThrownBy(() -> WsServer.builder().maxFragments(0)).hasMessage("maxFragments must be at least 1: 0");
-        assertThatThrownBy(() -> WsServer.builder().maxConnections(0))
+        assertThatThrownBy(() -> WsServer.builder()
+                        .options(WsOptions.builder().maxFragments(0).build()))
+                .hasMessage("maxFragments must be at least 1: 0");
+        assertThatThrownBy(() -> WsServer.builder()
+                        .options(WsOptions.builder().maxConnections(0).build()))
                 .hasMessage("maxConnections must be at least 1: 0");
-        assertThatThrownBy(() -> WsServer.builder().maxPingsPerMinute(0))
+        assertThatThrownBy(() -> WsServer.builder()
+                        .options(WsOptions.builder().maxPingsPerMinute(0).build()))
                 .hasMessage("maxPingsPerMinute must be at least 1: 0");
         assertThatThrownBy(() -> WsServer.builder().ioThreads(0)).hasMessage("ioThreads must be at least 1: 0");
-        assertThatThrownBy(() -> RouteOptions.builder().maxMessageSize(0))
+        assertThatThrownBy(() -> WsOptions.builder().maxMessageSize(0))
                 .hasMessage("maxMessageSize must be at least 1: 0");
-        assertThatThrownBy(() -> RouteOptions.builder().maxFragments(-1))
+        assertThatThrownBy(() -> WsOptions.builder().maxFragments(-1))
                 .hasMessage("maxFragments must be at least 1: -1");
-        assertThatThrownBy(() -> WsServer.builder().closeTimeout(Duration.ZERO))
+        assertThatThrownBy(() -> WsServer.builder()
+                        .options(WsOptions.builder().closeTimeout(Duration.ZERO).build()))
                 .hasMessage("closeTimeout must be at least 1 ms: PT0S");
     }
 }

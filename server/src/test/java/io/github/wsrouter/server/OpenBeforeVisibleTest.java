@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.wsrouter.BroadcastRouter;
 import io.github.wsrouter.DirectedJsonRouter;
+import io.github.wsrouter.WsOptions;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
@@ -120,7 +121,10 @@ class OpenBeforeVisibleTest {
                     .port(0)
                     .stopTimeout(Duration.ofSeconds(5))
                     .route("/held/", inline)
-                    .route("/held-pooled/", pooled, pool);
+                    .route(
+                            "/held-pooled/",
+                            pooled,
+                            WsOptions.builder().executor(pool).build());
             if (adapter == Adapter.JAKARTA) {
                 builder.jakarta();
             }

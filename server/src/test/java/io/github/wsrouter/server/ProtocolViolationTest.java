@@ -3,6 +3,7 @@ package io.github.wsrouter.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.wsrouter.EchoRouter;
+import io.github.wsrouter.WsOptions;
 import java.net.http.HttpClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Timeout;
@@ -74,8 +75,10 @@ class ProtocolViolationTest {
     @ParameterizedTest(name = "jakarta={0}: opcode {1}")
     @CsvSource({"false, 1", "true, 1", "false, 2", "true, 2"})
     void anEmptyMessageIsEchoedNotRefusedAsTooBig(boolean jakarta, int opcode) throws Exception {
-        WsServer.Builder builder =
-                WsServer.builder().port(0).maxMessageSize(16 * 1024 * 1024).route("/echo/", EchoRouter.create());
+        WsServer.Builder builder = WsServer.builder()
+                .port(0)
+                .options(WsOptions.builder().maxMessageSize(16 * 1024 * 1024).build())
+                .route("/echo/", EchoRouter.create());
         server = (jakarta ? builder.jakarta() : builder).build().start();
         try (RawWebSocket client = RawWebSocket.connect(server.port(), "/echo/")) {
             client.send(opcode, new byte[0]);

@@ -9,6 +9,7 @@ import io.github.wsrouter.HandshakeDecision;
 import io.github.wsrouter.HandshakeRequest;
 import io.github.wsrouter.MessageRouter;
 import io.github.wsrouter.SendOverflow;
+import io.github.wsrouter.WsOptions;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
 import java.nio.ByteBuffer;
@@ -81,9 +82,11 @@ class SlowConsumerAtScaleIT {
         // no keepalive pings during the run: the listeners only read, and the slow one never answers
         WsServer.Builder builder = WsServer.builder()
                 .port(0)
-                .closeTimeout(Duration.ofSeconds(1))
-                .keepalive(Duration.ofMinutes(10), Duration.ofMinutes(20))
-                .sendBuffer(SEND_BUFFER, overflow)
+                .options(WsOptions.builder()
+                        .closeTimeout(Duration.ofSeconds(1))
+                        .keepalive(Duration.ofMinutes(10), Duration.ofMinutes(20))
+                        .sendBuffer(SEND_BUFFER, overflow)
+                        .build())
                 .route("/ws/", router);
         WsServer server = (jakarta ? builder.jakarta() : builder).build().start();
         int healthyCount = LISTENERS - 1;

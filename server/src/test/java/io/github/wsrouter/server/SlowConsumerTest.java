@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.wsrouter.BroadcastRouter;
 import io.github.wsrouter.SendOverflow;
+import io.github.wsrouter.WsOptions;
 import java.net.http.HttpClient;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -35,8 +36,10 @@ class SlowConsumerTest {
         ObservedRouter router = new ObservedRouter(BroadcastRouter.create());
         WsServer.Builder builder = WsServer.builder()
                 .port(0)
-                .closeTimeout(Duration.ofSeconds(1))
-                .sendBuffer(1024 * 1024, overflow)
+                .options(WsOptions.builder()
+                        .closeTimeout(Duration.ofSeconds(1))
+                        .sendBuffer(1024 * 1024, overflow)
+                        .build())
                 .route("/ws/", router);
         WsServer server = (jakarta ? builder.jakarta() : builder).build().start();
         ExecutorService pool = Executors.newCachedThreadPool();

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.wsrouter.EchoRouter;
 import io.github.wsrouter.HandshakeDecision;
+import io.github.wsrouter.WsOptions;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.net.http.WebSocketHandshakeException;
@@ -36,15 +37,17 @@ class SubprotocolTest {
         WsServer.Builder builder = WsServer.builder()
                 .port(0)
                 .route("/echo/", router)
-                .handshakeHook(request -> {
-                    if (request.subprotocols().contains("token.alice-secret")) {
-                        return HandshakeDecision.acceptAs("alice").withSubprotocol("chat");
-                    }
-                    if (request.subprotocols().contains("token.buggy")) {
-                        return HandshakeDecision.accept().withSubprotocol("never-offered");
-                    }
-                    return HandshakeDecision.reject(401, "a token is required");
-                });
+                .options(WsOptions.builder()
+                        .handshakeHook(request -> {
+                            if (request.subprotocols().contains("token.alice-secret")) {
+                                return HandshakeDecision.acceptAs("alice").withSubprotocol("chat");
+                            }
+                            if (request.subprotocols().contains("token.buggy")) {
+                                return HandshakeDecision.accept().withSubprotocol("never-offered");
+                            }
+                            return HandshakeDecision.reject(401, "a token is required");
+                        })
+                        .build());
         server = (jakarta ? builder.jakarta() : builder).build().start();
         return router;
     }

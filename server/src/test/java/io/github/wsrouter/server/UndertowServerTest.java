@@ -9,6 +9,8 @@ import io.github.wsrouter.Connection;
 import io.github.wsrouter.DirectedJsonRouter;
 import io.github.wsrouter.EchoRouter;
 import io.github.wsrouter.MessageRouter;
+import io.github.wsrouter.WsOptions;
+import io.github.wsrouter.server.undertow.WebSocketRoutes;
 import io.undertow.Handlers;
 import io.undertow.Undertow;
 import io.undertow.util.Headers;
@@ -166,8 +168,9 @@ class UndertowServerTest {
     void allowedOriginsAndRequiredOriginAreConfigurable(boolean jakarta) throws Exception {
         WsServer listed = start(
                 WsServer.builder()
-                        .allowedOrigins("https://app.example")
-                        .requireOrigin(true)
+                        .options(WsOptions.builder()
+                                .allowedOrigins(java.util.Set.of("https://app.example"), true)
+                                .build())
                         .route("/echo/", EchoRouter.create()),
                 jakarta);
         assertThat(RawWebSocket.handshakeHead(listed.port(), "/echo/", "Origin: https://app.example"))
@@ -176,7 +179,13 @@ class UndertowServerTest {
                 .startsWith("HTTP/1.1 403");
         assertThat(RawWebSocket.handshakeHead(listed.port(), "/echo/")).startsWith("HTTP/1.1 403");
 
-        WsServer any = start(WsServer.builder().allowedOrigins("*").route("/echo/", EchoRouter.create()), jakarta);
+        WsServer any = start(
+                WsServer.builder()
+                        .options(WsOptions.builder()
+                                .allowedOrigins(java.util.Set.of("*"), false)
+                                .build())
+                        .route("/echo/", EchoRouter.create()),
+                jakarta);
         assertThat(RawWebSocket.handshakeHead(any.port(), "/echo/", "Origin: https://anywhere.example"))
                 .startsWith("HTTP/1.1 101");
     }
@@ -193,7 +202,11 @@ class UndertowServerTest {
     @ValueSource(booleans = {false, true})
     void handshakeHookAndRouterRefuseWithHttpStatusesBeforeAnyUpgrade(boolean jakarta) throws Exception {
         ObservedRouter router = new ObservedRouter(DirectedJsonRouter.create());
-        WsServer server = start(WsServer.builder().handshakeHook(TOKENS).route("/ws/{username}/", router), jakarta);
+        WsServer server = start(
+                WsServer.builder()
+                        .options(WsOptions.builder().handshakeHook(TOKENS).build())
+                        .route("/ws/{username}/", router),
+                jakarta);
         int port = server.port();
 
         assertThat(RawWebSocket.handshakeHead(port, "/ws/alice/")).startsWith("HTTP/1.1 401");
@@ -250,7 +263,11 @@ class UndertowServerTest {
     @ValueSource(booleans = {false, true})
     void messageOverTheLimitClosesThatConnectionWith1009(boolean jakarta) {
         ObservedRouter router = new ObservedRouter(BroadcastRouter.create());
-        WsServer server = start(WsServer.builder().maxMessageSize(1024).route("/ws/", router), jakarta);
+        WsServer server = start(
+                WsServer.builder()
+                        .options(WsOptions.builder().maxMessageSize(1024).build())
+                        .route("/ws/", router),
+                jakarta);
         Peer big = JdkPeer.connect(HTTP, server.uri("/ws/"));
         Peer small = JdkPeer.connect(HTTP, server.uri("/ws/"));
         router.awaitOpens(2);
@@ -326,7 +343,8 @@ class UndertowServerTest {
         WsServer.Builder builder = WsServer.builder()
                 .port(0)
                 .stopTimeout(Duration.ofMillis(500))
-                .closeTimeout(Duration.ofMillis(500))
+                .options(
+                        WsOptions.builder().closeTimeout(Duration.ofMillis(500)).build())
                 .route("/echo/", router);
         WsServer server = (jakarta ? builder.jakarta() : builder).build().start();
         try (RawWebSocket silent = RawWebSocket.connect(server.port(), "/echo/")) {
@@ -366,7 +384,13 @@ class UndertowServerTest {
                 connection.sendText(text);
             }
         };
-        WsServer server = start(WsServer.builder().route("/slow/", blocking, workers), jakarta);
+        WsServer server = start(
+                WsServer.builder()
+                        .route(
+                                "/slow/",
+                                blocking,
+                                WsOptions.builder().executor(workers).build()),
+                jakarta);
         Peer peer = JdkPeer.connect(HTTP, server.uri("/slow/"));
         for (int i = 0; i < 200; i++) {
             peer.sendText("m" + i);

@@ -5,14 +5,14 @@ import io.github.wsrouter.HandshakeDecision;
 import io.github.wsrouter.HandshakeHook;
 import io.github.wsrouter.MessageRouter;
 import io.github.wsrouter.PathTemplate;
-import io.github.wsrouter.RouteOptions;
 import io.github.wsrouter.RouteStats;
-import io.github.wsrouter.SendOverflow;
+import io.github.wsrouter.WsOptions;
+import io.github.wsrouter.server.ServerStats;
 import io.github.wsrouter.server.internal.FrameGuard;
 import io.github.wsrouter.server.internal.HandshakeRelay;
-import io.github.wsrouter.server.internal.JakartaAccess;
 import io.github.wsrouter.server.internal.Keepalive;
 import io.github.wsrouter.server.internal.Settings;
+import io.github.wsrouter.server.internal.UpgradeGate;
 import io.github.wsrouter.server.internal.UpgradeWatch;
 import io.github.wsrouter.spi.Handshake;
 import io.github.wsrouter.spi.LiveConnections;
@@ -30,7 +30,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.Executor;
 
 /**
@@ -51,7 +50,9 @@ import java.util.concurrent.Executor;
  * }</pre>
  *
  * <p>{@code WsServer.builder().jakarta()} deploys the routes into an embedded Undertow servlet
- * deployment for you.
+ * deployment for you. Limits and policies are {@link WsOptions}; in another container, a refused
+ * handshake (the hook's, or over {@link WsOptions.Builder#maxConnections}) is closed with 1008 at
+ * open, as Jakarta WebSocket has no way to answer a handshake with a status.
  *
  * <p>The router sees the same {@code Connection} as on the native adapter: path parameters from the
  * container's {@code {name}} parameters, query parameters, headers (captured during the handshake),
@@ -72,9 +73,12 @@ public final class JakartaRoutes {
     private final LiveConnections<JakartaConnection> live = new LiveConnections<>();
     private final HandshakeHook hook;
     private final Keepalive<JakartaConnection> keepalive;
+    /** The checks of {@code WsServer}'s gate ({@link JakartaTransport}), and the refusals counted. */
+    final UpgradeGate gate;
 
-    private JakartaRoutes(Settings settings) {
+    JakartaRoutes(Settings settings) {
         this.hook = settings.hook();
+        this.gate = new UpgradeGate(settings);
         List<Settings.Limits> routeLimits = new ArrayList<>();
         for (Settings.Mount mount : settings.mounts()) {
             RouteCounters routeCounters = new RouteCounters();
@@ -85,19 +89,6 @@ public final class JakartaRoutes {
         }
         this.keepalive = new Keepalive<>(live, routeLimits);
         settings.mountRouters();
-    }
-
-    static {
-        JakartaAccess.register(JakartaRoutes::of);
-    }
-
-    /**
-     * Routes with the settings a server builder collected: for {@code WsServer}, whose builder
-     * takes the same options as {@link Builder}, through {@link JakartaAccess}.
-     */
-    private static JakartaRoutes of(Settings settings) {
-        settings.requireRoutes();
-        return new JakartaRoutes(settings.copy());
     }
 
     /**
@@ -122,21 +113,17 @@ public final class JakartaRoutes {
         return live.size();
     }
 
-    /** The bytes queued for sending and not yet written, summed over the open connections. */
-    public long queuedBytes() {
-        return live.queuedBytes();
-    }
-
-    /** Each route's counters now, by template. */
-    public Map<String, RouteStats> routeStats() {
-        Map<String, RouteStats> snapshot = new java.util.LinkedHashMap<>();
-        counters.forEach((template, routeCounters) -> snapshot.put(template, routeCounters.snapshot()));
-        return snapshot;
+    /** The counters of each route and the refused handshakes, now. */
+    public ServerStats stats() {
+        Map<String, RouteStats> perRoute = new java.util.LinkedHashMap<>();
+        counters.forEach((template, routeCounters) -> perRoute.put(template, routeCounters.snapshot()));
+        return new ServerStats(live.size(), perRoute, gate.rejections(), live.queuedBytes());
     }
 
     /**
-     * Closes every open connection with the status and waits, up to the timeout, until the
-     * container has closed them; connections still open then are dropped.
+     * Stops gracefully: closes every open connection with the status, normally {@link
+     * CloseStatus#GOING_AWAY 1001}, and waits, up to the timeout, until the container has closed
+     * them; connections still open then are dropped.
      */
     public void closeAll(CloseStatus status, Duration timeout) {
         live.closeAll(status, timeout, JakartaConnection::abort);
@@ -202,6 +189,10 @@ public final class JakartaRoutes {
         if (relayed != null) {
             return new Handshake.Decided(relayed, null);
         }
+        if (gate.full(live.size())) {
+            return new Handshake.Decided(
+                    null, io.github.wsrouter.HandshakeDecision.reject(503, "too many connections"));
+        }
         String rawPath = request.getRequestURI().getRawPath();
         Map<String, String> parameters = template.match(rawPath);
         Map<String, List<String>> headers = new java.util.TreeMap<>(String.CASE_INSENSITIVE_ORDER);
@@ -212,7 +203,11 @@ public final class JakartaRoutes {
                 parameters == null ? Map.of() : parameters,
                 Handshake.parseQuery(request.getQueryString()),
                 headers);
-        return handshake.decide(hook, router);
+        Handshake.Decided decided = handshake.decide(hook, router);
+        if (decided.refusal() != null) {
+            gate.refused(decided.refusal().status());
+        }
+        return decided;
     }
 
     /**
@@ -371,108 +366,45 @@ public final class JakartaRoutes {
 
     /** Routes and options of a {@link JakartaRoutes}. */
     public static final class Builder {
-        private final Settings settings = new Settings();
+        private final Settings.Collector settings = new Settings.Collector();
 
         private Builder() {}
 
-        /** Mounts a router whose callbacks run on the container's thread for the session. */
+        /**
+         * The limits and policies of every route (those a route sets for itself aside); see {@link
+         * WsOptions}. Default {@link WsOptions#defaults()}.
+         */
+        public Builder options(WsOptions options) {
+            settings.options(options);
+            return this;
+        }
+
+        /**
+         * Mounts a router with the server-wide options: its callbacks run on the container's
+         * thread for the session unless those options name an executor.
+         */
         public Builder route(String template, MessageRouter router) {
-            settings.route(template, router, RouteOptions.defaults());
-            return this;
+            return route(template, router, WsOptions.builder().build());
         }
 
-        /** Mounts a router whose callbacks run on the executor, one at a time and in order per connection. */
-        public Builder route(String template, MessageRouter router, Executor callbackExecutor) {
-            settings.route(template, router, Objects.requireNonNull(callbackExecutor, "callbackExecutor"));
-            return this;
-        }
-
-        /** Mounts a router with options of its own (limits, an executor); see {@link RouteOptions}. */
-        public Builder route(String template, MessageRouter router, RouteOptions options) {
+        /**
+         * Mounts a router with options of its own, laid field by field over the server-wide ones.
+         *
+         * @throws IllegalArgumentException if the template is malformed or collides with a mounted
+         *     one, or the options set a server-wide field
+         */
+        public Builder route(String template, MessageRouter router, WsOptions options) {
             settings.route(template, router, options);
             return this;
         }
 
         /**
-         * Runs on every handshake before the route's {@code onHandshake}. Served by {@code
-         * WsServer.builder().jakarta()}, a refusal is answered with its HTTP status; in another
-         * container the connection is closed at once with 1008 instead.
+         * @throws IllegalStateException if no route was added
+         * @throws IllegalArgumentException if a router refuses its route, or the options give a
+         *     relay URI (which only {@code WsServer} takes)
          */
-        public Builder handshakeHook(HandshakeHook hook) {
-            settings.handshakeHook(hook);
-            return this;
-        }
-
-        /** The largest message accepted, in bytes; default 64 KiB. The container closes with 1009 over it. */
-        public Builder maxMessageSize(int bytes) {
-            settings.maxMessageSize(bytes);
-            return this;
-        }
-
-        /**
-         * The most frames one message may come in; default 1,024; more closes with 1008. In
-         * Undertow's container only.
-         */
-        public Builder maxFragments(int fragments) {
-            settings.maxFragments(fragments);
-            return this;
-        }
-
-        /** The most pings a connection may send in a minute; default 300; more closes with 1008. In Undertow's container only. */
-        public Builder maxPingsPerMinute(int pings) {
-            settings.maxPingsPerMinute(pings);
-            return this;
-        }
-
-        /** See {@link io.github.wsrouter.server.WebSocketRoutes.Builder#linger(Duration, long)}; defaults 2 s and 16 MiB. */
-        public Builder linger(Duration timeout, long maxBytes) {
-            settings.linger(timeout, maxBytes);
-            return this;
-        }
-
-        /** How long to wait for the peer's answer to our close frame before dropping it; default 5 s. */
-        public Builder closeTimeout(Duration timeout) {
-            settings.closeTimeout(timeout);
-            return this;
-        }
-
-        /**
-         * The bound of each connection's send buffer and what happens to a send over it; default
-         * 1 MiB and {@link SendOverflow#CLOSE} (closed with 4000).
-         */
-        public Builder sendBuffer(long maxQueuedBytes, SendOverflow overflow) {
-            settings.sendBuffer(maxQueuedBytes, overflow);
-            return this;
-        }
-
-        /** An inbound message rate limit per connection; default none. */
-        public Builder rateLimit(io.github.wsrouter.RateLimit limit) {
-            settings.rateLimit(limit);
-            return this;
-        }
-
-        /**
-         * Pings every connection at the interval and drops one from which nothing has arrived for
-         * the idle timeout; defaults 25 s and 60 s. In Undertow's container only.
-         */
-        public Builder keepalive(Duration pingInterval, Duration idleTimeout) {
-            settings.keepalive(pingInterval, idleTimeout);
-            return this;
-        }
-
-        /**
-         * Reaches the routes' connections on other servers through this relay, for the routers that
-         * use one ({@code BroadcastRouter}, {@code DirectedJsonRouter}); default {@link
-         * io.github.wsrouter.Relay#local()}. The caller closes it.
-         */
-        public Builder relay(io.github.wsrouter.Relay relay) {
-            settings.relay(relay);
-            return this;
-        }
-
-        /** @throws IllegalStateException if no route was added */
         public JakartaRoutes build() {
-            return of(settings);
+            return new JakartaRoutes(settings.build());
         }
     }
 }

@@ -1,4 +1,4 @@
-package io.github.wsrouter.server;
+package io.github.wsrouter.server.internal;
 
 import java.util.Map;
 import java.util.TreeMap;
@@ -6,15 +6,15 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /** Refused handshakes, counted by reason. */
-final class Rejections {
+public final class Rejections {
 
     private final Map<String, LongAdder> byReason = new ConcurrentHashMap<>();
 
-    void count(String reason) {
+    public void count(String reason) {
         byReason.computeIfAbsent(reason, r -> new LongAdder()).increment();
     }
 
-    Map<String, Long> snapshot() {
+    public Map<String, Long> snapshot() {
         Map<String, Long> snapshot = new TreeMap<>();
         byReason.forEach((reason, count) -> snapshot.put(reason, count.sum()));
         return snapshot;

@@ -1,16 +1,16 @@
-package io.github.wsrouter.server;
+package io.github.wsrouter.server.undertow;
 
 import io.github.wsrouter.CloseStatus;
-import io.github.wsrouter.HandshakeDecision;
-import io.github.wsrouter.HandshakeHook;
 import io.github.wsrouter.MessageRouter;
-import io.github.wsrouter.RouteOptions;
 import io.github.wsrouter.RouteStats;
-import io.github.wsrouter.SendOverflow;
+import io.github.wsrouter.WsOptions;
+import io.github.wsrouter.server.ServerStats;
+import io.github.wsrouter.server.WsServer;
 import io.github.wsrouter.server.internal.FrameGuard;
 import io.github.wsrouter.server.internal.Keepalive;
 import io.github.wsrouter.server.internal.Settings;
 import io.github.wsrouter.server.internal.TextMessages;
+import io.github.wsrouter.server.internal.UpgradeGate;
 import io.github.wsrouter.spi.Handshake;
 import io.github.wsrouter.spi.LiveConnections;
 import io.github.wsrouter.spi.RouteCounters;
@@ -18,11 +18,9 @@ import io.github.wsrouter.spi.RouteTable;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.handlers.ResponseCodeHandler;
-import io.undertow.util.HeaderValues;
 import io.undertow.util.Headers;
 import io.undertow.util.Methods;
 import io.undertow.util.SameThreadExecutor;
-import io.undertow.util.StatusCodes;
 import io.undertow.websockets.WebSocketConnectionCallback;
 import io.undertow.websockets.WebSocketProtocolHandshakeHandler;
 import io.undertow.websockets.core.AbstractReceiveListener;
@@ -45,6 +43,9 @@ import java.util.Objects;
 import java.util.concurrent.Executor;
 import org.xnio.Pooled;
 
+// Longer than 400 lines for now: its receive listener (Listener, below) stays inside, as it was
+// before this class moved to server.undertow, so that work on the connection core that edits it
+// merges; it can move to a file of its own afterwards.
 /**
  * An Undertow {@link HttpHandler} that serves WebSocket routes: mount it in your own Undertow
  * handler chain, or let {@link WsServer} do it.
@@ -69,16 +70,16 @@ import org.xnio.Pooled;
  *
  * <h2>Origins</h2>
  * Browser pages of other origins are refused with 403 before any upgrade (cross-site WebSocket
- * hijacking): see {@link Builder#allowedOrigins}. Clients that send no {@code Origin} are allowed.
+ * hijacking): see {@link WsOptions.Builder#allowedOrigins}. Clients that send no {@code Origin}
+ * are allowed.
  *
  * <h2>Limits</h2>
- * A message larger than {@link Builder#maxMessageSize(int)} (after reassembly) closes its
- * connection with 1009. A connection whose send buffer goes over {@link Builder#sendBuffer} (the
- * peer reads too slowly) is closed with 4000 or dropped-to, as chosen. A message in more than
- * {@link Builder#maxFragments(int)} frames, or more than {@link Builder#maxPingsPerMinute(int)}
- * pings, closes with 1008. A peer that does not answer our close frame is dropped after {@link
- * Builder#closeTimeout(Duration)}. A route mounted with {@link RouteOptions} may set its own
- * message size, fragment, send buffer, rate and keepalive limits.
+ * Every limit is a {@link WsOptions} field, documented there: server-wide with {@link
+ * Builder#options}, per route with {@link Builder#route(String, MessageRouter, WsOptions)}.
+ *
+ * <h2>Stopping</h2>
+ * Call {@link #closeAll(CloseStatus, Duration)} before stopping an Undertow of your own that
+ * mounts these routes, so that clients read 1001 instead of a dropped connection.
  */
 public final class WebSocketRoutes implements HttpHandler {
 
@@ -96,27 +97,22 @@ public final class WebSocketRoutes implements HttpHandler {
 
     private final RouteTable<Route> routes;
     private final HttpHandler fallback;
-    private final OriginPolicy origins;
-    private final HandshakeHook hook;
-    private final int maxConnections;
+    private final UpgradeGate gate;
     private final LiveConnections<UndertowConnection> live = new LiveConnections<>();
     /** Undertow's set of open channels, which each channel leaves when it closes. */
     private final java.util.Set<WebSocketChannel> peers = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private final Keepalive<UndertowConnection> keepalive;
     private final java.util.function.Consumer<UndertowConnection> terminated = live::terminated;
-    private final Rejections rejections = new Rejections();
     /** The routes in the order they were added, for {@link #stats()}. */
     private final List<Route> added = new ArrayList<>();
 
-    private WebSocketRoutes(Settings settings, HttpHandler fallback, OriginPolicy origins) {
+    WebSocketRoutes(Settings settings, HttpHandler fallback) {
         this.fallback = fallback;
-        this.origins = origins;
-        this.hook = settings.hook();
-        this.maxConnections = settings.maxConnections();
+        this.gate = new UpgradeGate(settings);
         // Upgrades are answered by open(); this handler only answers what is not a GET (403).
         WebSocketConnectionCallback callback = (exchange, channel) -> org.xnio.IoUtils.safeClose(channel);
-        HttpHandler notAnUpgrade = WebSocketRoutes::notAnUpgrade;
+        HttpHandler notAnUpgrade = UpgradeGate::notAnUpgrade;
         this.routes = new RouteTable<>();
         for (Settings.Mount mount : settings.mounts()) {
             Route route = new Route(
@@ -133,45 +129,32 @@ public final class WebSocketRoutes implements HttpHandler {
         settings.mountRouters();
     }
 
-    /** Routes with these settings: for {@link WsServer}. */
-    static WebSocketRoutes of(Settings settings, HttpHandler fallback, OriginPolicy origins) {
-        settings.requireRoutes();
-        return new WebSocketRoutes(settings.copy(), fallback, origins);
-    }
-
     public static Builder builder() {
         return new Builder();
     }
 
     @Override
     public void handleRequest(HttpServerExchange exchange) throws Exception {
-        String rawPath = rawPath(exchange.getRequestURI());
+        String rawPath = UpgradeGate.rawPath(exchange.getRequestURI());
         RouteTable.Match<Route> match = routes.match(rawPath);
         if (match == null) {
             fallback.handleRequest(exchange);
             return;
         }
-        if (origins.refuse(exchange, rejections)) {
+        if (!gate.admit(exchange, live.size())) {
             return;
         }
-        if (live.size() >= maxConnections) {
-            rejections.count("capacity");
-            refuse(exchange, HandshakeDecision.reject(503, "too many connections"));
+        Handshake accepted =
+                gate.decide(exchange, rawPath, match.parameters(), match.value().router());
+        if (accepted == null) {
             return;
         }
-        Handshake handshake = handshake(exchange, rawPath, match.parameters());
-        Handshake.Decided decided = handshake.decide(hook, match.value().router());
-        if (decided.refusal() != null) {
-            rejections.count(Integer.toString(decided.refusal().status()));
-            refuse(exchange, decided.refusal());
-            return;
-        }
-        String subprotocol = decided.accepted().chosenSubprotocol();
+        String subprotocol = accepted.chosenSubprotocol();
         if (subprotocol != null) {
             // Undertow echoes only subprotocols configured up front; the hook chose this one now
             exchange.getResponseHeaders().put(Headers.SEC_WEB_SOCKET_PROTOCOL, subprotocol);
         }
-        open(exchange, decided.accepted(), match.value());
+        open(exchange, accepted, match.value());
     }
 
     /**
@@ -197,7 +180,7 @@ public final class WebSocketRoutes implements HttpHandler {
             }
         }
         if (selected == null) {
-            notAnUpgrade(exchange);
+            UpgradeGate.notAnUpgrade(exchange);
             return;
         }
         io.undertow.websockets.core.protocol.Handshake version = selected;
@@ -256,7 +239,7 @@ public final class WebSocketRoutes implements HttpHandler {
         for (Route route : added) {
             perRoute.put(route.template(), route.counters().snapshot());
         }
-        return new ServerStats(live.size(), perRoute, rejections.snapshot(), live.queuedBytes());
+        return new ServerStats(live.size(), perRoute, gate.rejections(), live.queuedBytes());
     }
 
     /**
@@ -286,58 +269,6 @@ public final class WebSocketRoutes implements HttpHandler {
     }
 
     private static final System.Logger LOG = System.getLogger("io.github.wsrouter.server");
-
-    /** What the request says, as a handshake not yet decided. */
-    static Handshake handshake(HttpServerExchange exchange, String rawPath, Map<String, String> parameters) {
-        List<Map.Entry<String, HeaderValues>> headers =
-                new ArrayList<>(exchange.getRequestHeaders().size());
-        for (HeaderValues values : exchange.getRequestHeaders()) {
-            headers.add(Map.entry(values.getHeaderName().toString(), values));
-        }
-        return new Handshake(
-                rawPath, parameters, Handshake.parseQuery(exchange.getQueryString()), Handshake.headers(headers));
-    }
-
-    /** Answers a refused handshake with its status and reason, before any upgrade. */
-    static void refuse(HttpServerExchange exchange, HandshakeDecision refusal) {
-        LOG.log(
-                System.Logger.Level.INFO,
-                () -> "refused WebSocket handshake to " + exchange.getRequestPath() + ": " + refusal.status() + " "
-                        + refusal.reason());
-        exchange.setStatusCode(refusal.status());
-        exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "text/plain; charset=utf-8");
-        exchange.getResponseSender().send(refusal.reason() + "\n");
-    }
-
-    /** Answers a request to a route that is not a WebSocket upgrade: 426, or 400 for a malformed one. */
-    static void notAnUpgrade(HttpServerExchange exchange) {
-        String upgrade = exchange.getRequestHeaders().getFirst(Headers.UPGRADE);
-        if (upgrade == null || !upgrade.equalsIgnoreCase("websocket")) {
-            exchange.setStatusCode(StatusCodes.UPGRADE_REQUIRED);
-            exchange.getResponseHeaders().put(Headers.UPGRADE, "websocket");
-            exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "text/plain; charset=utf-8");
-            exchange.getResponseSender().send("This is a WebSocket endpoint: connect with a WebSocket client.\n");
-        } else {
-            exchange.setStatusCode(StatusCodes.BAD_REQUEST);
-            exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "text/plain; charset=utf-8");
-            exchange.getResponseSender()
-                    .send("Bad WebSocket handshake: a GET with Connection: Upgrade, "
-                            + "Sec-WebSocket-Key and Sec-WebSocket-Version 13 is required.\n");
-        }
-    }
-
-    /** The path of a request URI as sent: origin form, or the path of an absolute URI. */
-    static String rawPath(String requestUri) {
-        if (requestUri.startsWith("/")) {
-            return requestUri;
-        }
-        int scheme = requestUri.indexOf("://");
-        if (scheme < 0) {
-            return requestUri;
-        }
-        int slash = requestUri.indexOf('/', scheme + 3);
-        return slash < 0 ? "/" : requestUri.substring(slash);
-    }
 
     /**
      * Undertow keeps a connection's HTTP exchange, its request and response headers with it, for as
@@ -498,36 +429,39 @@ public final class WebSocketRoutes implements HttpHandler {
 
     /** Routes and options of a {@link WebSocketRoutes} handler. */
     public static final class Builder {
-        private final Settings settings = new Settings();
+        private final Settings.Collector settings = new Settings.Collector();
         private HttpHandler fallback = ResponseCodeHandler.HANDLE_404;
-        private OriginPolicy origins = OriginPolicy.sameOrigin();
 
         Builder() {}
 
         /**
-         * Mounts a router whose callbacks run on the connection's IO thread: they must not block.
+         * The limits and policies of every route (those a route sets for itself aside); see {@link
+         * WsOptions}. Default {@link WsOptions#defaults()}.
+         */
+        public Builder options(WsOptions options) {
+            settings.options(options);
+            return this;
+        }
+
+        /**
+         * Mounts a router with the server-wide options: its callbacks run on the connection's IO
+         * thread (they must not block) unless those options name an executor.
          *
          * @throws IllegalArgumentException if the template is malformed or collides with a mounted one
          */
         public Builder route(String template, MessageRouter router) {
-            settings.route(template, router, RouteOptions.defaults());
-            return this;
+            return route(template, router, WsOptions.builder().build());
         }
 
         /**
-         * Mounts a router whose callbacks run on the executor, one at a time and in order per
-         * connection: for routers that block (a database, a remote call).
+         * Mounts a router with options of its own, laid field by field over the server-wide ones:
+         * its limits where they differ, an executor for routers that block.
+         *
+         * @throws IllegalArgumentException if the template is malformed or collides with a mounted
+         *     one, or the options set a server-wide field (relay, maxConnections, closeTimeout,
+         *     linger, maxPingsPerMinute, handshakeHook, allowedOrigins)
          */
-        public Builder route(String template, MessageRouter router, Executor callbackExecutor) {
-            settings.route(template, router, Objects.requireNonNull(callbackExecutor, "callbackExecutor"));
-            return this;
-        }
-
-        /**
-         * Mounts a router with options of its own: its limits where they differ from the server's,
-         * an executor for routers that block.
-         */
-        public Builder route(String template, MessageRouter router, RouteOptions options) {
+        public Builder route(String template, MessageRouter router, WsOptions options) {
             settings.route(template, router, options);
             return this;
         }
@@ -539,116 +473,12 @@ public final class WebSocketRoutes implements HttpHandler {
         }
 
         /**
-         * Origins allowed besides the server's own, such as {@code https://app.example.com}; {@code *}
-         * allows every origin. By default only same-origin browser pages may connect: a handshake
-         * from another origin, or with {@code Origin: null}, is refused with 403 before any upgrade.
-         *
-         * @param requireOrigin whether a handshake without {@code Origin} (a non-browser client) is
-         *     refused too; default {@code false}
+         * @throws IllegalStateException if no route was added
+         * @throws IllegalArgumentException if a router refuses its route, or the options give a
+         *     relay URI (which only {@link WsServer} takes)
          */
-        public Builder allowedOrigins(java.util.Collection<String> origins, boolean requireOrigin) {
-            this.origins = new OriginPolicy(java.util.Set.copyOf(origins), requireOrigin);
-            return this;
-        }
-
-        /**
-         * Runs on every handshake before the route's {@code onHandshake}: authenticate, attach an
-         * identity, or refuse with an HTTP status before the upgrade.
-         */
-        public Builder handshakeHook(HandshakeHook hook) {
-            settings.handshakeHook(hook);
-            return this;
-        }
-
-        /** The largest message accepted, in bytes after reassembly; default 64 KiB. Larger closes with 1009. */
-        public Builder maxMessageSize(int bytes) {
-            settings.maxMessageSize(bytes);
-            return this;
-        }
-
-        /**
-         * The most frames one message may come in; default 1,024. A message in more fragments closes
-         * its connection with 1008 (empty fragments cost no memory, but each costs work).
-         */
-        public Builder maxFragments(int fragments) {
-            settings.maxFragments(fragments);
-            return this;
-        }
-
-        /** The most pings a connection may send in a minute; default 300. More closes it with 1008. */
-        public Builder maxPingsPerMinute(int pings) {
-            settings.maxPingsPerMinute(pings);
-            return this;
-        }
-
-        /**
-         * How long, and how much, the server keeps reading and discarding what a client still
-         * sends after the server closed it for a violation (1002, 1007, 1008, 1009) before it drops
-         * the socket; defaults 2 s and 16 MiB. Dropping a socket with unread bytes in it answers
-         * them with a TCP reset, and a reset discards the close frame on the client's side before it
-         * is read: a client that was in the middle of writing (a message over the limit, say) would
-         * see 1006 instead of the close code. Lingering ends early at the client's close frame or
-         * at end of stream; over either bound the socket is dropped. {@code Duration.ZERO} or 0
-         * bytes turn it off.
-         */
-        public Builder linger(Duration timeout, long maxBytes) {
-            settings.linger(timeout, maxBytes);
-            return this;
-        }
-
-        /** How long to wait for the peer's answer to our close frame before dropping it; default 5 s. */
-        public Builder closeTimeout(Duration timeout) {
-            settings.closeTimeout(timeout);
-            return this;
-        }
-
-        /**
-         * The bound of each connection's send buffer (bytes queued, not yet written) and what
-         * happens to a send over it; default 1 MiB and {@link SendOverflow#CLOSE} (closed with 4000).
-         */
-        public Builder sendBuffer(long maxQueuedBytes, SendOverflow overflow) {
-            settings.sendBuffer(maxQueuedBytes, overflow);
-            return this;
-        }
-
-        /**
-         * An inbound message rate limit per connection, such as {@code new RateLimit(20, 40,
-         * RateLimit.Exceeded.REPLY)}; default none.
-         */
-        public Builder rateLimit(io.github.wsrouter.RateLimit limit) {
-            settings.rateLimit(limit);
-            return this;
-        }
-
-        /**
-         * Pings every connection at the interval and drops one from which nothing (no message, no
-         * pong) has arrived for the idle timeout; defaults 25 s and 60 s. The router sees 1001
-         * "idle timeout".
-         */
-        public Builder keepalive(Duration pingInterval, Duration idleTimeout) {
-            settings.keepalive(pingInterval, idleTimeout);
-            return this;
-        }
-
-        /** The most connections open at once; over it a handshake gets 503. Default unlimited. */
-        public Builder maxConnections(int max) {
-            settings.maxConnections(max);
-            return this;
-        }
-
-        /**
-         * Reaches the routes' connections on other servers through this relay, for the routers that
-         * use one ({@code BroadcastRouter}, {@code DirectedJsonRouter}); default {@link
-         * io.github.wsrouter.Relay#local()}. The caller closes it.
-         */
-        public Builder relay(io.github.wsrouter.Relay relay) {
-            settings.relay(relay);
-            return this;
-        }
-
-        /** @throws IllegalStateException if no route was added */
         public WebSocketRoutes build() {
-            return of(settings, fallback, origins);
+            return new WebSocketRoutes(settings.build(), fallback);
         }
     }
 }

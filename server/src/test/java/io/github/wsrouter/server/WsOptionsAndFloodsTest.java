@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.wsrouter.EchoRouter;
 import io.github.wsrouter.RateLimit;
-import io.github.wsrouter.RouteOptions;
+import io.github.wsrouter.WsOptions;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.http.HttpClient;
@@ -21,7 +21,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * message in endless fragments, and endless pings. On both adapters.
  */
 @Timeout(60)
-class RouteOptionsAndFloodsTest {
+class WsOptionsAndFloodsTest {
 
     private static final HttpClient HTTP = HttpClient.newHttpClient();
     private WsServer server;
@@ -44,12 +44,12 @@ class RouteOptionsAndFloodsTest {
         ObservedRouter small = new ObservedRouter(EchoRouter.create());
         start(
                 WsServer.builder()
-                        .maxMessageSize(1024)
+                        .options(WsOptions.builder().maxMessageSize(1024).build())
                         .route("/small/", small)
                         .route(
                                 "/big/",
                                 EchoRouter.create(),
-                                RouteOptions.builder().maxMessageSize(64 * 1024).build()),
+                                WsOptions.builder().maxMessageSize(64 * 1024).build()),
                 jakarta);
         String fourKiB = "x".repeat(4096);
 
@@ -76,7 +76,7 @@ class RouteOptionsAndFloodsTest {
                         .route(
                                 "/limited/",
                                 EchoRouter.create(),
-                                RouteOptions.builder()
+                                WsOptions.builder()
                                         .rateLimit(new RateLimit(0.001, 2, RateLimit.Exceeded.REPLY))
                                         .build()),
                 jakarta);
@@ -102,7 +102,11 @@ class RouteOptionsAndFloodsTest {
     @ValueSource(booleans = {false, true})
     void aMessageInMoreFragmentsThanTheCapClosesWith1008AndOthersCarryOn(boolean jakarta) throws Exception {
         ObservedRouter router = new ObservedRouter(EchoRouter.create());
-        start(WsServer.builder().maxFragments(4).route("/echo/", router), jakarta);
+        start(
+                WsServer.builder()
+                        .options(WsOptions.builder().maxFragments(4).build())
+                        .route("/echo/", router),
+                jakarta);
         Peer bystander = JdkPeer.connect(HTTP, server.uri("/echo/"));
 
         try (RawWebSocket client = RawWebSocket.connect(server.port(), "/echo/")) {
@@ -149,7 +153,11 @@ class RouteOptionsAndFloodsTest {
     @ValueSource(booleans = {false, true})
     void pingsOverThePerMinuteCapCloseWith1008(boolean jakarta) throws Exception {
         ObservedRouter router = new ObservedRouter(EchoRouter.create());
-        start(WsServer.builder().maxPingsPerMinute(20).route("/echo/", router), jakarta);
+        start(
+                WsServer.builder()
+                        .options(WsOptions.builder().maxPingsPerMinute(20).build())
+                        .route("/echo/", router),
+                jakarta);
         try (RawWebSocket client = RawWebSocket.connect(server.port(), "/echo/")) {
             router.awaitOpens(1);
             for (int i = 0; i < 20; i++) {
@@ -173,13 +181,13 @@ class RouteOptionsAndFloodsTest {
     @Test
     void routeOptionsRefuseNonsense() {
         org.assertj.core.api.Assertions.assertThatThrownBy(
-                        () -> RouteOptions.builder().maxMessageSize(0))
+                        () -> WsOptions.builder().maxMessageSize(0))
                 .isInstanceOf(IllegalArgumentException.class);
         org.assertj.core.api.Assertions.assertThatThrownBy(
-                        () -> RouteOptions.builder().maxFragments(0))
+                        () -> WsOptions.builder().maxFragments(0))
                 .isInstanceOf(IllegalArgumentException.class);
-        org.assertj.core.api.Assertions.assertThatThrownBy(
-                        () -> WsServer.builder().maxPingsPerMinute(0))
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> WsServer.builder()
+                        .options(WsOptions.builder().maxPingsPerMinute(0).build()))
                 .isInstanceOf(IllegalArgumentException.class);
     }
 

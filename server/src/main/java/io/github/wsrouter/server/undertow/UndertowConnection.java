@@ -1,4 +1,4 @@
-package io.github.wsrouter.server;
+package io.github.wsrouter.server.undertow;
 
 import io.github.wsrouter.CloseStatus;
 import io.github.wsrouter.MessageRouter;

@@ -1,4 +1,4 @@
-package io.github.wsrouter.server;
+package io.github.wsrouter.server.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,10 +1,13 @@
-package io.github.wsrouter.server;
+package io.github.wsrouter.server.jakarta;
 
 import io.github.wsrouter.CloseStatus;
-import io.github.wsrouter.HandshakeHook;
 import io.github.wsrouter.MessageRouter;
+import io.github.wsrouter.server.ServerStats;
 import io.github.wsrouter.server.internal.HandshakeRelay;
-import io.github.wsrouter.server.jakarta.JakartaRoutes;
+import io.github.wsrouter.server.internal.Settings;
+import io.github.wsrouter.server.internal.Transport;
+import io.github.wsrouter.server.internal.UpgradeGate;
+import io.github.wsrouter.server.internal.UpgradeWatch;
 import io.github.wsrouter.spi.Handshake;
 import io.github.wsrouter.spi.RouteTable;
 import io.undertow.server.DefaultByteBufferPool;
@@ -27,35 +30,26 @@ import org.xnio.XnioWorker;
  * adapter's HTTP answers: upgrades on a route go to the Jakarta container; other requests on a
  * route get 426; paths no route matches go to the fallback.
  */
-final class JakartaTransport implements HttpHandler {
+final class JakartaTransport implements Transport, HttpHandler {
+
+    static {
+        Transport.register(Transport.JAKARTA, JakartaTransport::new);
+    }
 
     private static final AtomicInteger DEPLOYMENTS = new AtomicInteger();
 
     private final JakartaRoutes routes;
-    private final RouteTable<MessageRouter> table;
-    private final HandshakeHook hook;
+    private final RouteTable<MessageRouter> table = new RouteTable<>();
+    private final UpgradeGate gate;
     private final HttpHandler fallback;
     private final DeploymentManager manager;
     private final HttpHandler container;
 
-    private final OriginPolicy origins;
-    private final int maxConnections;
-    private final Rejections rejections = new Rejections();
-
-    JakartaTransport(
-            JakartaRoutes routes,
-            RouteTable<MessageRouter> table,
-            HandshakeHook hook,
-            HttpHandler fallback,
-            OriginPolicy origins,
-            int maxConnections,
-            Supplier<XnioWorker> worker) {
-        this.maxConnections = maxConnections;
-        this.routes = routes;
-        this.table = table;
-        this.hook = hook;
+    private JakartaTransport(Settings settings, HttpHandler fallback, Supplier<XnioWorker> worker) {
+        this.routes = new JakartaRoutes(settings);
+        settings.mounts().forEach(m -> table.add(m.template(), m.router()));
+        this.gate = routes.gate;
         this.fallback = fallback;
-        this.origins = origins;
         WebSocketDeploymentInfo webSockets =
                 new WebSocketDeploymentInfo().setWorker(worker).setBuffers(new DefaultByteBufferPool(true, 16 * 1024));
         routes.endpointConfigs().forEach(webSockets::addEndpoint);
@@ -88,55 +82,51 @@ final class JakartaTransport implements HttpHandler {
     @Override
     public void handleRequest(HttpServerExchange exchange) throws Exception {
         exchange.getRequestHeaders().remove(HandshakeRelay.HEADER); // only we may set it
-        String rawPath = WebSocketRoutes.rawPath(exchange.getRequestURI());
+        String rawPath = UpgradeGate.rawPath(exchange.getRequestURI());
         RouteTable.Match<MessageRouter> match = table.match(rawPath);
         if (match == null) {
             fallback.handleRequest(exchange);
             return;
         }
-        if (origins.refuse(exchange, rejections)) {
-            return;
-        }
-        if (routes.connectionCount() >= maxConnections) {
-            rejections.count("capacity");
-            WebSocketRoutes.refuse(exchange, io.github.wsrouter.HandshakeDecision.reject(503, "too many connections"));
+        if (!gate.admit(exchange, routes.connectionCount())) {
             return;
         }
         String upgrade = exchange.getRequestHeaders().getFirst(Headers.UPGRADE);
         if (upgrade == null
                 || !upgrade.equalsIgnoreCase("websocket")
                 || !exchange.getRequestHeaders().contains(Headers.SEC_WEB_SOCKET_KEY)) {
-            WebSocketRoutes.notAnUpgrade(exchange);
+            UpgradeGate.notAnUpgrade(exchange);
             return;
         }
-        Handshake.Decided decided =
-                WebSocketRoutes.handshake(exchange, rawPath, match.parameters()).decide(hook, match.value());
-        if (decided.refusal() != null) {
-            rejections.count(Integer.toString(decided.refusal().status()));
-            WebSocketRoutes.refuse(exchange, decided.refusal());
+        Handshake accepted = gate.decide(exchange, rawPath, match.parameters(), match.value());
+        if (accepted == null) {
             return;
         }
-        String key = HandshakeRelay.put(decided.accepted());
+        String key = HandshakeRelay.put(accepted);
         // the container opens the connection before its 101; this tells it if the client goes first
-        io.github.wsrouter.server.internal.UpgradeWatch.watch(key, exchange.getConnection());
+        UpgradeWatch.watch(key, exchange.getConnection());
         exchange.getRequestHeaders().put(new HttpString(HandshakeRelay.HEADER), key);
         container.handleRequest(exchange);
     }
 
-    JakartaRoutes routes() {
-        return routes;
+    @Override
+    public HttpHandler handler() {
+        return this;
     }
 
-    ServerStats stats() {
-        return new ServerStats(
-                routes.connectionCount(), routes.routeStats(), rejections.snapshot(), routes.queuedBytes());
+    @Override
+    public int connectionCount() {
+        return routes.connectionCount();
     }
 
-    void closeAll(CloseStatus status, Duration timeout) {
-        routes.closeAll(status, timeout);
+    @Override
+    public ServerStats stats() {
+        return routes.stats();
     }
 
-    void undeploy() {
+    @Override
+    public void stop(Duration timeout) {
+        routes.closeAll(CloseStatus.GOING_AWAY, timeout);
         try {
             manager.stop();
         } catch (ServletException | RuntimeException e) {

@@ -1,4 +1,4 @@
-package io.github.wsrouter.server;
+package io.github.wsrouter.server.internal;
 
 import java.net.URI;
 import java.util.Locale;
@@ -14,7 +14,7 @@ import java.util.stream.Collectors;
  * {@code null} is listed. A request without {@code Origin} comes from a non-browser client and is
  * allowed unless {@link #requireOrigin} is set.
  */
-final class OriginPolicy {
+public final class OriginPolicy {
 
     private static final System.Logger LOG = System.getLogger("io.github.wsrouter.server");
 
@@ -22,13 +22,13 @@ final class OriginPolicy {
     private final boolean any;
     private final boolean requireOrigin;
 
-    OriginPolicy(Set<String> allowed, boolean requireOrigin) {
+    public OriginPolicy(Set<String> allowed, boolean requireOrigin) {
         this.allowed = allowed.stream().map(OriginPolicy::normalize).collect(Collectors.toUnmodifiableSet());
         this.any = allowed.contains("*");
         this.requireOrigin = requireOrigin;
     }
 
-    static OriginPolicy sameOrigin() {
+    public static OriginPolicy sameOrigin() {
         return new OriginPolicy(Set.of(), false);
     }
 
@@ -55,7 +55,7 @@ final class OriginPolicy {
      *
      * @return whether the exchange was refused (and answered)
      */
-    boolean refuse(io.undertow.server.HttpServerExchange exchange, Rejections rejections) {
+    public boolean refuse(io.undertow.server.HttpServerExchange exchange, Rejections rejections) {
         String origin = exchange.getRequestHeaders().getFirst(io.undertow.util.Headers.ORIGIN);
         if (allows(origin, exchange.getRequestHeaders().getFirst(io.undertow.util.Headers.HOST))) {
             return false;
