@@ -17,6 +17,7 @@ module io.github.wsrouter.server {
     requires static jakarta.websocket;
 
     exports io.github.wsrouter.server;
+    exports io.github.wsrouter.server.undertow;
     exports io.github.wsrouter.server.jakarta;
 
     // the Jakarta container creates and inspects the endpoint classes reflectively
