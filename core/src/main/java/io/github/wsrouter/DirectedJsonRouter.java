@@ -6,6 +6,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
+import io.github.wsrouter.internal.Checks;
 import io.github.wsrouter.internal.StrictJson;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -531,19 +532,13 @@ public final class DirectedJsonRouter implements MessageRouter {
          * stream's epoch and offset when it opens, and resumes with the query parameter {@code
          * resume=user:<epoch>:<offset>,everyone:<epoch>:<offset>}. Messages to a user who is away
          * are kept (and acknowledged) for {@code maxAge} after their last connection closed. The
-         * history is kept in this server's memory: a restart changes the epoch, and the router
-         * refuses a relay to other servers.
+         * route's relay keeps the history ({@link Relay#history}): {@link Relay#local()} in this
+         * server's memory, where a restart changes the epoch; the router refuses a relay that
+         * keeps none.
          */
         public Builder history(int maxMessages, Duration maxAge) {
-            if (maxMessages < 0) {
-                throw new IllegalArgumentException("history messages must not be negative: " + maxMessages);
-            }
-            Objects.requireNonNull(maxAge, "maxAge");
-            if (maxAge.isNegative() || maxAge.isZero()) {
-                throw new IllegalArgumentException("history age must be positive: " + maxAge);
-            }
-            this.historyMessages = maxMessages;
-            this.historyAge = maxAge;
+            this.historyMessages = (int) Checks.atLeast("history messages", maxMessages, 0);
+            this.historyAge = Checks.positive("history age", maxAge);
             return this;
         }
 
@@ -556,15 +551,8 @@ public final class DirectedJsonRouter implements MessageRouter {
          * so that sending it again tries again. Repeats are looked for on this server only.
          */
         public Builder dedupe(int idsPerUser, Duration window) {
-            if (idsPerUser < 0) {
-                throw new IllegalArgumentException("dedupe ids must not be negative: " + idsPerUser);
-            }
-            Objects.requireNonNull(window, "window");
-            if (window.isNegative() || window.isZero()) {
-                throw new IllegalArgumentException("dedupe window must be positive: " + window);
-            }
-            this.dedupeIds = idsPerUser;
-            this.dedupeWindow = window;
+            this.dedupeIds = (int) Checks.atLeast("dedupe ids", idsPerUser, 0);
+            this.dedupeWindow = Checks.positive("dedupe window", window);
             return this;
         }
 
