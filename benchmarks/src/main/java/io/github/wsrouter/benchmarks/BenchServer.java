@@ -32,6 +32,8 @@ public interface BenchServer {
         WSROUTER("wsrouter", "wsrouter", "/echo/", "/ws/", "/ws/%s/"),
         /** wsrouter with {@code WsRouterMetrics} bound to a Prometheus registry that is scraped periodically. */
         WSROUTER_METRICS("metrics", "wsrouter + metrics", "/echo/", "/ws/", "/ws/%s/"),
+        /** wsrouter with history on its directed route ({@code history(1000, 5 min)}, in memory). */
+        WSROUTER_HISTORY("history", "wsrouter + history", "/echo/", "/ws/", "/ws/%s/"),
         /**
          * wsrouter as an earlier build of this module serves it: the child JVM runs {@code ServerMain
          * wsrouter} from the jar given with {@code --previous-jar}, so that a change is measured
@@ -60,6 +62,7 @@ public interface BenchServer {
                 case NETTY -> new NettyServer(host, port);
                 case WSROUTER -> new WsrouterServer(host, port);
                 case WSROUTER_METRICS -> new WsrouterServer(host, port, scrapeInterval);
+                case WSROUTER_HISTORY -> new WsrouterServer(host, port, null, true);
                 case PREVIOUS ->
                     throw new IllegalArgumentException(
                             "the previous build runs only as a child JVM, from --previous-jar (not --in-process)");

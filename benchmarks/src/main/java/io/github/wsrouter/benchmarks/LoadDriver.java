@@ -638,6 +638,7 @@ public final class LoadDriver {
         boolean wsrouter = kinds.contains(BenchServer.Kind.WSROUTER);
         boolean metrics = kinds.contains(BenchServer.Kind.WSROUTER_METRICS);
         boolean previous = kinds.contains(BenchServer.Kind.PREVIOUS);
+        boolean history = kinds.contains(BenchServer.Kind.WSROUTER_HISTORY);
         if (baseline && wsrouter) {
             ratios.add(new Ratio(BenchServer.Kind.WSROUTER, BenchServer.Kind.BASELINE, "wsrouter / baseline", 2));
         }
@@ -654,6 +655,9 @@ public final class LoadDriver {
         }
         if (wsrouter && previous) {
             ratios.add(new Ratio(BenchServer.Kind.WSROUTER, BenchServer.Kind.PREVIOUS, "this build / previous", 3));
+        }
+        if (wsrouter && history) {
+            ratios.add(new Ratio(BenchServer.Kind.WSROUTER_HISTORY, BenchServer.Kind.WSROUTER, "history on / off", 3));
         }
         if (wsrouter && metrics) {
             ratios.add(new Ratio(

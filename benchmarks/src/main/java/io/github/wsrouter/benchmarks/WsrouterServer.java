@@ -47,6 +47,14 @@ public final class WsrouterServer implements BenchServer {
 
     /** With the Micrometer binding, scraped every {@code scrapeInterval}; none if {@code null}. */
     public WsrouterServer(String host, int port, Duration scrapeInterval) {
+        this(host, port, scrapeInterval, false);
+    }
+
+    /**
+     * @param history whether the directed route keeps history ({@code history(1000, 5 min)} in
+     *     memory), so that every message is appended to its stream and carries its offset
+     */
+    public WsrouterServer(String host, int port, Duration scrapeInterval, boolean history) {
         this.scrapeInterval = scrapeInterval;
         server = WsServer.builder()
                 .host(host)
@@ -60,6 +68,7 @@ public final class WsrouterServer implements BenchServer {
                                 .toField("to")
                                 .everyone("*")
                                 .presence(true)
+                                .history(history ? 1000 : 0, Duration.ofMinutes(5))
                                 .build())
                 .route(
                         "/rooms/{room}/",
