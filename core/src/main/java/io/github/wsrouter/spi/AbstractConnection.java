@@ -2,16 +2,11 @@ package io.github.wsrouter.spi;
 
 import io.github.wsrouter.CloseStatus;
 import io.github.wsrouter.Connection;
-import io.github.wsrouter.ConnectionClosedException;
 import io.github.wsrouter.MessageRouter;
-import io.github.wsrouter.SendBufferOverflowException;
-import io.github.wsrouter.SendOverflow;
 import io.github.wsrouter.internal.SerialExecutor;
 import io.github.wsrouter.internal.TokenBucket;
 import io.github.wsrouter.internal.Utf8;
 import java.nio.ByteBuffer;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -69,24 +64,11 @@ public abstract class AbstractConnection implements Connection {
      */
     private volatile int upgrade;
 
-    private static final int OPEN = 0;
-    private static final int CLOSING = 1;
-    private static final int CLOSED = 2;
-
     /** Told by the transport when a frame was written ({@code null}) or could not be. */
     @FunctionalInterface
     public interface WriteCallback {
         void done(Throwable failure);
     }
-
-    private enum Kind {
-        TEXT,
-        BINARY,
-        CLOSE
-    }
-
-    private record Outbound(
-            Kind kind, String text, ByteBuffer data, CloseStatus status, long size, CompletableFuture<Void> future) {}
 
     /** The id's number; its text is made on first use (most connections are never asked). */
     private final long number;
@@ -123,25 +105,17 @@ public abstract class AbstractConnection implements Connection {
     private volatile boolean routerFailed;
     private volatile long lastInbound = System.nanoTime();
 
-    // The connection's own monitor guards the send state and the attributes' creation: no lock
-    // object for each of the many idle connections a server holds. Held only briefly, never while
-    // calling out.
-    /** Frames waiting for the transport; made at the first send, as an idle connection never needs it. */
-    private ArrayDeque<Outbound> queue;
-
-    private int state = OPEN;
-    /** Frames handed to the transport and not yet called back, and their bytes. */
-    private int inFlight;
-
-    private long inFlightBytes;
-    private boolean pumping;
-    private long queuedBytes;
+    // The connection's own monitor guards the attributes' creation and the close future: no lock
+    // object for each of the many idle connections a server holds.
+    /** The one send queue. */
+    private final SendQueue out;
     /**
-     * Whether the transport can take frames. A transport that opens the connection before its
-     * socket is there (the router's {@code onOpen} runs before the client can see the handshake
-     * answered) holds frames queued until it calls {@link #transportReady()}.
+     * The status of a close the server started outside the router (a violation, a slow consumer,
+     * an idle drop): what the router hears, whatever the closing handshake says. First one wins.
      */
-    private boolean transportReady;
+    private volatile CloseStatus started;
+    /** The status of the closing handshake: the close frame handed to the transport, or the peer's, first. */
+    private volatile CloseStatus handshakeStatus;
 
     /**
      * @param handshake what the opening request said
@@ -176,10 +150,10 @@ public abstract class AbstractConnection implements Connection {
             SendLimits limits,
             RouteCounters counters,
             boolean transportReady) {
-        this.transportReady = transportReady;
         this.upgrade = transportReady ? UPGRADE_ATTACHED : UPGRADE_PENDING;
         this.limits = Objects.requireNonNull(limits, "limits");
         this.counters = Objects.requireNonNull(counters, "counters");
+        this.out = new SendQueue(this, limits, counters, transportReady);
         this.rate = limits.rateLimit() == null ? null : new TokenBucket(limits.rateLimit());
         this.number = IDS.incrementAndGet();
         this.path = handshake.path();
@@ -274,15 +248,13 @@ public abstract class AbstractConnection implements Connection {
 
     @Override
     public final boolean isOpen() {
-        synchronized (this) {
-            return state == OPEN;
-        }
+        return out.isOpen();
     }
 
     @Override
     public final CompletionStage<Void> sendText(String text) {
         Objects.requireNonNull(text, "text");
-        return enqueue(new Outbound(Kind.TEXT, text, null, null, Utf8.length(text), new CompletableFuture<>()));
+        return out.enqueue(OutboundFrame.text(text, Utf8.length(text)));
     }
 
     @Override
@@ -294,7 +266,7 @@ public abstract class AbstractConnection implements Connection {
     @Override
     public final CompletionStage<Void> sendBinary(ByteBuffer data) {
         ByteBuffer view = data.asReadOnlyBuffer();
-        return enqueue(new Outbound(Kind.BINARY, null, view, null, view.remaining(), new CompletableFuture<>()));
+        return out.enqueue(OutboundFrame.binary(view));
     }
 
     @Override
@@ -304,35 +276,52 @@ public abstract class AbstractConnection implements Connection {
             throw new IllegalArgumentException(
                     "close status " + status.code() + " is reported locally and may not be sent");
         }
-        Outbound close = new Outbound(Kind.CLOSE, null, null, status, 0, new CompletableFuture<>());
-        boolean pump;
-        synchronized (this) {
-            if (state != OPEN) {
-                return CompletableFuture.completedFuture(null);
-            }
-            state = CLOSING;
-            queue().add(close);
-            pump = claimPump();
-        }
-        if (pump) {
-            pump();
-        }
-        return close.future;
+        return out.close(status);
     }
 
     // ---- for transports ----
 
-    /** Writes a text frame; calls back once, from any thread, when written or failed. */
-    protected abstract void writeText(String text, WriteCallback callback);
-
-    /** Writes a binary frame with the buffer's remaining bytes; calls back once. */
-    protected abstract void writeBinary(ByteBuffer data, WriteCallback callback);
-
     /**
-     * Writes the close frame; calls back once. The transport then calls {@link #closed} when the
-     * closing handshake is done or the socket is gone.
+     * Writes a batch of frames, in order: every waiting frame that fits the in-flight bound, or a
+     * close frame alone (handed over only once every frame before it has been reported written).
+     * The transport calls back each frame once ({@link OutboundFrame#done}), or the last frame of
+     * the batch once for all of them ({@link OutboundFrame#doneThrough}), from any thread, when
+     * written or failed. Must not block. After a close frame the transport calls {@link #closed}
+     * (or {@link #closedWith}) when the closing handshake is done or the socket is gone; after a
+     * close frame that {@link OutboundFrame#lingers()} it stops delivering what it reads.
+     *
+     * <p>By default each frame goes to {@link #writeText}, {@link #writeBinary} or {@link
+     * #writeClose} with the frame as its callback: enough for a transport with one frame in flight.
      */
-    protected abstract void writeClose(CloseStatus status, WriteCallback callback);
+    protected void write(List<OutboundFrame> batch) {
+        for (OutboundFrame frame : batch) {
+            try {
+                switch (frame.kind()) {
+                    case TEXT -> writeText(frame.text(), frame);
+                    case BINARY -> writeBinary(frame.data(), frame);
+                    case CLOSE -> writeClose(frame.status(), frame);
+                    default -> throw new AssertionError(frame.kind());
+                }
+            } catch (RuntimeException e) {
+                frame.done(e);
+            }
+        }
+    }
+
+    /** Writes a text frame, for the default {@link #write}; calls back once. */
+    protected void writeText(String text, WriteCallback callback) {
+        throw new UnsupportedOperationException("the transport overrides write(batch)");
+    }
+
+    /** Writes a binary frame with the buffer's remaining bytes, for the default {@link #write}. */
+    protected void writeBinary(ByteBuffer data, WriteCallback callback) {
+        throw new UnsupportedOperationException("the transport overrides write(batch)");
+    }
+
+    /** Writes the close frame, for the default {@link #write}; calls back once. */
+    protected void writeClose(CloseStatus status, WriteCallback callback) {
+        throw new UnsupportedOperationException("the transport overrides write(batch)");
+    }
 
     /**
      * How many frames the transport takes before the first of them is reported written: 1 (the
@@ -341,6 +330,81 @@ public abstract class AbstractConnection implements Connection {
      */
     protected int maxFramesInFlight() {
         return 1;
+    }
+
+    /**
+     * Frames wait that the transport may take: it must call {@link #drain()}, now or soon, on a
+     * thread of its choice. Called once until that drain has found nothing more to hand over; sends
+     * made meanwhile join the next batch. By default the calling thread drains at once.
+     */
+    protected void framesWaiting() {
+        drain();
+    }
+
+    /** Hands the transport, through {@link #write}, batch after batch while frames may go. */
+    protected final void drain() {
+        out.drain();
+    }
+
+    // ---- closes the server starts ----
+
+    /**
+     * The one path for a close the server starts for a violation by the peer (1002, 1007, 1008,
+     * 1009): the router will hear {@code status}; frames not yet with the transport are discarded
+     * (their stages fail), and the close frame goes right behind those that are. Its frame {@link
+     * OutboundFrame#lingers()}: the transport reads and discards, bounded, after writing it. Where
+     * a close frame has already gone (the transport answered the violation itself), the transport
+     * is still handed a lingering close frame, which it does not send twice. Any thread.
+     */
+    public final void closeForViolation(CloseStatus status) {
+        if (startedClose(status)) {
+            LOG.log(
+                    System.Logger.Level.INFO,
+                    () -> "closing connection " + id() + " (" + path + "): " + status.code() + " " + status.reason());
+        }
+        out.closeNow(status, true);
+    }
+
+    /**
+     * The peer's close frame arrived: the router hears its status (unless the server closed
+     * first), and the close frame that answers it (the same status, or 1000 for one that may not
+     * be sent) goes right behind the frames with the transport; what waits is discarded.
+     */
+    protected final void closeReceived(CloseStatus status) {
+        recordHandshake(status);
+        out.closeNow(status.isSendable() ? status : CloseStatus.NORMAL, false);
+    }
+
+    /**
+     * Drops the socket without a closing handshake (a peer silent for the idle timeout): the router
+     * hears {@code status}. Calls {@link #dropSocket()}.
+     */
+    public final void drop(CloseStatus status) {
+        startedClose(status);
+        dropSocket();
+    }
+
+    /** Closes the socket at once, without a closing handshake; the transport then calls {@link #closed}. */
+    protected void dropSocket() {}
+
+    /** Records a close the server started; whether it was the first thing recorded. */
+    final boolean startedClose(CloseStatus status) {
+        if (started == null && handshakeStatus == null) {
+            started = status;
+            return true;
+        }
+        return false;
+    }
+
+    /** A close frame went to the transport (under the queue's lock: a field write only). */
+    final void closeHandedOver(CloseStatus status) {
+        recordHandshake(status);
+    }
+
+    private void recordHandshake(CloseStatus status) {
+        if (handshakeStatus == null) {
+            handshakeStatus = status;
+        }
     }
 
     /** Whether a message is over the rate limit; if so, it has been answered or the connection closed. */
@@ -427,14 +491,7 @@ public abstract class AbstractConnection implements Connection {
     }
 
     protected final void transportReady() {
-        boolean pump;
-        synchronized (this) {
-            transportReady = true;
-            pump = claimPump();
-        }
-        if (pump) {
-            pump();
-        }
+        out.ready();
     }
 
     /**
@@ -494,34 +551,22 @@ public abstract class AbstractConnection implements Connection {
     }
 
     /**
-     * The connection is gone, with the status the peer sent, the status we sent, or 1006. Fails
-     * what is still queued and calls the router's {@code onClose}, once however often called.
+     * The connection is gone, with the status the peer sent, the status we sent, or 1006; the
+     * status of a close the server started ({@link #closeForViolation}, a slow consumer, {@link
+     * #drop}) wins over it. Fails what still waits in the send queue (frames with the transport are
+     * its to call back) and calls the router's {@code onClose}, once however often called.
      */
-    public final void closed(CloseStatus status) {
+    public final void closed(CloseStatus reported) {
         if (!CLOSE_DELIVERED.compareAndSet(this, false, true)) {
             return;
         }
         counters.closed.increment();
-        ArrayDeque<Outbound> dropped;
-        synchronized (this) {
-            state = CLOSED;
-            dropped = queue == null ? new ArrayDeque<>(0) : new ArrayDeque<>(queue);
-            if (queue != null) {
-                queue.clear();
-            }
-            queuedBytes = 0;
-        }
-        for (Outbound outbound : dropped) {
-            if (outbound.kind == Kind.CLOSE) {
-                outbound.future.complete(null);
-            } else {
-                outbound.future.completeExceptionally(closedException());
-            }
-        }
+        CloseStatus heard = started != null ? started : reported;
+        out.closed();
         callbacks.execute(() -> {
             closeHandled = true;
             try {
-                router.onClose(this, status);
+                router.onClose(this, heard);
             } catch (RuntimeException | Error e) {
                 LOG.log(
                         System.Logger.Level.WARNING,
@@ -530,13 +575,23 @@ public abstract class AbstractConnection implements Connection {
             }
             CompletableFuture<CloseStatus> watchers;
             synchronized (this) {
-                finalStatus = status;
+                finalStatus = heard;
                 watchers = closeFuture;
             }
             if (watchers != null) {
-                watchers.complete(status);
+                watchers.complete(heard);
             }
         });
+    }
+
+    /**
+     * The socket is gone: the router hears the status of a close the server started, else of the
+     * closing handshake (the close frame handed to the transport or the peer's, whichever came
+     * first), else {@code fallback}. See {@link #closed}.
+     */
+    protected final void closedWith(CloseStatus fallback) {
+        CloseStatus handshake = handshakeStatus;
+        closed(handshake != null ? handshake : fallback);
     }
 
     /** Whether {@link #closed} has been called. */
@@ -580,51 +635,6 @@ public abstract class AbstractConnection implements Connection {
 
     // ---- send queue ----
 
-    private CompletionStage<Void> enqueue(Outbound outbound) {
-        boolean pump;
-        List<Outbound> discarded = null;
-        synchronized (this) {
-            if (state != OPEN) {
-                return CompletableFuture.failedFuture(closedException());
-            }
-            ArrayDeque<Outbound> queue = queue();
-            boolean busy = inFlight > 0 || !queue.isEmpty();
-            if (busy && limits.isBounded() && queuedBytes + outbound.size > limits.maxQueuedBytes()) {
-                if (limits.overflow() == SendOverflow.DROP) {
-                    counters.droppedMessages.increment();
-                    return CompletableFuture.failedFuture(overflowException());
-                }
-                // CLOSE: discard what waits, close behind the frame in flight, drop the socket if it stays stuck
-                discarded = new ArrayList<>(queue);
-                queue.clear();
-                queuedBytes = inFlightBytes;
-                state = CLOSING;
-                queue.add(
-                        new Outbound(Kind.CLOSE, null, null, CloseStatus.SLOW_CONSUMER, 0, new CompletableFuture<>()));
-            }
-            if (discarded == null) {
-                queue.add(outbound);
-                queuedBytes += outbound.size;
-            }
-            pump = claimPump();
-        }
-        if (discarded != null) {
-            counters.slowConsumerCloses.increment();
-            LOG.log(
-                    System.Logger.Level.INFO,
-                    () -> "closing connection " + id() + " (" + path + ") with 4000: its send buffer is over "
-                            + limits.maxQueuedBytes() + " bytes (slow consumer)");
-            for (Outbound dropped : discarded) {
-                dropped.future.completeExceptionally(overflowException());
-            }
-            slowConsumer();
-        }
-        if (pump) {
-            pump();
-        }
-        return discarded == null ? outbound.future : CompletableFuture.failedFuture(overflowException());
-    }
-
     /**
      * Called once when this connection is closed as a slow consumer: a frame may be stuck in the
      * transport, so a transport should drop the socket if the close does not complete in time.
@@ -634,125 +644,7 @@ public abstract class AbstractConnection implements Connection {
     /** The number of bytes queued for sending and not yet written. */
     @Override
     public final long queuedBytes() {
-        synchronized (this) {
-            return queuedBytes;
-        }
-    }
-
-    private SendBufferOverflowException overflowException() {
-        return new SendBufferOverflowException("send buffer of connection " + id() + " (" + path + ") is full: over "
-                + limits.maxQueuedBytes() + " bytes queued");
-    }
-
-    /** Under the lock: whether the caller should become the pumping thread. */
-    private boolean claimPump() {
-        if (pumping || !mayHandOver()) {
-            return false;
-        }
-        pumping = true;
-        return true;
-    }
-
-    /** Under the lock: the send queue, made on first use. */
-    private ArrayDeque<Outbound> queue() {
-        ArrayDeque<Outbound> q = queue;
-        if (q == null) {
-            q = new ArrayDeque<>(2);
-            queue = q;
-        }
-        return q;
-    }
-
-    /** Under the lock: whether the next queued frame may go to the transport now. */
-    private boolean mayHandOver() {
-        Outbound next = queue == null || !transportReady ? null : queue.peek();
-        return next != null && (inFlight == 0 || inFlight < maxFramesInFlight() && next.kind != Kind.CLOSE);
-    }
-
-    /**
-     * Hands frames to the transport while it may take them. A transport that calls back
-     * synchronously lets this loop go on; one that calls back later ends it, and its callback
-     * starts the next.
-     */
-    private void pump() {
-        for (; ; ) {
-            Outbound next;
-            synchronized (this) {
-                if (!mayHandOver()) {
-                    pumping = false;
-                    return;
-                }
-                next = queue.poll();
-                inFlight++;
-                inFlightBytes += next.size;
-            }
-            write(next);
-        }
-    }
-
-    /** The transport's callback for one frame: the first call counts, a second is ignored. */
-    private final class Written implements WriteCallback {
-        private final Outbound outbound;
-        private boolean called; // guarded by the connection's monitor
-
-        Written(Outbound outbound) {
-            this.outbound = outbound;
-        }
-
-        @Override
-        public void done(Throwable failure) {
-            written(this, failure);
-        }
-    }
-
-    private void write(Outbound outbound) {
-        Written callback = new Written(outbound);
-        try {
-            switch (outbound.kind) {
-                case TEXT -> writeText(outbound.text, callback);
-                case BINARY -> writeBinary(outbound.data.duplicate(), callback);
-                case CLOSE -> writeClose(outbound.status, callback);
-                default -> throw new AssertionError(outbound.kind);
-            }
-        } catch (RuntimeException e) {
-            written(callback, e);
-        }
-    }
-
-    private void written(Written callback, Throwable failure) {
-        Outbound outbound = callback.outbound;
-        boolean pump;
-        synchronized (this) {
-            if (callback.called) {
-                return; // a second callback for a frame already called back
-            }
-            callback.called = true;
-            inFlight--;
-            inFlightBytes -= outbound.size;
-            if (state != CLOSED) {
-                queuedBytes -= outbound.size;
-            }
-            pump = !pumping && mayHandOver();
-            if (pump) {
-                pumping = true;
-            }
-        }
-        if (failure == null && outbound.kind != Kind.CLOSE) {
-            counters.messagesOut.increment();
-            counters.bytesOut.add(outbound.size);
-        }
-        if (failure == null || outbound.kind == Kind.CLOSE) {
-            outbound.future.complete(null);
-        } else {
-            outbound.future.completeExceptionally(failure);
-        }
-        if (pump) {
-            pump();
-        }
-    }
-
-    private ConnectionClosedException closedException() {
-        return new ConnectionClosedException("connection " + id() + " (" + path + ") is closed");
+        return out.queuedBytes();
     }
 
     @Override
