@@ -1,9 +1,7 @@
 package io.github.wsrouter.server.internal;
 
 import io.github.wsrouter.CloseStatus;
-import io.undertow.websockets.core.WebSocketCallback;
 import io.undertow.websockets.core.WebSocketChannel;
-import io.undertow.websockets.core.WebSockets;
 import java.io.IOException;
 import java.lang.reflect.Method;
 import java.nio.ByteBuffer;
@@ -110,7 +108,7 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
      * Puts a guard under the frame parser of a WebSocket connection that has not read any frame
      * yet (call it before receives are resumed). On a violation the channel is answered with the
      * status (1009 for a message over the size limit, 1008 for too many fragments or pings) through
-     * {@link #closeForViolation}, on the IO thread. The limits are the connection's route's. When
+     * the connection's one close path ({@link GuardedConnection#closeForViolation}), on the IO thread. The limits are the connection's route's. When
      * Undertow's connection cannot be reached the guard is not installed (logged once by {@code
      * underlying}); Undertow's own limits still apply.
      */
@@ -121,42 +119,6 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
             ConduitStreamSourceChannel source = connection.getSourceChannel();
             source.setConduit(new FrameGuard(source.getConduit(), owner, connection, source));
         }
-    }
-
-    /**
-     * The one way the server closes a connection for a violation it found itself: records the
-     * status the router will hear, sends the close frame (unless one has been sent), and stops
-     * reading for Undertow, lingering (see the class comment) before the socket is closed. Runs on
-     * the connection's IO thread (from another thread, it is handed to it).
-     */
-    public static void closeForViolation(GuardedConnection owner, CloseStatus status) {
-        WebSocketChannel channel = owner.webSocketChannel();
-        if (channel.getIoThread() != Thread.currentThread()) {
-            channel.getIoThread().execute(() -> closeForViolation(owner, status));
-            return;
-        }
-        LOG.log(
-                System.Logger.Level.INFO,
-                () -> "closing WebSocket connection from " + channel.getSourceAddress() + ": " + status.code() + " "
-                        + status.reason());
-        owner.closedBy(status);
-        if (!channel.isOpen()) {
-            return;
-        }
-        if (!channel.isCloseFrameSent()) {
-            WebSockets.sendClose(status.code(), status.reason(), channel, new WebSocketCallback<Void>() {
-                @Override
-                public void complete(WebSocketChannel ch, Void context) {
-                    // Undertow shuts the output once the close frame is out; the linger closes the socket
-                }
-
-                @Override
-                public void onError(WebSocketChannel ch, Void context, Throwable throwable) {
-                    IoUtils.safeClose(ch);
-                }
-            });
-        }
-        stopReading(channel);
     }
 
     /**
@@ -423,7 +385,7 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
         violatedAt = headerAt;
         WebSocketChannel channel = owner.webSocketChannel();
         // after what Undertow has still to parse of this read: its replies go before the close frame
-        channel.getIoThread().execute(() -> closeForViolation(owner, status));
+        channel.getIoThread().execute(() -> owner.closeForViolation(status));
     }
 
     // The read side, closed for Undertow while the guard lingers.
