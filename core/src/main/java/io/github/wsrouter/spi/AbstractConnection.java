@@ -8,14 +8,10 @@ import io.github.wsrouter.internal.TokenBucket;
 import io.github.wsrouter.internal.Utf8;
 import java.nio.ByteBuffer;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.Executor;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The part of a connection every transport shares: the router's lifecycle guarantees and the
@@ -31,16 +27,32 @@ import java.util.concurrent.atomic.AtomicLong;
  * 1011; later messages are dropped.
  *
  * <h2>Towards the socket</h2>
- * Sends enqueue a frame and return at once. Frames are handed to the transport's {@code write*}
- * methods in order, up to {@link #maxFramesInFlight()} at a time (one, unless the transport says
- * it can take more), and a close frame only once every frame before it has been reported written.
- * So frames never interleave and keep their order, whatever thread sends. A frame's bytes count as
- * queued from its send until the transport reports it written or failed.
+ * Sends enqueue a frame in the connection's one {@link SendQueue} and return at once; they never
+ * block and never throw for a closed peer. When frames may go the queue asks the transport once
+ * ({@link #framesWaiting()}); the transport drains ({@link #drain()}) on a thread of its choice, and
+ * each pass hands it one batch ({@link #write}): every waiting frame that fits {@link
+ * #maxFramesInFlight()}, in order, or a close frame alone once every frame before it has been
+ * reported written. The transport writes the batch, flushes once, and calls back per frame or per
+ * batch. A frame's bytes count as queued from its send until the transport reports it written or
+ * failed; over {@link SendLimits#maxQueuedBytes()} the connection closes with 4000 or the send
+ * fails, as {@link SendLimits#overflow()} says.
+ *
+ * <h2>Closes</h2>
+ * The router's {@link #close} queues the close frame behind everything sent before it. A close the
+ * server starts has one path each: {@link #closeForViolation} (1002, 1007, 1008, 1009: queued data
+ * is discarded and the close frame goes right behind the frames the transport holds; the transport
+ * then lingers), {@link #closeReceived} (the answer to the peer's close), a slow consumer (4000) and
+ * {@link #drop} (no closing handshake). Each records the status the router's {@code onClose}
+ * hears, so no transport repairs it afterwards.
+ *
+ * <p>Over 400 lines on purpose: what is left here (the router's lifecycle guarantees, the
+ * failure policy, the inbound rate limit, the close statuses) shares the fields that make {@code
+ * onClose} run exactly once and last; the send queue ({@link SendQueue}) and the handshake's data
+ * ({@link HandshakeData}) are classes of their own.
  */
-public abstract class AbstractConnection implements Connection {
+public abstract class AbstractConnection extends HandshakeData implements Connection {
 
     private static final System.Logger LOG = System.getLogger("io.github.wsrouter");
-    private static final AtomicLong IDS = new AtomicLong();
     private static final java.lang.invoke.VarHandle CLOSE_DELIVERED;
     private static final java.lang.invoke.VarHandle UPGRADE;
 
@@ -70,23 +82,6 @@ public abstract class AbstractConnection implements Connection {
         void done(Throwable failure);
     }
 
-    /** The id's number; its text is made on first use (most connections are never asked). */
-    private final long number;
-
-    private String id; // only through id()
-    private final String path;
-    private final Map<String, String> pathParameters;
-    private final Map<String, List<String>> queryParameters;
-    /**
-     * The request headers as name, value, name, value...: a quarter of the memory of the map, which
-     * every open connection would keep though few routers read it; the map is built on first use.
-     */
-    private final String[] headerPairs;
-
-    private volatile Map<String, List<String>> headers;
-    private volatile ConcurrentMap<String, Object> attributes;
-    private final String identity;
-    private final String subprotocol;
     /** Made when first asked for, under the monitor; completed after the router's onClose. */
     private CompletableFuture<CloseStatus> closeFuture;
     /** The status onClose was given, once it has returned; under the monitor. */
@@ -150,74 +145,17 @@ public abstract class AbstractConnection implements Connection {
             SendLimits limits,
             RouteCounters counters,
             boolean transportReady) {
+        super(handshake);
         this.upgrade = transportReady ? UPGRADE_ATTACHED : UPGRADE_PENDING;
         this.limits = Objects.requireNonNull(limits, "limits");
         this.counters = Objects.requireNonNull(counters, "counters");
         this.out = new SendQueue(this, limits, counters, transportReady);
         this.rate = limits.rateLimit() == null ? null : new TokenBucket(limits.rateLimit());
-        this.number = IDS.incrementAndGet();
-        this.path = handshake.path();
-        this.pathParameters = handshake.pathParameters();
-        this.queryParameters = handshake.queryParameters();
-        this.headerPairs = Handshake.pairs(handshake.headers());
         this.router = Objects.requireNonNull(router, "router");
         this.callbacks = new SerialExecutor(callbackExecutor);
-        this.identity = handshake.identity();
-        this.subprotocol = handshake.chosenSubprotocol();
-        for (Map.Entry<String, Object> attribute : handshake.attributes().entrySet()) {
-            String key = attribute.getKey();
-            if (!key.equals(Handshake.IDENTITY) && !key.equals(Handshake.SUBPROTOCOL)) {
-                attributes().put(key, attribute.getValue());
-            }
-        }
     }
 
     // ---- Connection ----
-
-    @Override
-    public final String id() {
-        String text = id;
-        if (text == null) { // a race makes the same string twice: harmless
-            text = Long.toString(number, 36);
-            id = text;
-        }
-        return text;
-    }
-
-    @Override
-    public final String path() {
-        return path;
-    }
-
-    @Override
-    public final Map<String, String> pathParameters() {
-        return pathParameters;
-    }
-
-    @Override
-    public final Map<String, List<String>> queryParameters() {
-        return queryParameters;
-    }
-
-    @Override
-    public final Map<String, List<String>> headers() {
-        Map<String, List<String>> map = headers;
-        if (map == null) {
-            map = Handshake.headerMap(headerPairs);
-            headers = map;
-        }
-        return map;
-    }
-
-    @Override
-    public final String identity() {
-        return identity;
-    }
-
-    @Override
-    public final String subprotocol() {
-        return subprotocol;
-    }
 
     @Override
     public final CompletionStage<CloseStatus> closeFuture() {
@@ -229,21 +167,6 @@ public abstract class AbstractConnection implements Connection {
             }
             return closeFuture;
         }
-    }
-
-    @Override
-    public final ConcurrentMap<String, Object> attributes() {
-        ConcurrentMap<String, Object> map = attributes;
-        if (map == null) {
-            synchronized (this) {
-                map = attributes;
-                if (map == null) {
-                    map = new ConcurrentHashMap<>(4);
-                    attributes = map;
-                }
-            }
-        }
-        return map;
     }
 
     @Override
@@ -360,7 +283,7 @@ public abstract class AbstractConnection implements Connection {
         if (startedClose(status)) {
             LOG.log(
                     System.Logger.Level.INFO,
-                    () -> "closing connection " + id() + " (" + path + "): " + status.code() + " " + status.reason());
+                    () -> "closing connection " + id() + " (" + path() + "): " + status.code() + " " + status.reason());
         }
         out.closeNow(status, true);
     }
@@ -415,7 +338,7 @@ public abstract class AbstractConnection implements Connection {
         if (limits.rateLimit().onExceeded() == io.github.wsrouter.RateLimit.Exceeded.CLOSE) {
             LOG.log(
                     System.Logger.Level.INFO,
-                    () -> "closing connection " + id() + " (" + path + "): rate limit exceeded");
+                    () -> "closing connection " + id() + " (" + path() + "): rate limit exceeded");
             close(CloseStatus.POLICY_VIOLATION.withReason("rate limit exceeded"));
         } else if (!closeDelivered) {
             // the router's wire format answers, in order with the connection's other callbacks
@@ -615,7 +538,7 @@ public abstract class AbstractConnection implements Connection {
             LOG.log(
                     System.Logger.Level.WARNING,
                     () -> "router " + router.getClass().getName() + " threw in " + callback + " for connection " + id()
-                            + " (" + path + "); closing it with 1011",
+                            + " (" + path() + "); closing it with 1011",
                     e);
             notifyError(e);
             close(CloseStatus.INTERNAL_ERROR.withReason("internal error"));
@@ -649,6 +572,6 @@ public abstract class AbstractConnection implements Connection {
 
     @Override
     public String toString() {
-        return getClass().getSimpleName() + "[" + id() + " " + path + "]";
+        return getClass().getSimpleName() + "[" + id() + " " + path() + "]";
     }
 }
