@@ -37,7 +37,7 @@ import org.xnio.IoUtils;
  * Close frames go through {@link WebSockets} once every data frame is written.
  */
 final class UndertowConnection extends AbstractConnection
-        implements GuardedConnection, ChannelListener<WebSocketChannel> {
+        implements GuardedConnection, ChannelListener<WebSocketChannel>, Runnable {
 
     /** Below Undertow's default high-water mark of 50 queued frames, which would suspend receives. */
     static final int MAX_FRAMES_IN_FLIGHT = 32;
@@ -49,8 +49,8 @@ final class UndertowConnection extends AbstractConnection
 
     private final Settings.Limits limits;
     private final java.util.function.Consumer<UndertowConnection> terminated;
-    private final Runnable drainTask = this::drainOnIoThread;
-    private final Runnable flushTask = this::flush;
+    /** Set when a drain is asked from a thread that is not the IO thread; {@link #run} drains. */
+    private volatile boolean drainAsked;
     // IO thread only:
     /** The last frame given to Undertow and not yet called back, and its frame channel. */
     private OutboundFrame unconfirmed;
@@ -58,8 +58,8 @@ final class UndertowConnection extends AbstractConnection
     private StreamSinkFrameChannel unconfirmedSink;
     /** Whether a flush is queued on the IO thread for this pass. */
     private boolean flushScheduled;
-    /** Whether the IO thread is running {@link #drainTask}, which flushes once at its end. */
-    private boolean inDrainTask;
+    /** Whether the IO thread is in {@link #run}, which flushes once at its end. */
+    private boolean inTask;
 
     /**
      * A connection opened before its socket is there: the router's {@code onOpen} runs and the
@@ -148,8 +148,9 @@ final class UndertowConnection extends AbstractConnection
             drain();
             return;
         }
+        drainAsked = true;
         try {
-            webSocket.getIoThread().execute(drainTask);
+            webSocket.getIoThread().execute(this);
         } catch (RuntimeException rejected) { // the IO thread is shutting down: Undertow's send is thread-safe
             drain();
         }
@@ -188,27 +189,35 @@ final class UndertowConnection extends AbstractConnection
         }
         unconfirmed = last;
         unconfirmedSink = sink;
-        if (inDrainTask || flushScheduled) {
+        if (inTask || flushScheduled) {
             return; // flushed once after the drain task's batches, or later in this pass
         }
         if (webSocket.getIoThread() == Thread.currentThread()) {
             // later in this pass of the IO thread: the frames the rest of the pass sends leave with these
             flushScheduled = true;
-            webSocket.getIoThread().execute(flushTask);
+            webSocket.getIoThread().execute(this);
         } else {
             flush(); // the IO thread refused the drain task: it is shutting down
         }
     }
 
-    /** On the IO thread, for a drain asked from another thread: its batches, then one flush. */
-    private void drainOnIoThread() {
-        inDrainTask = true;
-        try {
-            drain();
-        } finally {
-            inDrainTask = false;
+    /**
+     * On the IO thread, once per task queued by {@link #framesWaiting} or {@link #write}: the
+     * batches of a drain asked from another thread, then one flush for everything given to
+     * Undertow in this pass. (One task object for both: the connection itself.)
+     */
+    @Override
+    public void run() {
+        if (drainAsked) {
+            drainAsked = false;
+            inTask = true;
+            try {
+                drain();
+            } finally {
+                inTask = false;
+            }
         }
-        if (!flushScheduled && unconfirmed != null) {
+        if (flushScheduled || unconfirmed != null) {
             flush();
         }
     }
