@@ -378,7 +378,9 @@ public final class WebSocketRoutes implements HttpHandler {
         }
 
         /**
-         * A frame whose header announces more than the limit is refused at once with 1009, before
+         * A fallback for a connection without a {@link FrameGuard} (the one check of a message's
+         * size, which never lets such a frame reach Undertow): a frame whose header announces more
+         * than the limit is refused at once with 1009, before
          * any of it is read or buffered (Undertow closes the frame's stream when its announced
          * length is over the stream limit).
          *
@@ -480,6 +482,7 @@ public final class WebSocketRoutes implements HttpHandler {
             super.onFullPingMessage(channel, message);
         }
 
+        // Undertow's buffers, bounded as a last fallback: the FrameGuard checks the size first
         @Override
         protected long getMaxTextBufferSize() {
             return maxMessageSize();

@@ -9,13 +9,11 @@ import java.nio.channels.FileChannel;
 import java.util.concurrent.TimeUnit;
 import org.xnio.IoUtils;
 import org.xnio.StreamConnection;
-import org.xnio.XnioExecutor;
 import org.xnio.channels.StreamSinkChannel;
 import org.xnio.conduits.AbstractStreamSourceConduit;
 import org.xnio.conduits.ConduitReadableByteChannel;
 import org.xnio.conduits.ConduitStreamSourceChannel;
 import org.xnio.conduits.Conduits;
-import org.xnio.conduits.ReadReadyHandler;
 import org.xnio.conduits.StreamSourceConduit;
 
 /**
@@ -32,6 +30,13 @@ import org.xnio.conduits.StreamSourceConduit;
  *       pings without pause.</li>
  * </ul>
  *
+ * <p>This is the one check of a message's size. The others only back it up where no guard could
+ * be installed (Undertow's connection out of reach, or a container that is not Undertow's): the
+ * receive listener's announced-length check and {@link TextMessages}' count on the native adapter,
+ * Undertow's buffer limits, the Jakarta session's message buffer sizes. Every one of them closes
+ * through the connection's one close path ({@link GuardedConnection#closeForViolation}); none
+ * reads an exception's text.
+ *
  * <p>It reads nothing itself while Undertow reads: it scans the bytes Undertow reads, in place, so
  * it adds no copy and no buffer. The frame that breaks a bound and everything after it is
  * discarded; the connection is answered with the close status.
@@ -45,7 +50,9 @@ import org.xnio.conduits.StreamSourceConduit;
  * Settings.Limits#lingerMillis()}, and then closes the socket (Undertow has shut the output once
  * our close frame was written). A peer that has sent its close frame is not lingered for.
  *
- * <p>Runs on the connection's IO thread only.
+ * <p>Runs on the connection's IO thread only. Over 400 lines on purpose: the header scanner, the
+ * bounds it checks and the conduit methods that hand the read side over to the {@link Lingering}
+ * close share one state machine; the linger itself is a class of its own.
  */
 public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceConduit> {
 
@@ -404,7 +411,7 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
             next.terminateReads();
             return;
         }
-        lingering = new Lingering(limits);
+        lingering = new Lingering(this, next, source, connection, limits);
         if (next.getReadThread() == Thread.currentThread()) {
             lingering.start();
         } else {
@@ -443,94 +450,9 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
         return lingering == null && next.isReadResumed();
     }
 
-    /** The scratch buffer of each IO thread that lingering connections read into. */
-    private static final ThreadLocal<ByteBuffer> DISCARD =
-            ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(64 * 1024));
-
-    /**
-     * Reads and discards until the peer's close frame, end of stream or a bound, then closes the
-     * socket. Takes the socket's read readiness from Undertow meanwhile; the end of the socket still
-     * reaches the channel's close listener, so that Undertow (and the router) hear of it.
-     */
-    private final class Lingering implements ReadReadyHandler {
-        private final ReadReadyHandler channelHandler = new ReadReadyHandler.ChannelListenerHandler<>(source);
-        private final long maxBytes;
-        private final long millis;
-        private long discarded;
-        private XnioExecutor.Key timer;
-        private boolean done;
-
-        Lingering(Settings.Limits limits) {
-            this.maxBytes = limits.lingerBytes();
-            this.millis = limits.lingerMillis();
-        }
-
-        void start() {
-            if (done) {
-                return;
-            }
-            next.setReadReadyHandler(this);
-            timer = next.getReadThread().executeAfter(this::finish, millis, TimeUnit.MILLISECONDS);
-            readReady(); // what is already there: its readiness may have been taken by Undertow
-            if (!done) {
-                next.resumeReads();
-            }
-        }
-
-        @Override
-        public void readReady() {
-            if (done) {
-                return;
-            }
-            ByteBuffer scratch = DISCARD.get();
-            try {
-                for (; ; ) {
-                    scratch.clear();
-                    int read = next.read(scratch);
-                    if (read < 0) {
-                        finish();
-                        return;
-                    }
-                    if (read == 0) {
-                        return;
-                    }
-                    discarded += read;
-                    scan(scratch, 0, read);
-                    if (peerClosed || discarded > maxBytes) {
-                        finish();
-                        return;
-                    }
-                }
-            } catch (IOException | RuntimeException e) {
-                finish();
-            }
-        }
-
-        /** Closes the socket; its end reaches Undertow's close listener through the channel's handler. */
-        void finish() {
-            if (done) {
-                return;
-            }
-            done = true;
-            if (timer != null) {
-                timer.remove();
-            }
-            next.setReadReadyHandler(channelHandler);
-            IoUtils.safeClose(connection);
-        }
-
-        @Override
-        public void forceTermination() {
-            channelHandler.forceTermination();
-        }
-
-        @Override
-        public void terminated() {
-            done = true;
-            if (timer != null) {
-                timer.remove();
-            }
-            channelHandler.terminated();
-        }
+    /** Follows the frames of bytes read while lingering: whether the peer's close frame has been read. */
+    boolean scanDiscarded(ByteBuffer buffer, int read) {
+        scan(buffer, 0, read);
+        return peerClosed;
     }
 }
