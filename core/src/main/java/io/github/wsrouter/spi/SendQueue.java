@@ -254,11 +254,8 @@ final class SendQueue {
         if (handed >= connection.maxFramesInFlight()) {
             return false;
         }
-        Iterator<OutboundFrame> it = frames.iterator();
-        for (int i = 0; i < handed; i++) {
-            it.next();
-        }
-        return it.next().kind != OutboundFrame.Kind.CLOSE;
+        // a close frame is always the last frame queued: the next waiting one is a close only when it is the last
+        return frames.size() - handed > 1 || frames.peekLast().kind != OutboundFrame.Kind.CLOSE;
     }
 
     /** Under the lock: whether the caller should ask the transport to drain. */
