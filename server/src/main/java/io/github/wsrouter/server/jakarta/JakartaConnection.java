@@ -24,9 +24,17 @@ import org.xnio.IoUtils;
 
 /**
  * A connection on a Jakarta WebSocket {@link Session}. Sends go through {@code RemoteEndpoint.Async}
- * one at a time: {@link AbstractConnection}'s queue hands over the next frame only when the
- * container has reported the previous one done, so the container never sees a second send while
- * one is in progress (the "TEXT_PARTIAL_WRITING" failure), however many threads send.
+ * one at a time: {@link AbstractConnection}'s queue hands it batches of one frame and the next only
+ * when the container has reported the previous one done, so the container never sees a second
+ * send while one is in progress (the "TEXT_PARTIAL_WRITING" failure), however many threads send.
+ *
+ * <p>Closes for a violation the {@link FrameGuard} finds (1008, 1009) go through the connection's
+ * one close path and linger as on the native adapter. A payload error Undertow's JSR container
+ * finds itself (1007, invalid UTF-8) does not linger: its {@code FrameHandler.onError} calls
+ * {@code UndertowSession.forceClose()} right after the endpoint's {@code onError}, whatever that
+ * does, and that closes the socket itself (XNIO closes the {@code SocketChannel} directly, below
+ * the conduit where the guard lingers). Lingering there would take a frame handler of our own in
+ * place of the container's, or a UTF-8 check in the guard.
  */
 final class JakartaConnection extends AbstractConnection implements GuardedConnection {
 
