@@ -2,25 +2,16 @@ package io.github.wsrouter.spi;
 
 import io.github.wsrouter.CloseStatus;
 import io.github.wsrouter.Connection;
-import io.github.wsrouter.ConnectionClosedException;
 import io.github.wsrouter.MessageRouter;
-import io.github.wsrouter.SendBufferOverflowException;
-import io.github.wsrouter.SendOverflow;
 import io.github.wsrouter.internal.SerialExecutor;
 import io.github.wsrouter.internal.TokenBucket;
 import io.github.wsrouter.internal.Utf8;
 import java.nio.ByteBuffer;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.Executor;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The part of a connection every transport shares: the router's lifecycle guarantees and the
@@ -36,16 +27,32 @@ import java.util.concurrent.atomic.AtomicLong;
  * 1011; later messages are dropped.
  *
  * <h2>Towards the socket</h2>
- * Sends enqueue a frame and return at once. Frames are handed to the transport's {@code write*}
- * methods in order, up to {@link #maxFramesInFlight()} at a time (one, unless the transport says
- * it can take more), and a close frame only once every frame before it has been reported written.
- * So frames never interleave and keep their order, whatever thread sends. A frame's bytes count as
- * queued from its send until the transport reports it written or failed.
+ * Sends enqueue a frame in the connection's one {@link SendQueue} and return at once; they never
+ * block and never throw for a closed peer. When frames may go the queue asks the transport once
+ * ({@link #framesWaiting()}); the transport drains ({@link #drain()}) on a thread of its choice, and
+ * each pass hands it one batch ({@link #write}): every waiting frame that fits {@link
+ * #maxFramesInFlight()}, in order, or a close frame alone once every frame before it has been
+ * reported written. The transport writes the batch, flushes once, and calls back per frame or per
+ * batch. A frame's bytes count as queued from its send until the transport reports it written or
+ * failed; over {@link SendLimits#maxQueuedBytes()} the connection closes with 4000 or the send
+ * fails, as {@link SendLimits#overflow()} says.
+ *
+ * <h2>Closes</h2>
+ * The router's {@link #close} queues the close frame behind everything sent before it. A close the
+ * server starts has one path each: {@link #closeForViolation} (1002, 1007, 1008, 1009: queued data
+ * is discarded and the close frame goes right behind the frames the transport holds; the transport
+ * then lingers), {@link #closeReceived} (the answer to the peer's close), a slow consumer (4000) and
+ * {@link #drop} (no closing handshake). Each records the status the router's {@code onClose}
+ * hears, so no transport repairs it afterwards.
+ *
+ * <p>Over 400 lines on purpose: what is left here (the router's lifecycle guarantees, the
+ * failure policy, the inbound rate limit, the close statuses) shares the fields that make {@code
+ * onClose} run exactly once and last; the send queue ({@link SendQueue}) and the handshake's data
+ * ({@link HandshakeData}) are classes of their own.
  */
-public abstract class AbstractConnection implements Connection {
+public abstract class AbstractConnection extends HandshakeData implements Connection {
 
     private static final System.Logger LOG = System.getLogger("io.github.wsrouter");
-    private static final AtomicLong IDS = new AtomicLong();
     private static final java.lang.invoke.VarHandle CLOSE_DELIVERED;
     private static final java.lang.invoke.VarHandle UPGRADE;
 
@@ -69,42 +76,12 @@ public abstract class AbstractConnection implements Connection {
      */
     private volatile int upgrade;
 
-    private static final int OPEN = 0;
-    private static final int CLOSING = 1;
-    private static final int CLOSED = 2;
-
     /** Told by the transport when a frame was written ({@code null}) or could not be. */
     @FunctionalInterface
     public interface WriteCallback {
         void done(Throwable failure);
     }
 
-    private enum Kind {
-        TEXT,
-        BINARY,
-        CLOSE
-    }
-
-    private record Outbound(
-            Kind kind, String text, ByteBuffer data, CloseStatus status, long size, CompletableFuture<Void> future) {}
-
-    /** The id's number; its text is made on first use (most connections are never asked). */
-    private final long number;
-
-    private String id; // only through id()
-    private final String path;
-    private final Map<String, String> pathParameters;
-    private final Map<String, List<String>> queryParameters;
-    /**
-     * The request headers as name, value, name, value...: a quarter of the memory of the map, which
-     * every open connection would keep though few routers read it; the map is built on first use.
-     */
-    private final String[] headerPairs;
-
-    private volatile Map<String, List<String>> headers;
-    private volatile ConcurrentMap<String, Object> attributes;
-    private final String identity;
-    private final String subprotocol;
     /** Made when first asked for, under the monitor; completed after the router's onClose. */
     private CompletableFuture<CloseStatus> closeFuture;
     /** The status onClose was given, once it has returned; under the monitor. */
@@ -123,25 +100,17 @@ public abstract class AbstractConnection implements Connection {
     private volatile boolean routerFailed;
     private volatile long lastInbound = System.nanoTime();
 
-    // The connection's own monitor guards the send state and the attributes' creation: no lock
-    // object for each of the many idle connections a server holds. Held only briefly, never while
-    // calling out.
-    /** Frames waiting for the transport; made at the first send, as an idle connection never needs it. */
-    private ArrayDeque<Outbound> queue;
-
-    private int state = OPEN;
-    /** Frames handed to the transport and not yet called back, and their bytes. */
-    private int inFlight;
-
-    private long inFlightBytes;
-    private boolean pumping;
-    private long queuedBytes;
+    // The connection's own monitor guards the attributes' creation and the close future: no lock
+    // object for each of the many idle connections a server holds.
+    /** The one send queue. */
+    private final SendQueue out;
     /**
-     * Whether the transport can take frames. A transport that opens the connection before its
-     * socket is there (the router's {@code onOpen} runs before the client can see the handshake
-     * answered) holds frames queued until it calls {@link #transportReady()}.
+     * The status of a close the server started outside the router (a violation, a slow consumer,
+     * an idle drop): what the router hears, whatever the closing handshake says. First one wins.
      */
-    private boolean transportReady;
+    private volatile CloseStatus started;
+    /** The status of the closing handshake: the close frame handed to the transport, or the peer's, first. */
+    private volatile CloseStatus handshakeStatus;
 
     /**
      * @param handshake what the opening request said
@@ -176,74 +145,17 @@ public abstract class AbstractConnection implements Connection {
             SendLimits limits,
             RouteCounters counters,
             boolean transportReady) {
-        this.transportReady = transportReady;
+        super(handshake);
         this.upgrade = transportReady ? UPGRADE_ATTACHED : UPGRADE_PENDING;
         this.limits = Objects.requireNonNull(limits, "limits");
         this.counters = Objects.requireNonNull(counters, "counters");
+        this.out = new SendQueue(this, limits, counters, transportReady);
         this.rate = limits.rateLimit() == null ? null : new TokenBucket(limits.rateLimit());
-        this.number = IDS.incrementAndGet();
-        this.path = handshake.path();
-        this.pathParameters = handshake.pathParameters();
-        this.queryParameters = handshake.queryParameters();
-        this.headerPairs = Handshake.pairs(handshake.headers());
         this.router = Objects.requireNonNull(router, "router");
         this.callbacks = new SerialExecutor(callbackExecutor);
-        this.identity = handshake.identity();
-        this.subprotocol = handshake.chosenSubprotocol();
-        for (Map.Entry<String, Object> attribute : handshake.attributes().entrySet()) {
-            String key = attribute.getKey();
-            if (!key.equals(Handshake.IDENTITY) && !key.equals(Handshake.SUBPROTOCOL)) {
-                attributes().put(key, attribute.getValue());
-            }
-        }
     }
 
     // ---- Connection ----
-
-    @Override
-    public final String id() {
-        String text = id;
-        if (text == null) { // a race makes the same string twice: harmless
-            text = Long.toString(number, 36);
-            id = text;
-        }
-        return text;
-    }
-
-    @Override
-    public final String path() {
-        return path;
-    }
-
-    @Override
-    public final Map<String, String> pathParameters() {
-        return pathParameters;
-    }
-
-    @Override
-    public final Map<String, List<String>> queryParameters() {
-        return queryParameters;
-    }
-
-    @Override
-    public final Map<String, List<String>> headers() {
-        Map<String, List<String>> map = headers;
-        if (map == null) {
-            map = Handshake.headerMap(headerPairs);
-            headers = map;
-        }
-        return map;
-    }
-
-    @Override
-    public final String identity() {
-        return identity;
-    }
-
-    @Override
-    public final String subprotocol() {
-        return subprotocol;
-    }
 
     @Override
     public final CompletionStage<CloseStatus> closeFuture() {
@@ -258,31 +170,14 @@ public abstract class AbstractConnection implements Connection {
     }
 
     @Override
-    public final ConcurrentMap<String, Object> attributes() {
-        ConcurrentMap<String, Object> map = attributes;
-        if (map == null) {
-            synchronized (this) {
-                map = attributes;
-                if (map == null) {
-                    map = new ConcurrentHashMap<>(4);
-                    attributes = map;
-                }
-            }
-        }
-        return map;
-    }
-
-    @Override
     public final boolean isOpen() {
-        synchronized (this) {
-            return state == OPEN;
-        }
+        return out.isOpen();
     }
 
     @Override
     public final CompletionStage<Void> sendText(String text) {
         Objects.requireNonNull(text, "text");
-        return enqueue(new Outbound(Kind.TEXT, text, null, null, Utf8.length(text), new CompletableFuture<>()));
+        return out.enqueue(OutboundFrame.text(text, Utf8.length(text)));
     }
 
     @Override
@@ -294,7 +189,7 @@ public abstract class AbstractConnection implements Connection {
     @Override
     public final CompletionStage<Void> sendBinary(ByteBuffer data) {
         ByteBuffer view = data.asReadOnlyBuffer();
-        return enqueue(new Outbound(Kind.BINARY, null, view, null, view.remaining(), new CompletableFuture<>()));
+        return out.enqueue(OutboundFrame.binary(view));
     }
 
     @Override
@@ -304,35 +199,52 @@ public abstract class AbstractConnection implements Connection {
             throw new IllegalArgumentException(
                     "close status " + status.code() + " is reported locally and may not be sent");
         }
-        Outbound close = new Outbound(Kind.CLOSE, null, null, status, 0, new CompletableFuture<>());
-        boolean pump;
-        synchronized (this) {
-            if (state != OPEN) {
-                return CompletableFuture.completedFuture(null);
-            }
-            state = CLOSING;
-            queue().add(close);
-            pump = claimPump();
-        }
-        if (pump) {
-            pump();
-        }
-        return close.future;
+        return out.close(status);
     }
 
     // ---- for transports ----
 
-    /** Writes a text frame; calls back once, from any thread, when written or failed. */
-    protected abstract void writeText(String text, WriteCallback callback);
-
-    /** Writes a binary frame with the buffer's remaining bytes; calls back once. */
-    protected abstract void writeBinary(ByteBuffer data, WriteCallback callback);
-
     /**
-     * Writes the close frame; calls back once. The transport then calls {@link #closed} when the
-     * closing handshake is done or the socket is gone.
+     * Writes a batch of frames, in order: every waiting frame that fits the in-flight bound, or a
+     * close frame alone (handed over only once every frame before it has been reported written).
+     * The transport calls back each frame once ({@link OutboundFrame#done}), or the last frame of
+     * the batch once for all of them ({@link OutboundFrame#doneThrough}), from any thread, when
+     * written or failed. Must not block. After a close frame the transport calls {@link #closed}
+     * (or {@link #closedWith}) when the closing handshake is done or the socket is gone; after a
+     * close frame that {@link OutboundFrame#lingers()} it stops delivering what it reads.
+     *
+     * <p>By default each frame goes to {@link #writeText}, {@link #writeBinary} or {@link
+     * #writeClose} with the frame as its callback: enough for a transport with one frame in flight.
      */
-    protected abstract void writeClose(CloseStatus status, WriteCallback callback);
+    protected void write(List<OutboundFrame> batch) {
+        for (OutboundFrame frame : batch) {
+            try {
+                switch (frame.kind()) {
+                    case TEXT -> writeText(frame.text(), frame);
+                    case BINARY -> writeBinary(frame.data(), frame);
+                    case CLOSE -> writeClose(frame.status(), frame);
+                    default -> throw new AssertionError(frame.kind());
+                }
+            } catch (RuntimeException e) {
+                frame.done(e);
+            }
+        }
+    }
+
+    /** Writes a text frame, for the default {@link #write}; calls back once. */
+    protected void writeText(String text, WriteCallback callback) {
+        throw new UnsupportedOperationException("the transport overrides write(batch)");
+    }
+
+    /** Writes a binary frame with the buffer's remaining bytes, for the default {@link #write}. */
+    protected void writeBinary(ByteBuffer data, WriteCallback callback) {
+        throw new UnsupportedOperationException("the transport overrides write(batch)");
+    }
+
+    /** Writes the close frame, for the default {@link #write}; calls back once. */
+    protected void writeClose(CloseStatus status, WriteCallback callback) {
+        throw new UnsupportedOperationException("the transport overrides write(batch)");
+    }
 
     /**
      * How many frames the transport takes before the first of them is reported written: 1 (the
@@ -343,6 +255,81 @@ public abstract class AbstractConnection implements Connection {
         return 1;
     }
 
+    /**
+     * Frames wait that the transport may take: it must call {@link #drain()}, now or soon, on a
+     * thread of its choice. Called once until that drain has found nothing more to hand over; sends
+     * made meanwhile join the next batch. By default the calling thread drains at once.
+     */
+    protected void framesWaiting() {
+        drain();
+    }
+
+    /** Hands the transport, through {@link #write}, batch after batch while frames may go. */
+    protected final void drain() {
+        out.drain();
+    }
+
+    // ---- closes the server starts ----
+
+    /**
+     * The one path for a close the server starts for a violation by the peer (1002, 1007, 1008,
+     * 1009): the router will hear {@code status}; frames not yet with the transport are discarded
+     * (their stages fail), and the close frame goes right behind those that are. Its frame {@link
+     * OutboundFrame#lingers()}: the transport reads and discards, bounded, after writing it. Where
+     * a close frame has already gone (the transport answered the violation itself), the transport
+     * is still handed a lingering close frame, which it does not send twice. Any thread.
+     */
+    public final void closeForViolation(CloseStatus status) {
+        if (startedClose(status)) {
+            LOG.log(
+                    System.Logger.Level.INFO,
+                    () -> "closing connection " + id() + " (" + path() + "): " + status.code() + " " + status.reason());
+        }
+        out.closeNow(status, true);
+    }
+
+    /**
+     * The peer's close frame arrived: the router hears its status (unless the server closed
+     * first), and the close frame that answers it (the same status, or 1000 for one that may not
+     * be sent) goes right behind the frames with the transport; what waits is discarded.
+     */
+    protected final void closeReceived(CloseStatus status) {
+        recordHandshake(status);
+        out.closeNow(status.isSendable() ? status : CloseStatus.NORMAL, false);
+    }
+
+    /**
+     * Drops the socket without a closing handshake (a peer silent for the idle timeout): the router
+     * hears {@code status}. Calls {@link #dropSocket()}.
+     */
+    public final void drop(CloseStatus status) {
+        startedClose(status);
+        dropSocket();
+    }
+
+    /** Closes the socket at once, without a closing handshake; the transport then calls {@link #closed}. */
+    protected void dropSocket() {}
+
+    /** Records a close the server started; whether it was the first thing recorded. */
+    final boolean startedClose(CloseStatus status) {
+        if (started == null && handshakeStatus == null) {
+            started = status;
+            return true;
+        }
+        return false;
+    }
+
+    /** A close frame went to the transport (under the queue's lock: a field write only). */
+    final void closeHandedOver(CloseStatus status) {
+        recordHandshake(status);
+    }
+
+    private void recordHandshake(CloseStatus status) {
+        if (handshakeStatus == null) {
+            handshakeStatus = status;
+        }
+    }
+
     /** Whether a message is over the rate limit; if so, it has been answered or the connection closed. */
     private boolean overRateLimit() {
         if (rate == null || rate.tryTake()) {
@@ -351,7 +338,7 @@ public abstract class AbstractConnection implements Connection {
         if (limits.rateLimit().onExceeded() == io.github.wsrouter.RateLimit.Exceeded.CLOSE) {
             LOG.log(
                     System.Logger.Level.INFO,
-                    () -> "closing connection " + id() + " (" + path + "): rate limit exceeded");
+                    () -> "closing connection " + id() + " (" + path() + "): rate limit exceeded");
             close(CloseStatus.POLICY_VIOLATION.withReason("rate limit exceeded"));
         } else if (!closeDelivered) {
             // the router's wire format answers, in order with the connection's other callbacks
@@ -427,14 +414,7 @@ public abstract class AbstractConnection implements Connection {
     }
 
     protected final void transportReady() {
-        boolean pump;
-        synchronized (this) {
-            transportReady = true;
-            pump = claimPump();
-        }
-        if (pump) {
-            pump();
-        }
+        out.ready();
     }
 
     /**
@@ -494,34 +474,22 @@ public abstract class AbstractConnection implements Connection {
     }
 
     /**
-     * The connection is gone, with the status the peer sent, the status we sent, or 1006. Fails
-     * what is still queued and calls the router's {@code onClose}, once however often called.
+     * The connection is gone, with the status the peer sent, the status we sent, or 1006; the
+     * status of a close the server started ({@link #closeForViolation}, a slow consumer, {@link
+     * #drop}) wins over it. Fails what still waits in the send queue (frames with the transport are
+     * its to call back) and calls the router's {@code onClose}, once however often called.
      */
-    public final void closed(CloseStatus status) {
+    public final void closed(CloseStatus reported) {
         if (!CLOSE_DELIVERED.compareAndSet(this, false, true)) {
             return;
         }
         counters.closed.increment();
-        ArrayDeque<Outbound> dropped;
-        synchronized (this) {
-            state = CLOSED;
-            dropped = queue == null ? new ArrayDeque<>(0) : new ArrayDeque<>(queue);
-            if (queue != null) {
-                queue.clear();
-            }
-            queuedBytes = 0;
-        }
-        for (Outbound outbound : dropped) {
-            if (outbound.kind == Kind.CLOSE) {
-                outbound.future.complete(null);
-            } else {
-                outbound.future.completeExceptionally(closedException());
-            }
-        }
+        CloseStatus heard = started != null ? started : reported;
+        out.closed();
         callbacks.execute(() -> {
             closeHandled = true;
             try {
-                router.onClose(this, status);
+                router.onClose(this, heard);
             } catch (RuntimeException | Error e) {
                 LOG.log(
                         System.Logger.Level.WARNING,
@@ -530,13 +498,23 @@ public abstract class AbstractConnection implements Connection {
             }
             CompletableFuture<CloseStatus> watchers;
             synchronized (this) {
-                finalStatus = status;
+                finalStatus = heard;
                 watchers = closeFuture;
             }
             if (watchers != null) {
-                watchers.complete(status);
+                watchers.complete(heard);
             }
         });
+    }
+
+    /**
+     * The socket is gone: the router hears the status of a close the server started, else of the
+     * closing handshake (the close frame handed to the transport or the peer's, whichever came
+     * first), else {@code fallback}. See {@link #closed}.
+     */
+    protected final void closedWith(CloseStatus fallback) {
+        CloseStatus handshake = handshakeStatus;
+        closed(handshake != null ? handshake : fallback);
     }
 
     /** Whether {@link #closed} has been called. */
@@ -560,7 +538,7 @@ public abstract class AbstractConnection implements Connection {
             LOG.log(
                     System.Logger.Level.WARNING,
                     () -> "router " + router.getClass().getName() + " threw in " + callback + " for connection " + id()
-                            + " (" + path + "); closing it with 1011",
+                            + " (" + path() + "); closing it with 1011",
                     e);
             notifyError(e);
             close(CloseStatus.INTERNAL_ERROR.withReason("internal error"));
@@ -580,51 +558,6 @@ public abstract class AbstractConnection implements Connection {
 
     // ---- send queue ----
 
-    private CompletionStage<Void> enqueue(Outbound outbound) {
-        boolean pump;
-        List<Outbound> discarded = null;
-        synchronized (this) {
-            if (state != OPEN) {
-                return CompletableFuture.failedFuture(closedException());
-            }
-            ArrayDeque<Outbound> queue = queue();
-            boolean busy = inFlight > 0 || !queue.isEmpty();
-            if (busy && limits.isBounded() && queuedBytes + outbound.size > limits.maxQueuedBytes()) {
-                if (limits.overflow() == SendOverflow.DROP) {
-                    counters.droppedMessages.increment();
-                    return CompletableFuture.failedFuture(overflowException());
-                }
-                // CLOSE: discard what waits, close behind the frame in flight, drop the socket if it stays stuck
-                discarded = new ArrayList<>(queue);
-                queue.clear();
-                queuedBytes = inFlightBytes;
-                state = CLOSING;
-                queue.add(
-                        new Outbound(Kind.CLOSE, null, null, CloseStatus.SLOW_CONSUMER, 0, new CompletableFuture<>()));
-            }
-            if (discarded == null) {
-                queue.add(outbound);
-                queuedBytes += outbound.size;
-            }
-            pump = claimPump();
-        }
-        if (discarded != null) {
-            counters.slowConsumerCloses.increment();
-            LOG.log(
-                    System.Logger.Level.INFO,
-                    () -> "closing connection " + id() + " (" + path + ") with 4000: its send buffer is over "
-                            + limits.maxQueuedBytes() + " bytes (slow consumer)");
-            for (Outbound dropped : discarded) {
-                dropped.future.completeExceptionally(overflowException());
-            }
-            slowConsumer();
-        }
-        if (pump) {
-            pump();
-        }
-        return discarded == null ? outbound.future : CompletableFuture.failedFuture(overflowException());
-    }
-
     /**
      * Called once when this connection is closed as a slow consumer: a frame may be stuck in the
      * transport, so a transport should drop the socket if the close does not complete in time.
@@ -634,129 +567,11 @@ public abstract class AbstractConnection implements Connection {
     /** The number of bytes queued for sending and not yet written. */
     @Override
     public final long queuedBytes() {
-        synchronized (this) {
-            return queuedBytes;
-        }
-    }
-
-    private SendBufferOverflowException overflowException() {
-        return new SendBufferOverflowException("send buffer of connection " + id() + " (" + path + ") is full: over "
-                + limits.maxQueuedBytes() + " bytes queued");
-    }
-
-    /** Under the lock: whether the caller should become the pumping thread. */
-    private boolean claimPump() {
-        if (pumping || !mayHandOver()) {
-            return false;
-        }
-        pumping = true;
-        return true;
-    }
-
-    /** Under the lock: the send queue, made on first use. */
-    private ArrayDeque<Outbound> queue() {
-        ArrayDeque<Outbound> q = queue;
-        if (q == null) {
-            q = new ArrayDeque<>(2);
-            queue = q;
-        }
-        return q;
-    }
-
-    /** Under the lock: whether the next queued frame may go to the transport now. */
-    private boolean mayHandOver() {
-        Outbound next = queue == null || !transportReady ? null : queue.peek();
-        return next != null && (inFlight == 0 || inFlight < maxFramesInFlight() && next.kind != Kind.CLOSE);
-    }
-
-    /**
-     * Hands frames to the transport while it may take them. A transport that calls back
-     * synchronously lets this loop go on; one that calls back later ends it, and its callback
-     * starts the next.
-     */
-    private void pump() {
-        for (; ; ) {
-            Outbound next;
-            synchronized (this) {
-                if (!mayHandOver()) {
-                    pumping = false;
-                    return;
-                }
-                next = queue.poll();
-                inFlight++;
-                inFlightBytes += next.size;
-            }
-            write(next);
-        }
-    }
-
-    /** The transport's callback for one frame: the first call counts, a second is ignored. */
-    private final class Written implements WriteCallback {
-        private final Outbound outbound;
-        private boolean called; // guarded by the connection's monitor
-
-        Written(Outbound outbound) {
-            this.outbound = outbound;
-        }
-
-        @Override
-        public void done(Throwable failure) {
-            written(this, failure);
-        }
-    }
-
-    private void write(Outbound outbound) {
-        Written callback = new Written(outbound);
-        try {
-            switch (outbound.kind) {
-                case TEXT -> writeText(outbound.text, callback);
-                case BINARY -> writeBinary(outbound.data.duplicate(), callback);
-                case CLOSE -> writeClose(outbound.status, callback);
-                default -> throw new AssertionError(outbound.kind);
-            }
-        } catch (RuntimeException e) {
-            written(callback, e);
-        }
-    }
-
-    private void written(Written callback, Throwable failure) {
-        Outbound outbound = callback.outbound;
-        boolean pump;
-        synchronized (this) {
-            if (callback.called) {
-                return; // a second callback for a frame already called back
-            }
-            callback.called = true;
-            inFlight--;
-            inFlightBytes -= outbound.size;
-            if (state != CLOSED) {
-                queuedBytes -= outbound.size;
-            }
-            pump = !pumping && mayHandOver();
-            if (pump) {
-                pumping = true;
-            }
-        }
-        if (failure == null && outbound.kind != Kind.CLOSE) {
-            counters.messagesOut.increment();
-            counters.bytesOut.add(outbound.size);
-        }
-        if (failure == null || outbound.kind == Kind.CLOSE) {
-            outbound.future.complete(null);
-        } else {
-            outbound.future.completeExceptionally(failure);
-        }
-        if (pump) {
-            pump();
-        }
-    }
-
-    private ConnectionClosedException closedException() {
-        return new ConnectionClosedException("connection " + id() + " (" + path + ") is closed");
+        return out.queuedBytes();
     }
 
     @Override
     public String toString() {
-        return getClass().getSimpleName() + "[" + id() + " " + path + "]";
+        return getClass().getSimpleName() + "[" + id() + " " + path() + "]";
     }
 }

@@ -5,9 +5,9 @@ import io.github.wsrouter.MessageRouter;
 import io.github.wsrouter.SendOverflow;
 import io.github.wsrouter.spi.AbstractConnection;
 import io.github.wsrouter.spi.Handshake;
+import io.github.wsrouter.spi.OutboundFrame;
 import io.github.wsrouter.spi.RouteCounters;
 import io.github.wsrouter.spi.SendLimits;
-import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
 
@@ -39,23 +39,27 @@ final class InMemoryConnection extends AbstractConnection {
         return decided.accepted();
     }
 
+    /** The whole batch is "written" at once, and called back once through its last frame. */
     @Override
-    protected void writeText(String text, WriteCallback callback) {
-        frames++;
-        chars += text.length();
-        callback.done(null);
-    }
-
-    @Override
-    protected void writeBinary(ByteBuffer data, WriteCallback callback) {
-        frames++;
-        chars += data.remaining();
-        callback.done(null);
-    }
-
-    @Override
-    protected void writeClose(CloseStatus status, WriteCallback callback) {
-        callback.done(null);
-        closed(status);
+    protected void write(List<OutboundFrame> batch) {
+        CloseStatus close = null;
+        for (OutboundFrame frame : batch) {
+            switch (frame.kind()) {
+                case TEXT -> {
+                    frames++;
+                    chars += frame.text().length();
+                }
+                case BINARY -> {
+                    frames++;
+                    chars += frame.data().remaining();
+                }
+                case CLOSE -> close = frame.status();
+                default -> throw new AssertionError(frame.kind());
+            }
+        }
+        batch.get(batch.size() - 1).doneThrough(null);
+        if (close != null) {
+            closed(close);
+        }
     }
 }

@@ -1,9 +1,7 @@
 package io.github.wsrouter.server.internal;
 
 import io.github.wsrouter.CloseStatus;
-import io.undertow.websockets.core.WebSocketCallback;
 import io.undertow.websockets.core.WebSocketChannel;
-import io.undertow.websockets.core.WebSockets;
 import java.io.IOException;
 import java.lang.reflect.Method;
 import java.nio.ByteBuffer;
@@ -11,13 +9,11 @@ import java.nio.channels.FileChannel;
 import java.util.concurrent.TimeUnit;
 import org.xnio.IoUtils;
 import org.xnio.StreamConnection;
-import org.xnio.XnioExecutor;
 import org.xnio.channels.StreamSinkChannel;
 import org.xnio.conduits.AbstractStreamSourceConduit;
 import org.xnio.conduits.ConduitReadableByteChannel;
 import org.xnio.conduits.ConduitStreamSourceChannel;
 import org.xnio.conduits.Conduits;
-import org.xnio.conduits.ReadReadyHandler;
 import org.xnio.conduits.StreamSourceConduit;
 
 /**
@@ -34,6 +30,13 @@ import org.xnio.conduits.StreamSourceConduit;
  *       pings without pause.</li>
  * </ul>
  *
+ * <p>This is the one check of a message's size. The others only back it up where no guard could
+ * be installed (Undertow's connection out of reach, or a container that is not Undertow's): the
+ * receive listener's announced-length check and {@link TextMessages}' count on the native adapter,
+ * Undertow's buffer limits, the Jakarta session's message buffer sizes. Every one of them closes
+ * through the connection's one close path ({@link GuardedConnection#closeForViolation}); none
+ * reads an exception's text.
+ *
  * <p>It reads nothing itself while Undertow reads: it scans the bytes Undertow reads, in place, so
  * it adds no copy and no buffer. The frame that breaks a bound and everything after it is
  * discarded; the connection is answered with the close status.
@@ -47,7 +50,9 @@ import org.xnio.conduits.StreamSourceConduit;
  * Settings.Limits#lingerMillis()}, and then closes the socket (Undertow has shut the output once
  * our close frame was written). A peer that has sent its close frame is not lingered for.
  *
- * <p>Runs on the connection's IO thread only.
+ * <p>Runs on the connection's IO thread only. Over 400 lines on purpose: the header scanner, the
+ * bounds it checks and the conduit methods that hand the read side over to the {@link Lingering}
+ * close share one state machine; the linger itself is a class of its own.
  */
 public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceConduit> {
 
@@ -110,7 +115,7 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
      * Puts a guard under the frame parser of a WebSocket connection that has not read any frame
      * yet (call it before receives are resumed). On a violation the channel is answered with the
      * status (1009 for a message over the size limit, 1008 for too many fragments or pings) through
-     * {@link #closeForViolation}, on the IO thread. The limits are the connection's route's. When
+     * the connection's one close path ({@link GuardedConnection#closeForViolation}), on the IO thread. The limits are the connection's route's. When
      * Undertow's connection cannot be reached the guard is not installed (logged once by {@code
      * underlying}); Undertow's own limits still apply.
      */
@@ -121,42 +126,6 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
             ConduitStreamSourceChannel source = connection.getSourceChannel();
             source.setConduit(new FrameGuard(source.getConduit(), owner, connection, source));
         }
-    }
-
-    /**
-     * The one way the server closes a connection for a violation it found itself: records the
-     * status the router will hear, sends the close frame (unless one has been sent), and stops
-     * reading for Undertow, lingering (see the class comment) before the socket is closed. Runs on
-     * the connection's IO thread (from another thread, it is handed to it).
-     */
-    public static void closeForViolation(GuardedConnection owner, CloseStatus status) {
-        WebSocketChannel channel = owner.webSocketChannel();
-        if (channel.getIoThread() != Thread.currentThread()) {
-            channel.getIoThread().execute(() -> closeForViolation(owner, status));
-            return;
-        }
-        LOG.log(
-                System.Logger.Level.INFO,
-                () -> "closing WebSocket connection from " + channel.getSourceAddress() + ": " + status.code() + " "
-                        + status.reason());
-        owner.closedBy(status);
-        if (!channel.isOpen()) {
-            return;
-        }
-        if (!channel.isCloseFrameSent()) {
-            WebSockets.sendClose(status.code(), status.reason(), channel, new WebSocketCallback<Void>() {
-                @Override
-                public void complete(WebSocketChannel ch, Void context) {
-                    // Undertow shuts the output once the close frame is out; the linger closes the socket
-                }
-
-                @Override
-                public void onError(WebSocketChannel ch, Void context, Throwable throwable) {
-                    IoUtils.safeClose(ch);
-                }
-            });
-        }
-        stopReading(channel);
     }
 
     /**
@@ -423,7 +392,7 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
         violatedAt = headerAt;
         WebSocketChannel channel = owner.webSocketChannel();
         // after what Undertow has still to parse of this read: its replies go before the close frame
-        channel.getIoThread().execute(() -> closeForViolation(owner, status));
+        channel.getIoThread().execute(() -> owner.closeForViolation(status));
     }
 
     // The read side, closed for Undertow while the guard lingers.
@@ -442,7 +411,7 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
             next.terminateReads();
             return;
         }
-        lingering = new Lingering(limits);
+        lingering = new Lingering(this, next, source, connection, limits);
         if (next.getReadThread() == Thread.currentThread()) {
             lingering.start();
         } else {
@@ -481,94 +450,9 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
         return lingering == null && next.isReadResumed();
     }
 
-    /** The scratch buffer of each IO thread that lingering connections read into. */
-    private static final ThreadLocal<ByteBuffer> DISCARD =
-            ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(64 * 1024));
-
-    /**
-     * Reads and discards until the peer's close frame, end of stream or a bound, then closes the
-     * socket. Takes the socket's read readiness from Undertow meanwhile; the end of the socket still
-     * reaches the channel's close listener, so that Undertow (and the router) hear of it.
-     */
-    private final class Lingering implements ReadReadyHandler {
-        private final ReadReadyHandler channelHandler = new ReadReadyHandler.ChannelListenerHandler<>(source);
-        private final long maxBytes;
-        private final long millis;
-        private long discarded;
-        private XnioExecutor.Key timer;
-        private boolean done;
-
-        Lingering(Settings.Limits limits) {
-            this.maxBytes = limits.lingerBytes();
-            this.millis = limits.lingerMillis();
-        }
-
-        void start() {
-            if (done) {
-                return;
-            }
-            next.setReadReadyHandler(this);
-            timer = next.getReadThread().executeAfter(this::finish, millis, TimeUnit.MILLISECONDS);
-            readReady(); // what is already there: its readiness may have been taken by Undertow
-            if (!done) {
-                next.resumeReads();
-            }
-        }
-
-        @Override
-        public void readReady() {
-            if (done) {
-                return;
-            }
-            ByteBuffer scratch = DISCARD.get();
-            try {
-                for (; ; ) {
-                    scratch.clear();
-                    int read = next.read(scratch);
-                    if (read < 0) {
-                        finish();
-                        return;
-                    }
-                    if (read == 0) {
-                        return;
-                    }
-                    discarded += read;
-                    scan(scratch, 0, read);
-                    if (peerClosed || discarded > maxBytes) {
-                        finish();
-                        return;
-                    }
-                }
-            } catch (IOException | RuntimeException e) {
-                finish();
-            }
-        }
-
-        /** Closes the socket; its end reaches Undertow's close listener through the channel's handler. */
-        void finish() {
-            if (done) {
-                return;
-            }
-            done = true;
-            if (timer != null) {
-                timer.remove();
-            }
-            next.setReadReadyHandler(channelHandler);
-            IoUtils.safeClose(connection);
-        }
-
-        @Override
-        public void forceTermination() {
-            channelHandler.forceTermination();
-        }
-
-        @Override
-        public void terminated() {
-            done = true;
-            if (timer != null) {
-                timer.remove();
-            }
-            channelHandler.terminated();
-        }
+    /** Follows the frames of bytes read while lingering: whether the peer's close frame has been read. */
+    boolean scanDiscarded(ByteBuffer buffer, int read) {
+        scan(buffer, 0, read);
+        return peerClosed;
     }
 }

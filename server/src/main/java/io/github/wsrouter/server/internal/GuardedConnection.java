@@ -17,21 +17,21 @@ public interface GuardedConnection {
     Settings.Limits limits();
 
     /**
-     * Records the status the server closes the connection with outside its send queue, so that the
-     * router hears it rather than 1006: only {@link #closeForViolation} and the drops (idle, slow
-     * consumer) call it. The first recorded, sent or received status wins.
+     * Closes the connection for a violation the server found in what the peer sent (1002, 1007,
+     * 1008, 1009): {@code AbstractConnection.closeForViolation}, the one path for the closes the
+     * server starts. It records the status the router hears and sends the close frame through the
+     * send queue; the transport then lingers ({@link FrameGuard#stopReading}).
      */
-    void closedBy(CloseStatus status);
+    void closeForViolation(CloseStatus status);
 
     /**
-     * Closes the connection for a violation the server found in what the peer sent (1008, 1009):
-     * the one path for the closes the server starts outside the send queue. Records the status,
-     * sends the close frame and lingers before closing the socket ({@link FrameGuard#closeForViolation}).
+     * Drops the socket without a closing handshake, the router hearing {@code status}: {@code
+     * AbstractConnection.drop}.
      */
-    default void closeForViolation(CloseStatus status) {
-        FrameGuard.closeForViolation(this, status);
-    }
+    void drop(CloseStatus status);
 
     /** Drops a peer silent for the idle timeout; the router sees 1001 "idle timeout". */
-    void dropIdle();
+    default void dropIdle() {
+        drop(CloseStatus.GOING_AWAY.withReason("idle timeout"));
+    }
 }

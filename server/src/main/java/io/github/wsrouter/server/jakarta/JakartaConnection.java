@@ -2,18 +2,21 @@ package io.github.wsrouter.server.jakarta;
 
 import io.github.wsrouter.CloseStatus;
 import io.github.wsrouter.MessageRouter;
+import io.github.wsrouter.server.internal.FrameGuard;
 import io.github.wsrouter.server.internal.GuardedConnection;
 import io.github.wsrouter.server.internal.Settings;
 import io.github.wsrouter.spi.AbstractConnection;
 import io.github.wsrouter.spi.Handshake;
+import io.github.wsrouter.spi.OutboundFrame;
 import io.github.wsrouter.spi.RouteCounters;
 import io.undertow.websockets.core.WebSocketChannel;
+import io.undertow.websockets.core.WebSockets;
 import io.undertow.websockets.jsr.UndertowSession;
 import jakarta.websocket.CloseReason;
 import jakarta.websocket.SendHandler;
 import jakarta.websocket.Session;
 import java.io.IOException;
-import java.nio.ByteBuffer;
+import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -21,9 +24,17 @@ import org.xnio.IoUtils;
 
 /**
  * A connection on a Jakarta WebSocket {@link Session}. Sends go through {@code RemoteEndpoint.Async}
- * one at a time: {@link AbstractConnection}'s queue hands over the next frame only when the
- * container has reported the previous one done, so the container never sees a second send while
- * one is in progress (the "TEXT_PARTIAL_WRITING" failure), however many threads send.
+ * one at a time: {@link AbstractConnection}'s queue hands it batches of one frame and the next only
+ * when the container has reported the previous one done, so the container never sees a second
+ * send while one is in progress (the "TEXT_PARTIAL_WRITING" failure), however many threads send.
+ *
+ * <p>Closes for a violation the {@link FrameGuard} finds (1008, 1009) go through the connection's
+ * one close path and linger as on the native adapter. A payload error Undertow's JSR container
+ * finds itself (1007, invalid UTF-8) does not linger: its {@code FrameHandler.onError} calls
+ * {@code UndertowSession.forceClose()} right after the endpoint's {@code onError}, whatever that
+ * does, and that closes the socket itself (XNIO closes the {@code SocketChannel} directly, below
+ * the conduit where the guard lingers). Lingering there would take a frame handler of our own in
+ * place of the container's, or a UTF-8 check in the guard.
  */
 final class JakartaConnection extends AbstractConnection implements GuardedConnection {
 
@@ -31,7 +42,6 @@ final class JakartaConnection extends AbstractConnection implements GuardedConne
     private volatile Session session;
 
     private final Settings.Limits limits;
-    private volatile CloseStatus sentStatus;
 
     private final Consumer<JakartaConnection> onTerminated;
 
@@ -101,28 +111,48 @@ final class JakartaConnection extends AbstractConnection implements GuardedConne
         }
     }
 
+    /**
+     * Writes the one frame of a batch ({@link #maxFramesInFlight()} is 1: the container takes one
+     * send at a time) and calls it back when the container reports it done.
+     */
     @Override
-    protected void writeText(String text, WriteCallback callback) {
-        session.getAsyncRemote().sendText(text, handler(callback));
+    protected void write(List<OutboundFrame> batch) {
+        for (OutboundFrame frame : batch) {
+            switch (frame.kind()) {
+                case TEXT -> session.getAsyncRemote().sendText(frame.text(), handler(frame));
+                case BINARY -> session.getAsyncRemote().sendBinary(frame.data(), handler(frame));
+                case CLOSE -> writeClose(frame);
+                default -> throw new AssertionError(frame.kind());
+            }
+        }
     }
 
-    @Override
-    protected void writeBinary(ByteBuffer data, WriteCallback callback) {
-        session.getAsyncRemote().sendBinary(data, handler(callback));
-    }
-
-    @Override
-    protected void writeClose(CloseStatus status, WriteCallback callback) {
-        sentStatus = status;
+    /**
+     * The close frame. On Undertow's container a close for a violation is sent on the channel and
+     * the read side lingers (as on the native adapter); otherwise through the session, and a peer
+     * that never answers is dropped after the close timeout.
+     */
+    private void writeClose(OutboundFrame close) {
+        CloseStatus status = close.status();
+        WebSocketChannel channel = webSocketChannel();
+        if (close.lingers() && channel != null) {
+            if (!channel.isCloseFrameSent() && channel.isOpen()) {
+                WebSockets.sendClose(status.code(), status.reason(), channel, null);
+            }
+            close.done(null);
+            if (channel.isOpen()) {
+                FrameGuard.stopReading(channel);
+            }
+            return;
+        }
         try {
             session.close(new CloseReason(CloseReason.CloseCodes.getCloseCode(status.code()), status.reason()));
-            callback.done(null);
+            close.done(null);
         } catch (IOException | RuntimeException e) {
-            callback.done(e);
+            close.done(e);
         }
-        if (session instanceof UndertowSession undertow) {
+        if (channel != null) {
             // A peer that never answers our close frame is dropped after the close timeout.
-            var channel = undertow.getWebSocketChannel();
             channel.getIoThread()
                     .executeAfter(() -> IoUtils.safeClose(channel), limits.closeTimeoutMillis(), TimeUnit.MILLISECONDS);
         }
@@ -130,7 +160,6 @@ final class JakartaConnection extends AbstractConnection implements GuardedConne
 
     @Override
     protected void slowConsumer() {
-        sentStatus = CloseStatus.SLOW_CONSUMER;
         if (session instanceof UndertowSession undertow) {
             var channel = undertow.getWebSocketChannel();
             channel.getIoThread()
@@ -140,8 +169,7 @@ final class JakartaConnection extends AbstractConnection implements GuardedConne
 
     /** The container reported the session closed. */
     void sessionClosed(CloseReason reason) {
-        CloseStatus sent = sentStatus;
-        closed(sent != null ? sent : toStatus(reason));
+        closedWith(toStatus(reason));
         if (!(session instanceof UndertowSession)) {
             onTerminated.accept(this);
         }
@@ -158,18 +186,8 @@ final class JakartaConnection extends AbstractConnection implements GuardedConne
         return limits;
     }
 
-    /** Records the status we close with ourselves, outside the send queue (a policy violation). */
     @Override
-    public void closedBy(CloseStatus status) {
-        if (sentStatus == null) {
-            sentStatus = status;
-        }
-    }
-
-    /** Drops a peer that has been silent for the idle timeout: the router sees 1001 "idle timeout". */
-    @Override
-    public void dropIdle() {
-        sentStatus = CloseStatus.GOING_AWAY.withReason("idle timeout");
+    protected void dropSocket() {
         abort();
     }
 
@@ -200,7 +218,7 @@ final class JakartaConnection extends AbstractConnection implements GuardedConne
         }
     }
 
-    private static SendHandler handler(WriteCallback callback) {
+    private static SendHandler handler(OutboundFrame callback) {
         return result -> callback.done(result.isOK() ? null : result.getException());
     }
 }

@@ -289,6 +289,7 @@ public final class JakartaRoutes {
                             session.getPathParameters(),
                             Handshake.parseQuery(session.getQueryString()),
                             Map.of());
+            // a fallback where the FrameGuard is installed (it checks the size first); the only check elsewhere
             session.setMaxTextMessageBufferSize(limits.maxMessageSize());
             session.setMaxBinaryMessageBufferSize(limits.maxMessageSize());
             JakartaConnection opened = new JakartaConnection(

@@ -2,10 +2,12 @@ package io.github.wsrouter.server.undertow;
 
 import io.github.wsrouter.CloseStatus;
 import io.github.wsrouter.MessageRouter;
+import io.github.wsrouter.server.internal.FrameGuard;
 import io.github.wsrouter.server.internal.GuardedConnection;
 import io.github.wsrouter.server.internal.Settings;
 import io.github.wsrouter.spi.AbstractConnection;
 import io.github.wsrouter.spi.Handshake;
+import io.github.wsrouter.spi.OutboundFrame;
 import io.github.wsrouter.spi.RouteCounters;
 import io.undertow.util.ImmediatePooledByteBuffer;
 import io.undertow.websockets.core.StreamSinkFrameChannel;
@@ -14,26 +16,28 @@ import io.undertow.websockets.core.WebSocketChannel;
 import io.undertow.websockets.core.WebSocketFrameType;
 import io.undertow.websockets.core.WebSockets;
 import java.nio.ByteBuffer;
-import java.util.ArrayDeque;
+import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import org.xnio.ChannelListener;
 import org.xnio.IoUtils;
 
 /**
- * A connection on Undertow's native WebSocket channel.
+ * A connection on Undertow's native WebSocket channel: a transport of {@link AbstractConnection}'s
+ * one send queue, with no queue of its own besides Undertow's.
  *
- * <p>Data frames are corked: a send hands its frame to this connection's {@link Writer}, which
- * runs once on the channel's IO thread for everything handed to it since it last ran. There it
- * queues the frames on the channel with flushing held back, then flushes once, so the frames a
- * read cycle produced (the echoes of several pipelined messages, the several broadcasts one read
- * of a sender delivers to a recipient) leave in one gathering write instead of one system call
- * each. Up to {@value #MAX_FRAMES_IN_FLIGHT} frames of a connection are with Undertow at a time,
- * below its high-water mark of queued frames; the rest wait in {@link AbstractConnection}'s
- * bounded queue. Close frames go through {@link WebSockets} once every data frame is written.
+ * <p>Data frames are corked: the queue hands this connection batches ({@link #write}) on the
+ * channel's IO thread, where their frames go to Undertow with flushing held back, and the channel
+ * is flushed once per pass of the IO thread, so the frames a read cycle produced (the echoes of
+ * several pipelined messages, the several broadcasts one read of a sender delivers to a recipient)
+ * leave in one gathering write instead of one system call each. A batch sent from another thread
+ * costs one task on the IO thread. Up to {@value #MAX_FRAMES_IN_FLIGHT} frames of a connection are
+ * with Undertow at a time, below its high-water mark of queued frames; the rest wait in the send
+ * queue. Undertow writes in order, so a batch is called back once, when its last frame is written.
+ * Close frames go through {@link WebSockets} once every data frame is written.
  */
 final class UndertowConnection extends AbstractConnection
-        implements GuardedConnection, ChannelListener<WebSocketChannel> {
+        implements GuardedConnection, ChannelListener<WebSocketChannel>, Runnable {
 
     /** Below Undertow's default high-water mark of 50 queued frames, which would suspend receives. */
     static final int MAX_FRAMES_IN_FLIGHT = 32;
@@ -45,12 +49,17 @@ final class UndertowConnection extends AbstractConnection
 
     private final Settings.Limits limits;
     private final java.util.function.Consumer<UndertowConnection> terminated;
-    /** Made at the first send: an idle connection does not pay for it. */
-    private volatile Writer writer;
-    /** The status we sent first, if we closed first; else the peer's is reported. */
-    private volatile CloseStatus sentStatus;
+    /** Set when a drain is asked from a thread that is not the IO thread; {@link #run} drains. */
+    private volatile boolean drainAsked;
+    // IO thread only:
+    /** The last frame given to Undertow and not yet called back, and its frame channel. */
+    private OutboundFrame unconfirmed;
 
-    private volatile CloseStatus receivedStatus;
+    private StreamSinkFrameChannel unconfirmedSink;
+    /** Whether a flush is queued on the IO thread for this pass. */
+    private boolean flushScheduled;
+    /** Whether the IO thread is in {@link #run}, which flushes once at its end. */
+    private boolean inTask;
 
     /**
      * A connection opened before its socket is there: the router's {@code onOpen} runs and the
@@ -126,198 +135,148 @@ final class UndertowConnection extends AbstractConnection
         return MAX_FRAMES_IN_FLIGHT;
     }
 
+    /**
+     * Frames wait: on the channel's IO thread they go to Undertow at once (so that a close frame
+     * Undertow sends by itself meanwhile, for a protocol error in the next frame read, goes out
+     * after them, as Autobahn 5.15 checks); from any other thread the batch is handed to the IO
+     * thread once, and what is sent meanwhile joins it.
+     */
     @Override
-    protected void writeText(String text, WriteCallback callback) {
-        writer().add(WebSocketFrameType.TEXT, ByteBuffer.wrap(Utf8Cache.encode(text)), callback);
-    }
-
-    private Writer writer() {
-        Writer w = writer;
-        if (w == null) {
-            synchronized (this) {
-                w = writer;
-                if (w == null) {
-                    w = new Writer();
-                    writer = w;
-                }
-            }
+    protected void framesWaiting() {
+        WebSocketChannel webSocket = channel;
+        if (webSocket.getIoThread() == Thread.currentThread()) {
+            drain();
+            return;
         }
-        return w;
+        drainAsked = true;
+        try {
+            webSocket.getIoThread().execute(this);
+        } catch (RuntimeException rejected) { // the IO thread is shutting down: Undertow's send is thread-safe
+            drain();
+        }
     }
 
     /**
-     * Writes this connection's data frames in batches on the channel's IO thread, and calls each
-     * frame's callback, in order, once Undertow has written it (or failed).
+     * Gives the batch's frames to Undertow in order with flushing held back, then flushes once for
+     * the pass (the frames of one pass leave in one gathering write), and calls the batch back once
+     * Undertow has written its last frame. Runs on the IO thread (see {@link #framesWaiting}).
      */
-    private final class Writer implements Runnable, ChannelListener<StreamSinkFrameChannel> {
-        /** Handed over and not yet given to Undertow. Guarded by this. */
-        private ArrayDeque<Frame> handed = new ArrayDeque<>(4);
-
-        private ArrayDeque<Frame> spare = new ArrayDeque<>(4);
-        /** Given to Undertow, not yet called back, in order. Guarded by this. */
-        private final ArrayDeque<Frame> given = new ArrayDeque<>(4);
-        /** Whether a run is queued on the IO thread. Guarded by this. */
-        private boolean scheduled;
-        /** The frame whose completion the writer listens for. Guarded by this. */
-        private StreamSinkFrameChannel watched;
-        /** Set when the channel is gone: later frames fail at once. Guarded by this. */
-        private boolean failed;
-
-        void add(WebSocketFrameType type, ByteBuffer data, WriteCallback callback) {
-            Frame frame = new Frame(type, data, callback);
-            boolean schedule;
-            boolean closed;
-            synchronized (this) {
-                closed = failed;
-                schedule = !closed && !scheduled;
-                if (!closed) {
-                    handed.add(frame);
-                    scheduled = true;
+    @Override
+    protected void write(List<OutboundFrame> batch) {
+        OutboundFrame last = batch.get(batch.size() - 1);
+        if (last.kind() == OutboundFrame.Kind.CLOSE) {
+            writeClose(last);
+            return;
+        }
+        WebSocketChannel webSocket = channel;
+        StreamSinkFrameChannel sink = null;
+        webSocket.setRequireExplicitFlush(true);
+        try {
+            for (OutboundFrame frame : batch) {
+                boolean text = frame.kind() == OutboundFrame.Kind.TEXT;
+                ByteBuffer data = text ? ByteBuffer.wrap(Utf8Cache.encode(frame.text())) : frame.data();
+                sink = webSocket.send(text ? WebSocketFrameType.TEXT : WebSocketFrameType.BINARY);
+                if (!sink.send(new ImmediatePooledByteBuffer(data))) {
+                    throw new java.io.IOException("Undertow refused a frame on a new channel");
                 }
+                sink.shutdownWrites();
             }
-            if (closed) {
-                callback.done(channelGone());
+        } catch (java.io.IOException | RuntimeException e) {
+            last.doneThrough(e);
+            return;
+        } finally {
+            webSocket.setRequireExplicitFlush(false);
+        }
+        unconfirmed = last;
+        unconfirmedSink = sink;
+        if (inTask || flushScheduled) {
+            return; // flushed once after the drain task's batches, or later in this pass
+        }
+        if (webSocket.getIoThread() == Thread.currentThread()) {
+            // later in this pass of the IO thread: the frames the rest of the pass sends leave with these
+            flushScheduled = true;
+            webSocket.getIoThread().execute(this);
+        } else {
+            flush(); // the IO thread refused the drain task: it is shutting down
+        }
+    }
+
+    /**
+     * On the IO thread, once per task queued by {@link #framesWaiting} or {@link #write}: the
+     * batches of a drain asked from another thread, then one flush for everything given to
+     * Undertow in this pass. (One task object for both: the connection itself.)
+     */
+    @Override
+    public void run() {
+        if (drainAsked) {
+            drainAsked = false;
+            inTask = true;
+            try {
+                drain();
+            } finally {
+                inTask = false;
+            }
+        }
+        if (flushScheduled || unconfirmed != null) {
+            flush();
+        }
+    }
+
+    /** On the IO thread: writes what Undertow holds, and calls back the last batch given if written. */
+    private void flush() {
+        flushScheduled = false;
+        WebSocketChannel webSocket = channel;
+        OutboundFrame last = unconfirmed;
+        StreamSinkFrameChannel sink = unconfirmedSink;
+        try {
+            webSocket.flush(); // on the IO thread: writes now, as much as the socket takes
+            if (last == null) {
                 return;
             }
-            if (channel.getIoThread() == Thread.currentThread()) {
-                // Queued with Undertow at once, written with the rest of this pass: a close frame
-                // Undertow sends by itself meanwhile (a protocol error in the next frame read)
-                // goes out after this frame, not before it.
-                give();
+            if (!sink.flush()) {
+                // Undertow writes in order: when this frame is out, so is every frame before it
+                sink.getWriteSetter().set(new Confirm(last));
+                sink.resumeWrites();
+                return;
             }
-            if (schedule) {
-                try {
-                    channel.getIoThread().execute(this);
-                } catch (RuntimeException rejected) { // the IO thread is shutting down
-                    failAll(rejected);
-                }
+        } catch (java.io.IOException | RuntimeException e) {
+            unconfirmed = null;
+            unconfirmedSink = null;
+            if (last != null) {
+                last.doneThrough(e);
             }
+            return;
+        }
+        unconfirmed = null;
+        unconfirmedSink = null;
+        last.doneThrough(null);
+    }
+
+    /** Calls back every frame up to one Undertow had not written yet, once it has. */
+    private final class Confirm implements ChannelListener<StreamSinkFrameChannel> {
+        private final OutboundFrame last;
+
+        Confirm(OutboundFrame last) {
+            this.last = last;
         }
 
-        /** On the IO thread, once per pass that had frames: gives Undertow what is left, flushes once. */
-        @Override
-        public void run() {
-            synchronized (this) {
-                scheduled = false;
-            }
-            give();
-            channel.flush(); // on the IO thread: writes now, as much as the socket takes
-            complete();
-        }
-
-        /** On the IO thread: queues every frame handed over with Undertow, in order, without writing. */
-        private void give() {
-            ArrayDeque<Frame> batch;
-            synchronized (this) {
-                if (handed.isEmpty()) {
-                    return;
-                }
-                batch = handed;
-                handed = spare;
-                spare = batch;
-            }
-            channel.setRequireExplicitFlush(true);
-            try {
-                for (Frame frame; (frame = batch.poll()) != null; ) {
-                    try {
-                        StreamSinkFrameChannel sink = channel.send(frame.type);
-                        frame.sink = sink;
-                        if (!sink.send(new ImmediatePooledByteBuffer(frame.data))) {
-                            throw new java.io.IOException("Undertow refused a frame on a new channel");
-                        }
-                        sink.shutdownWrites();
-                    } catch (java.io.IOException | RuntimeException e) {
-                        frame.failure = e;
-                    }
-                    boolean gone;
-                    synchronized (this) {
-                        gone = failed;
-                        if (!gone) {
-                            given.add(frame);
-                        }
-                    }
-                    if (gone) { // failAll ran meanwhile: this frame was not among those it failed
-                        frame.callback.done(channelGone());
-                    }
-                }
-            } finally {
-                channel.setRequireExplicitFlush(false);
-            }
-        }
-
-        /** On the IO thread: calls back the frames written, in order; listens for the first that is not. */
-        private void complete() {
-            for (; ; ) {
-                Frame frame;
-                Throwable failure = null;
-                synchronized (this) {
-                    frame = given.peek();
-                    if (frame == null) {
-                        return;
-                    }
-                    if (frame.failure != null) {
-                        failure = frame.failure;
-                    } else {
-                        try {
-                            if (!frame.sink.flush()) {
-                                // a run to come flushes and calls back; else wait for Undertow
-                                if (!scheduled && watched != frame.sink) {
-                                    watched = frame.sink;
-                                    frame.sink.getWriteSetter().set(this);
-                                    frame.sink.resumeWrites();
-                                }
-                                return;
-                            }
-                        } catch (java.io.IOException | RuntimeException e) {
-                            failure = e;
-                        }
-                    }
-                    given.poll();
-                }
-                frame.callback.done(failure);
-            }
-        }
-
-        /** The watched frame was written or broke. */
         @Override
         public void handleEvent(StreamSinkFrameChannel sink) {
+            Throwable failure = null;
+            try {
+                if (!sink.flush()) {
+                    return; // still writing: called again
+                }
+            } catch (java.io.IOException | RuntimeException e) {
+                failure = e;
+            }
             sink.getWriteSetter().set(null);
             sink.suspendWrites();
-            complete();
-        }
-
-        /** The channel is gone: fails every frame not yet called back. */
-        void failAll(Throwable cause) {
-            java.util.List<Frame> left;
-            synchronized (this) {
-                failed = true;
-                left = new java.util.ArrayList<>(given);
-                left.addAll(handed);
-                given.clear();
-                handed.clear();
+            if (unconfirmed == last) {
+                unconfirmed = null;
+                unconfirmedSink = null;
             }
-            for (Frame frame : left) {
-                frame.callback.done(cause);
-            }
-        }
-    }
-
-    /** What a frame fails with when the channel closed before it was written. */
-    private static java.io.IOException channelGone() {
-        return new java.io.IOException("the WebSocket channel is closed");
-    }
-
-    private static final class Frame {
-        final WebSocketFrameType type;
-        final ByteBuffer data;
-        final WriteCallback callback;
-        StreamSinkFrameChannel sink;
-        Throwable failure;
-
-        Frame(WebSocketFrameType type, ByteBuffer data, WriteCallback callback) {
-            this.type = type;
-            this.data = data;
-            this.callback = callback;
+            last.doneThrough(failure);
         }
     }
 
@@ -341,29 +300,33 @@ final class UndertowConnection extends AbstractConnection
         }
     }
 
-    @Override
-    protected void writeBinary(ByteBuffer data, WriteCallback callback) {
-        writer().add(WebSocketFrameType.BINARY, data, callback);
-    }
-
-    @Override
-    protected void writeClose(CloseStatus status, WriteCallback callback) {
-        if (receivedStatus == null) {
-            sentStatus = status;
+    /**
+     * The close frame, alone in its batch once every frame before it is written. After a close for
+     * a violation the channel stops reading for Undertow and lingers ({@link FrameGuard#stopReading});
+     * otherwise a peer that never answers is dropped after the close timeout.
+     */
+    private void writeClose(OutboundFrame close) {
+        WebSocketChannel webSocket = channel;
+        CloseStatus status = close.status();
+        if (webSocket.isCloseFrameSent() || !webSocket.isOpen()) {
+            close.done(null); // Undertow answered a protocol error itself, or the channel is gone
+        } else {
+            WebSockets.sendClose(status.code(), status.reason(), webSocket, new Callback(close, close.lingers()));
         }
-        if (channel.isCloseFrameSent() || !channel.isOpen()) {
-            callback.done(null);
-            return;
+        if (close.lingers()) {
+            if (webSocket.isOpen()) {
+                FrameGuard.stopReading(webSocket);
+            }
+        } else {
+            webSocket
+                    .getIoThread()
+                    .executeAfter(
+                            () -> IoUtils.safeClose(webSocket), limits.closeTimeoutMillis(), TimeUnit.MILLISECONDS);
         }
-        WebSockets.sendClose(status.code(), status.reason(), channel, new Callback(callback));
-        // A peer that never answers our close frame is dropped after the close timeout.
-        channel.getIoThread()
-                .executeAfter(() -> IoUtils.safeClose(channel), limits.closeTimeoutMillis(), TimeUnit.MILLISECONDS);
     }
 
     @Override
     protected void slowConsumer() {
-        closedBy(CloseStatus.SLOW_CONSUMER);
         WebSocketChannel channel = this.channel;
         if (channel == null) {
             return; // nothing in flight yet; the close frame goes first once attached, with its timeout
@@ -373,34 +336,22 @@ final class UndertowConnection extends AbstractConnection
                 .executeAfter(() -> IoUtils.safeClose(channel), limits.closeTimeoutMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** The peer's close frame arrived. */
-    void closeReceived(CloseStatus status) {
-        receivedStatus = status;
+    /** The peer's close frame arrived: it is answered through the send queue. */
+    void peerClosed(CloseStatus status) {
+        closeReceived(status);
     }
 
     /** Undertow closed the channel: report the status of the closing handshake, or 1006. */
     void channelClosed() {
-        Writer w = writer;
-        if (w != null) {
-            w.failAll(channelGone());
+        OutboundFrame last = unconfirmed; // frames given to Undertow and not written are lost
+        if (last != null) {
+            last.doneThrough(channelGone());
         }
-        CloseStatus sent = sentStatus;
-        CloseStatus received = receivedStatus;
-        closed(sent != null ? sent : received != null ? received : CloseStatus.ABNORMAL_CLOSURE);
+        closedWith(CloseStatus.ABNORMAL_CLOSURE);
     }
 
-    /** Records the status Undertow sent by itself (message too big) before it drops the channel. */
     @Override
-    public void closedBy(CloseStatus status) {
-        if (sentStatus == null && receivedStatus == null) {
-            sentStatus = status;
-        }
-    }
-
-    /** Drops a peer that has been silent for the idle timeout: the router sees 1001 "idle timeout". */
-    @Override
-    public void dropIdle() {
-        closedBy(CloseStatus.GOING_AWAY.withReason("idle timeout"));
+    protected void dropSocket() {
         abort();
     }
 
@@ -415,21 +366,32 @@ final class UndertowConnection extends AbstractConnection
         }
     }
 
-    private static final class Callback implements WebSocketCallback<Void> {
-        private final WriteCallback callback;
+    /** What frames fail with when the channel closed before they were written. */
+    private static java.io.IOException channelGone() {
+        return new java.io.IOException("the WebSocket channel is closed");
+    }
 
-        Callback(WriteCallback callback) {
-            this.callback = callback;
+    private static final class Callback implements WebSocketCallback<Void> {
+        private final OutboundFrame close;
+        private final boolean lingers;
+
+        Callback(OutboundFrame close, boolean lingers) {
+            this.close = close;
+            this.lingers = lingers;
         }
 
         @Override
         public void complete(WebSocketChannel channel, Void context) {
-            callback.done(null);
+            // Undertow shuts the output once the close frame is out; after a violation the linger closes the socket
+            close.done(null);
         }
 
         @Override
         public void onError(WebSocketChannel channel, Void context, Throwable throwable) {
-            callback.done(throwable);
+            if (lingers) {
+                IoUtils.safeClose(channel);
+            }
+            close.done(throwable);
         }
     }
 }

@@ -309,7 +309,9 @@ public final class WebSocketRoutes implements HttpHandler {
         }
 
         /**
-         * A frame whose header announces more than the limit is refused at once with 1009, before
+         * A fallback for a connection without a {@link FrameGuard} (the one check of a message's
+         * size, which never lets such a frame reach Undertow): a frame whose header announces more
+         * than the limit is refused at once with 1009, before
          * any of it is read or buffered (Undertow closes the frame's stream when its announced
          * length is over the stream limit).
          *
@@ -368,11 +370,7 @@ public final class WebSocketRoutes implements HttpHandler {
                         status = CloseStatus.PROTOCOL_ERROR;
                     }
                 }
-                connection.closeReceived(status);
-                if (!channel.isCloseFrameSent()) {
-                    CloseStatus reply = status.isSendable() ? status : CloseStatus.NORMAL;
-                    WebSockets.sendClose(reply.code(), reply.reason(), channel, null);
-                }
+                connection.peerClosed(status); // answered through the send queue
             } finally {
                 data.free();
             }
@@ -389,14 +387,13 @@ public final class WebSocketRoutes implements HttpHandler {
             connection.deliverError(error);
             if (channel.isCloseFrameSent() && channel.isOpen()) {
                 int code = channel.getCloseCode();
-                if (code > 0) { // set by a close Undertow sent with a status (not its bare protocol errors)
-                    try {
-                        connection.closedBy(CloseStatus.of(code, channel.getCloseReason()));
-                    } catch (IllegalArgumentException notAStatus) {
-                        // leave it to what the closing handshake says
-                    }
+                CloseStatus sent = CloseStatus.PROTOCOL_ERROR; // Undertow's bare protocol errors
+                try {
+                    sent = code > 0 ? CloseStatus.of(code, channel.getCloseReason()) : sent;
+                } catch (IllegalArgumentException notAStatus) {
+                    // 1002 it is
                 }
-                FrameGuard.stopReading(channel);
+                connection.closeForViolation(sent); // Undertow's frame is out: the path records it and lingers
             } else {
                 org.xnio.IoUtils.safeClose(channel);
             }
@@ -416,6 +413,7 @@ public final class WebSocketRoutes implements HttpHandler {
             super.onFullPingMessage(channel, message);
         }
 
+        // Undertow's buffers, bounded as a last fallback: the FrameGuard checks the size first
         @Override
         protected long getMaxTextBufferSize() {
             return maxMessageSize();
