@@ -393,7 +393,8 @@ class ChatPageBrowserTest {
      * its socket (code 4000, as if the network had gone) and holds wsrouter.js's reconnection until
      * released: the test releases it only once the server has seen bob leave and alice has the 20
      * acknowledgements, so the drop always spans the sending, without a sleep. Back, bob resumes
-     * from his last offset and shows each of the 20 once, in order, before what alice sends next.
+     * from his last offset and shows each of the 20 once, in order, before what alice sends next;
+     * what he wrote while away was queued and reaches alice once.
      */
     @Test
     void bobLosesHisConnectionWhileAliceSendsAndAfterReconnectingSeesEachMessageOnceInOrder() {
@@ -418,6 +419,9 @@ class ChatPageBrowserTest {
                 "20 acks saying the messages are kept for bob",
                 () -> missed.stream().allMatch(text -> sentMarker(alice, text).equals("kept \u2713 kept")));
         assertThat(messagesFrom(bob, "alice")).as("bob, away").containsExactly("before the drop");
+        // bob writes while away: wsrouter.js queues it until the connection is back
+        bob.send("alice", "queued while away");
+        assertThat(sentMarker(bob, "queued while away")).isEqualTo("pending \u2026");
         bob.screenshot("10-bob-away");
 
         bob.script("window.wsrouterChat.release();");
@@ -437,6 +441,11 @@ class ChatPageBrowserTest {
         alice.await(
                 "the ack of the live message",
                 () -> sentMarker(alice, "after the reconnection").startsWith("delivered"));
+        alice.awaitMessage("bob", "queued while away");
+        bob.await(
+                "the ack of the queued message",
+                () -> sentMarker(bob, "queued while away").equals("delivered \u2713"));
+        assertThat(messagesFrom(alice, "bob")).as("alice's messages from bob").containsExactly("queued while away");
         bob.screenshot("10-bob-back-with-everything");
         alice.screenshot("10-alice-acks");
     }
