@@ -47,6 +47,7 @@ export function backoff(attempt, base, max, random = Math.random) {
  *   or a function called before each attempt (to fetch a fresh token, for example)
  * @param {number[]} [options.finalCloseCodes=[1000, 1008]] server close codes after which it does not reconnect
  * @param {typeof WebSocket} [options.WebSocket] the WebSocket class (the global one by default)
+ * @param {() => number} [options.random=Math.random] the jitter's source of numbers in [0, 1)
  * @returns {WsRouterClient}
  */
 export function connect(url, options = {}) {
