@@ -81,8 +81,9 @@ public final class ExampleRunner {
 
     /**
      * The directed route's history (for the chat page's resume after a reconnect): the last 1,000
-     * messages of each stream, 5 minutes at most. It lives in this server's memory, so the runner
-     * keeps none with {@code --redis}, where the router refuses a relay to other servers.
+     * messages of each stream, 5 minutes at most, in this server's memory. The runner keeps none
+     * with {@code --redis}: the Redis relay keeps no history for the other servers to see, and the
+     * router refuses history on such a relay.
      */
     static final int HISTORY_MESSAGES = 1000;
 
