@@ -431,7 +431,8 @@ function onChatMessage(obj) {
 }
 
 // A sent message's marker: sending, delivered (to open connections), kept (the recipient is away
-// and gets it when they are back) or failed (the server's error code).
+// and gets it when they are back), sent (acknowledged as a repeat after a reconnection) or failed
+// (the server's error code).
 function markSent(entry, state, text, title) {
   if (!entry) {
     return;
@@ -568,7 +569,10 @@ function send() {
     markSent(entry, "pending", "\u2026", "sending");
   }
   chat.send(to, text).then(function (ack) {
-    if (ack.delivered > 0) {
+    if (ack.duplicate) {
+      // sent again after a reconnection: the server had routed it before, and did not route it twice
+      markSent(entry, "sent", "\u2713", "sent before the connection dropped");
+    } else if (ack.delivered > 0) {
       markSent(entry, "delivered", "\u2713", "delivered");
     } else {
       markSent(entry, "kept", "\u2713 kept", to + " is away: kept until they are back");
