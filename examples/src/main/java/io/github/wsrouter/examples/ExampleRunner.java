@@ -9,6 +9,7 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.net.BindException;
 import java.net.URI;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -23,7 +24,9 @@ import java.util.logging.Logger;
  *   /echo/            echoes text and binary messages to the sender
  *   /ws/              broadcasts every text message to every open connection (seed step 3)
  *   /ws/{username}/   directed JSON: {"to_user":"bob","message":...}, "*" for everyone (seed step 4),
- *                     with presence objects ({"presence":"online"|"join"|"leave",...})
+ *                     with presence objects ({"presence":"online"|"join"|"leave",...}), and
+ *                     without --redis a history of 1,000 messages / 5 minutes to resume from
+ *   /wsrouter.js      the JavaScript client the chat page is built on
  *   /rooms/{room}/    broadcasts only among connections in the same room
  *   /                 the chat page (classpath folder "web")
  *   /token            POST: a signed token for the chat page, with --require-token
@@ -76,6 +79,16 @@ public final class ExampleRunner {
             "  /rooms/{room}/    broadcast within one room",
             "  /stats            counters as JSON",
             "  /metrics          the same counters for Prometheus (text format)");
+
+    /**
+     * The directed route's history (for the chat page's resume after a reconnect): the last 1,000
+     * messages of each stream, 5 minutes at most, in this server's memory. The runner keeps none
+     * with {@code --redis}: the Redis relay keeps no history for the other servers to see, and the
+     * router refuses history on such a relay.
+     */
+    static final int HISTORY_MESSAGES = 1000;
+
+    static final Duration HISTORY_AGE = Duration.ofMinutes(5);
 
     /** Loggers whose level this class set: JUL keeps only weak references to them. */
     private static final List<Logger> QUIETED_LOGGERS = new ArrayList<>();
@@ -285,6 +298,7 @@ public final class ExampleRunner {
                         DirectedJsonRouter.builder()
                                 .everyone("*")
                                 .presence(true)
+                                .history(options.redis() == null ? HISTORY_MESSAGES : 0, HISTORY_AGE)
                                 .build())
                 .route(
                         "/rooms/{room}/",

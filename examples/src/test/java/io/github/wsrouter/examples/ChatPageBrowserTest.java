@@ -47,7 +47,7 @@ class ChatPageBrowserTest {
 
     /** Console errors Chromium itself logs while the server is down: not the page's fault. */
     private static final Pattern REFUSED_WHILE_SERVER_DOWN =
-            Pattern.compile("WebSocket connection to 'ws://127\\.0\\.0\\.1:\\d+/ws/alice/' failed");
+            Pattern.compile("WebSocket connection to 'ws://127\\.0\\.0\\.1:\\d+/ws/alice/(\\?resume=[^']*)?' failed");
 
     private static final Path SCREENSHOTS = Path.of(System.getProperty("screenshots.dir", "target/screenshots"));
 
@@ -226,7 +226,7 @@ class ChatPageBrowserTest {
         bob.sendToPicked("marker after the direct message");
         bob.awaitMessage("bob", "marker after the direct message");
         alice.awaitMessage("bob", "marker after the direct message");
-        JsonObject carolsNext = JsonParser.parseString(carol.awaitTextSkipping(ExampleRunnerServerTest::isPresence))
+        JsonObject carolsNext = JsonParser.parseString(carol.awaitTextSkipping(ExampleRunnerServerTest::isNotice))
                 .getAsJsonObject();
         assertThat(carolsNext.get("message").getAsString())
                 .as("carol's first message")
@@ -322,7 +322,7 @@ class ChatPageBrowserTest {
         // The state line shows each wait; the recording keeps the short-lived ones for the assertions below.
         alice.await(
                 "a second reconnection attempt to be scheduled",
-                () -> states(alice).stream().anyMatch(s -> s.endsWith("reconnecting in 1.0 s (attempt 2)")));
+                () -> states(alice).stream().anyMatch(s -> s.endsWith("(attempt 2)") && s.startsWith("waiting")));
         assertThat(alice.status().state()).isIn("waiting", "connecting");
         alice.screenshot("05-alice-reconnecting");
         assertThat(bob.status().state())
@@ -339,19 +339,25 @@ class ChatPageBrowserTest {
                 .as("the states alice's page went through")
                 .anySatisfy(s -> assertThat(s)
                         .startsWith("waiting | closed (code 1001: going away)")
-                        .endsWith("reconnecting in 0.5 s (attempt 1)"))
+                        .matches(".*reconnecting in 0\\.[0-5] s \\(attempt 1\\)$"))
                 .anySatisfy(s -> assertThat(s).startsWith("connecting | reconnecting"))
                 .anySatisfy(s -> assertThat(s)
                         .startsWith("waiting | closed (code 1006")
-                        .endsWith("reconnecting in 1.0 s (attempt 2)"))
+                        .matches(".*reconnecting in [01]\\.\\d s \\(attempt 2\\)$"))
                 .last()
                 .isEqualTo("open | open as alice");
         @SuppressWarnings("unchecked")
-        List<Long> delays = (List<Long>) alice.script("var d = [];"
-                + "for (var n = 1; n <= 7; n++) { d.push(window.wsrouterChat.reconnectDelay(n)); } return d;");
-        assertThat(delays)
-                .as("backoff in ms, attempts 1 to 7")
-                .containsExactly(500L, 1000L, 2000L, 4000L, 5000L, 5000L, 5000L);
+        List<Long> ceilings = (List<Long>) alice.script("var d = [];"
+                + "for (var n = 1; n <= 7; n++) { d.push(window.wsrouterChat.backoff(n, 1)); } return d;");
+        assertThat(ceilings)
+                .as("the longest wait in ms (full jitter waits a random part of it), attempts 1 to 7")
+                .containsExactly(500L, 1000L, 2000L, 4000L, 8000L, 10000L, 10000L);
+        assertThat(alice.script("return window.wsrouterChat.backoff(3, 0.25);"))
+                .as("a quarter of the way up to attempt 3's ceiling")
+                .isEqualTo(500L);
+        assertThat(alice.entries())
+                .as("the restart changed the history's epoch: alice is told she may have missed messages")
+                .anySatisfy(e -> assertThat(e.line()).contains("Missed", "(epoch_changed)"));
 
         // Messaging works again: bob reconnects by hand and alice writes to him.
         assertThat(bob.status().state()).isEqualTo("closed");
@@ -362,6 +368,118 @@ class ChatPageBrowserTest {
         bob.awaitMessage("alice", "welcome back");
         alice.screenshot("05-alice-reconnected");
         bob.screenshot("05-bob-reconnected-by-hand");
+    }
+
+    /** The marker of the message {@code text} the page sent: pending, delivered, kept or failed, and its words. */
+    private static String sentMarker(ChatPage page, String text) {
+        return (String) page.script(
+                "var text = arguments[0];"
+                        + "var li = Array.from(document.querySelectorAll('#log li[data-kind=\"out\"]'))"
+                        + ".find(function (li) { return li.querySelector('.text').textContent === text; });"
+                        + "return li ? li.dataset.ack + ' ' + li.querySelector('.ack').textContent : 'none';",
+                text);
+    }
+
+    /** The texts of the messages from {@code from} on the page, in the order shown. */
+    private static List<String> messagesFrom(ChatPage page, String from) {
+        return page.entries().stream()
+                .filter(e -> e.kind().equals("in") && e.from().equals(from))
+                .map(ChatPage.Entry::text)
+                .toList();
+    }
+
+    /**
+     * Bob's page loses its connection while alice sends him 20 messages. The page's test hook closes
+     * its socket (code 4000, as if the network had gone) and holds wsrouter.js's reconnection until
+     * released: the test releases it only once the server has seen bob leave and alice has the 20
+     * acknowledgements, so the drop always spans the sending, without a sleep. Back, bob resumes
+     * from his last offset and shows each of the 20 once, in order, before what alice sends next;
+     * what he sent as the connection dropped, and what he wrote while away, reach alice once each.
+     */
+    @Test
+    void bobLosesHisConnectionWhileAliceSendsAndAfterReconnectingSeesEachMessageOnceInOrder() {
+        ChatPage alice = connected("alice");
+        ChatPage bob = connected("bob");
+        alice.awaitOnline("alice", "bob");
+        alice.send("bob", "before the drop");
+        bob.awaitMessage("alice", "before the drop");
+        alice.await(
+                "the ack of 'before the drop'",
+                () -> sentMarker(alice, "before the drop").startsWith("delivered"));
+
+        // bob sends, and his connection drops in the same task: the server routes the message, and
+        // its ack reaches the page or is lost with the connection; if lost, wsrouter.js sends it again
+        // under the same id after the reconnection, and the server acknowledges without routing twice.
+        bob.script("document.getElementById('recipient').value = 'alice';"
+                + "document.getElementById('message').value = 'sent as the connection dropped';"
+                + "document.getElementById('send-form').requestSubmit();"
+                + "window.wsrouterChat.dropAndHold();");
+        bob.awaitState("waiting");
+        alice.awaitOnline("alice");
+        List<String> missed = new ArrayList<>();
+        for (int i = 1; i <= 20; i++) {
+            missed.add("missed " + i);
+            alice.sendToPicked("missed " + i);
+        }
+        alice.await(
+                "20 acks saying the messages are kept for bob",
+                () -> missed.stream().allMatch(text -> sentMarker(alice, text).equals("kept \u2713 kept")));
+        assertThat(messagesFrom(bob, "alice")).as("bob, away").containsExactly("before the drop");
+        // bob writes while away: wsrouter.js queues it until the connection is back
+        bob.send("alice", "queued while away");
+        assertThat(sentMarker(bob, "queued while away")).isEqualTo("pending \u2026");
+        bob.screenshot("10-bob-away");
+
+        bob.script("window.wsrouterChat.release();");
+        bob.awaitState("open");
+        alice.awaitOnline("alice", "bob");
+        alice.sendToPicked("after the reconnection");
+        bob.awaitMessage("alice", "after the reconnection");
+
+        List<String> expected = new ArrayList<>();
+        expected.add("before the drop");
+        expected.addAll(missed);
+        expected.add("after the reconnection");
+        assertThat(messagesFrom(bob, "alice")).as("bob's messages from alice").isEqualTo(expected);
+        assertThat(bob.entries())
+                .as("nothing was lost: no recovery failure")
+                .noneSatisfy(e -> assertThat(e.line()).contains("Missed"));
+        alice.await(
+                "the ack of the live message",
+                () -> sentMarker(alice, "after the reconnection").startsWith("delivered"));
+        alice.awaitMessage("bob", "queued while away");
+        bob.await(
+                "the ack of the message sent as the connection dropped",
+                () -> List.of("delivered \u2713", "sent \u2713")
+                        .contains(sentMarker(bob, "sent as the connection dropped")));
+        bob.await(
+                "the ack of the queued message",
+                () -> sentMarker(bob, "queued while away").equals("delivered \u2713"));
+        assertThat(messagesFrom(alice, "bob"))
+                .as("alice's messages from bob")
+                .containsExactly("sent as the connection dropped", "queued while away");
+        bob.screenshot("10-bob-back-with-everything");
+        alice.screenshot("10-alice-acks");
+    }
+
+    @Test
+    void aSentMessageIsMarkedDeliveredOnItsAckAndFailedForAnUnknownUser() {
+        ChatPage alice = connected("alice");
+        ChatPage bob = connected("bob");
+        alice.awaitOnline("alice", "bob");
+
+        alice.send("bob", "are you there?");
+        alice.send("nobody", "and you?");
+
+        bob.awaitMessage("alice", "are you there?");
+        alice.await(
+                "the ack of the message to bob",
+                () -> sentMarker(alice, "are you there?").equals("delivered \u2713"));
+        alice.await(
+                "the failure of the message to nobody",
+                () -> sentMarker(alice, "and you?").equals("failed \u2717 unknown user"));
+        assertThat(alice.awaitError("no user 'nobody' is connected").line()).contains("unknown_recipient");
+        alice.screenshot("11-alice-acked-and-failed");
     }
 
     @Test

@@ -34,9 +34,10 @@ class ExampleJarIT extends ExampleRunnerMainProcessTest {
         HttpClient http = HttpClient.newHttpClient();
         try (WsTestClient alice = WsTestClient.connect(http, port, "/ws/alice/")) {
             assertThat(alice.awaitText()).isEqualTo("{\"presence\":\"online\",\"users\":[\"alice\"]}");
+            assertThat(alice.awaitText()).startsWith("{\"streams\":{\"user\":{\"epoch\":");
             alice.send("{\"to_user\":\"alice\",\"message\":\"to myself\"}");
             assertThat(alice.awaitText())
-                    .isEqualTo("{\"to_user\":\"alice\",\"message\":\"to myself\",\"from\":\"alice\"}");
+                    .isEqualTo("{\"to_user\":\"alice\",\"message\":\"to myself\",\"from\":\"alice\",\"offset\":1}");
             alice.send("not json");
             assertThat(alice.awaitText()).contains("\"error\":\"invalid_json\"");
         }

@@ -102,15 +102,26 @@ class ExampleRunnerServerTest {
         return o.toString();
     }
 
-    /** Whether a text is one of the directed route's presence objects ({@code {"presence": ...}}). */
-    static boolean isPresence(String text) {
+    /**
+     * Whether a text is one of the directed route's notices, sent without being asked: a presence
+     * object ({@code {"presence": ...}}) or the stream positions a connection gets when it opens
+     * ({@code {"streams": ...}}, the route keeps history).
+     */
+    static boolean isNotice(String text) {
         JsonElement element = JsonParser.parseString(text);
-        return element.isJsonObject() && element.getAsJsonObject().has("presence");
+        return element.isJsonObject()
+                && (element.getAsJsonObject().has("presence")
+                        || element.getAsJsonObject().has("streams"));
     }
 
-    /** The next message on a directed connection that is not a presence object. */
+    /** Whether a text is the stream positions a directed connection gets when it opens. */
+    static boolean isStreams(String text) {
+        return text.startsWith("{\"streams\":");
+    }
+
+    /** The next message on a directed connection that is not a notice (presence, stream positions). */
     private static JsonObject nextNonPresence(WsTestClient client) {
-        return json(client.awaitTextSkipping(ExampleRunnerServerTest::isPresence));
+        return json(client.awaitTextSkipping(ExampleRunnerServerTest::isNotice));
     }
 
     /**
@@ -158,6 +169,14 @@ class ExampleRunnerServerTest {
         assertThat(script.headers().firstValue("Content-Type"))
                 .hasValueSatisfying(type -> assertThat(type).contains("javascript"));
         assertThat(script.body()).contains("new WebSocket(", "/ws/", "encodeURIComponent");
+
+        HttpResponse<String> client = get("/wsrouter.js");
+        assertThat(client.statusCode()).isEqualTo(200);
+        assertThat(client.headers().firstValue("Content-Type"))
+                .as("an ES module needs a JavaScript MIME type")
+                .hasValueSatisfying(type -> assertThat(type).contains("javascript"));
+        assertThat(client.body()).contains("export function connect(", "resume=");
+        assertThat(script.body()).as("the page imports it").contains("from \"./wsrouter.js\"");
 
         HttpResponse<String> style = get("/style.css");
         assertThat(style.statusCode()).isEqualTo(200);
@@ -270,14 +289,42 @@ class ExampleRunnerServerTest {
     }
 
     @Test
+    void directedRouteKeepsHistorySoAClientResumesWhereItStopped() {
+        String epoch;
+        try (WsTestClient bob = connect("/ws/bob/")) {
+            JsonObject streams =
+                    json(bob.awaitTextSkipping(text -> !isStreams(text))).getAsJsonObject("streams");
+            epoch = streams.getAsJsonObject("user").get("epoch").getAsString();
+            roundTripToSelf(bob, "bob");
+        }
+        try (WsTestClient alice = connect("/ws/alice/")) {
+            alice.send("{\"id\":\"a1\",\"ack\":true,\"to_user\":\"bob\",\"message\":\"while you were away\"}");
+            JsonObject ack = nextNonPresence(alice);
+            assertThat(ack.get("ack").getAsString())
+                    .as("kept for bob, away or leaving")
+                    .isEqualTo("a1");
+        }
+        try (WsTestClient bob = connect("/ws/bob/?resume=user:" + epoch + ":1")) {
+            JsonObject missed = nextNonPresence(bob);
+            assertThat(missed.get("message").getAsString()).isEqualTo("while you were away");
+            assertThat(missed.get("offset").getAsLong()).isEqualTo(2);
+            assertThat(nextNonPresence(bob).get("recovered").getAsBoolean()).isTrue();
+        }
+    }
+
+    @Test
     void directedRouteTellsWhoIsOnlineAndWhoJoinsAndLeaves() {
         try (WsTestClient alice = connect("/ws/alice/")) {
-            assertThat(alice.awaitText()).isEqualTo("{\"presence\":\"online\",\"users\":[\"alice\"]}");
+            assertThat(alice.awaitTextSkipping(ExampleRunnerServerTest::isStreams))
+                    .isEqualTo("{\"presence\":\"online\",\"users\":[\"alice\"]}");
             try (WsTestClient bob = connect("/ws/bob/")) {
-                assertThat(bob.awaitText()).isEqualTo("{\"presence\":\"online\",\"users\":[\"alice\",\"bob\"]}");
-                assertThat(alice.awaitText()).isEqualTo("{\"presence\":\"join\",\"user\":\"bob\"}");
+                assertThat(bob.awaitTextSkipping(ExampleRunnerServerTest::isStreams))
+                        .isEqualTo("{\"presence\":\"online\",\"users\":[\"alice\",\"bob\"]}");
+                assertThat(alice.awaitTextSkipping(ExampleRunnerServerTest::isStreams))
+                        .isEqualTo("{\"presence\":\"join\",\"user\":\"bob\"}");
             }
-            assertThat(alice.awaitText()).isEqualTo("{\"presence\":\"leave\",\"user\":\"bob\"}");
+            assertThat(alice.awaitTextSkipping(ExampleRunnerServerTest::isStreams))
+                    .isEqualTo("{\"presence\":\"leave\",\"user\":\"bob\"}");
         }
     }
 

@@ -151,7 +151,7 @@ class ExampleRunnerTwoNodesTest {
 
     /** The next message that is not a presence object. */
     private static JsonObject next(WsTestClient client) {
-        return JsonParser.parseString(client.awaitTextSkipping(ExampleRunnerServerTest::isPresence))
+        return JsonParser.parseString(client.awaitTextSkipping(ExampleRunnerServerTest::isNotice))
                 .getAsJsonObject();
     }
 }

@@ -65,7 +65,7 @@ class TokenHandshakeTest {
 
         ws.sendText("{\"to_user\":\"alice\",\"message\":\"note to self\"}", true)
                 .get(10, TimeUnit.SECONDS);
-        String received = alice.awaitTextSkipping("\"online\"");
+        String received = alice.awaitTextContaining("note to self");
         assertThat(received).contains("\"from\":\"alice\"").contains("note to self");
         ws.sendClose(1000, "").get(10, TimeUnit.SECONDS);
     }
@@ -151,11 +151,12 @@ class TokenHandshakeTest {
             return null;
         }
 
-        String awaitTextSkipping(String marker) throws InterruptedException {
+        /** The next text containing {@code wanted}, dropping the others (presence, stream positions). */
+        String awaitTextContaining(String wanted) throws InterruptedException {
             for (; ; ) {
                 String text = texts.poll(10, TimeUnit.SECONDS);
                 assertThat(text).as("a text within 10 s").isNotNull();
-                if (!text.contains(marker)) {
+                if (text.contains(wanted)) {
                     return text;
                 }
             }
