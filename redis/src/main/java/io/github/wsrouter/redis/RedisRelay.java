@@ -4,7 +4,9 @@ import io.github.wsrouter.Relay;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisFuture;
+import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -26,6 +28,8 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import reactor.core.Disposable;
@@ -76,6 +80,11 @@ public final class RedisRelay implements Relay {
     private final StatefulRedisPubSubConnection<String, String> subscriber;
     private final Disposable events;
     private final Map<String, Route> routes = new ConcurrentHashMap<>();
+    private final Map<String, RedisHistory> histories = new ConcurrentHashMap<>();
+    /** Subscriptions that streams with history wait for, until Redis confirms them: guarded by {@link #wanted}. */
+    private final Map<String, CompletableFuture<Void>> confirmations = new HashMap<>();
+    /** Refreshes the expiry of the streams this node reads; made with the first history. */
+    private ScheduledExecutorService scheduler;
     /** Each channel a router holds, with how many times: guarded by itself, which also orders (UN)SUBSCRIBE. */
     private final Map<String, Integer> wanted = new HashMap<>();
     /** The channels Redis confirmed on the current connection. */
@@ -104,7 +113,10 @@ public final class RedisRelay implements Relay {
                 .autoReconnect(true)
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                 .requestQueueSize(builder.maxPendingCommands)
-                .replayFilter(command -> command.getType() == CommandType.PUBLISH)
+                // never sent twice: a PUBLISH, or an append (a script), would reach its readers twice
+                .replayFilter(command -> command.getType() == CommandType.PUBLISH
+                        || command.getType() == CommandType.EVALSHA
+                        || command.getType() == CommandType.EVAL)
                 .timeoutOptions(TimeoutOptions.enabled(builder.commandTimeout))
                 .socketOptions(SocketOptions.builder()
                         .connectTimeout(builder.commandTimeout)
@@ -169,6 +181,30 @@ public final class RedisRelay implements Relay {
         return channel;
     }
 
+    /**
+     * The route's streams with history, in Redis Streams ({@link RedisHistory} describes the keys):
+     * every node that shares this Redis sees them, so a client that reconnects to another node
+     * resumes too. Appends count as published (or as publish failures), the entries handed to
+     * the receiver as received.
+     *
+     * @throws IllegalStateException if the route already has a history on this relay
+     */
+    @Override
+    public History history(String route, int maxMessages, Duration maxAge, History.Receiver receiver) {
+        Objects.requireNonNull(route, "route");
+        Objects.requireNonNull(maxAge, "maxAge");
+        Objects.requireNonNull(receiver, "receiver");
+        if (closed) {
+            throw new IllegalStateException("relay closed");
+        }
+        RedisHistory history = new RedisHistory(this, route, maxMessages, maxAge, receiver);
+        if (histories.putIfAbsent(route, history) != null) {
+            history.close();
+            throw new IllegalStateException("route " + route + " already has a history on this relay");
+        }
+        return history;
+    }
+
     @Override
     public Stats stats() {
         return new Stats(published.sum(), publishFailures.sum(), received.sum(), undecodable.sum());
@@ -186,6 +222,13 @@ public final class RedisRelay implements Relay {
 
     private void shutdown() {
         events.dispose();
+        synchronized (wanted) {
+            if (scheduler != null) {
+                scheduler.shutdownNow();
+            }
+            confirmations.values().forEach(f -> f.completeExceptionally(new IllegalStateException("relay closed")));
+            confirmations.clear();
+        }
         try {
             client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
         } finally {
@@ -219,6 +262,139 @@ public final class RedisRelay implements Relay {
             wanted.remove(channel);
             command(() -> subscriber.async().unsubscribe(channel), "UNSUBSCRIBE", channel);
         }
+    }
+
+    /**
+     * Holds a channel, as {@link #hold} does, and completes once Redis confirmed the subscription
+     * on the current connection (at once if it had); fails if the {@code SUBSCRIBE} fails.
+     */
+    CompletableFuture<Void> subscribeConfirmed(String channel) {
+        synchronized (wanted) {
+            wanted.merge(channel, 1, Integer::sum);
+            if (confirmed.contains(channel)) {
+                return CompletableFuture.completedFuture(null);
+            }
+            CompletableFuture<Void> pending = confirmations.get(channel);
+            if (pending != null) {
+                return pending;
+            }
+            CompletableFuture<Void> confirmation = new CompletableFuture<>();
+            if (closed) {
+                confirmation.completeExceptionally(new IllegalStateException("relay closed"));
+                return confirmation;
+            }
+            confirmations.put(channel, confirmation);
+            try {
+                // success is the confirmation that the listener sees (subscribed), failure is the command's
+                subscriber.async().subscribe(channel).whenComplete((ok, failure) -> {
+                    if (failure != null) {
+                        failConfirmation(channel, confirmation, failure);
+                    }
+                });
+            } catch (RuntimeException e) {
+                failConfirmation(channel, confirmation, e);
+            }
+            return confirmation;
+        }
+    }
+
+    private void failConfirmation(String channel, CompletableFuture<Void> confirmation, Throwable failure) {
+        synchronized (wanted) {
+            confirmations.remove(channel, confirmation);
+        }
+        confirmation.completeExceptionally(failure);
+    }
+
+    /** Undoes one {@link #subscribeConfirmed}. */
+    void unsubscribe(String channel) {
+        release(channel);
+    }
+
+    String prefix() {
+        return prefix;
+    }
+
+    ScheduledExecutorService scheduler() {
+        synchronized (wanted) {
+            if (scheduler == null) {
+                scheduler = Executors.newSingleThreadScheduledExecutor(runnable -> {
+                    Thread thread = new Thread(runnable, "wsrouter-redis-history-" + nodeId);
+                    thread.setDaemon(true);
+                    return thread;
+                });
+            }
+            return scheduler;
+        }
+    }
+
+    void forget(String route, RedisHistory history) {
+        histories.remove(route, history);
+    }
+
+    void countReceived() {
+        received.increment();
+    }
+
+    /** A Lua script, sent by its SHA-1 ({@code EVALSHA}), and whole ({@code EVAL}) when Redis does not know it yet. */
+    record Script(String text, String sha) {
+        Script(String text) {
+            this(text, sha1(text));
+        }
+
+        private static String sha1(String text) {
+            try {
+                byte[] digest = java.security.MessageDigest.getInstance("SHA-1")
+                        .digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                StringBuilder hex = new StringBuilder();
+                for (byte b : digest) {
+                    hex.append(Character.forDigit((b >> 4) & 0xF, 16)).append(Character.forDigit(b & 0xF, 16));
+                }
+                return hex.toString();
+            } catch (java.security.NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    /** Runs a script: failed when the relay is closed or Redis cannot be reached. */
+    <T> CompletableFuture<T> script(Script script, ScriptOutputType type, String[] keys, String... args) {
+        if (closed) {
+            return CompletableFuture.failedFuture(new IllegalStateException("relay closed"));
+        }
+        try {
+            CompletableFuture<T> first =
+                    publisher.async().<T>evalsha(script.sha(), type, keys, args).toCompletableFuture();
+            return first.exceptionallyCompose(failure -> {
+                Throwable cause = failure instanceof java.util.concurrent.CompletionException c && c.getCause() != null
+                        ? c.getCause()
+                        : failure;
+                if (cause instanceof RedisNoScriptException && !closed) {
+                    return publisher
+                            .async()
+                            .<T>eval(script.text(), type, keys, args)
+                            .toCompletableFuture();
+                }
+                return CompletableFuture.failedFuture(cause);
+            });
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /** Counts an append as a publish, or a publish failure. */
+    CompletionStage<Long> append(CompletableFuture<Long> append) {
+        return append.whenComplete((offset, failure) -> {
+            if (failure != null) {
+                publishFailures.increment();
+            } else if (offset > 0) {
+                published.increment();
+            }
+        });
+    }
+
+    CompletionStage<Long> appendFailed(Throwable failure) {
+        publishFailures.increment();
+        return CompletableFuture.failedFuture(failure);
     }
 
     /**
@@ -333,18 +509,40 @@ public final class RedisRelay implements Relay {
     private final class Listener extends RedisPubSubAdapter<String, String> {
         @Override
         public void message(String channel, String message) {
+            if (channel.startsWith(prefix + ":") && channel.contains(":history:")) {
+                Envelope.StreamEntry entry = Envelope.decodeEntry(message);
+                if (entry != null) {
+                    RedisHistory history = histories.get(entry.route());
+                    if (history != null) {
+                        try {
+                            history.deliver(entry);
+                        } catch (RuntimeException e) {
+                            LOG.log(
+                                    System.Logger.Level.WARNING,
+                                    "the history receiver of route " + entry.route() + " failed",
+                                    e);
+                        }
+                    }
+                    return;
+                }
+            }
             deliver(message);
         }
 
         @Override
         public void subscribed(String channel, long count) {
+            CompletableFuture<Void> confirmation;
             synchronized (wanted) {
                 confirmed.add(channel);
+                confirmation = confirmations.remove(channel);
                 if (!wanted.containsKey(channel)) {
                     // released while the SUBSCRIBE was under way, or resubscribed by Lettuce after an
                     // UNSUBSCRIBE that Redis never saw
                     command(() -> subscriber.async().unsubscribe(channel), "UNSUBSCRIBE", channel);
                 }
+            }
+            if (confirmation != null) {
+                confirmation.complete(null);
             }
         }
 
