@@ -3,12 +3,14 @@ package io.github.wsrouter.redis;
 import io.github.wsrouter.Relay;
 import io.lettuce.core.ScriptOutputType;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -37,6 +39,8 @@ import java.util.concurrent.TimeUnit;
  * confirmed the subscription: every entry after that position reaches it.
  */
 final class RedisHistory implements Relay.History {
+
+    private static final System.Logger LOG = System.getLogger("io.github.wsrouter.redis");
 
     /** Makes the stream if it is absent (new epoch, offset 0), refreshes its expiry, and returns {epoch, offset}. */
     static final RedisRelay.Script TOUCH = new RedisRelay.Script("""
@@ -128,6 +132,8 @@ final class RedisHistory implements Relay.History {
     private final Relay.History.Receiver receiver;
     /** How many readers of each stream are open on this node; guarded by itself. */
     private final Map<String, Integer> readers = new HashMap<>();
+    /** The streams this node reads, with what it handed over: a tail while the stream has readers. */
+    private final Map<String, Tail> tails = new ConcurrentHashMap<>();
 
     private final ScheduledFuture<?> refresh;
     private volatile boolean closed;
@@ -170,7 +176,9 @@ final class RedisHistory implements Relay.History {
             return CompletableFuture.failedFuture(new IllegalStateException("history closed"));
         }
         synchronized (readers) {
-            readers.merge(stream, 1, Integer::sum);
+            if (readers.merge(stream, 1, Integer::sum) == 1) {
+                tails.put(stream, new Tail(stream));
+            }
         }
         return relay.subscribeConfirmed(channel(stream)).thenCompose(subscribed -> touch(stream));
     }
@@ -191,6 +199,7 @@ final class RedisHistory implements Relay.History {
                 readers.put(stream, count - 1);
             } else {
                 readers.remove(stream);
+                tails.remove(stream);
             }
         }
         relay.unsubscribe(channel(stream));
@@ -249,13 +258,78 @@ final class RedisHistory implements Relay.History {
 
     /** An entry published on the channel of one of this route's streams: to the receiver if this node reads the stream. */
     void deliver(Envelope.StreamEntry entry) {
-        boolean read;
-        synchronized (readers) {
-            read = readers.containsKey(entry.stream());
+        Tail tail = tails.get(entry.stream());
+        if (tail != null) {
+            tail.arrived(entry);
         }
-        if (read) {
+    }
+
+    /**
+     * What this node handed to the receiver of one stream it reads. Pub/sub loses what is
+     * published while the subscription is away (the subscriber's connection dropped, and Lettuce
+     * subscribes again): an entry whose offset skips some starts a repair, which reads the
+     * missing entries from the stream ({@link #since}) and hands them over before it and what
+     * arrives meanwhile, so the receiver gets every entry once and in offset order. A new epoch
+     * (Redis lost the stream) starts the count again.
+     */
+    private final class Tail {
+        private final String stream;
+        private String epoch;
+        private long last;
+        /** Entries that arrived during a repair; null when none is under way. */
+        private ArrayDeque<Envelope.StreamEntry> held;
+
+        Tail(String stream) {
+            this.stream = stream;
+        }
+
+        synchronized void arrived(Envelope.StreamEntry entry) {
+            if (held != null) {
+                held.add(entry);
+            } else if (epoch == null || !epoch.equals(entry.epoch())) {
+                epoch = entry.epoch();
+                last = entry.offset();
+                hand(entry.offset(), entry.text());
+            } else if (entry.offset() == last + 1) {
+                last = entry.offset();
+                hand(entry.offset(), entry.text());
+            } else if (entry.offset() > last + 1) {
+                held = new ArrayDeque<>();
+                held.add(entry);
+                String from = epoch;
+                long after = last;
+                since(stream, from, after).whenComplete((replay, failure) -> repaired(replay));
+            } // else: handed over already
+        }
+
+        private synchronized void repaired(Replay replay) {
+            if (replay != null && replay.failure() == null) {
+                for (Entry missed : replay.entries()) {
+                    if (missed.offset() > last) {
+                        last = missed.offset();
+                        hand(missed.offset(), missed.text());
+                    }
+                }
+            }
+            ArrayDeque<Envelope.StreamEntry> waited = held;
+            held = null;
+            for (Envelope.StreamEntry entry : waited) {
+                if (!entry.epoch().equals(epoch) || entry.offset() > last) {
+                    // what the repair could not read is lost to this node's readers: they go on after it
+                    epoch = entry.epoch();
+                    last = entry.offset();
+                    hand(entry.offset(), entry.text());
+                }
+            }
+        }
+
+        private void hand(long offset, String text) {
             relay.countReceived();
-            receiver.onEntry(entry.stream(), entry.offset(), entry.text());
+            try {
+                receiver.onEntry(stream, offset, text);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "the history receiver of " + stream + " failed", e);
+            }
         }
     }
 
@@ -289,6 +363,7 @@ final class RedisHistory implements Relay.History {
         synchronized (readers) {
             open = new HashMap<>(readers);
             readers.clear();
+            tails.clear();
         }
         open.forEach((stream, count) -> {
             for (int i = 0; i < count; i++) {

@@ -124,6 +124,40 @@ class RedisHistoryStoreTest {
     }
 
     @Test
+    void entriesPublishedWhileASubscriptionWasAwayAreReadFromTheStreamInOrder() throws Exception {
+        LinkedBlockingQueue<Got> gotA = new LinkedBlockingQueue<>();
+        LinkedBlockingQueue<Got> gotB = new LinkedBlockingQueue<>();
+        History a = history("a", 100, Duration.ofMinutes(5), gotA);
+        History b = history("b", 100, Duration.ofMinutes(5), gotB);
+        get(a.open("user:bob"));
+        get(b.open("user:bob"));
+        String channel = base("user:bob");
+        for (int round = 0; round < 3; round++) {
+            long first = round * 11L + 1;
+            get(a.append("user:bob", "{\"n\":" + first + "}", true));
+            assertThat(next(gotA).offset()).isEqualTo(first);
+            assertThat(next(gotB).offset()).isEqualTo(first);
+
+            // both nodes' subscriber connections drop: what is appended meanwhile is published to nobody
+            commands.sync().clientKill(io.lettuce.core.KillArgs.Builder.typePubsub());
+            for (long n = first + 1; n < first + 10; n++) {
+                get(a.append("user:bob", "{\"n\":" + n + "}", true));
+            }
+            await().atMost(WAIT)
+                    .until(() -> commands.sync().pubsubNumsub(channel).get(channel) == 2L);
+            get(b.append("user:bob", "{\"n\":" + (first + 10) + "}", true));
+
+            for (LinkedBlockingQueue<Got> got : List.of(gotA, gotB)) {
+                for (long n = first + 1; n <= first + 10; n++) {
+                    assertThat(next(got)).isEqualTo(new Got("user:bob", n, "{\"n\":" + n + "}"));
+                }
+            }
+        }
+        assertThat(gotA.poll(100, TimeUnit.MILLISECONDS)).isNull();
+        assertThat(gotB.poll(100, TimeUnit.MILLISECONDS)).isNull();
+    }
+
+    @Test
     void anAppendThatMustFindTheStreamIsRefusedUntilSomebodyOpensIt() throws Exception {
         History a = history("a", 100, Duration.ofMinutes(5), new LinkedBlockingQueue<>());
 
