@@ -531,8 +531,9 @@ public final class DirectedJsonRouter implements MessageRouter {
          * stream's epoch and offset when it opens, and resumes with the query parameter {@code
          * resume=user:<epoch>:<offset>,everyone:<epoch>:<offset>}. Messages to a user who is away
          * are kept (and acknowledged) for {@code maxAge} after their last connection closed. The
-         * history is kept in this server's memory: a restart changes the epoch, and the router
-         * refuses a relay to other servers.
+         * history is kept by the route's relay ({@link Relay#history}): {@link Relay#local()} keeps
+         * it in this server's memory (a restart changes the epoch), {@code wsrouter-redis} in Redis
+         * Streams that every server sees; the router refuses a relay that keeps none.
          */
         public Builder history(int maxMessages, Duration maxAge) {
             if (maxMessages < 0) {

@@ -57,6 +57,13 @@ import reactor.core.Disposable;
  * "binary"} in Base64 — read with Gson. A node ignores its own envelopes (it delivered locally
  * already) and counts, then ignores, envelopes it cannot read: another version, malformed JSON.
  *
+ * <h2>History</h2>
+ * {@link #history} keeps a route's streams with history in Redis Streams, for {@code
+ * DirectedJsonRouter.builder().history(...)} across nodes: one Lua script per append (offset,
+ * {@code XADD ... MAXLEN ~}, {@code PUBLISH} of the entry on the stream's channel), so that
+ * every node reading a stream gets its entries in offset order; {@code RedisHistory} describes the
+ * keys, and docs/several-servers.md the costs.
+ *
  * <h2>Threads</h2>
  * Nothing blocks: commands go through Lettuce's asynchronous API, and {@link Relay.Receiver}s
  * are called on Lettuce's event loop, in the order Redis delivered the messages.
