@@ -267,6 +267,9 @@ public final class RedisRelay implements Relay {
                 return;
             }
             wanted.remove(channel);
+            // no longer confirmed from now: a holder that comes back before Redis answers subscribes
+            // again (after this UNSUBSCRIBE, on the same connection) and waits for that confirmation
+            confirmed.remove(channel);
             command(() -> subscriber.async().unsubscribe(channel), "UNSUBSCRIBE", channel);
         }
     }

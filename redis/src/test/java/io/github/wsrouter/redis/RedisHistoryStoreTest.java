@@ -158,6 +158,21 @@ class RedisHistoryStoreTest {
     }
 
     @Test
+    void aReaderThatComesBackWhileItsUnsubscribeIsUnderWayMissesNothing() throws Exception {
+        LinkedBlockingQueue<Got> gotA = new LinkedBlockingQueue<>();
+        History a = history("a", 100, Duration.ofMinutes(5), gotA);
+        History b = history("b", 100, Duration.ofMinutes(5), new LinkedBlockingQueue<>());
+        get(a.open("user:bob"));
+        for (int i = 1; i <= 30; i++) {
+            a.close("user:bob"); // the last reader: UNSUBSCRIBE sent, not yet answered
+            History.Position position = get(a.open("user:bob"));
+            long offset = get(b.append("user:bob", "{\"n\":" + i + "}", true));
+            assertThat(offset).isEqualTo(position.offset() + 1);
+            assertThat(next(gotA).offset()).as("entry %s", i).isEqualTo(offset);
+        }
+    }
+
+    @Test
     void anAppendThatMustFindTheStreamIsRefusedUntilSomebodyOpensIt() throws Exception {
         History a = history("a", 100, Duration.ofMinutes(5), new LinkedBlockingQueue<>());
 
