@@ -257,6 +257,7 @@ public final class RedisRelay implements Relay {
     }
 
     private void release(String channel) {
+        CompletableFuture<Void> pending;
         synchronized (wanted) {
             Integer count = wanted.get(channel);
             if (count == null) {
@@ -271,6 +272,12 @@ public final class RedisRelay implements Relay {
             // again (after this UNSUBSCRIBE, on the same connection) and waits for that confirmation
             confirmed.remove(channel);
             command(() -> subscriber.async().unsubscribe(channel), "UNSUBSCRIBE", channel);
+            // the same for a SUBSCRIBE still under way: its confirmation would come before this
+            // UNSUBSCRIBE, so a holder that comes back must not take it for its own
+            pending = confirmations.remove(channel);
+        }
+        if (pending != null) {
+            pending.completeExceptionally(new IllegalStateException("released before Redis confirmed it"));
         }
     }
 
@@ -295,10 +302,15 @@ public final class RedisRelay implements Relay {
             }
             confirmations.put(channel, confirmation);
             try {
-                // success is the confirmation that the listener sees (subscribed), failure is the command's
+                // Lettuce completes a SUBSCRIBE with Redis's answer to it (not to an earlier one)
                 subscriber.async().subscribe(channel).whenComplete((ok, failure) -> {
                     if (failure != null) {
                         failConfirmation(channel, confirmation, failure);
+                    } else {
+                        synchronized (wanted) {
+                            confirmations.remove(channel, confirmation);
+                        }
+                        confirmation.complete(null);
                     }
                 });
             } catch (RuntimeException e) {
@@ -541,18 +553,13 @@ public final class RedisRelay implements Relay {
 
         @Override
         public void subscribed(String channel, long count) {
-            CompletableFuture<Void> confirmation;
             synchronized (wanted) {
                 confirmed.add(channel);
-                confirmation = confirmations.remove(channel);
                 if (!wanted.containsKey(channel)) {
                     // released while the SUBSCRIBE was under way, or resubscribed by Lettuce after an
                     // UNSUBSCRIBE that Redis never saw
                     command(() -> subscriber.async().unsubscribe(channel), "UNSUBSCRIBE", channel);
                 }
-            }
-            if (confirmation != null) {
-                confirmation.complete(null);
             }
         }
 
