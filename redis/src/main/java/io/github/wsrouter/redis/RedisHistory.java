@@ -52,7 +52,7 @@ final class RedisHistory implements Relay.History {
             redis.call('PEXPIRE', KEYS[1], ARGV[2])
             redis.call('PEXPIRE', KEYS[2], ARGV[2])
             return redis.call('HMGET', KEYS[1], 'epoch', 'offset')
-            """);
+            """, false);
 
     /** Appends and publishes an entry; returns its offset, or 0 when the stream must exist and does not. */
     static final RedisRelay.Script APPEND = new RedisRelay.Script("""
@@ -77,7 +77,7 @@ final class RedisHistory implements Relay.History {
             local epoch = redis.call('HGET', KEYS[1], 'epoch')
             redis.call('PUBLISH', ARGV[6], ARGV[7] .. ',"epoch":"' .. epoch .. '","offset":' .. offset .. '}')
             return offset
-            """);
+            """, true);
 
     /**
      * The entries after an offset: {epoch, offset, failure ('' if none), id, text, id, text...}.
@@ -122,7 +122,10 @@ final class RedisHistory implements Relay.History {
               result[#result + 1] = entry[2][4]
             end
             return result
-            """);
+            """, false);
+
+    /** The scripts the relay loads into Redis. */
+    static final List<RedisRelay.Script> SCRIPTS = List.of(TOUCH, APPEND, SINCE);
 
     private final RedisRelay relay;
     private final String route;

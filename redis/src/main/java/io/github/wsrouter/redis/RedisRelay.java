@@ -133,6 +133,7 @@ public final class RedisRelay implements Relay {
             if (event instanceof ConnectionDeactivatedEvent) {
                 confirmed.clear();
             } else if (event instanceof ConnectionActivatedEvent) {
+                loadScripts(); // a restarted Redis knows none
                 resubscribe();
             }
         });
@@ -209,6 +210,7 @@ public final class RedisRelay implements Relay {
             history.close();
             throw new IllegalStateException("route " + route + " already has a history on this relay");
         }
+        loadScripts(); // before any append: on the same connection, Redis runs them in order
         return history;
     }
 
@@ -357,10 +359,18 @@ public final class RedisRelay implements Relay {
         received.increment();
     }
 
-    /** A Lua script, sent by its SHA-1 ({@code EVALSHA}), and whole ({@code EVAL}) when Redis does not know it yet. */
-    record Script(String text, String sha) {
-        Script(String text) {
-            this(text, sha1(text));
+    /**
+     * A Lua script, sent by its SHA-1 ({@code EVALSHA}). The relay loads its scripts ({@code
+     * SCRIPT LOAD}) when a route takes its history and whenever a connection to Redis is made,
+     * on the connection that runs them, so that they are known before they are used. If Redis
+     * does not know it anyway ({@code NOSCRIPT}), a script that may run late is sent whole
+     * ({@code EVAL}); an {@code ordered} one fails instead, and the scripts are loaded again:
+     * sent again later, it could overtake the ones sent after it (an append would take its
+     * offset after theirs, and a sender's messages would arrive out of order).
+     */
+    record Script(String text, String sha, boolean ordered) {
+        Script(String text, boolean ordered) {
+            this(text, sha1(text), ordered);
         }
 
         private static String sha1(String text) {
@@ -378,6 +388,25 @@ public final class RedisRelay implements Relay {
         }
     }
 
+    /** Sends {@code SCRIPT LOAD} for the history's scripts, if a route has a history; failures are repaired by the next. */
+    void loadScripts() {
+        StatefulRedisConnection<String, String> connection = publisher; // null while the constructor connects
+        if (connection == null || closed || histories.isEmpty()) {
+            return;
+        }
+        for (Script script : RedisHistory.SCRIPTS) {
+            try {
+                connection.async().scriptLoad(script.text()).whenComplete((sha, failure) -> {
+                    if (failure != null && !closed) {
+                        LOG.log(System.Logger.Level.DEBUG, () -> "SCRIPT LOAD failed: " + failure);
+                    }
+                });
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.DEBUG, () -> "SCRIPT LOAD failed: " + e);
+            }
+        }
+    }
+
     /** Runs a script: failed when the relay is closed or Redis cannot be reached. */
     <T> CompletableFuture<T> script(Script script, ScriptOutputType type, String[] keys, String... args) {
         if (closed) {
@@ -391,6 +420,10 @@ public final class RedisRelay implements Relay {
                         ? c.getCause()
                         : failure;
                 if (cause instanceof RedisNoScriptException && !closed) {
+                    if (script.ordered()) {
+                        loadScripts();
+                        return CompletableFuture.failedFuture(cause);
+                    }
                     return publisher
                             .async()
                             .<T>eval(script.text(), type, keys, args)

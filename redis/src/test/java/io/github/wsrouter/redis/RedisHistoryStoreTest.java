@@ -173,6 +173,39 @@ class RedisHistoryStoreTest {
     }
 
     @Test
+    void appendsKeepTheirOrderWhenRedisForgotTheScripts() throws Exception {
+        History a = history("a", 1000, Duration.ofMinutes(5), new LinkedBlockingQueue<>());
+        get(a.open("user:bob"));
+        long previous = 0;
+        for (int round = 0; round < 3; round++) {
+            commands.sync().scriptFlush(); // as a restarted Redis: NOSCRIPT for what follows
+            List<java.util.concurrent.CompletableFuture<Long>> appends = new ArrayList<>();
+            for (int i = 0; i < 200; i++) {
+                appends.add(a.append("user:bob", "{}", true).toCompletableFuture());
+            }
+            int failed = 0;
+            for (java.util.concurrent.CompletableFuture<Long> append : appends) {
+                try {
+                    long offset = append.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+                    assertThat(offset).as("offsets in the order of the appends").isGreaterThan(previous);
+                    previous = offset;
+                } catch (java.util.concurrent.ExecutionException e) {
+                    assertThat(e.getCause()).isInstanceOf(io.lettuce.core.RedisNoScriptException.class);
+                    failed++;
+                }
+            }
+            assertThat(failed)
+                    .as("the first appends fail, none after the scripts are loaded again")
+                    .isPositive();
+            long next = get(a.append("user:bob", "{}", true)); // the scripts are known again
+            assertThat(next).isGreaterThan(previous);
+            assertThat(commands.sync().hget(base("user:bob") + ":head", "offset"))
+                    .isEqualTo(Long.toString(next));
+            previous = next;
+        }
+    }
+
+    @Test
     void anAppendThatMustFindTheStreamIsRefusedUntilSomebodyOpensIt() throws Exception {
         History a = history("a", 100, Duration.ofMinutes(5), new LinkedBlockingQueue<>());
 
