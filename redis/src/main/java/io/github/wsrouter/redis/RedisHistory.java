@@ -183,7 +183,15 @@ final class RedisHistory implements Relay.History {
                 tails.put(stream, new Tail(stream));
             }
         }
-        return relay.subscribeConfirmed(channel(stream)).thenCompose(subscribed -> touch(stream));
+        return relay.subscribeConfirmed(channel(stream))
+                .thenCompose(subscribed -> touch(stream))
+                .thenApply(position -> {
+                    Tail tail = tails.get(stream);
+                    if (tail != null) {
+                        tail.opened(position);
+                    }
+                    return position;
+                });
     }
 
     private CompletionStage<Position> touch(String stream) {
@@ -284,6 +292,14 @@ final class RedisHistory implements Relay.History {
 
         Tail(String stream) {
             this.stream = stream;
+        }
+
+        /** Where the stream stood when a reader opened: the start, if nothing arrived yet. */
+        synchronized void opened(Position position) {
+            if (epoch == null && held == null) {
+                epoch = position.epoch();
+                last = position.offset();
+            }
         }
 
         synchronized void arrived(Envelope.StreamEntry entry) {
