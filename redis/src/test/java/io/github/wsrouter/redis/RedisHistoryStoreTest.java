@@ -206,6 +206,48 @@ class RedisHistoryStoreTest {
     }
 
     @Test
+    void aStreamReadIsKeptAndOneNobodyReadsExpiresAfterMaxAge() throws Exception {
+        History a = history("a", 100, Duration.ofSeconds(1), new LinkedBlockingQueue<>());
+        get(a.open("user:bob"));
+        get(a.open("user:carol"));
+        get(a.append("user:carol", "{}", true));
+        a.close("user:carol");
+
+        await().atMost(WAIT)
+                .until(() ->
+                        commands.sync().exists(base("user:carol") + ":head", base("user:carol") + ":entries") == 0);
+        assertThat(get(a.append("user:carol", "{}", true))).as("unknown now").isZero();
+        assertThat(commands.sync().exists(base("user:bob") + ":head"))
+                .as("refreshed while read")
+                .isEqualTo(1);
+        assertThat(get(a.append("user:bob", "{}", true))).isEqualTo(1);
+    }
+
+    @Test
+    void closingTheHistoryOrTheRelayUnsubscribesFromItsStreams() throws Exception {
+        History a = history("a", 100, Duration.ofMinutes(5), new LinkedBlockingQueue<>());
+        History b = history("b", 100, Duration.ofMinutes(5), new LinkedBlockingQueue<>());
+        String bob = base("user:bob");
+        String everyone = base("everyone");
+        get(a.open("user:bob"));
+        get(a.open("user:bob"));
+        get(a.open("everyone"));
+        get(b.open("everyone"));
+        assertThat(commands.sync().pubsubNumsub(bob, everyone))
+                .containsEntry(bob, 1L)
+                .containsEntry(everyone, 2L);
+
+        a.close();
+        await().atMost(WAIT)
+                .until(() -> commands.sync().pubsubNumsub(bob, everyone).equals(Map.of(bob, 0L, everyone, 1L)));
+        assertThat(a.open("user:bob")).isCompletedExceptionally();
+
+        relays.get(1).close();
+        await().atMost(WAIT).until(() -> commands.sync().pubsubNumsub(everyone).get(everyone) == 0L);
+        assertThat(b.append("everyone", "{}", false).toCompletableFuture()).failsWithin(WAIT);
+    }
+
+    @Test
     void anAppendThatMustFindTheStreamIsRefusedUntilSomebodyOpensIt() throws Exception {
         History a = history("a", 100, Duration.ofMinutes(5), new LinkedBlockingQueue<>());
 
