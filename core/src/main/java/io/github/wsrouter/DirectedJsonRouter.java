@@ -532,9 +532,9 @@ public final class DirectedJsonRouter implements MessageRouter {
          * stream's epoch and offset when it opens, and resumes with the query parameter {@code
          * resume=user:<epoch>:<offset>,everyone:<epoch>:<offset>}. Messages to a user who is away
          * are kept (and acknowledged) for {@code maxAge} after their last connection closed. The
-         * route's relay keeps the history ({@link Relay#history}): {@link Relay#local()} in this
-         * server's memory, where a restart changes the epoch; the router refuses a relay that
-         * keeps none.
+         * history is kept by the route's relay ({@link Relay#history}): {@link Relay#local()} keeps
+         * it in this server's memory (a restart changes the epoch), {@code wsrouter-redis} in Redis
+         * Streams that every server sees; the router refuses a relay that keeps none.
          */
         public Builder history(int maxMessages, Duration maxAge) {
             this.historyMessages = (int) Checks.atLeast("history messages", maxMessages, 0);

@@ -82,6 +82,60 @@ record Envelope(String origin, String route, Topic topic, String text, ByteBuffe
         }
     }
 
+    /**
+     * The envelope of an entry appended to a stream with history, without its closing brace: the
+     * append script adds {@code ,"epoch":...,"offset":...}} once Redis numbered the entry, so
+     * that the JSON (and the text's escaping) is made here, not in Redis.
+     * <pre>
+     * {"v": 1, "origin": "node id", "route": "/ws/{username}/", "stream": "user:bob", "text": "...", "epoch": "...", "offset": 42}
+     * </pre>
+     */
+    static String encodeEntryHead(String origin, String route, String stream, String text) {
+        JsonObject json = new JsonObject();
+        json.addProperty("v", VERSION);
+        json.addProperty("origin", origin);
+        json.addProperty("route", route);
+        json.addProperty("stream", stream);
+        json.addProperty("text", text);
+        String whole = json.toString();
+        return whole.substring(0, whole.length() - 1);
+    }
+
+    /** An entry of a stream with history, as the append script publishes it. */
+    record StreamEntry(String origin, String route, String stream, String epoch, long offset, String text) {}
+
+    /** The entry, or {@code null} when the JSON is not an entry this version can read. */
+    static StreamEntry decodeEntry(String json) {
+        try {
+            JsonElement parsed = JsonParser.parseString(json);
+            if (!parsed.isJsonObject()) {
+                return null;
+            }
+            JsonObject object = parsed.getAsJsonObject();
+            JsonElement version = object.get("v");
+            JsonElement offset = object.get("offset");
+            if (version == null
+                    || !version.isJsonPrimitive()
+                    || !version.getAsJsonPrimitive().isNumber()
+                    || version.getAsInt() != VERSION
+                    || !(offset instanceof JsonPrimitive p)
+                    || !p.isNumber()) {
+                return null;
+            }
+            String origin = string(object, "origin");
+            String route = string(object, "route");
+            String stream = string(object, "stream");
+            String epoch = string(object, "epoch");
+            String text = string(object, "text");
+            if (origin == null || route == null || stream == null || epoch == null || text == null) {
+                return null;
+            }
+            return new StreamEntry(origin, route, stream, epoch, offset.getAsLong(), text);
+        } catch (RuntimeException e) { // malformed JSON
+            return null;
+        }
+    }
+
     private static String string(JsonObject object, String name) {
         JsonElement element = object.get(name);
         return element instanceof JsonPrimitive p && p.isString() ? p.getAsString() : null;

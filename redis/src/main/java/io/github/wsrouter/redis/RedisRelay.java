@@ -4,7 +4,9 @@ import io.github.wsrouter.Relay;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisFuture;
+import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -26,6 +28,8 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import reactor.core.Disposable;
@@ -53,6 +57,13 @@ import reactor.core.Disposable;
  * "binary"} in Base64 — read with Gson. A node ignores its own envelopes (it delivered locally
  * already) and counts, then ignores, envelopes it cannot read: another version, malformed JSON.
  *
+ * <h2>History</h2>
+ * {@link #history} keeps a route's streams with history in Redis Streams, for {@code
+ * DirectedJsonRouter.builder().history(...)} across nodes: one Lua script per append (offset,
+ * {@code XADD ... MAXLEN ~}, {@code PUBLISH} of the entry on the stream's channel), so that
+ * every node reading a stream gets its entries in offset order; {@code RedisHistory} describes the
+ * keys, and docs/several-servers.md the costs.
+ *
  * <h2>Threads</h2>
  * Nothing blocks: commands go through Lettuce's asynchronous API, and {@link Relay.Receiver}s
  * are called on Lettuce's event loop, in the order Redis delivered the messages.
@@ -76,6 +87,11 @@ public final class RedisRelay implements Relay {
     private final StatefulRedisPubSubConnection<String, String> subscriber;
     private final Disposable events;
     private final Map<String, Route> routes = new ConcurrentHashMap<>();
+    private final Map<String, RedisHistory> histories = new ConcurrentHashMap<>();
+    /** Subscriptions that streams with history wait for, until Redis confirms them: guarded by {@link #wanted}. */
+    private final Map<String, CompletableFuture<Void>> confirmations = new HashMap<>();
+    /** Refreshes the expiry of the streams this node reads; made with the first history. */
+    private ScheduledExecutorService scheduler;
     /** Each channel a router holds, with how many times: guarded by itself, which also orders (UN)SUBSCRIBE. */
     private final Map<String, Integer> wanted = new HashMap<>();
     /** The channels Redis confirmed on the current connection. */
@@ -104,7 +120,10 @@ public final class RedisRelay implements Relay {
                 .autoReconnect(true)
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                 .requestQueueSize(builder.maxPendingCommands)
-                .replayFilter(command -> command.getType() == CommandType.PUBLISH)
+                // never sent twice: a PUBLISH, or an append (a script), would reach its readers twice
+                .replayFilter(command -> command.getType() == CommandType.PUBLISH
+                        || command.getType() == CommandType.EVALSHA
+                        || command.getType() == CommandType.EVAL)
                 .timeoutOptions(TimeoutOptions.enabled(builder.commandTimeout))
                 .socketOptions(SocketOptions.builder()
                         .connectTimeout(builder.commandTimeout)
@@ -114,6 +133,7 @@ public final class RedisRelay implements Relay {
             if (event instanceof ConnectionDeactivatedEvent) {
                 confirmed.clear();
             } else if (event instanceof ConnectionActivatedEvent) {
+                loadScripts(); // a restarted Redis knows none
                 resubscribe();
             }
         });
@@ -169,6 +189,31 @@ public final class RedisRelay implements Relay {
         return channel;
     }
 
+    /**
+     * The route's streams with history, in Redis Streams ({@link RedisHistory} describes the keys):
+     * every node that shares this Redis sees them, so a client that reconnects to another node
+     * resumes too. Appends count as published (or as publish failures), the entries handed to
+     * the receiver as received.
+     *
+     * @throws IllegalStateException if the route already has a history on this relay
+     */
+    @Override
+    public History history(String route, int maxMessages, Duration maxAge, History.Receiver receiver) {
+        Objects.requireNonNull(route, "route");
+        Objects.requireNonNull(maxAge, "maxAge");
+        Objects.requireNonNull(receiver, "receiver");
+        if (closed) {
+            throw new IllegalStateException("relay closed");
+        }
+        RedisHistory history = new RedisHistory(this, route, maxMessages, maxAge, receiver);
+        if (histories.putIfAbsent(route, history) != null) {
+            history.close();
+            throw new IllegalStateException("route " + route + " already has a history on this relay");
+        }
+        loadScripts(); // before any append: on the same connection, Redis runs them in order
+        return history;
+    }
+
     @Override
     public Stats stats() {
         return new Stats(published.sum(), publishFailures.sum(), received.sum(), undecodable.sum());
@@ -186,6 +231,13 @@ public final class RedisRelay implements Relay {
 
     private void shutdown() {
         events.dispose();
+        synchronized (wanted) {
+            if (scheduler != null) {
+                scheduler.shutdownNow();
+            }
+            confirmations.values().forEach(f -> f.completeExceptionally(new IllegalStateException("relay closed")));
+            confirmations.clear();
+        }
         try {
             client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
         } finally {
@@ -207,6 +259,7 @@ public final class RedisRelay implements Relay {
     }
 
     private void release(String channel) {
+        CompletableFuture<Void> pending;
         synchronized (wanted) {
             Integer count = wanted.get(channel);
             if (count == null) {
@@ -217,8 +270,186 @@ public final class RedisRelay implements Relay {
                 return;
             }
             wanted.remove(channel);
+            // no longer confirmed from now: a holder that comes back before Redis answers subscribes
+            // again (after this UNSUBSCRIBE, on the same connection) and waits for that confirmation
+            confirmed.remove(channel);
             command(() -> subscriber.async().unsubscribe(channel), "UNSUBSCRIBE", channel);
+            // the same for a SUBSCRIBE still under way: its confirmation would come before this
+            // UNSUBSCRIBE, so a holder that comes back must not take it for its own
+            pending = confirmations.remove(channel);
         }
+        if (pending != null) {
+            pending.completeExceptionally(new IllegalStateException("released before Redis confirmed it"));
+        }
+    }
+
+    /**
+     * Holds a channel, as {@link #hold} does, and completes once Redis confirmed the subscription
+     * on the current connection (at once if it had); fails if the {@code SUBSCRIBE} fails.
+     */
+    CompletableFuture<Void> subscribeConfirmed(String channel) {
+        synchronized (wanted) {
+            wanted.merge(channel, 1, Integer::sum);
+            if (confirmed.contains(channel)) {
+                return CompletableFuture.completedFuture(null);
+            }
+            CompletableFuture<Void> pending = confirmations.get(channel);
+            if (pending != null) {
+                return pending;
+            }
+            CompletableFuture<Void> confirmation = new CompletableFuture<>();
+            if (closed) {
+                confirmation.completeExceptionally(new IllegalStateException("relay closed"));
+                return confirmation;
+            }
+            confirmations.put(channel, confirmation);
+            try {
+                // Lettuce completes a SUBSCRIBE with Redis's answer to it (not to an earlier one)
+                subscriber.async().subscribe(channel).whenComplete((ok, failure) -> {
+                    if (failure != null) {
+                        failConfirmation(channel, confirmation, failure);
+                    } else {
+                        synchronized (wanted) {
+                            confirmations.remove(channel, confirmation);
+                        }
+                        confirmation.complete(null);
+                    }
+                });
+            } catch (RuntimeException e) {
+                failConfirmation(channel, confirmation, e);
+            }
+            return confirmation;
+        }
+    }
+
+    private void failConfirmation(String channel, CompletableFuture<Void> confirmation, Throwable failure) {
+        synchronized (wanted) {
+            confirmations.remove(channel, confirmation);
+        }
+        confirmation.completeExceptionally(failure);
+    }
+
+    /** Undoes one {@link #subscribeConfirmed}. */
+    void unsubscribe(String channel) {
+        release(channel);
+    }
+
+    String prefix() {
+        return prefix;
+    }
+
+    ScheduledExecutorService scheduler() {
+        synchronized (wanted) {
+            if (scheduler == null) {
+                scheduler = Executors.newSingleThreadScheduledExecutor(runnable -> {
+                    Thread thread = new Thread(runnable, "wsrouter-redis-history-" + nodeId);
+                    thread.setDaemon(true);
+                    return thread;
+                });
+            }
+            return scheduler;
+        }
+    }
+
+    void forget(String route, RedisHistory history) {
+        histories.remove(route, history);
+    }
+
+    void countReceived() {
+        received.increment();
+    }
+
+    /**
+     * A Lua script, sent by its SHA-1 ({@code EVALSHA}). The relay loads its scripts ({@code
+     * SCRIPT LOAD}) when a route takes its history and whenever a connection to Redis is made,
+     * on the connection that runs them, so that they are known before they are used. If Redis
+     * does not know it anyway ({@code NOSCRIPT}), a script that may run late is sent whole
+     * ({@code EVAL}); an {@code ordered} one fails instead, and the scripts are loaded again:
+     * sent again later, it could overtake the ones sent after it (an append would take its
+     * offset after theirs, and a sender's messages would arrive out of order).
+     */
+    record Script(String text, String sha, boolean ordered) {
+        Script(String text, boolean ordered) {
+            this(text, sha1(text), ordered);
+        }
+
+        private static String sha1(String text) {
+            try {
+                byte[] digest = java.security.MessageDigest.getInstance("SHA-1")
+                        .digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                StringBuilder hex = new StringBuilder();
+                for (byte b : digest) {
+                    hex.append(Character.forDigit((b >> 4) & 0xF, 16)).append(Character.forDigit(b & 0xF, 16));
+                }
+                return hex.toString();
+            } catch (java.security.NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    /** Sends {@code SCRIPT LOAD} for the history's scripts, if a route has a history; failures are repaired by the next. */
+    void loadScripts() {
+        StatefulRedisConnection<String, String> connection = publisher; // null while the constructor connects
+        if (connection == null || closed || histories.isEmpty()) {
+            return;
+        }
+        for (Script script : RedisHistory.SCRIPTS) {
+            try {
+                connection.async().scriptLoad(script.text()).whenComplete((sha, failure) -> {
+                    if (failure != null && !closed) {
+                        LOG.log(System.Logger.Level.DEBUG, () -> "SCRIPT LOAD failed: " + failure);
+                    }
+                });
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.DEBUG, () -> "SCRIPT LOAD failed: " + e);
+            }
+        }
+    }
+
+    /** Runs a script: failed when the relay is closed or Redis cannot be reached. */
+    <T> CompletableFuture<T> script(Script script, ScriptOutputType type, String[] keys, String... args) {
+        if (closed) {
+            return CompletableFuture.failedFuture(new IllegalStateException("relay closed"));
+        }
+        try {
+            CompletableFuture<T> first =
+                    publisher.async().<T>evalsha(script.sha(), type, keys, args).toCompletableFuture();
+            return first.exceptionallyCompose(failure -> {
+                Throwable cause = failure instanceof java.util.concurrent.CompletionException c && c.getCause() != null
+                        ? c.getCause()
+                        : failure;
+                if (cause instanceof RedisNoScriptException && !closed) {
+                    if (script.ordered()) {
+                        loadScripts();
+                        return CompletableFuture.failedFuture(cause);
+                    }
+                    return publisher
+                            .async()
+                            .<T>eval(script.text(), type, keys, args)
+                            .toCompletableFuture();
+                }
+                return CompletableFuture.failedFuture(cause);
+            });
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /** Counts an append as a publish, or a publish failure. */
+    CompletionStage<Long> append(CompletableFuture<Long> append) {
+        return append.whenComplete((offset, failure) -> {
+            if (failure != null) {
+                publishFailures.increment();
+            } else if (offset > 0) {
+                published.increment();
+            }
+        });
+    }
+
+    CompletionStage<Long> appendFailed(Throwable failure) {
+        publishFailures.increment();
+        return CompletableFuture.failedFuture(failure);
     }
 
     /**
@@ -333,6 +564,23 @@ public final class RedisRelay implements Relay {
     private final class Listener extends RedisPubSubAdapter<String, String> {
         @Override
         public void message(String channel, String message) {
+            if (channel.startsWith(prefix + ":") && channel.contains(":history:")) {
+                Envelope.StreamEntry entry = Envelope.decodeEntry(message);
+                if (entry != null) {
+                    RedisHistory history = histories.get(entry.route());
+                    if (history != null) {
+                        try {
+                            history.deliver(entry);
+                        } catch (RuntimeException e) {
+                            LOG.log(
+                                    System.Logger.Level.WARNING,
+                                    "the history receiver of route " + entry.route() + " failed",
+                                    e);
+                        }
+                    }
+                    return;
+                }
+            }
             deliver(message);
         }
 

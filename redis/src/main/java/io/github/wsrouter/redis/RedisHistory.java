@@ -1,0 +1,399 @@
+package io.github.wsrouter.redis;
+
+import io.github.wsrouter.Relay;
+import io.lettuce.core.ScriptOutputType;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One route's streams with history in Redis ({@link RedisRelay#history}). Each stream has
+ *
+ * <ul>
+ *   <li>{@code <prefix>:<route>:history:<stream>:head}, a hash: {@code epoch} (random, made with
+ *       the hash) and {@code offset} (the last entry's);
+ *   <li>{@code <prefix>:<route>:history:<stream>:entries}, a Redis Stream whose ids are {@code
+ *       <offset>-0}, each entry with fields {@code t} (Redis's time, ms) and {@code m} (the text),
+ *       trimmed with {@code MAXLEN ~ maxMessages};
+ *   <li>{@code <prefix>:<route>:history:<stream>}, the pub/sub channel its entries go out on.
+ * </ul>
+ *
+ * <p>Both keys expire {@code maxAge} after the stream was last opened, closed or refreshed (each
+ * node refreshes the streams it reads every third of {@code maxAge}): a stream is known while
+ * somebody reads it and for {@code maxAge} after. Once they are gone (expired or flushed) the next
+ * open or append makes them anew with a new epoch. Entries older than {@code maxAge} in a stream
+ * still read are not trimmed (their ids are offsets, not times): {@link #since} looks at their time.
+ *
+ * <p>Appends are one script ({@code EVALSHA}): existence check, offset, {@code XADD} and {@code
+ * PUBLISH} at once, so the channel carries entries in offset order. A node subscribes to a
+ * stream's channel when its first reader opens, and reads the stream's position only once Redis
+ * confirmed the subscription: every entry after that position reaches it.
+ */
+final class RedisHistory implements Relay.History {
+
+    private static final System.Logger LOG = System.getLogger("io.github.wsrouter.redis");
+
+    /** Makes the stream if it is absent (new epoch, offset 0), refreshes its expiry, and returns {epoch, offset}. */
+    static final RedisRelay.Script TOUCH = new RedisRelay.Script("""
+            -- KEYS: head, entries; ARGV: epoch if new, ttl (ms)
+            if redis.call('EXISTS', KEYS[1]) == 0 then
+              redis.call('DEL', KEYS[2])
+              redis.call('HSET', KEYS[1], 'epoch', ARGV[1], 'offset', 0)
+            end
+            redis.call('PEXPIRE', KEYS[1], ARGV[2])
+            redis.call('PEXPIRE', KEYS[2], ARGV[2])
+            return redis.call('HMGET', KEYS[1], 'epoch', 'offset')
+            """, false);
+
+    /** Appends and publishes an entry; returns its offset, or 0 when the stream must exist and does not. */
+    static final RedisRelay.Script APPEND = new RedisRelay.Script("""
+            -- KEYS: head, entries
+            -- ARGV: must exist (1/0), epoch if new, ttl (ms), max entries, text, channel, envelope without its '}'
+            if redis.call('EXISTS', KEYS[1]) == 0 then
+              if ARGV[1] == '1' then
+                return 0
+              end
+              redis.call('DEL', KEYS[2])
+              redis.call('HSET', KEYS[1], 'epoch', ARGV[2], 'offset', 0)
+              redis.call('PEXPIRE', KEYS[1], ARGV[3])
+            end
+            local offset = redis.call('HINCRBY', KEYS[1], 'offset', 1)
+            local time = redis.call('TIME')
+            local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+            redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], offset .. '-0', 't', now, 'm', ARGV[5])
+            local ttl = redis.call('PTTL', KEYS[1])
+            if ttl > 0 then
+              redis.call('PEXPIRE', KEYS[2], ttl)
+            end
+            local epoch = redis.call('HGET', KEYS[1], 'epoch')
+            redis.call('PUBLISH', ARGV[6], ARGV[7] .. ',"epoch":"' .. epoch .. '","offset":' .. offset .. '}')
+            return offset
+            """, true);
+
+    /**
+     * The entries after an offset: {epoch, offset, failure ('' if none), id, text, id, text...}.
+     * Makes the stream if it is absent, as {@link #TOUCH} does.
+     */
+    static final RedisRelay.Script SINCE = new RedisRelay.Script("""
+            -- KEYS: head, entries; ARGV: epoch if new, ttl (ms), client's epoch, offset, max entries, max age (ms)
+            if redis.call('EXISTS', KEYS[1]) == 0 then
+              redis.call('DEL', KEYS[2])
+              redis.call('HSET', KEYS[1], 'epoch', ARGV[1], 'offset', 0)
+              redis.call('PEXPIRE', KEYS[1], ARGV[2])
+            end
+            local head = redis.call('HMGET', KEYS[1], 'epoch', 'offset')
+            local epoch = head[1]
+            local last = tonumber(head[2])
+            if epoch ~= ARGV[3] then
+              return {epoch, last, 'epoch_changed'}
+            end
+            local offset = tonumber(ARGV[4])
+            if offset == nil or offset < 0 or offset > last then
+              return {epoch, last, 'unknown_offset'}
+            end
+            if offset == last then
+              return {epoch, last, ''}
+            end
+            if last - offset > tonumber(ARGV[5]) then
+              return {epoch, last, 'history_gone'}
+            end
+            local first = (offset + 1) .. '-0'
+            local entries = redis.call('XRANGE', KEYS[2], first, '+')
+            if #entries == 0 or entries[1][1] ~= first then
+              return {epoch, last, 'history_gone'}
+            end
+            local time = redis.call('TIME')
+            local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+            if tonumber(entries[1][2][2]) < now - tonumber(ARGV[6]) then
+              return {epoch, last, 'history_gone'}
+            end
+            local result = {epoch, last, ''}
+            for _, entry in ipairs(entries) do
+              result[#result + 1] = entry[1]
+              result[#result + 1] = entry[2][4]
+            end
+            return result
+            """, false);
+
+    /** The scripts the relay loads into Redis. */
+    static final List<RedisRelay.Script> SCRIPTS = List.of(TOUCH, APPEND, SINCE);
+
+    private final RedisRelay relay;
+    private final String route;
+    private final int maxMessages;
+    private final Duration maxAge;
+    private final String ttl;
+    private final Relay.History.Receiver receiver;
+    /** How many readers of each stream are open on this node; guarded by itself. */
+    private final Map<String, Integer> readers = new HashMap<>();
+    /** The streams this node reads, with what it handed over: a tail while the stream has readers. */
+    private final Map<String, Tail> tails = new ConcurrentHashMap<>();
+
+    private final ScheduledFuture<?> refresh;
+    private volatile boolean closed;
+
+    RedisHistory(RedisRelay relay, String route, int maxMessages, Duration maxAge, Relay.History.Receiver receiver) {
+        if (maxMessages < 1) {
+            throw new IllegalArgumentException("history messages must be positive: " + maxMessages);
+        }
+        if (maxAge.toMillis() < 1) {
+            throw new IllegalArgumentException("history age must be at least 1 ms: " + maxAge);
+        }
+        this.relay = relay;
+        this.route = route;
+        this.maxMessages = maxMessages;
+        this.maxAge = maxAge;
+        this.ttl = Long.toString(maxAge.toMillis());
+        this.receiver = receiver;
+        long period = Math.max(50, maxAge.toMillis() / 3);
+        this.refresh = relay.scheduler().scheduleAtFixedRate(this::refresh, period, period, TimeUnit.MILLISECONDS);
+    }
+
+    /** The stream's pub/sub channel, and the first part of its keys. */
+    String channel(String stream) {
+        return relay.prefix() + ":" + route + ":history:" + stream;
+    }
+
+    private String[] keys(String stream) {
+        String base = channel(stream);
+        return new String[] {base + ":head", base + ":entries"};
+    }
+
+    /** A candidate epoch: used only if the script makes the stream. 48 random bits, as in memory. */
+    private static String newEpoch() {
+        return String.format("%012x", ThreadLocalRandom.current().nextLong() & 0xFFFF_FFFF_FFFFL);
+    }
+
+    @Override
+    public CompletionStage<Position> open(String stream) {
+        if (closed) {
+            return CompletableFuture.failedFuture(new IllegalStateException("history closed"));
+        }
+        synchronized (readers) {
+            if (readers.merge(stream, 1, Integer::sum) == 1) {
+                tails.put(stream, new Tail(stream));
+            }
+        }
+        return relay.subscribeConfirmed(channel(stream))
+                .thenCompose(subscribed -> touch(stream))
+                .thenApply(position -> {
+                    Tail tail = tails.get(stream);
+                    if (tail != null) {
+                        tail.opened(position);
+                    }
+                    return position;
+                });
+    }
+
+    private CompletionStage<Position> touch(String stream) {
+        return relay.<List<Object>>script(TOUCH, ScriptOutputType.MULTI, keys(stream), newEpoch(), ttl)
+                .thenApply(head -> new Position((String) head.get(0), Long.parseLong((String) head.get(1))));
+    }
+
+    @Override
+    public void close(String stream) {
+        synchronized (readers) {
+            Integer count = readers.get(stream);
+            if (count == null) {
+                return;
+            }
+            if (count > 1) {
+                readers.put(stream, count - 1);
+            } else {
+                readers.remove(stream);
+                tails.remove(stream);
+            }
+        }
+        relay.unsubscribe(channel(stream));
+        if (!closed) {
+            // known for maxAge from now: a reader that comes back resumes, appends are kept meanwhile
+            touch(stream).exceptionally(failure -> null);
+        }
+    }
+
+    @Override
+    public CompletionStage<Long> append(String stream, String text, boolean mustExist) {
+        if (closed) {
+            return relay.appendFailed(new IllegalStateException("history closed"));
+        }
+        String channel = channel(stream);
+        return relay.append(relay.<Long>script(
+                APPEND,
+                ScriptOutputType.INTEGER,
+                keys(stream),
+                mustExist ? "1" : "0",
+                newEpoch(),
+                ttl,
+                Integer.toString(maxMessages),
+                text,
+                channel,
+                Envelope.encodeEntryHead(relay.nodeId(), route, stream, text)));
+    }
+
+    @Override
+    public CompletionStage<Replay> since(String stream, String epoch, long offset) {
+        return relay.<List<Object>>script(
+                        SINCE,
+                        ScriptOutputType.MULTI,
+                        keys(stream),
+                        newEpoch(),
+                        ttl,
+                        epoch,
+                        Long.toString(offset),
+                        Integer.toString(maxMessages),
+                        Long.toString(maxAge.toMillis()))
+                .thenApply(answer -> {
+                    Position position = new Position((String) answer.get(0), (Long) answer.get(1));
+                    String failure = (String) answer.get(2);
+                    if (!failure.isEmpty()) {
+                        return new Replay(List.of(), failure, position);
+                    }
+                    List<Entry> entries = new ArrayList<>((answer.size() - 3) / 2);
+                    for (int i = 3; i + 1 < answer.size(); i += 2) {
+                        String id = (String) answer.get(i);
+                        entries.add(new Entry(
+                                Long.parseLong(id.substring(0, id.indexOf('-'))), (String) answer.get(i + 1)));
+                    }
+                    return new Replay(entries, null, position);
+                });
+    }
+
+    /** An entry published on the channel of one of this route's streams: to the receiver if this node reads the stream. */
+    void deliver(Envelope.StreamEntry entry) {
+        Tail tail = tails.get(entry.stream());
+        if (tail != null) {
+            tail.arrived(entry);
+        }
+    }
+
+    /**
+     * What this node handed to the receiver of one stream it reads. Pub/sub loses what is
+     * published while the subscription is away (the subscriber's connection dropped, and Lettuce
+     * subscribes again): an entry whose offset skips some starts a repair, which reads the
+     * missing entries from the stream ({@link #since}) and hands them over before it and what
+     * arrives meanwhile, so the receiver gets every entry once and in offset order. A new epoch
+     * (Redis lost the stream) starts the count again.
+     */
+    private final class Tail {
+        private final String stream;
+        private String epoch;
+        private long last;
+        /** Entries that arrived during a repair; null when none is under way. */
+        private ArrayDeque<Envelope.StreamEntry> held;
+
+        Tail(String stream) {
+            this.stream = stream;
+        }
+
+        /** Where the stream stood when a reader opened: the start, if nothing arrived yet. */
+        synchronized void opened(Position position) {
+            if (epoch == null && held == null) {
+                epoch = position.epoch();
+                last = position.offset();
+            }
+        }
+
+        synchronized void arrived(Envelope.StreamEntry entry) {
+            if (held != null) {
+                held.add(entry);
+            } else if (epoch == null || !epoch.equals(entry.epoch())) {
+                epoch = entry.epoch();
+                last = entry.offset();
+                hand(entry.offset(), entry.text());
+            } else if (entry.offset() == last + 1) {
+                last = entry.offset();
+                hand(entry.offset(), entry.text());
+            } else if (entry.offset() > last + 1) {
+                held = new ArrayDeque<>();
+                held.add(entry);
+                String from = epoch;
+                long after = last;
+                since(stream, from, after).whenComplete((replay, failure) -> repaired(replay));
+            } // else: handed over already
+        }
+
+        private synchronized void repaired(Replay replay) {
+            if (replay != null && replay.failure() == null) {
+                for (Entry missed : replay.entries()) {
+                    if (missed.offset() > last) {
+                        last = missed.offset();
+                        hand(missed.offset(), missed.text());
+                    }
+                }
+            }
+            ArrayDeque<Envelope.StreamEntry> waited = held;
+            held = null;
+            for (Envelope.StreamEntry entry : waited) {
+                if (!entry.epoch().equals(epoch) || entry.offset() > last) {
+                    // what the repair could not read is lost to this node's readers: they go on after it
+                    epoch = entry.epoch();
+                    last = entry.offset();
+                    hand(entry.offset(), entry.text());
+                }
+            }
+        }
+
+        private void hand(long offset, String text) {
+            relay.countReceived();
+            try {
+                receiver.onEntry(stream, offset, text);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "the history receiver of " + stream + " failed", e);
+            }
+        }
+    }
+
+    /** Keeps the streams this node reads known (and made again, if Redis lost them). */
+    private void refresh() {
+        if (closed) {
+            return;
+        }
+        List<String> streams;
+        synchronized (readers) {
+            streams = new ArrayList<>(readers.keySet());
+        }
+        for (String stream : streams) {
+            try {
+                touch(stream).exceptionally(failure -> null);
+            } catch (RuntimeException e) {
+                // Redis away: the next refresh tries again
+            }
+        }
+    }
+
+    /** Stops reading every stream on this node. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        refresh.cancel(false);
+        Map<String, Integer> open;
+        synchronized (readers) {
+            open = new HashMap<>(readers);
+            readers.clear();
+            tails.clear();
+        }
+        open.forEach((stream, count) -> {
+            for (int i = 0; i < count; i++) {
+                relay.unsubscribe(channel(stream));
+            }
+        });
+        relay.forget(route, this);
+    }
+
+    @Override
+    public String toString() {
+        return "RedisHistory[" + route + ", " + maxMessages + " messages, " + maxAge + "]";
+    }
+}
