@@ -35,6 +35,11 @@ public interface BenchServer {
         /** wsrouter with history on its directed route ({@code history(1000, 5 min)}, in memory). */
         WSROUTER_HISTORY("history", "wsrouter + history", "/echo/", "/ws/", "/ws/%s/"),
         /**
+         * wsrouter with history on its directed route kept in Redis Streams, through the Redis relay
+         * at the URI of the system property {@value #REDIS_PROPERTY} (the driver's {@code --redis}).
+         */
+        WSROUTER_HISTORY_REDIS("history-redis", "wsrouter + Redis history", "/echo/", "/ws/", "/ws/%s/"),
+        /**
          * wsrouter as an earlier build of this module serves it: the child JVM runs {@code ServerMain
          * wsrouter} from the jar given with {@code --previous-jar}, so that a change is measured
          * against the code before it in the same run.
@@ -63,6 +68,7 @@ public interface BenchServer {
                 case WSROUTER -> new WsrouterServer(host, port);
                 case WSROUTER_METRICS -> new WsrouterServer(host, port, scrapeInterval);
                 case WSROUTER_HISTORY -> new WsrouterServer(host, port, null, true);
+                case WSROUTER_HISTORY_REDIS -> new WsrouterServer(host, port, null, true, redisUri());
                 case PREVIOUS ->
                     throw new IllegalArgumentException(
                             "the previous build runs only as a child JVM, from --previous-jar (not --in-process)");
@@ -72,6 +78,17 @@ public interface BenchServer {
         /** Whether this is one of the baselines wsrouter is compared with (plain Undertow, Netty). */
         boolean isBaseline() {
             return this == BASELINE || this == NETTY;
+        }
+
+        /** The system property that names the Redis of the history-redis target. */
+        static final String REDIS_PROPERTY = "wsrouter.bench.redis";
+
+        private static java.net.URI redisUri() {
+            String uri = System.getProperty(REDIS_PROPERTY);
+            if (uri == null) {
+                throw new IllegalArgumentException("the history-redis target needs --redis redis://host:port");
+            }
+            return java.net.URI.create(uri);
         }
 
         /** The kind by its command-line name ({@code baseline}, {@code netty}, {@code wsrouter}, {@code metrics}, {@code previous}). */

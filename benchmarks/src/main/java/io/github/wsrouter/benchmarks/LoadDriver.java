@@ -42,10 +42,14 @@ import java.util.function.Supplier;
  *                       directedw8 (directed with 8 round trips in flight per pair)
  *   --targets a,b       servers: baseline (plain Undertow), netty (Netty 4.2), wsrouter, metrics
  *                       (wsrouter with WsRouterMetrics bound to a PrometheusMeterRegistry, scraped
- *                       periodically), previous (see --previous-jar); default baseline,wsrouter
+ *                       periodically), history (wsrouter with history on its directed route, in
+ *                       memory), history-redis (the same in Redis Streams, see --redis), previous
+ *                       (see --previous-jar); default baseline,wsrouter
  *   --scrape-ms N       how often the metrics target scrapes its registry, in ms (default 1000)
  *   --server-cpus LIST  CPUs the server JVMs are pinned to with taskset (default 0; "" for none)
  *   --server-jvm OPTS   options of the server JVMs (default "-Xmx1g -XX:+UseSerialGC")
+ *   --redis URI         the Redis of the history-redis target (wsrouter with its directed route's
+ *                       history in Redis Streams), e.g. redis://127.0.0.1:6390
  *   --previous-jar JAR  with the target previous: wsrouter as an earlier build's benchmarks jar
  *                       serves it (build it from a worktree of that commit), in the same run
  *   --jfr DIR           record each server with JDK Flight Recorder into DIR/&lt;server&gt;.jfr
@@ -202,6 +206,7 @@ public final class LoadDriver {
                     case "--in-process" -> inProcess = true;
                     case "--quick" -> quick = true;
                     case "--previous-jar" -> previousJar = Path.of(args[++i]);
+                    case "--redis" -> System.setProperty(BenchServer.Kind.REDIS_PROPERTY, args[++i]);
                     default -> throw new IllegalArgumentException("unknown option " + args[i]);
                 }
             }
@@ -334,6 +339,10 @@ public final class LoadDriver {
             return new Target.InProcess(kind, options.scrapeInterval);
         }
         List<String> jvm = new ArrayList<>(options.serverJvm);
+        String redis = System.getProperty(BenchServer.Kind.REDIS_PROPERTY);
+        if (redis != null) {
+            jvm.add("-D" + BenchServer.Kind.REDIS_PROPERTY + "=" + redis);
+        }
         if (options.jfr != null) {
             try {
                 Files.createDirectories(options.jfr);
@@ -639,6 +648,7 @@ public final class LoadDriver {
         boolean metrics = kinds.contains(BenchServer.Kind.WSROUTER_METRICS);
         boolean previous = kinds.contains(BenchServer.Kind.PREVIOUS);
         boolean history = kinds.contains(BenchServer.Kind.WSROUTER_HISTORY);
+        boolean redisHistory = kinds.contains(BenchServer.Kind.WSROUTER_HISTORY_REDIS);
         if (baseline && wsrouter) {
             ratios.add(new Ratio(BenchServer.Kind.WSROUTER, BenchServer.Kind.BASELINE, "wsrouter / baseline", 2));
         }
@@ -658,6 +668,10 @@ public final class LoadDriver {
         }
         if (wsrouter && history) {
             ratios.add(new Ratio(BenchServer.Kind.WSROUTER_HISTORY, BenchServer.Kind.WSROUTER, "history on / off", 3));
+        }
+        if (wsrouter && redisHistory) {
+            ratios.add(new Ratio(
+                    BenchServer.Kind.WSROUTER_HISTORY_REDIS, BenchServer.Kind.WSROUTER, "Redis history / off", 3));
         }
         if (wsrouter && metrics) {
             ratios.add(new Ratio(

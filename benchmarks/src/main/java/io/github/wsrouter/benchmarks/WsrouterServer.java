@@ -55,11 +55,20 @@ public final class WsrouterServer implements BenchServer {
      *     memory), so that every message is appended to its stream and carries its offset
      */
     public WsrouterServer(String host, int port, Duration scrapeInterval, boolean history) {
+        this(host, port, scrapeInterval, history, null);
+    }
+
+    /** @param redis the Redis of the relay that keeps the history; {@code null} for none (in memory) */
+    public WsrouterServer(String host, int port, Duration scrapeInterval, boolean history, java.net.URI redis) {
         this.scrapeInterval = scrapeInterval;
+        WsOptions.Builder options = WsOptions.builder().maxMessageSize(1 << 20);
+        if (redis != null) {
+            options.relay(redis);
+        }
         server = WsServer.builder()
                 .host(host)
                 .port(port)
-                .options(WsOptions.builder().maxMessageSize(1 << 20).build())
+                .options(options.build())
                 .route("/echo/", EchoRouter.create())
                 .route("/ws/", BroadcastRouter.create())
                 .route(
