@@ -192,6 +192,25 @@ class ReadmeExampleTest {
         }
     }
 
+    /** docs/testing.md, recovery: a client that drops and resumes from its position. */
+    @Test
+    void aClientThatDropsResumesWithoutANetwork() {
+        TestServer server = TestServer.create()
+                .route("/ws/{username}/", DirectedJsonRouter.builder().history(1000, Duration.ofMinutes(5)).build());
+        TestClient bob = server.connect("/ws/bob/");
+        TestClient alice = server.connect("/ws/alice/");
+        String streams = bob.nextText(); // {"streams":{"user":{"epoch":"5f0c1a2b3c4d","offset":0}}}
+        String epoch = streams.replaceAll(".*\"epoch\":\"([0-9a-f]+)\".*", "$1");
+        bob.disconnect(); // the network drops
+        alice.sendText("{\"to_user\":\"bob\",\"message\":\"while you were away\"}");
+
+        TestClient again = server.connect("/ws/bob/?resume=user:" + epoch + ":0");
+        again.nextText(); // where the streams stand now
+        assertThat(again.nextText()).isEqualTo(
+                "{\"to_user\":\"bob\",\"message\":\"while you were away\",\"from\":\"alice\",\"offset\":1}");
+        assertThat(again.nextText()).isEqualTo("{\"recovered\":true,\"stream\":\"user\"}");
+    }
+
     @Test
     void shoutRouterShouts() {
         TestClient client = TestServer.create().route("/shout/", new ShoutRouter()).connect("/shout/");
