@@ -342,7 +342,12 @@ public final class DirectedJsonRouter implements MessageRouter {
         object.addProperty(fromField, from);
         if (history != null) {
             boolean acknowledge = ack;
-            history.deliver(toEveryone, recipient, object).whenComplete((offset, failure) -> {
+            java.util.concurrent.CompletableFuture<Long> kept =
+                    history.deliver(toEveryone, recipient, object).toCompletableFuture();
+            if (!acknowledge && kept.isDone() && !kept.isCompletedExceptionally() && kept.join() > 0) {
+                return; // kept and delivered already (a history in memory): nothing to answer
+            }
+            kept.whenComplete((offset, failure) -> {
                 if (failure != null || offset == 0) {
                     acks.forget(from, key); // not kept: the same id may try again
                     if (failure != null) {

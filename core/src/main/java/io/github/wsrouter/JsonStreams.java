@@ -129,7 +129,12 @@ final class JsonStreams implements Relay.History.Receiver {
 
     /** The text (a JSON object) with {@code "offset"} as its last field. */
     private static String withOffset(String text, long offset) {
-        return text.substring(0, text.length() - 1) + ",\"" + DirectedJsonRouter.OFFSET + "\":" + offset + "}";
+        return new StringBuilder(text.length() + 32)
+                .append(text, 0, text.length() - 1)
+                .append(",\"offset\":")
+                .append(offset)
+                .append('}')
+                .toString();
     }
 
     private JsonObject position(Relay.History.Position position) {

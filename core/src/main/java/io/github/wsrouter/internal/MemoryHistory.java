@@ -3,9 +3,7 @@ package io.github.wsrouter.internal;
 import io.github.wsrouter.Relay;
 import java.security.SecureRandom;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -79,14 +77,7 @@ public final class MemoryHistory implements Relay.History {
             if (mustExist && s.readers == 0 && now - s.lastUse > maxAgeNanos) {
                 return CompletableFuture.completedFuture(0L);
             }
-            s.expire(now);
-            long offset = ++s.last;
-            s.entries.addLast(new Entry(offset, text));
-            s.times.addLast(now);
-            if (s.entries.size() > maxMessages) {
-                s.entries.removeFirst();
-                s.times.removeFirst();
-            }
+            long offset = s.add(text, now);
             if (s.readers > 0) {
                 receiver.onEntry(stream, offset, text);
             }
@@ -105,16 +96,13 @@ public final class MemoryHistory implements Relay.History {
                 failure = "epoch_changed";
             } else if (offset < 0 || offset > s.last) {
                 failure = "unknown_offset";
-            } else if (offset + 1
-                    < (s.entries.isEmpty() ? s.last + 1 : s.entries.peekFirst().offset())) {
+            } else if (offset + 1 < s.oldest()) {
                 failure = "history_gone";
             }
             List<Entry> missed = new ArrayList<>();
             if (failure == null) {
-                for (Entry entry : s.entries) {
-                    if (entry.offset() > offset) {
-                        missed.add(entry);
-                    }
+                for (long o = offset + 1; o <= s.last; o++) {
+                    missed.add(new Entry(o, s.text(o)));
                 }
             }
             return CompletableFuture.completedFuture(new Replay(missed, failure, position));
@@ -131,7 +119,7 @@ public final class MemoryHistory implements Relay.History {
         streams.forEach((name, s) -> {
             synchronized (s) {
                 s.expire(now);
-                if (s.entries.isEmpty() && s.readers == 0 && now - s.lastUse > maxAgeNanos) {
+                if (s.size == 0 && s.readers == 0 && now - s.lastUse > maxAgeNanos) {
                     streams.remove(name, s);
                 }
             }
@@ -143,20 +131,68 @@ public final class MemoryHistory implements Relay.History {
         return "MemoryHistory[epoch " + epoch + ", " + streams.size() + " streams]";
     }
 
-    /** One stream, guarded by its own monitor. */
+    /**
+     * One stream, guarded by its own monitor. Its entries have consecutive offsets, so it keeps
+     * them in a ring of texts and times (two arrays that grow up to the bound), the oldest at
+     * {@code head}: no object per entry besides its text.
+     */
     private final class Stream {
-        final ArrayDeque<Entry> entries = new ArrayDeque<>();
-        final ArrayDeque<Long> times = new ArrayDeque<>();
+        String[] texts = new String[8];
+        long[] times = new long[8];
+        int head;
+        int size;
         long last;
         long lastUse = System.nanoTime();
         int readers;
 
-        void expire(long now) {
-            Iterator<Long> t = times.iterator();
-            while (t.hasNext() && now - t.next() > maxAgeNanos) {
-                t.remove();
-                entries.removeFirst();
+        /** Appends; forgets what is too old or over the bound; returns the entry's offset. */
+        long add(String text, long now) {
+            expire(now);
+            if (size == maxMessages) {
+                drop();
+            } else if (size == texts.length) {
+                grow();
             }
+            int at = (head + size) % texts.length;
+            texts[at] = text;
+            times[at] = now;
+            size++;
+            return ++last;
+        }
+
+        /** The offset of the oldest entry kept; {@code last + 1} when none is. */
+        long oldest() {
+            return last - size + 1;
+        }
+
+        /** The text of a kept entry. */
+        String text(long offset) {
+            return texts[(int) ((head + (offset - oldest())) % texts.length)];
+        }
+
+        void expire(long now) {
+            while (size > 0 && now - times[head] > maxAgeNanos) {
+                drop();
+            }
+        }
+
+        private void drop() {
+            texts[head] = null;
+            head = (head + 1) % texts.length;
+            size--;
+        }
+
+        private void grow() {
+            int capacity = (int) Math.min((long) texts.length * 2, Math.max(maxMessages, 8));
+            String[] moreTexts = new String[capacity];
+            long[] moreTimes = new long[capacity];
+            for (int i = 0; i < size; i++) {
+                moreTexts[i] = texts[(head + i) % texts.length];
+                moreTimes[i] = times[(head + i) % texts.length];
+            }
+            texts = moreTexts;
+            times = moreTimes;
+            head = 0;
         }
     }
 }

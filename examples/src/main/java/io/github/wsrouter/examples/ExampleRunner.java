@@ -25,7 +25,7 @@ import java.util.logging.Logger;
  *   /ws/              broadcasts every text message to every open connection (seed step 3)
  *   /ws/{username}/   directed JSON: {"to_user":"bob","message":...}, "*" for everyone (seed step 4),
  *                     with presence objects ({"presence":"online"|"join"|"leave",...}), and
- *                     without --redis a history of 1,000 messages / 5 minutes to resume from
+ *                     a history of 1,000 messages / 5 minutes to resume from (in Redis with --redis)
  *   /wsrouter.js      the JavaScript client the chat page is built on
  *   /rooms/{room}/    broadcasts only among connections in the same room
  *   /                 the chat page (classpath folder "web")
@@ -82,9 +82,8 @@ public final class ExampleRunner {
 
     /**
      * The directed route's history (for the chat page's resume after a reconnect): the last 1,000
-     * messages of each stream, 5 minutes at most, in this server's memory. The runner keeps none
-     * with {@code --redis}: the Redis relay keeps no history for the other servers to see, and the
-     * router refuses history on such a relay.
+     * messages of each stream, 5 minutes at most; in this server's memory, or with {@code --redis}
+     * in Redis Streams, where every runner sees it, so a page resumes on any of them.
      */
     static final int HISTORY_MESSAGES = 1000;
 
@@ -298,7 +297,7 @@ public final class ExampleRunner {
                         DirectedJsonRouter.builder()
                                 .everyone("*")
                                 .presence(true)
-                                .history(options.redis() == null ? HISTORY_MESSAGES : 0, HISTORY_AGE)
+                                .history(HISTORY_MESSAGES, HISTORY_AGE)
                                 .build())
                 .route(
                         "/rooms/{room}/",

@@ -82,6 +82,22 @@ class ResumeAcrossNodesTest {
         return node(name, 1000, Node.COMMAND_TIMEOUT);
     }
 
+    /** One server, no relay: its history in its own memory ({@code Relay.local()}). */
+    private WsServer alone() {
+        WsServer server = WsServer.builder()
+                .port(0)
+                .route(
+                        ROUTE,
+                        DirectedJsonRouter.builder()
+                                .everyone("*")
+                                .history(1000, Duration.ofMinutes(5))
+                                .build())
+                .build()
+                .start();
+        servers.add(server);
+        return server;
+    }
+
     private Client connect(WsServer server, String path) {
         Client client = new Client(http, server.uri(path));
         clients.add(client);
@@ -109,17 +125,23 @@ class ResumeAcrossNodesTest {
 
     @Test
     void bobAbortedOnNodeAResumesOnNodeBWithEveryMessageOnceAndInOrder() throws Exception {
-        rounds("user", "bob");
+        rounds("user", "bob", false);
     }
 
     @Test
     void theEveryoneStreamResumesAcrossNodesToo() throws Exception {
-        rounds("everyone", "*");
+        rounds("everyone", "*", false);
     }
 
-    private void rounds(String stream, String to) throws Exception {
-        WsServer a = node("a");
-        WsServer b = node("b");
+    @Test
+    void onOneServerWithHistoryInMemoryBobResumesTheSameWay() throws Exception {
+        rounds("user", "bob", true);
+        rounds("everyone", "*", true);
+    }
+
+    private void rounds(String stream, String to, boolean oneServer) throws Exception {
+        WsServer a = oneServer ? alone() : node("a");
+        WsServer b = oneServer ? a : node("b");
         Client alice = connect(b, "/ws/alice/");
         position(alice, "user");
         for (int round = 1; round <= ROUNDS; round++) {
