@@ -350,23 +350,8 @@ public final class DirectedJsonRouter implements MessageRouter {
             kept.whenComplete((offset, failure) -> {
                 if (failure != null || offset == 0) {
                     acks.forget(from, key); // not kept: the same id may try again
-                    if (failure != null) {
-                        sendError(
-                                connection,
-                                "relay_unavailable",
-                                "the history that keeps messages cannot be reached",
-                                toField,
-                                recipient,
-                                id);
-                    } else {
-                        sendError(
-                                connection,
-                                "unknown_recipient",
-                                "no user '" + recipient + "' is connected",
-                                toField,
-                                recipient,
-                                id);
-                    }
+                    undelivered(
+                            connection, recipient, id, failure, "the history that keeps messages cannot be reached");
                 } else if (acknowledge) {
                     int here = toEveryone ? users.size() : users.size(recipient);
                     connection.sendText(acks.ack(id, here, null, offset, false));
@@ -387,28 +372,33 @@ public final class DirectedJsonRouter implements MessageRouter {
         delivery.nodes().whenComplete((nodes, failure) -> {
             if (!here && (failure != null || nodes == 0)) {
                 acks.forget(from, key); // not delivered: the same id may try again
-                if (failure != null) {
-                    sendError(
-                            connection,
-                            "relay_unavailable",
-                            "user '" + recipient
-                                    + "' is not connected to this server and the other servers cannot be reached",
-                            toField,
-                            recipient,
-                            id);
-                } else {
-                    sendError(
-                            connection,
-                            "unknown_recipient",
-                            "no user '" + recipient + "' is connected",
-                            toField,
-                            recipient,
-                            id);
-                }
+                undelivered(
+                        connection,
+                        recipient,
+                        id,
+                        failure,
+                        "user '" + recipient
+                                + "' is not connected to this server and the other servers cannot be reached");
             } else if (acknowledge) {
                 connection.sendText(acks.ack(id, delivery.local(), failure == null ? nodes : 0, 0, failure != null));
             }
         });
+    }
+
+    /** Tells the sender its message reached nobody: {@code relay_unavailable} if the relay failed, else {@code unknown_recipient}. */
+    private void undelivered(
+            Connection connection, String recipient, JsonElement id, Throwable failure, String unreachable) {
+        if (failure != null) {
+            sendError(connection, "relay_unavailable", unreachable, toField, recipient, id);
+        } else {
+            sendError(
+                    connection,
+                    "unknown_recipient",
+                    "no user '" + recipient + "' is connected",
+                    toField,
+                    recipient,
+                    id);
+        }
     }
 
     /** Answers {@code {"error":"rate_limited","detail":"..."}}; the connection stays open. */

@@ -9,16 +9,11 @@ import io.github.wsrouter.DirectedJsonRouter;
 import io.github.wsrouter.WsOptions;
 import io.github.wsrouter.server.WsServer;
 import io.lettuce.core.RedisClient;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.WebSocket;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -42,7 +37,7 @@ class ResumeAcrossNodesTest {
 
     private RedisServerProcess redis;
     private final List<WsServer> servers = new ArrayList<>();
-    private final List<Client> clients = new ArrayList<>();
+    private final List<WsClient> clients = new ArrayList<>();
     private final HttpClient http = HttpClient.newHttpClient();
 
     @BeforeEach
@@ -52,7 +47,7 @@ class ResumeAcrossNodesTest {
 
     @AfterEach
     void stop() {
-        clients.forEach(Client::close);
+        clients.forEach(WsClient::close);
         servers.forEach(WsServer::stop);
         redis.close();
     }
@@ -98,8 +93,8 @@ class ResumeAcrossNodesTest {
         return server;
     }
 
-    private Client connect(WsServer server, String path) {
-        Client client = new Client(http, server.uri(path));
+    private WsClient connect(WsServer server, String path) {
+        WsClient client = WsClient.connect(http, server.uri(path));
         clients.add(client);
         return client;
     }
@@ -109,7 +104,7 @@ class ResumeAcrossNodesTest {
     }
 
     /** The {@code {"streams": ...}} a connection is sent first: the named stream's position. */
-    private static JsonObject position(Client client, String stream) {
+    private static JsonObject position(WsClient client, String stream) {
         JsonObject info = json(client.awaitText());
         assertThat(info.has("streams")).as(info.toString()).isTrue();
         return info.getAsJsonObject("streams").getAsJsonObject(stream);
@@ -142,10 +137,10 @@ class ResumeAcrossNodesTest {
     private void rounds(String stream, String to, boolean oneServer) throws Exception {
         WsServer a = oneServer ? alone() : node("a");
         WsServer b = oneServer ? a : node("b");
-        Client alice = connect(b, "/ws/alice/");
+        WsClient alice = connect(b, "/ws/alice/");
         position(alice, "user");
         for (int round = 1; round <= ROUNDS; round++) {
-            Client bob = connect(a, "/ws/bob/");
+            WsClient bob = connect(a, "/ws/bob/");
             JsonObject start = position(bob, stream);
             String epoch = start.get("epoch").getAsString();
             long offset = start.get("offset").getAsLong();
@@ -167,7 +162,7 @@ class ResumeAcrossNodesTest {
             CompletableFuture<Void> sending =
                     firstHalf.thenRunAsync(() -> alice.sendAll(messages.subList(MESSAGES / 2, MESSAGES)));
 
-            Client again = connect(b, "/ws/bob/?resume=" + stream + ":" + epoch + ":" + offset);
+            WsClient again = connect(b, "/ws/bob/?resume=" + stream + ":" + epoch + ":" + offset);
             assertThat(position(again, stream).get("epoch").getAsString()).isEqualTo(epoch);
             boolean recovered = false;
             while (got.size() < MESSAGES || !recovered) {
@@ -202,9 +197,9 @@ class ResumeAcrossNodesTest {
     void aFlushedRedisChangesTheEpochAndTheResumeSaysSo() {
         WsServer a = node("a");
         WsServer b = node("b");
-        Client alice = connect(b, "/ws/alice/");
+        WsClient alice = connect(b, "/ws/alice/");
         position(alice, "user");
-        Client bob = connect(a, "/ws/bob/");
+        WsClient bob = connect(a, "/ws/bob/");
         String epoch = position(bob, "user").get("epoch").getAsString();
         for (int i = 1; i <= 10; i++) {
             alice.send("{\"to_user\":\"bob\",\"message\":" + i + "}");
@@ -219,7 +214,7 @@ class ResumeAcrossNodesTest {
             admin.shutdown(Duration.ZERO, Duration.ofSeconds(2));
         }
 
-        Client again = connect(b, "/ws/bob/?resume=user:" + epoch + ":10");
+        WsClient again = connect(b, "/ws/bob/?resume=user:" + epoch + ":10");
         JsonObject opened = position(again, "user");
         assertThat(opened.get("epoch").getAsString()).isNotEqualTo(epoch);
         assertThat(opened.get("offset").getAsLong()).isZero();
@@ -240,9 +235,9 @@ class ResumeAcrossNodesTest {
     void aResumeFromBeforeWhatTheStreamKeepsIsHistoryGone() {
         WsServer a = node("a", 10, Node.COMMAND_TIMEOUT);
         WsServer b = node("b", 10, Node.COMMAND_TIMEOUT);
-        Client alice = connect(b, "/ws/alice/");
+        WsClient alice = connect(b, "/ws/alice/");
         position(alice, "user");
-        Client bob = connect(a, "/ws/bob/");
+        WsClient bob = connect(a, "/ws/bob/");
         String epoch = position(bob, "user").get("epoch").getAsString();
         alice.sendAll(numbered("bob").subList(0, 300));
         for (int i = 1; i <= 300; i++) {
@@ -250,7 +245,7 @@ class ResumeAcrossNodesTest {
         }
         bob.abort();
 
-        Client gone = connect(b, "/ws/bob/?resume=user:" + epoch + ":0");
+        WsClient gone = connect(b, "/ws/bob/?resume=user:" + epoch + ":0");
         position(gone, "user");
         JsonObject result = json(gone.awaitText());
         assertThat(result.get("recovered").getAsBoolean()).as(result.toString()).isFalse();
@@ -258,7 +253,7 @@ class ResumeAcrossNodesTest {
         assertThat(result.getAsJsonObject("position").get("offset").getAsLong()).isEqualTo(300);
         gone.close();
 
-        Client recent = connect(a, "/ws/bob/?resume=user:" + epoch + ":295");
+        WsClient recent = connect(a, "/ws/bob/?resume=user:" + epoch + ":295");
         position(recent, "user");
         for (int i = 296; i <= 300; i++) {
             assertThat(json(recent.awaitText()).get("offset").getAsLong()).isEqualTo(i);
@@ -271,9 +266,9 @@ class ResumeAcrossNodesTest {
         Duration commandTimeout = Duration.ofSeconds(1);
         WsServer a = node("a", 1000, commandTimeout);
         WsServer b = node("b", 1000, commandTimeout);
-        Client alice = connect(b, "/ws/alice/");
+        WsClient alice = connect(b, "/ws/alice/");
         position(alice, "user");
-        Client bob = connect(a, "/ws/bob/");
+        WsClient bob = connect(a, "/ws/bob/");
         position(bob, "user");
 
         redis.kill();
@@ -288,13 +283,13 @@ class ResumeAcrossNodesTest {
         assertThat(json(alice.awaitText()).get("error").getAsString()).isEqualTo("relay_unavailable");
 
         // a connection that cannot open its streams is closed, not left waiting
-        Client carol = connect(a, "/ws/carol/");
+        WsClient carol = connect(a, "/ws/carol/");
         assertThat(carol.closeCode()).isEqualTo(1011);
 
         redis.restart();
 
         // Lettuce reconnects by itself: a new connection opens, and messages flow again
-        Client dave = await().atMost(WAIT).until(() -> opens(a, "/ws/dave/"), client -> client != null);
+        WsClient dave = await().atMost(WAIT).until(() -> opens(a, "/ws/dave/"), client -> client != null);
         await().atMost(WAIT).until(() -> {
             alice.send("{\"to_user\":\"dave\",\"message\":3}");
             String text = alice.poll(commandTimeout.plusMillis(500)); // an error while node b is not back yet
@@ -304,8 +299,8 @@ class ResumeAcrossNodesTest {
     }
 
     /** A client whose streams opened, or null if its connection was closed instead. */
-    private Client opens(WsServer server, String path) {
-        Client client = connect(server, path);
+    private WsClient opens(WsServer server, String path) {
+        WsClient client = connect(server, path);
         String first = client.poll(Duration.ofSeconds(2));
         if (first != null && json(first).has("streams")) {
             return client;
@@ -315,126 +310,4 @@ class ResumeAcrossNodesTest {
     }
 
     /** A JDK WebSocket client that can also go without a close frame ({@link #abort}). */
-    private static final class Client {
-        private final URI uri;
-        private final LinkedBlockingQueue<String> texts = new LinkedBlockingQueue<>();
-        private final CompletableFuture<Integer> closed = new CompletableFuture<>();
-        private final WebSocket webSocket;
-
-        Client(HttpClient http, URI uri) {
-            this.uri = uri;
-            try {
-                this.webSocket = http.newWebSocketBuilder()
-                        .connectTimeout(WAIT)
-                        .buildAsync(uri, new Listener())
-                        .get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (Exception e) {
-                throw new AssertionError("could not connect to " + uri + ": " + e, e);
-            }
-        }
-
-        synchronized void send(String text) {
-            try {
-                webSocket.sendText(text, true).get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (Exception e) {
-                throw new AssertionError("could not send on " + uri + ": " + e, e);
-            }
-        }
-
-        synchronized void sendAll(List<String> messages) {
-            CompletableFuture<WebSocket> sending = CompletableFuture.completedFuture(webSocket);
-            for (String message : messages) {
-                sending = sending.thenCompose(ws -> ws.sendText(message, true));
-            }
-            try {
-                sending.get(60, TimeUnit.SECONDS);
-            } catch (Exception e) {
-                throw new AssertionError("could not send on " + uri + ": " + e, e);
-            }
-        }
-
-        String awaitText() {
-            String text = poll(WAIT);
-            if (text == null) {
-                throw new AssertionError("nothing arrived on " + uri + " within " + WAIT.toMillis() + " ms"
-                        + (closed.isDone() ? " (closed: " + closed.getNow(null) + ")" : ""));
-            }
-            return text;
-        }
-
-        String poll(Duration timeout) {
-            try {
-                return texts.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError("interrupted", e);
-            }
-        }
-
-        int pending() {
-            return texts.size();
-        }
-
-        /** The status the server closed with, within the wait. */
-        int closeCode() {
-            try {
-                return closed.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (Exception e) {
-                throw new AssertionError("not closed within " + WAIT.toMillis() + " ms: " + e, e);
-            }
-        }
-
-        /** Drops the TCP connection without a close frame, as a lost network would. */
-        void abort() {
-            webSocket.abort();
-        }
-
-        void close() {
-            try {
-                if (!webSocket.isOutputClosed()) {
-                    webSocket.sendClose(WebSocket.NORMAL_CLOSURE, "done").get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-                    closed.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-                }
-            } catch (Exception e) {
-                // dropped below either way
-            } finally {
-                webSocket.abort();
-            }
-        }
-
-        private final class Listener implements WebSocket.Listener {
-            private final StringBuilder partial = new StringBuilder();
-
-            @Override
-            public void onOpen(WebSocket ws) {
-                ws.request(Long.MAX_VALUE);
-            }
-
-            @Override
-            public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
-                partial.append(data);
-                if (last) {
-                    texts.add(partial.toString());
-                    partial.setLength(0);
-                }
-                return null;
-            }
-
-            @Override
-            public CompletionStage<?> onBinary(WebSocket ws, ByteBuffer data, boolean last) {
-                return null;
-            }
-
-            @Override
-            public CompletionStage<?> onClose(WebSocket ws, int statusCode, String reason) {
-                closed.complete(statusCode);
-                return null;
-            }
-
-            @Override
-            public void onError(WebSocket ws, Throwable error) {
-                closed.completeExceptionally(error);
-            }
-        }
-    }
 }

@@ -23,6 +23,7 @@ final class WsClient implements AutoCloseable {
     private final LinkedBlockingQueue<String> texts = new LinkedBlockingQueue<>();
     private final CompletableFuture<Integer> closed = new CompletableFuture<>();
     private final WebSocket webSocket;
+    private volatile boolean aborted;
 
     private WsClient(HttpClient http, URI uri) {
         this.uri = uri;
@@ -97,9 +98,27 @@ final class WsClient implements AutoCloseable {
         return texts.size();
     }
 
+    /** The status the server closed with, which must come within {@link #TIMEOUT}. */
+    int closeCode() {
+        try {
+            return closed.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            throw new AssertionError("not closed within " + TIMEOUT.toMillis() + " ms: " + e, e);
+        }
+    }
+
+    /** Drops the TCP connection without a close frame, as a lost network would. */
+    void abort() {
+        aborted = true;
+        webSocket.abort();
+    }
+
     /** Closes with 1000 and waits (bounded) for the server's close. */
     @Override
     public void close() {
+        if (aborted) {
+            return; // nothing left to close, and no close will come
+        }
         try {
             if (!webSocket.isOutputClosed()) {
                 webSocket.sendClose(WebSocket.NORMAL_CLOSURE, "done").get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
