@@ -117,12 +117,13 @@ final class JsonStreams implements Relay.History.Receiver {
     @Override
     public void onEntry(String stream, long offset, String text) {
         String rendered = withOffset(text, offset);
+        boolean toEveryone = stream.equals(EVERYONE);
         Iterable<Connection> recipients =
-                stream.equals(EVERYONE) ? users.members() : users.members(stream.substring(USER_PREFIX.length()));
+                toEveryone ? users.members() : users.members(stream.substring(USER_PREFIX.length()));
         for (Connection connection : recipients) {
             Reader reader = readers.get(connection);
             if (reader != null) {
-                reader.offer(stream.equals(EVERYONE) ? reader.everyone : reader.user, offset, rendered);
+                reader.offer(toEveryone ? reader.everyone : reader.user, offset, rendered);
             }
         }
     }

@@ -44,16 +44,8 @@ record Envelope(String origin, String route, Topic topic, String text, ByteBuffe
     /** The envelope, or {@code null} when this version cannot read it. */
     static Envelope decode(String json) {
         try {
-            JsonElement parsed = JsonParser.parseString(json);
-            if (!parsed.isJsonObject()) {
-                return null;
-            }
-            JsonObject object = parsed.getAsJsonObject();
-            JsonElement version = object.get("v");
-            if (version == null
-                    || !version.isJsonPrimitive()
-                    || !version.getAsJsonPrimitive().isNumber()
-                    || version.getAsInt() != VERSION) {
+            JsonObject object = ofThisVersion(json);
+            if (object == null) {
                 return null;
             }
             String origin = string(object, "origin");
@@ -107,19 +99,9 @@ record Envelope(String origin, String route, Topic topic, String text, ByteBuffe
     /** The entry, or {@code null} when the JSON is not an entry this version can read. */
     static StreamEntry decodeEntry(String json) {
         try {
-            JsonElement parsed = JsonParser.parseString(json);
-            if (!parsed.isJsonObject()) {
-                return null;
-            }
-            JsonObject object = parsed.getAsJsonObject();
-            JsonElement version = object.get("v");
-            JsonElement offset = object.get("offset");
-            if (version == null
-                    || !version.isJsonPrimitive()
-                    || !version.getAsJsonPrimitive().isNumber()
-                    || version.getAsInt() != VERSION
-                    || !(offset instanceof JsonPrimitive p)
-                    || !p.isNumber()) {
+            JsonObject object = ofThisVersion(json);
+            JsonElement offset = object == null ? null : object.get("offset");
+            if (!(offset instanceof JsonPrimitive p) || !p.isNumber()) {
                 return null;
             }
             String origin = string(object, "origin");
@@ -134,6 +116,17 @@ record Envelope(String origin, String route, Topic topic, String text, ByteBuffe
         } catch (RuntimeException e) { // malformed JSON
             return null;
         }
+    }
+
+    /** The JSON object, if it is one and of this version ({@code "v"}); else {@code null}. Throws on malformed JSON. */
+    private static JsonObject ofThisVersion(String json) {
+        JsonElement parsed = JsonParser.parseString(json);
+        if (!parsed.isJsonObject()) {
+            return null;
+        }
+        JsonObject object = parsed.getAsJsonObject();
+        JsonElement version = object.get("v");
+        return version instanceof JsonPrimitive v && v.isNumber() && v.getAsInt() == VERSION ? object : null;
     }
 
     private static String string(JsonObject object, String name) {
