@@ -53,6 +53,13 @@ public record CloseStatus(int code, String reason) {
      */
     public static final CloseStatus SLOW_CONSUMER = new CloseStatus(4000, "slow consumer");
 
+    /**
+     * 4010 (wsrouter): messages from other servers may not have reached this connection (the
+     * server lost its link to them, or fell behind); reconnect, and resume where the route keeps
+     * history. Sent by {@link ConnectionGroups} on a {@linkplain Relay.Receiver#onGap gap}.
+     */
+    public static final CloseStatus MISSED_MESSAGES = new CloseStatus(4010, "missed messages");
+
     private static final int MAX_REASON_BYTES = 123;
 
     /**

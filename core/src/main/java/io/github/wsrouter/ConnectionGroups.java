@@ -58,6 +58,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@link #groups()} are this node's. Delivery across nodes is at most once, in each sender's
  * order, as the relay guarantees. Without a mount, or with {@link Relay#local()}, broadcasts
  * reach this node only. Mount one instance on one route: a second mount is ignored.
+ *
+ * <p>Never silently: when the relay may have missed broadcasts to a topic ({@link
+ * Relay.Receiver#onGap}: its link dropped, or the node fell behind), the members the topic
+ * reaches on this node are closed with {@link CloseStatus#MISSED_MESSAGES} (4010), so their
+ * clients reconnect; {@link #whenMissed} lets a router tell them in its own wire format instead.
  */
 public final class ConnectionGroups {
 
@@ -77,7 +82,25 @@ public final class ConnectionGroups {
     private final ConcurrentHashMap<Connection, Membership> members = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Set<Connection>> byGroup = new ConcurrentHashMap<>();
     private volatile Relay.Channel channel = LocalRelay.channel();
+    private volatile Missed missed = Missed.CLOSE;
     private boolean mounted;
+
+    /** What to do with a member that may have missed broadcasts from other nodes. */
+    @FunctionalInterface
+    public interface Missed {
+
+        /** Closes the member with {@link CloseStatus#MISSED_MESSAGES}: the default. */
+        Missed CLOSE = (connection, topic, reason) ->
+                connection.close(CloseStatus.MISSED_MESSAGES.withReason("missed messages: " + reason));
+
+        /**
+         * Tells one member on this node that broadcasts to the topic may not have reached it.
+         * Called on the relay's thread, in order with the broadcasts: must not block.
+         *
+         * @param reason as {@link Relay.Receiver#onGap}
+         */
+        void missed(Connection connection, Relay.Topic topic, String reason);
+    }
 
     private ConnectionGroups(Relay.Topic.Kind kind) {
         this.kind = kind;
@@ -107,6 +130,19 @@ public final class ConnectionGroups {
             mounted = true;
             channel = route.relay().open(route.route(), new Inbound());
         }
+    }
+
+    /**
+     * Sets what happens to each member on this node that a {@linkplain Relay.Receiver#onGap gap}
+     * reaches (every member for the route topic, a group's members for its topic); by default
+     * {@link Missed#CLOSE}. Routers that can tell in their wire format set it in their
+     * constructor, or ignore gaps they repair another way.
+     *
+     * @return these groups
+     */
+    public ConnectionGroups whenMissed(Missed action) {
+        this.missed = Objects.requireNonNull(action, "action");
+        return this;
     }
 
     /** Adds a member, in no named group. Adding a member again changes nothing. */
@@ -355,6 +391,18 @@ public final class ConnectionGroups {
         @Override
         public void onBinary(Relay.Topic topic, ByteBuffer data) {
             sendBinary(targets(topic), data, null);
+        }
+
+        @Override
+        public void onGap(Relay.Topic topic, String reason) {
+            Missed action = missed;
+            for (Connection connection : targets(topic)) {
+                try {
+                    action.missed(connection, topic, reason);
+                } catch (RuntimeException e) {
+                    connection.close(CloseStatus.INTERNAL_ERROR);
+                }
+            }
         }
 
         private Collection<Connection> targets(Relay.Topic topic) {

@@ -92,6 +92,22 @@ import java.util.regex.Pattern;
  * {@code {"error": "relay_unavailable", "to_user": ..., "detail": ...}}. Across nodes delivery is
  * at most once and in each sender's order; nothing is kept for users who are offline.
  *
+ * <h2>Gaps</h2>
+ * Across nodes nothing is lost silently. When the relay may have missed messages from other
+ * nodes (its link to Redis dropped, or this node fell behind), every connection that could have
+ * been a recipient is told, in order with its messages:
+ * <pre>
+ * bob ← {"gap": {"stream": "user", "reason": "subscription_lost"}}          no history: lost
+ * bob ← {"gap": {"stream": "everyone", "reason": "history_gone",
+ *                "position": {"epoch": "5f3a...", "offset": 2817}}}         history: lost up to position
+ * </pre>
+ * With {@link Builder#history history} the node first reads what it missed back from the stream
+ * and sends it in order, late but complete: no notice. A notice comes only when that cannot be
+ * done: {@code epoch_changed} (the store lost the stream: the new epoch starts at the position),
+ * {@code history_gone} (more was missed than the history keeps) or {@code history_unavailable}.
+ * Without history the reasons are {@code subscription_lost} and {@code overflow}. The position is
+ * where the stream goes on; a client that resumes later resumes from there.
+ *
  * <p>Node-local: presence ({@code online} lists this node's users, {@code join} and {@code leave}
  * are told to this node's connections), {@link #onlineUsers()}, {@link #isOnline},
  * {@link #connectionCount()}, and the {@link Builder#sameUser} policies.
@@ -165,6 +181,25 @@ public final class DirectedJsonRouter implements MessageRouter {
         this.historyMessages = builder.historyMessages;
         this.historyAge = builder.historyAge;
         this.history = historyMessages == 0 ? null : new JsonStreams(gson, users, everyone != null);
+        users.whenMissed(this::missed);
+    }
+
+    /**
+     * Messages from other nodes to a topic may be lost ({@link Relay.Receiver#onGap}): the
+     * connection is told {@code {"gap": {"stream": "user"|"everyone", "reason": ...}}}. With
+     * history the streams repair what they can and tell the rest themselves.
+     */
+    private void missed(Connection connection, Relay.Topic topic, String reason) {
+        boolean toEveryone = topic.kind() == Relay.Topic.Kind.ROUTE;
+        if (history != null || (toEveryone && everyone == null)) {
+            return;
+        }
+        JsonObject gap = new JsonObject();
+        gap.addProperty("stream", toEveryone ? "everyone" : "user");
+        gap.addProperty("reason", reason);
+        JsonObject notice = new JsonObject();
+        notice.add("gap", gap);
+        connection.sendText(gson.toJson(notice));
     }
 
     /** A router with the defaults: user from {@code username}, fields {@code to_user}, {@code message}, {@code from}. */

@@ -74,8 +74,10 @@ final class JsonStreams implements Relay.History.Receiver {
                     JsonObject info = new JsonObject();
                     info.add("streams", streams);
                     synchronized (reader) {
-                        reader.user.last = ownPosition.offset();
-                        if (allPosition != null) {
+                        if (!reader.user.restarted) {
+                            reader.user.last = ownPosition.offset();
+                        }
+                        if (allPosition != null && !reader.everyone.restarted) {
                             reader.everyone.last = allPosition.offset();
                         }
                         connection.sendText(gson.toJson(info));
@@ -124,6 +126,30 @@ final class JsonStreams implements Relay.History.Receiver {
             Reader reader = readers.get(connection);
             if (reader != null) {
                 reader.offer(toEveryone ? reader.everyone : reader.user, offset, rendered);
+            }
+        }
+    }
+
+    /**
+     * Entries of a stream were lost to this node: its readers here are told {@code {"gap":
+     * {"stream": ..., "reason": ..., "position": ...}}} and go on from the position.
+     */
+    @Override
+    public void onGap(String stream, String reason, Relay.History.Position position) {
+        boolean toEveryone = stream.equals(EVERYONE);
+        JsonObject gap = new JsonObject();
+        gap.addProperty("stream", toEveryone ? EVERYONE : USER);
+        gap.addProperty("reason", reason);
+        gap.add("position", position(position));
+        JsonObject notice = new JsonObject();
+        notice.add("gap", gap);
+        String text = gson.toJson(notice);
+        Iterable<Connection> recipients =
+                toEveryone ? users.members() : users.members(stream.substring(USER_PREFIX.length()));
+        for (Connection connection : recipients) {
+            Reader reader = readers.get(connection);
+            if (reader != null) {
+                reader.gap(toEveryone ? reader.everyone : reader.user, position.offset(), text);
             }
         }
     }
@@ -206,6 +232,16 @@ final class JsonStreams implements Relay.History.Receiver {
             }
         }
 
+        /** A gap in a stream: the notice goes out in order, and the stream goes on from the offset (of a new epoch, maybe). */
+        synchronized void gap(Cursor cursor, long offset, String notice) {
+            if (cursor.waiting != null) {
+                cursor.waiting.clear(); // of the epoch before: what follows is counted from the offset
+            }
+            cursor.last = offset;
+            cursor.restarted = true;
+            connection.sendText(notice);
+        }
+
         /** What the connection missed of a stream, then whether it was all. */
         synchronized void replayed(Cursor cursor, String name, long from, Relay.History.Replay replay) {
             JsonObject result = new JsonObject();
@@ -245,6 +281,9 @@ final class JsonStreams implements Relay.History.Receiver {
     private static final class Cursor {
         final String userName;
         long last;
+        /** A gap set {@link #last}: the position the stream was opened at is of the time before. */
+        boolean restarted;
+
         ArrayDeque<Relay.History.Entry> waiting = new ArrayDeque<>();
 
         Cursor(String userName) {

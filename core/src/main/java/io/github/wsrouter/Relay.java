@@ -27,7 +27,10 @@ import java.util.concurrent.CompletionStage;
  * <h2>Guarantees</h2>
  * At most once, nothing stored: a node that is not subscribed when a message is published never
  * gets it. Messages one node publishes to one topic reach every other node in the order they
- * were published. Publishing never blocks and never throws: it returns a stage that completes
+ * were published. Never silently short: a relay that may have missed messages to a topic this node
+ * holds (its link to the backend dropped, or it fell behind and dropped messages to bound its
+ * memory) tells the topic's {@link Receiver#onGap receiver} once it receives the topic again, and
+ * a stream with history is read back where it can be ({@link History.Receiver#onGap} where not). Publishing never blocks and never throws: it returns a stage that completes
  * with the number of nodes subscribed to the topic at that moment (this one included, when it
  * is subscribed), or fails when the relay cannot publish now (its backend is unreachable).
  *
@@ -195,6 +198,20 @@ public interface Relay extends AutoCloseable {
 
             /** An entry appended on any node, in offset order per stream. */
             void onEntry(String stream, long offset, String text);
+
+            /**
+             * Entries of the stream may not have reached this node and could not be read back
+             * (a node repairs what it missed from the stream when it can, and then calls nothing):
+             * the stream goes on after {@code position}, so the stream's readers here must be
+             * told that what lies between what they had and {@code position} is lost to them.
+             * Called in order with the entries; does nothing by default.
+             *
+             * @param reason {@code epoch_changed} (the backend lost the stream: {@code position}
+             *     is the new epoch's start), {@code history_gone} (more was missed than the
+             *     history keeps) or {@code history_unavailable} (the backend could not be read)
+             * @param position where the entries that follow continue from
+             */
+            default void onGap(String stream, String reason, Position position) {}
         }
 
         /**
@@ -236,20 +253,65 @@ public interface Relay extends AutoCloseable {
 
         /** A binary message (a read-only buffer) for the connections of the topic on this node; ignored by default. */
         default void onBinary(Topic topic, ByteBuffer data) {}
+
+        /**
+         * Messages other nodes published to the topic may not have reached this node: the
+         * connections of the topic here must be told, or they would go on as if nothing happened
+         * ({@link ConnectionGroups} closes them with {@link CloseStatus#MISSED_MESSAGES} by
+         * default; {@link DirectedJsonRouter} sends them a {@code gap} notice). Called in order
+         * with the messages: what arrived before was delivered, what follows arrives after the
+         * gap. Does nothing by default.
+         *
+         * @param reason {@link #SUBSCRIPTION_LOST} or {@link #OVERFLOW}
+         */
+        default void onGap(Topic topic, String reason) {}
+
+        /** The relay's link to its backend dropped (or the backend closed it): published meanwhile, lost. */
+        String SUBSCRIPTION_LOST = "subscription_lost";
+
+        /** The node fell behind and dropped messages to keep its memory bounded. */
+        String OVERFLOW = "overflow";
     }
 
     /**
-     * A relay's counters.
+     * A relay's counters. The first four count messages; the rest count the ways a node can miss
+     * messages, and what it did about it: each is a reason to look (docs/several-servers.md).
      *
      * @param published messages published to other nodes
      * @param publishFailures messages that could not be published (backend unreachable, timeout)
      * @param received messages received from other nodes and handed to a route
      * @param undecodable messages received that this node could not read, and ignored
+     * @param subscriptionLosses times the link that receives dropped, or the backend closed it (a
+     *     Redis pub/sub output buffer over its limit): what was published until it came back is lost
+     * @param resubscriptions times the node received again after such a loss
+     * @param offsetGaps times an entry of a stream with history arrived with offsets skipped
+     * @param repaired entries missed and then read back from history, in order
+     * @param gapsReported topics and streams whose connections were told of a gap ({@link
+     *     Receiver#onGap}, {@link History.Receiver#onGap}), since nothing could repair it
+     * @param inboundDropped messages dropped because the node fell behind by more than its bound
+     * @param inboundPending received and not yet handed to a route now, in the relay's unit (for
+     *     wsrouter-redis: characters)
      */
-    record Stats(long published, long publishFailures, long received, long undecodable) {
+    record Stats(
+            long published,
+            long publishFailures,
+            long received,
+            long undecodable,
+            long subscriptionLosses,
+            long resubscriptions,
+            long offsetGaps,
+            long repaired,
+            long gapsReported,
+            long inboundDropped,
+            long inboundPending) {
 
         /** All zero. */
-        public static final Stats ZERO = new Stats(0, 0, 0, 0);
+        public static final Stats ZERO = new Stats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+
+        /** Message counters only, the rest zero. */
+        public static Stats of(long published, long publishFailures, long received, long undecodable) {
+            return new Stats(published, publishFailures, received, undecodable, 0, 0, 0, 0, 0, 0, 0);
+        }
     }
 
     /** Creates relays for URIs: register an implementation with {@link ServiceLoader}. */

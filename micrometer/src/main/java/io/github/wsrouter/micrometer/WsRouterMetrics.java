@@ -250,6 +250,56 @@ public final class WsRouterMetrics implements MeterBinder {
                     null,
                     tags,
                     r -> r.relay().undecodable());
+            counter(
+                    registry,
+                    "wsrouter.relay.subscription.losses",
+                    "Times the link that receives from other nodes dropped, or the backend closed it",
+                    null,
+                    tags,
+                    r -> r.relay().subscriptionLosses());
+            counter(
+                    registry,
+                    "wsrouter.relay.resubscriptions",
+                    "Times the node received from other nodes again after such a loss",
+                    null,
+                    tags,
+                    r -> r.relay().resubscriptions());
+            counter(
+                    registry,
+                    "wsrouter.relay.offset.gaps",
+                    "Times an entry of a stream with history arrived with offsets skipped",
+                    null,
+                    tags,
+                    r -> r.relay().offsetGaps());
+            counter(
+                    registry,
+                    "wsrouter.relay.repaired",
+                    "Entries missed and read back from history",
+                    null,
+                    tags,
+                    r -> r.relay().repaired());
+            counter(
+                    registry,
+                    "wsrouter.relay.gaps.reported",
+                    "Topics and streams whose connections were told of messages they missed",
+                    null,
+                    tags,
+                    r -> r.relay().gapsReported());
+            counter(
+                    registry,
+                    "wsrouter.relay.inbound.dropped",
+                    "Messages dropped because the node fell behind by more than its bound",
+                    null,
+                    tags,
+                    r -> r.relay().inboundDropped());
+            Gauge.builder(
+                            "wsrouter.relay.inbound.pending",
+                            readings,
+                            r -> r.relay().inboundPending())
+                    .description("Received from other nodes and not yet handed to a route, in the relay's unit")
+                    .tags(tags)
+                    .strongReference(true)
+                    .register(registry);
         }
     }
 

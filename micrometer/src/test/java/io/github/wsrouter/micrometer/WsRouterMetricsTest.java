@@ -72,7 +72,14 @@ class WsRouterMetricsTest {
             "wsrouter.relay.published",
             "wsrouter.relay.received",
             "wsrouter.relay.publish.failures",
-            "wsrouter.relay.dropped");
+            "wsrouter.relay.dropped",
+            "wsrouter.relay.subscription.losses",
+            "wsrouter.relay.resubscriptions",
+            "wsrouter.relay.offset.gaps",
+            "wsrouter.relay.repaired",
+            "wsrouter.relay.gaps.reported",
+            "wsrouter.relay.inbound.dropped",
+            "wsrouter.relay.inbound.pending");
 
     private static final String ECHO = "/echo/";
     private static final String USERS = "/ws/{username}/";
@@ -115,7 +122,8 @@ class WsRouterMetricsTest {
                                 .build())
                 .build()
                 .start();
-        AtomicReference<Relay.Stats> relay = new AtomicReference<>(new Relay.Stats(4, 1, 7, 2));
+        AtomicReference<Relay.Stats> relay =
+                new AtomicReference<>(new Relay.Stats(4, 1, 7, 2, 3, 3, 1, 40, 2, 5, 1024));
         WsRouterMetrics.of(server::stats, relay::get).bindTo(registry);
 
         // every meter is there before any traffic, at zero
@@ -246,7 +254,13 @@ class WsRouterMetricsTest {
         assertThat(counter("wsrouter.relay.publish.failures")).isEqualTo(1);
         assertThat(counter("wsrouter.relay.received")).isEqualTo(7);
         assertThat(counter("wsrouter.relay.dropped")).isEqualTo(2);
-        relay.set(new Relay.Stats(5, 1, 9, 2));
+        assertThat(counter("wsrouter.relay.subscription.losses")).isEqualTo(3);
+        assertThat(counter("wsrouter.relay.repaired")).isEqualTo(40);
+        assertThat(counter("wsrouter.relay.gaps.reported")).isEqualTo(2);
+        assertThat(counter("wsrouter.relay.inbound.dropped")).isEqualTo(5);
+        assertThat(registry.get("wsrouter.relay.inbound.pending").gauge().value())
+                .isEqualTo(1024);
+        relay.set(new Relay.Stats(5, 1, 9, 2, 4, 4, 1, 40, 2, 5, 0));
         await().atMost(TIMEOUT).untilAsserted(() -> {
             assertThat(counter("wsrouter.relay.published")).isEqualTo(5);
             assertThat(counter("wsrouter.relay.received")).isEqualTo(9);

@@ -183,7 +183,7 @@ final class RedisHistory implements Relay.History {
                 tails.put(stream, new Tail(stream));
             }
         }
-        return relay.subscribeConfirmed(channel(stream))
+        return relay.subscribeConfirmed(channel(stream), this, stream)
                 .thenCompose(subscribed -> touch(stream))
                 .thenApply(position -> {
                     Tail tail = tails.get(stream);
@@ -276,12 +276,29 @@ final class RedisHistory implements Relay.History {
     }
 
     /**
-     * What this node handed to the receiver of one stream it reads. Pub/sub loses what is
-     * published while the subscription is away (the subscriber's connection dropped, and Lettuce
-     * subscribes again): an entry whose offset skips some starts a repair, which reads the
-     * missing entries from the stream ({@link #since}) and hands them over before it and what
-     * arrives meanwhile, so the receiver gets every entry once and in offset order. A new epoch
-     * (Redis lost the stream) starts the count again.
+     * Reads back what this node may have missed of a stream (its subscription dropped, or it fell
+     * behind and dropped entries), on the inbound thread in order with the entries.
+     */
+    void catchUp(String stream, String reason) {
+        Tail tail = tails.get(stream);
+        if (tail != null) {
+            tail.catchUp(reason);
+        }
+    }
+
+    String route() {
+        return route;
+    }
+
+    /**
+     * What this node handed to the receiver of one stream it reads: every entry once, in offset
+     * order, or a gap where that cannot be. Pub/sub loses what is published while the
+     * subscription is away, or what this node dropped to bound its memory: an entry whose offset
+     * skips some, or a {@link #catchUp}, starts a repair, which reads the missing entries from the
+     * stream ({@link #since}) and hands them over before what arrives meanwhile (held until then).
+     * When the stream cannot give them (Redis lost it: a new epoch; or more was missed than it
+     * keeps), the receiver hears {@link Relay.History.Receiver#onGap} and the stream goes on from
+     * where Redis stands: a new epoch from its first entry, which is read back too.
      */
     private final class Tail {
         private final String stream;
@@ -305,40 +322,116 @@ final class RedisHistory implements Relay.History {
         synchronized void arrived(Envelope.StreamEntry entry) {
             if (held != null) {
                 held.add(entry);
-            } else if (epoch == null || !epoch.equals(entry.epoch())) {
-                epoch = entry.epoch();
-                last = entry.offset();
-                hand(entry.offset(), entry.text());
-            } else if (entry.offset() == last + 1) {
-                last = entry.offset();
-                hand(entry.offset(), entry.text());
-            } else if (entry.offset() > last + 1) {
+            } else if (epoch == null) {
+                take(entry); // before the reader's position came: that entry is its start
+            } else if (!accept(entry)) {
+                if (entry.epoch().equals(epoch)) {
+                    relay.countOffsetGap();
+                }
                 held = new ArrayDeque<>();
                 held.add(entry);
-                String from = epoch;
-                long after = last;
-                since(stream, from, after).whenComplete((replay, failure) -> repaired(replay));
-            } // else: handed over already
+                repair();
+            }
         }
 
-        private synchronized void repaired(Replay replay) {
-            if (replay != null && replay.failure() == null) {
+        /** After a loss: whatever the stream has after {@link #last} is read back. */
+        synchronized void catchUp(String reason) {
+            if (held != null || epoch == null) {
+                return; // a repair under way reads up to the stream's end anyway; or nothing handed yet
+            }
+            LOG.log(
+                    System.Logger.Level.DEBUG,
+                    () -> "reading back " + stream + " of " + route + " after " + last + " (" + reason + ")");
+            held = new ArrayDeque<>();
+            repair();
+        }
+
+        /** Hands the next entry, skips one handed already; false if it skips offsets or epochs. */
+        private boolean accept(Envelope.StreamEntry entry) {
+            if (!entry.epoch().equals(epoch) || entry.offset() > last + 1) {
+                return false;
+            }
+            if (entry.offset() == last + 1) {
+                take(entry);
+            }
+            return true;
+        }
+
+        private void take(Envelope.StreamEntry entry) {
+            epoch = entry.epoch();
+            last = entry.offset();
+            hand(entry.offset(), entry.text());
+        }
+
+        private void repair() {
+            String from = epoch;
+            long after = last;
+            since(stream, from, after).whenComplete((replay, failure) -> repaired(from, replay, failure));
+        }
+
+        private synchronized void repaired(String from, Replay replay, Throwable failure) {
+            if (held == null || !from.equals(epoch)) {
+                return; // closed, or overtaken
+            }
+            if (failure != null) {
+                // Redis cannot be read now: what waited goes on as it is, the gaps in it told
+                gap("history_unavailable", new Position(epoch, last));
+                ArrayDeque<Envelope.StreamEntry> waited = held;
+                held = null;
+                for (Envelope.StreamEntry entry : waited) {
+                    if (!entry.epoch().equals(epoch) || entry.offset() > last + 1) {
+                        gap("history_unavailable", new Position(entry.epoch(), entry.offset() - 1));
+                    }
+                    if (entry.offset() > last || !entry.epoch().equals(epoch)) {
+                        take(entry);
+                    }
+                }
+                return;
+            } else if (replay.failure() == null) {
+                int count = 0;
                 for (Entry missed : replay.entries()) {
                     if (missed.offset() > last) {
                         last = missed.offset();
                         hand(missed.offset(), missed.text());
+                        count++;
                     }
                 }
+                relay.countRepaired(count);
+            } else if (replay.failure().equals("epoch_changed")) {
+                // Redis lost the stream: the new epoch is read from its start
+                gap("epoch_changed", new Position(replay.position().epoch(), 0));
+                repair();
+                return;
+            } else {
+                gap(replay.failure(), replay.position());
             }
             ArrayDeque<Envelope.StreamEntry> waited = held;
             held = null;
-            for (Envelope.StreamEntry entry : waited) {
-                if (!entry.epoch().equals(epoch) || entry.offset() > last) {
-                    // what the repair could not read is lost to this node's readers: they go on after it
-                    epoch = entry.epoch();
-                    last = entry.offset();
-                    hand(entry.offset(), entry.text());
+            while (!waited.isEmpty()) {
+                Envelope.StreamEntry entry = waited.poll();
+                if (!accept(entry)) {
+                    waited.addFirst(entry);
+                    held = waited;
+                    repair();
+                    return;
                 }
+            }
+        }
+
+        /** The entries up to the position are lost here: the receiver is told, and the stream goes on from it. */
+        private void gap(String reason, Position position) {
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "stream " + stream + " of " + route + " lost entries on this node after " + epoch + ":" + last
+                            + " (" + reason + "); its readers are told and go on from " + position.epoch() + ":"
+                            + position.offset());
+            epoch = position.epoch();
+            last = position.offset();
+            relay.countGapReported();
+            try {
+                receiver.onGap(stream, reason, position);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "the history receiver of " + stream + " failed", e);
             }
         }
 

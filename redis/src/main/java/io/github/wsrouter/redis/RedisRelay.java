@@ -65,8 +65,27 @@ import reactor.core.Disposable;
  * keys, and docs/several-servers.md the costs.
  *
  * <h2>Threads</h2>
- * Nothing blocks: commands go through Lettuce's asynchronous API, and {@link Relay.Receiver}s
- * are called on Lettuce's event loop, in the order Redis delivered the messages.
+ * Nothing blocks: commands go through Lettuce's asynchronous API. What Redis delivers waits in a
+ * bounded queue ({@link Builder#maxInboundBacklog}) and is handed to the {@link Relay.Receiver}s
+ * on one thread of the relay ({@code wsrouter-redis-inbound-<node>}), in the order Redis
+ * delivered it, so a slow route never stalls Lettuce's event loop.
+ *
+ * <h2>Gaps</h2>
+ * Pub/sub keeps nothing: a message published while this node's subscription is away is lost to
+ * it. The relay knows when that may have happened, counts it in {@link #stats()}, logs one
+ * WARNING per event with the channels affected, and never lets it pass silently:
+ * <ul>
+ *   <li>the subscription connection dropped, or Redis closed it (its pub/sub output buffer
+ *       passed {@code client-output-buffer-limit pubsub}): {@code subscriptionLosses}; once
+ *       Lettuce has subscribed again ({@code resubscriptions}), each channel held hears of the
+ *       gap, in order, when its new subscription is confirmed;
+ *   <li>this node fell behind by more than the backlog bound: messages are dropped
+ *       ({@code inboundDropped}) and each channel that lost one hears of it once per episode;
+ *   <li>an entry of a stream with history skipped offsets ({@code offsetGaps}).
+ * </ul>
+ * A stream with history then reads what it missed back from Redis ({@code repaired}); anything
+ * else, and a stream whose history no longer reaches back, goes to the route's {@code onGap}
+ * ({@code gapsReported}), which tells its connections.
  *
  * <h2>When Redis is down</h2>
  * Publishing fails at once (commands are rejected while disconnected, never queued) or after the
@@ -94,13 +113,24 @@ public final class RedisRelay implements Relay {
     private ScheduledExecutorService scheduler;
     /** Each channel a router holds, with how many times: guarded by itself, which also orders (UN)SUBSCRIBE. */
     private final Map<String, Integer> wanted = new HashMap<>();
+    /** Who holds each channel in {@link #wanted}: a route's topic or a history's stream. */
+    private final Map<String, Target> targets = new ConcurrentHashMap<>();
+    /** Channels held when the subscription dropped, until Redis confirms them again: guarded by {@link #wanted}. */
+    private final Set<String> lost = new java.util.HashSet<>();
     /** The channels Redis confirmed on the current connection. */
     private final Set<String> confirmed = ConcurrentHashMap.newKeySet();
+
+    private final Inbound inbound;
 
     private final LongAdder published = new LongAdder();
     private final LongAdder publishFailures = new LongAdder();
     private final LongAdder received = new LongAdder();
     private final LongAdder undecodable = new LongAdder();
+    private final LongAdder subscriptionLosses = new LongAdder();
+    private final LongAdder resubscriptions = new LongAdder();
+    private final LongAdder offsetGaps = new LongAdder();
+    private final LongAdder repaired = new LongAdder();
+    private final LongAdder gapsReported = new LongAdder();
     private volatile boolean closed;
 
     private RedisRelay(Builder builder) {
@@ -129,6 +159,16 @@ public final class RedisRelay implements Relay {
                         .connectTimeout(builder.commandTimeout)
                         .build())
                 .build());
+        this.inbound = new Inbound(
+                "wsrouter-redis-inbound-" + nodeId, builder.maxInboundBacklog, this::dispatch, this::overflowed);
+        client.addListener(new io.lettuce.core.RedisConnectionStateListener() {
+            @Override
+            public void onRedisDisconnected(io.lettuce.core.RedisChannelHandler<?, ?> connection) {
+                if (connection == subscriber && !closed) {
+                    subscriptionLost();
+                }
+            }
+        });
         this.events = resources.eventBus().get().subscribe(event -> {
             if (event instanceof ConnectionDeactivatedEvent) {
                 confirmed.clear();
@@ -216,7 +256,23 @@ public final class RedisRelay implements Relay {
 
     @Override
     public Stats stats() {
-        return new Stats(published.sum(), publishFailures.sum(), received.sum(), undecodable.sum());
+        return new Stats(
+                published.sum(),
+                publishFailures.sum(),
+                received.sum(),
+                undecodable.sum(),
+                subscriptionLosses.sum(),
+                resubscriptions.sum(),
+                offsetGaps.sum(),
+                repaired.sum(),
+                gapsReported.sum(),
+                inbound.dropped(),
+                inbound.pending());
+    }
+
+    /** The most characters that waited at once to be handed to the routes (at most {@link Builder#maxInboundBacklog}). */
+    public long inboundHighWater() {
+        return inbound.highWater();
     }
 
     /** Closes the connections to Redis and stops Lettuce's threads; publishing then fails. Idempotent. */
@@ -231,6 +287,9 @@ public final class RedisRelay implements Relay {
 
     private void shutdown() {
         events.dispose();
+        if (inbound != null) {
+            inbound.close();
+        }
         synchronized (wanted) {
             if (scheduler != null) {
                 scheduler.shutdownNow();
@@ -250,9 +309,10 @@ public final class RedisRelay implements Relay {
         return "RedisRelay[" + nodeId + "]";
     }
 
-    private void hold(String channel) {
+    private void hold(String channel, Target target) {
         synchronized (wanted) {
             if (wanted.merge(channel, 1, Integer::sum) == 1) {
+                targets.put(channel, target);
                 command(() -> subscriber.async().subscribe(channel), "SUBSCRIBE", channel);
             }
         }
@@ -270,6 +330,10 @@ public final class RedisRelay implements Relay {
                 return;
             }
             wanted.remove(channel);
+            targets.remove(channel);
+            if (lost.remove(channel)) {
+                resubscribed();
+            }
             // no longer confirmed from now: a holder that comes back before Redis answers subscribes
             // again (after this UNSUBSCRIBE, on the same connection) and waits for that confirmation
             confirmed.remove(channel);
@@ -287,9 +351,11 @@ public final class RedisRelay implements Relay {
      * Holds a channel, as {@link #hold} does, and completes once Redis confirmed the subscription
      * on the current connection (at once if it had); fails if the {@code SUBSCRIBE} fails.
      */
-    CompletableFuture<Void> subscribeConfirmed(String channel) {
+    CompletableFuture<Void> subscribeConfirmed(String channel, RedisHistory history, String stream) {
         synchronized (wanted) {
-            wanted.merge(channel, 1, Integer::sum);
+            if (wanted.merge(channel, 1, Integer::sum) == 1) {
+                targets.put(channel, new Target(null, null, history, stream));
+            }
             if (confirmed.contains(channel)) {
                 return CompletableFuture.completedFuture(null);
             }
@@ -505,6 +571,114 @@ public final class RedisRelay implements Relay {
         });
     }
 
+    /** A message from Redis, on the inbound thread: to a stream with history, or to a route. */
+    private void dispatch(String channel, String message) {
+        if (channel.startsWith(prefix + ":") && channel.contains(":history:")) {
+            Envelope.StreamEntry entry = Envelope.decodeEntry(message);
+            if (entry != null) {
+                RedisHistory history = histories.get(entry.route());
+                if (history != null) {
+                    try {
+                        history.deliver(entry);
+                    } catch (RuntimeException e) {
+                        LOG.log(
+                                System.Logger.Level.WARNING,
+                                "the history receiver of route " + entry.route() + " failed",
+                                e);
+                    }
+                }
+                return;
+            }
+        }
+        deliver(message);
+    }
+
+    /** Who holds a channel: a route's topic, or a stream with history. */
+    private record Target(Route route, Topic topic, RedisHistory history, String stream) {
+        @Override
+        public String toString() {
+            return route != null
+                    ? route.name + " " + topic.kind().name().toLowerCase(java.util.Locale.ROOT) + ":" + topic.key()
+                    : history.route() + " stream " + stream;
+        }
+    }
+
+    /** The subscription connection dropped: every channel held may miss what is published until it is back. */
+    private void subscriptionLost() {
+        synchronized (wanted) {
+            subscriptionLosses.increment();
+            confirmed.clear();
+            lost.addAll(wanted.keySet());
+            if (!lost.isEmpty()) {
+                LOG.log(
+                        System.Logger.Level.WARNING,
+                        "node " + nodeId + " lost its Redis subscription (" + lost.size() + " channels: "
+                                + some(describe(lost)) + "): messages published until Redis confirms it again "
+                                + "are missed; streams with history read them back, other channels tell their "
+                                + "connections");
+            }
+        }
+    }
+
+    /** Under {@link #wanted}: every lost channel is confirmed again (or let go). */
+    private void resubscribed() {
+        if (lost.isEmpty()) {
+            resubscriptions.increment();
+            LOG.log(System.Logger.Level.WARNING, "node " + nodeId + " is subscribed again to every channel it holds");
+        }
+    }
+
+    /** A channel lost messages (on the inbound thread, in order): repaired from history, or reported. */
+    private void gap(String channel, String reason) {
+        Target target = targets.get(channel);
+        if (target == null) {
+            return; // let go meanwhile: nobody here to tell
+        }
+        if (target.history() != null) {
+            target.history().catchUp(target.stream(), reason);
+            return;
+        }
+        gapsReported.increment();
+        try {
+            target.route().receiver.onGap(target.topic(), reason);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "the gap receiver of " + target + " failed", e);
+        }
+    }
+
+    private void overflowed(String channel) {
+        gap(channel, Receiver.OVERFLOW);
+    }
+
+    private java.util.List<String> describe(Set<String> channels) {
+        java.util.List<String> names = new java.util.ArrayList<>();
+        for (String channel : channels) {
+            Target target = targets.get(channel);
+            names.add(target != null ? target.toString() : channel);
+        }
+        return names;
+    }
+
+    /** At most five names, then how many more. */
+    static String some(java.util.Collection<String> names) {
+        java.util.List<String> sorted = new java.util.ArrayList<>(names);
+        java.util.Collections.sort(sorted);
+        String shown = String.join(", ", sorted.subList(0, Math.min(5, sorted.size())));
+        return sorted.size() > 5 ? shown + " and " + (sorted.size() - 5) + " more" : shown;
+    }
+
+    void countOffsetGap() {
+        offsetGaps.increment();
+    }
+
+    void countRepaired(int entries) {
+        repaired.add(entries);
+    }
+
+    void countGapReported() {
+        gapsReported.increment();
+    }
+
     private void deliver(String text) {
         Envelope envelope = Envelope.decode(text);
         if (envelope == null) {
@@ -542,7 +716,7 @@ public final class RedisRelay implements Relay {
 
         @Override
         public void subscribe(Topic topic) {
-            hold(channel(name, topic));
+            hold(channel(name, topic), new Target(this, topic, null, null));
         }
 
         @Override
@@ -564,30 +738,18 @@ public final class RedisRelay implements Relay {
     private final class Listener extends RedisPubSubAdapter<String, String> {
         @Override
         public void message(String channel, String message) {
-            if (channel.startsWith(prefix + ":") && channel.contains(":history:")) {
-                Envelope.StreamEntry entry = Envelope.decodeEntry(message);
-                if (entry != null) {
-                    RedisHistory history = histories.get(entry.route());
-                    if (history != null) {
-                        try {
-                            history.deliver(entry);
-                        } catch (RuntimeException e) {
-                            LOG.log(
-                                    System.Logger.Level.WARNING,
-                                    "the history receiver of route " + entry.route() + " failed",
-                                    e);
-                        }
-                    }
-                    return;
-                }
-            }
-            deliver(message);
+            inbound.offer(channel, message);
         }
 
         @Override
         public void subscribed(String channel, long count) {
             synchronized (wanted) {
                 confirmed.add(channel);
+                if (lost.remove(channel)) {
+                    // in order: what arrived before the loss was handed over, what follows comes after it
+                    inbound.control(() -> gap(channel, Receiver.SUBSCRIPTION_LOST));
+                    resubscribed();
+                }
                 if (!wanted.containsKey(channel)) {
                     // released while the SUBSCRIBE was under way, or resubscribed by Lettuce after an
                     // UNSUBSCRIBE that Redis never saw
@@ -614,6 +776,7 @@ public final class RedisRelay implements Relay {
         private String prefix = "wsrouter";
         private Duration commandTimeout = Duration.ofSeconds(2);
         private int maxPendingCommands = 65_536;
+        private long maxInboundBacklog = 32L * 1024 * 1024;
 
         private Builder(URI uri) {
             this.uri = Objects.requireNonNull(uri, "uri");
@@ -652,6 +815,21 @@ public final class RedisRelay implements Relay {
                 throw new IllegalArgumentException("maxPendingCommands must be at least 1: " + max);
             }
             this.maxPendingCommands = max;
+            return this;
+        }
+
+        /**
+         * The most this node keeps of what it received from Redis and could not yet hand to its
+         * routes, in characters of the messages; default 32 Mi (as Redis's default hard limit for
+         * a subscriber, {@code client-output-buffer-limit pubsub 32mb}). A node that falls
+         * further behind drops what comes over the bound and treats it as a gap: streams with
+         * history read it back, other channels tell their connections.
+         */
+        public Builder maxInboundBacklog(long characters) {
+            if (characters < 1) {
+                throw new IllegalArgumentException("maxInboundBacklog must be at least 1: " + characters);
+            }
+            this.maxInboundBacklog = characters;
             return this;
         }
 

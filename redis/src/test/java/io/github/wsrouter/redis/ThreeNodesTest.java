@@ -105,7 +105,7 @@ class ThreeNodesTest {
                             && node.relay.stats().published()
                                             + node.relay.stats().publishFailures()
                                     == 2);
-            assertThat(node.relay.stats()).as(node.name).isEqualTo(new Relay.Stats(2, 0, 4, 0));
+            assertThat(node.relay.stats()).as(node.name).isEqualTo(Relay.Stats.of(2, 0, 4, 0));
         }
         // nothing more arrives: a last broadcast is the next message everywhere
         all.get(0).send("last");
