@@ -124,6 +124,12 @@ final class RedisHistory implements Relay.History {
             return result
             """, false);
 
+    /**
+     * How many times a repair reads the stream before it tells the readers {@code
+     * history_unavailable}: about 5 s in all, waiting 100 ms, doubling, up to 1 s between reads.
+     */
+    static final int REPAIR_ATTEMPTS = 8;
+
     /** The scripts the relay loads into Redis. */
     static final List<RedisRelay.Script> SCRIPTS = List.of(TOUCH, APPEND, SINCE);
 
@@ -306,6 +312,8 @@ final class RedisHistory implements Relay.History {
         private long last;
         /** Entries that arrived during a repair; null when none is under way. */
         private ArrayDeque<Envelope.StreamEntry> held;
+        /** Reads of the stream that failed in a row, in this repair. */
+        private int failures;
 
         Tail(String stream) {
             this.stream = stream;
@@ -373,8 +381,19 @@ final class RedisHistory implements Relay.History {
             if (held == null || !from.equals(epoch)) {
                 return; // closed, or overtaken
             }
+            if (failure != null && ++failures < REPAIR_ATTEMPTS) {
+                // Redis cannot be read yet (the commands' connection comes back after the subscription's)
+                long delay = Math.min(1000, 50L << failures);
+                try {
+                    relay.scheduler().schedule(this::retry, delay, TimeUnit.MILLISECONDS);
+                    return;
+                } catch (java.util.concurrent.RejectedExecutionException e) {
+                    // the relay is closing: told below
+                }
+            }
             if (failure != null) {
-                // Redis cannot be read now: what waited goes on as it is, the gaps in it told
+                // Redis cannot be read: what waited goes on as it is, the gaps in it told
+                failures = 0;
                 gap("history_unavailable", new Position(epoch, last));
                 ArrayDeque<Envelope.StreamEntry> waited = held;
                 held = null;
@@ -388,6 +407,7 @@ final class RedisHistory implements Relay.History {
                 }
                 return;
             } else if (replay.failure() == null) {
+                failures = 0;
                 int count = 0;
                 for (Entry missed : replay.entries()) {
                     if (missed.offset() > last) {
@@ -398,11 +418,13 @@ final class RedisHistory implements Relay.History {
                 }
                 relay.countRepaired(count);
             } else if (replay.failure().equals("epoch_changed")) {
+                failures = 0;
                 // Redis lost the stream: the new epoch is read from its start
                 gap("epoch_changed", new Position(replay.position().epoch(), 0));
                 repair();
                 return;
             } else {
+                failures = 0;
                 gap(replay.failure(), replay.position());
             }
             ArrayDeque<Envelope.StreamEntry> waited = held;
@@ -415,6 +437,12 @@ final class RedisHistory implements Relay.History {
                     repair();
                     return;
                 }
+            }
+        }
+
+        private synchronized void retry() {
+            if (held != null && !closed) {
+                repair();
             }
         }
 

@@ -12,13 +12,15 @@ import java.time.Duration;
 /**
  * One server of a multi-node test, on a free port, with the example runner's routes and its own
  * {@link RedisRelay}: {@code /ws/} broadcast, {@code /rooms/{room}/} rooms, {@code /ws/{username}/}
- * directed JSON with {@code "*"} for everyone.
+ * directed JSON with {@code "*"} for everyone, and {@code /history/{username}/} the same with history
+ * (1,000 messages, 5 minutes) in Redis.
  */
 final class Node implements AutoCloseable {
 
     static final String BROADCAST = "/ws/";
     static final String ROOMS = "/rooms/{room}/";
     static final String DIRECTED = "/ws/{username}/";
+    static final String HISTORY = "/history/{username}/";
 
     final String name;
     final RedisRelay relay;
@@ -27,6 +29,10 @@ final class Node implements AutoCloseable {
             BroadcastRouter.builder().roomParameter("room").build();
     final DirectedJsonRouter directed =
             DirectedJsonRouter.builder().everyone("*").build();
+    final DirectedJsonRouter history = DirectedJsonRouter.builder()
+            .everyone("*")
+            .history(1000, Duration.ofMinutes(5))
+            .build();
     final WsServer server;
     private final HttpClient http = HttpClient.newHttpClient();
 
@@ -41,7 +47,8 @@ final class Node implements AutoCloseable {
                 .options(WsOptions.builder().relay(relay).build())
                 .route(BROADCAST, broadcast)
                 .route(ROOMS, rooms)
-                .route(DIRECTED, directed);
+                .route(DIRECTED, directed)
+                .route(HISTORY, history);
         if (jakarta) {
             builder.jakarta();
         }

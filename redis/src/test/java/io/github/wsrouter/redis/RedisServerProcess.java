@@ -16,7 +16,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 
 /**
- * A real {@code redis-server} for tests, on a free loopback port, with nothing saved to disk. When
+ * A real {@code redis-server} for tests, on a free loopback port, with nothing saved to disk (or an
+ * append-only file, {@link #startPersistent}). When
  * the binary is missing the calling test is skipped — or fails under {@code CI=true}. The binary
  * is {@code redis-server} on the {@code PATH}, or {@code -Dredis.server=/path/to/redis-server}.
  * Public: the examples module uses it through this module's test jar. A test class that uses it
@@ -28,15 +29,31 @@ public final class RedisServerProcess implements AutoCloseable {
 
     private final String binary;
     private final int port;
+    /** Where the append-only file goes; null: nothing is kept. */
+    private final java.nio.file.Path dataDir;
+
     private Process process;
 
-    private RedisServerProcess(String binary, int port) {
+    private RedisServerProcess(String binary, int port, java.nio.file.Path dataDir) {
         this.binary = binary;
         this.port = port;
+        this.dataDir = dataDir;
     }
 
     /** Starts a server on a free port; skips (or under CI fails) the test when there is no binary. */
     public static RedisServerProcess start() {
+        return start(null);
+    }
+
+    /**
+     * Starts a server that writes every command to an append-only file in the directory ({@code
+     * appendfsync always}), so that a restart, even after {@code SHUTDOWN NOSAVE}, keeps its data.
+     */
+    public static RedisServerProcess startPersistent(java.nio.file.Path dataDir) {
+        return start(java.util.Objects.requireNonNull(dataDir, "dataDir"));
+    }
+
+    private static RedisServerProcess start(java.nio.file.Path dataDir) {
         String binary = findBinary();
         if (binary == null) {
             String message = "redis-server not found on the PATH (or -Dredis.server): the multi-node tests need it;"
@@ -47,7 +64,7 @@ public final class RedisServerProcess implements AutoCloseable {
             System.err.println("skipped: " + message);
             Assumptions.abort(message);
         }
-        RedisServerProcess server = new RedisServerProcess(binary, freePort());
+        RedisServerProcess server = new RedisServerProcess(binary, freePort(), dataDir);
         server.launch();
         return server;
     }
@@ -73,7 +90,26 @@ public final class RedisServerProcess implements AutoCloseable {
         }
     }
 
-    /** Starts the server again on the same port, empty. */
+    /**
+     * Stops the server as an operator would, {@code SHUTDOWN NOSAVE}, and waits for it to exit:
+     * clients see their connections closed by Redis.
+     */
+    public void shutdownNoSave() {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+            socket.getOutputStream().write("SHUTDOWN NOSAVE\r\n".getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            if (!process.waitFor(START_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                fail("redis-server on port " + port + " did not exit after SHUTDOWN NOSAVE");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
+        }
+    }
+
+    /** Starts the server again on the same port: empty, or with its append-only file's data. */
     public void restart() {
         launch();
     }
@@ -86,7 +122,7 @@ public final class RedisServerProcess implements AutoCloseable {
     }
 
     private void launch() {
-        List<String> command = List.of(
+        List<String> command = new java.util.ArrayList<>(List.of(
                 binary,
                 "--port",
                 String.valueOf(port),
@@ -94,12 +130,15 @@ public final class RedisServerProcess implements AutoCloseable {
                 "127.0.0.1",
                 "--save",
                 "",
-                "--appendonly",
-                "no",
                 "--daemonize",
                 "no",
                 "--protected-mode",
-                "yes");
+                "yes"));
+        if (dataDir == null) {
+            command.addAll(List.of("--appendonly", "no"));
+        } else {
+            command.addAll(List.of("--appendonly", "yes", "--appendfsync", "always", "--dir", dataDir.toString()));
+        }
         CompletableFuture<Void> ready = new CompletableFuture<>();
         StringBuilder output = new StringBuilder();
         try {
