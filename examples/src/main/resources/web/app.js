@@ -549,6 +549,9 @@ function connect() {
       logChat("system", "", [["label", "Missed"], ["text", "some messages could not be recovered (" + d.reason + ")"]]);
     }
   });
+  chat.on("gap", function (d) {
+    logChat("system", "", [["label", "Missed"], ["text", "messages from another server were lost (" + d.reason + ")"]]);
+  });
   chat.on("error", showServerError);
   setStatus(el.status, "connecting", "connecting\u2026");
   updateControls();

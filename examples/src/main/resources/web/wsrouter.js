@@ -59,7 +59,9 @@ export function connect(url, options = {}) {
  * `CustomEvent`s whose `detail` is given here; `on(type, fn)` passes the detail to `fn`):
  * `connecting` {attempt, url}, `open` {reconnected}, `close` {code, reason, reconnect}, `reconnecting` {attempt, delay, code, reason},
  * `message` (the message object), `presence` {presence, user, users, online},
- * `recovery` (the server's {recovered, stream, reason?, position?}), `error` (an error object without a pending id).
+ * `recovery` (the server's {recovered, stream, reason?, position?}), `gap` (the server's {stream, reason, position?}:
+ * messages from other servers that this connection will never get), `error` (an error object without a pending id).
+ * A close with 4010 (missed messages) reconnects and resumes like any other drop.
  */
 export class WsRouterClient extends EventTarget {
   #url; #options; #socket = null; #timer = null; #attempt = 0; #opened = false;
@@ -222,6 +224,11 @@ export class WsRouterClient extends EventTarget {
         else delete this.#positions[obj.stream];
       }
       this.#emit("recovery", obj);
+    } else if (obj.gap !== null && typeof obj.gap === "object") {
+      // Messages from other servers were lost to this connection; with a position the stream goes on from it.
+      const p = obj.gap.position;
+      if (p && typeof p.offset === "number") this.#positions[obj.gap.stream] = { epoch: p.epoch, offset: p.offset };
+      this.#emit("gap", obj.gap);
     } else if (typeof obj.presence === "string") {
       this.#presence(obj);
     } else if (typeof obj.error === "string") {

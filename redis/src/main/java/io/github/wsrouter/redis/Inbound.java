@@ -12,10 +12,11 @@ import java.util.function.Consumer;
  * carries this node's publishes) and a node that falls behind cannot fill its heap.
  *
  * <p>The bound counts the characters of the messages waiting. A message that would pass it is
- * dropped, and its channel is marked: the first drop on a channel in an episode puts a gap
- * ({@code onGap}) in the queue at the drop's place, so the route hears of it in order with its
- * messages. An episode ends once the queue has drained to half the bound. Gaps and other control
- * items are never dropped; there is at most one gap per channel per episode.
+ * dropped, and a gap ({@code overflowed}) is queued at the drop's place, so the route hears of it
+ * in order with its messages: one gap for each run of drops on a channel (a channel whose last
+ * queued item is a gap gets no second one). Gaps and other control items are never dropped, and
+ * there are at most as many gaps as messages queued. The node is behind from the first drop until
+ * the queue has drained to half the bound: one WARNING when it falls behind, one when it caught up.
  */
 final class Inbound {
 
@@ -29,8 +30,10 @@ final class Inbound {
     private final Consumer<String> overflowed;
     private final Thread thread;
     private final ArrayDeque<Item> queue = new ArrayDeque<>();
-    /** The channels that dropped messages in the current episode; guarded by the queue. */
-    private final Set<String> dropping = new HashSet<>();
+    /** The channels whose last queued item is a gap; guarded by the queue. */
+    private final Set<String> gapQueued = new HashSet<>();
+    /** The channels that dropped messages since the node fell behind; guarded by the queue. */
+    private final Set<String> lost = new HashSet<>();
 
     private long pending;
     private long highWater;
@@ -59,18 +62,22 @@ final class Inbound {
             long size = text.length();
             if (pending + size > maxChars) {
                 dropped++;
-                if (dropping.isEmpty()) {
+                if (lost.isEmpty()) {
                     LOG.log(
                             System.Logger.Level.WARNING,
                             "this node fell behind Redis by more than " + maxChars
                                     + " characters: messages are dropped until it catches up (first on " + channel
                                     + "); their routes repair them from history or tell their connections");
                 }
-                if (dropping.add(channel)) {
+                lost.add(channel);
+                if (gapQueued.add(channel)) {
                     queue.add(new Item(null, null, () -> overflowed.accept(channel)));
                     queue.notifyAll();
                 }
                 return;
+            }
+            if (!gapQueued.isEmpty()) {
+                gapQueued.remove(channel);
             }
             pending += size;
             highWater = Math.max(highWater, pending);
@@ -150,12 +157,12 @@ final class Inbound {
             if (item.control() == null) {
                 synchronized (queue) {
                     pending -= item.text().length();
-                    if (!dropping.isEmpty() && pending <= maxChars / 2) {
+                    if (!lost.isEmpty() && pending <= maxChars / 2) {
                         LOG.log(
                                 System.Logger.Level.WARNING,
-                                "this node caught up with Redis; " + dropping.size() + " channels lost messages: "
-                                        + RedisRelay.some(dropping));
-                        dropping.clear();
+                                "this node caught up with Redis; " + lost.size() + " channels lost messages: "
+                                        + RedisRelay.some(lost));
+                        lost.clear();
                     }
                 }
             }

@@ -130,6 +130,9 @@ final class RedisHistory implements Relay.History {
      */
     static final int REPAIR_ATTEMPTS = 8;
 
+    /** The most entries a repair holds while it reads the stream; past it, it reads the stream again after. */
+    static final int MAX_HELD = 1024;
+
     /** The scripts the relay loads into Redis. */
     static final List<RedisRelay.Script> SCRIPTS = List.of(TOUCH, APPEND, SINCE);
 
@@ -314,6 +317,8 @@ final class RedisHistory implements Relay.History {
         private ArrayDeque<Envelope.StreamEntry> held;
         /** Reads of the stream that failed in a row, in this repair. */
         private int failures;
+        /** More arrived during the repair than {@link #MAX_HELD}: read the stream again after it. */
+        private boolean readAgain;
 
         Tail(String stream) {
             this.stream = stream;
@@ -329,7 +334,12 @@ final class RedisHistory implements Relay.History {
 
         synchronized void arrived(Envelope.StreamEntry entry) {
             if (held != null) {
-                held.add(entry);
+                if (held.size() < MAX_HELD) {
+                    held.add(entry);
+                } else {
+                    held.clear(); // in the stream anyway: read again once this repair is done
+                    readAgain = true;
+                }
             } else if (epoch == null) {
                 take(entry); // before the reader's position came: that entry is its start
             } else if (!accept(entry)) {
@@ -374,7 +384,9 @@ final class RedisHistory implements Relay.History {
         private void repair() {
             String from = epoch;
             long after = last;
-            since(stream, from, after).whenComplete((replay, failure) -> repaired(from, replay, failure));
+            // handed over on the inbound thread, in order with the entries, like everything else
+            since(stream, from, after)
+                    .whenComplete((replay, failure) -> relay.inbound(() -> repaired(from, replay, failure)));
         }
 
         private synchronized void repaired(String from, Replay replay, Throwable failure) {
@@ -417,6 +429,12 @@ final class RedisHistory implements Relay.History {
                     }
                 }
                 relay.countRepaired(count);
+                if (readAgain) {
+                    readAgain = false;
+                    held.clear();
+                    repair();
+                    return;
+                }
             } else if (replay.failure().equals("epoch_changed")) {
                 failures = 0;
                 // Redis lost the stream: the new epoch is read from its start

@@ -667,6 +667,11 @@ public final class RedisRelay implements Relay {
         return sorted.size() > 5 ? shown + " and " + (sorted.size() - 5) + " more" : shown;
     }
 
+    /** Runs on the inbound thread after everything received so far. */
+    void inbound(Runnable action) {
+        inbound.control(action);
+    }
+
     void countOffsetGap() {
         offsetGaps.increment();
     }
