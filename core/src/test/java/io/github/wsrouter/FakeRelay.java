@@ -55,6 +55,43 @@ final class FakeRelay implements Relay {
         };
     }
 
+    private final Map<String, History.Receiver> historyReceivers = new HashMap<>();
+
+    /** Keeps history in memory, as {@link Relay#local()} does, and remembers its receiver. */
+    @Override
+    public synchronized History history(
+            String route, int maxMessages, java.time.Duration maxAge, History.Receiver receiver) {
+        historyReceivers.put(route, receiver);
+        return new io.github.wsrouter.internal.MemoryHistory(maxMessages, maxAge, receiver);
+    }
+
+    /** As a relay does when it may have missed messages to a topic. */
+    void gap(String route, Topic topic, String reason) {
+        Receiver receiver;
+        synchronized (this) {
+            receiver = receivers.get(route);
+        }
+        receiver.onGap(topic, reason);
+    }
+
+    /** As a relay does when entries of a stream were lost and could not be read back. */
+    void historyGap(String route, String stream, String reason, History.Position position) {
+        History.Receiver receiver;
+        synchronized (this) {
+            receiver = historyReceivers.get(route);
+        }
+        receiver.onGap(stream, reason, position);
+    }
+
+    /** An entry of a stream, as the history hands it to the route on every node. */
+    void historyReceiverEntry(String route, String stream, long offset, String text) {
+        History.Receiver receiver;
+        synchronized (this) {
+            receiver = historyReceivers.get(route);
+        }
+        receiver.onEntry(stream, offset, text);
+    }
+
     /** A message from another node. */
     void deliver(String route, Topic topic, String text) {
         Receiver receiver;

@@ -98,6 +98,13 @@ final class Inbound {
         }
     }
 
+    /** Whether the node is behind: it dropped since it last drained to half the bound. */
+    boolean behind() {
+        synchronized (queue) {
+            return !lost.isEmpty();
+        }
+    }
+
     /** Characters received and not yet handed over. */
     long pending() {
         synchronized (queue) {

@@ -345,6 +345,10 @@ final class RedisHistory implements Relay.History {
             } else if (!accept(entry)) {
                 if (entry.epoch().equals(epoch)) {
                     relay.countOffsetGap();
+                    LOG.log(
+                            relay.gapLevel(),
+                            "stream " + stream + " of " + route + " skipped from " + last + " to " + entry.offset()
+                                    + ": reading the missing entries back");
                 }
                 held = new ArrayDeque<>();
                 held.add(entry);
@@ -467,7 +471,7 @@ final class RedisHistory implements Relay.History {
         /** The entries up to the position are lost here: the receiver is told, and the stream goes on from it. */
         private void gap(String reason, Position position) {
             LOG.log(
-                    System.Logger.Level.WARNING,
+                    relay.gapLevel(),
                     "stream " + stream + " of " + route + " lost entries on this node after " + epoch + ":" + last
                             + " (" + reason + "); its readers are told and go on from " + position.epoch() + ":"
                             + position.offset());

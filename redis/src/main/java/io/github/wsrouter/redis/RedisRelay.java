@@ -676,6 +676,14 @@ public final class RedisRelay implements Relay {
         offsetGaps.increment();
     }
 
+    /**
+     * The level of a gap's log line: WARNING, once per event; DEBUG while the node is behind, which
+     * was said once when it fell behind (each run of drops is a gap).
+     */
+    System.Logger.Level gapLevel() {
+        return inbound.behind() ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING;
+    }
+
     void countRepaired(int entries) {
         repaired.add(entries);
     }
