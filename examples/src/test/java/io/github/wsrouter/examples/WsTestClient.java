@@ -71,18 +71,31 @@ final class WsTestClient implements AutoCloseable {
 
     /** The next whole text message received, waiting at most {@value #TIMEOUT_SECONDS} s. */
     String awaitText() {
+        return awaitText(Duration.ofSeconds(TIMEOUT_SECONDS));
+    }
+
+    /** The next whole text message received, waiting at most {@code timeout}. */
+    String awaitText(Duration timeout) {
         String text;
         try {
-            text = texts.poll(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            text = texts.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AssertionError("interrupted while waiting for a text message on " + uri, e);
         }
         if (text == null) {
-            String state = closed.isDone() ? " (connection closed: " + closed.join() + ")" : "";
-            fail("no text message received on " + uri + " within " + TIMEOUT_SECONDS + " s" + state);
+            String state = closed.isDone() ? " (connection closed: " + describeClose() + ")" : "";
+            fail("no text message received on " + uri + " within " + timeout.toMillis() + " ms" + state);
         }
         return text;
+    }
+
+    private String describeClose() {
+        try {
+            return String.valueOf(closed.join());
+        } catch (RuntimeException e) {
+            return "failed: " + e.getCause();
+        }
     }
 
     /**
@@ -99,10 +112,15 @@ final class WsTestClient implements AutoCloseable {
 
     /** The close frame from the server, waiting at most {@value #TIMEOUT_SECONDS} s. */
     Close awaitClose() {
+        return awaitClose(Duration.ofSeconds(TIMEOUT_SECONDS));
+    }
+
+    /** The close frame from the server, waiting at most {@code timeout}. */
+    Close awaitClose(Duration timeout) {
         try {
-            return closed.get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            return closed.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
-            throw new AssertionError("connection " + uri + " not closed within " + TIMEOUT_SECONDS + " s", e);
+            throw new AssertionError("connection " + uri + " not closed within " + timeout.toMillis() + " ms", e);
         } catch (ExecutionException e) {
             throw new AssertionError("connection " + uri + " failed: " + e.getCause(), e.getCause());
         } catch (InterruptedException e) {
