@@ -119,13 +119,18 @@ final class JsonStreams implements Relay.History.Receiver {
     @Override
     public void onEntry(String stream, long offset, String text) {
         String rendered = withOffset(text, offset);
+        forEachReader(stream, (reader, cursor) -> reader.offer(cursor, offset, rendered));
+    }
+
+    /** Each reader of the stream on this node, with its cursor in it. */
+    private void forEachReader(String stream, java.util.function.BiConsumer<Reader, Cursor> action) {
         boolean toEveryone = stream.equals(EVERYONE);
         Iterable<Connection> recipients =
                 toEveryone ? users.members() : users.members(stream.substring(USER_PREFIX.length()));
         for (Connection connection : recipients) {
             Reader reader = readers.get(connection);
             if (reader != null) {
-                reader.offer(toEveryone ? reader.everyone : reader.user, offset, rendered);
+                action.accept(reader, toEveryone ? reader.everyone : reader.user);
             }
         }
     }
@@ -144,14 +149,7 @@ final class JsonStreams implements Relay.History.Receiver {
         JsonObject notice = new JsonObject();
         notice.add("gap", gap);
         String text = gson.toJson(notice);
-        Iterable<Connection> recipients =
-                toEveryone ? users.members() : users.members(stream.substring(USER_PREFIX.length()));
-        for (Connection connection : recipients) {
-            Reader reader = readers.get(connection);
-            if (reader != null) {
-                reader.gap(toEveryone ? reader.everyone : reader.user, position.offset(), text);
-            }
-        }
+        forEachReader(stream, (reader, cursor) -> reader.gap(cursor, position.offset(), text));
     }
 
     /** The text (a JSON object) with {@code "offset"} as its last field. */

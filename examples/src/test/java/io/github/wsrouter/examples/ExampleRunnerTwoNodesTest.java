@@ -127,7 +127,8 @@ class ExampleRunnerTwoNodesTest {
         assertThat(message.strip().lines()).hasSize(1);
     }
 
-    private WsServer launch(String... args) {
+    /** Starts a runner in this JVM with the arguments; it must start and say nothing on stderr. */
+    static WsServer launch(String... args) {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         ExampleRunner.Launch launch;
         try (PrintStream o = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);

@@ -13,10 +13,8 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import java.io.BufferedReader;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -84,7 +82,8 @@ class PausedRunnerTest {
         redisConnection = redisClient.connect();
         // a subscriber that falls 512 KB behind (or 128 KB for a second) is dropped
         redisConnection.sync().configSet("client-output-buffer-limit", "pubsub 512kb 128kb 1");
-        runnerA = launchInProcess("--port", "0", "--redis", redis.uri().toString());
+        runnerA = ExampleRunnerTwoNodesTest.launch(
+                "--port", "0", "--redis", redis.uri().toString());
     }
 
     @AfterEach
@@ -301,18 +300,6 @@ class PausedRunnerTest {
         reader.setDaemon(true);
         reader.start();
         return process;
-    }
-
-    private static WsServer launchInProcess(String... args) {
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        ExampleRunner.Launch launch;
-        try (PrintStream o = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
-                PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-            launch = ExampleRunner.launch(args, o, e);
-        }
-        assertThat(err.toString(StandardCharsets.UTF_8)).as("stderr").isEmpty();
-        assertThat(launch.server()).as("started runner").isNotNull();
-        return launch.server();
     }
 
     private WsTestClient connect(int port, String path) {

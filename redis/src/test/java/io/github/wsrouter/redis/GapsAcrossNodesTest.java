@@ -47,6 +47,10 @@ class GapsAcrossNodesTest {
     private RedisClient admin;
     private StatefulRedisConnection<String, String> commands;
     private final List<Node> nodes = new ArrayList<>();
+    /** Node one publishes; node two's link is the one that is cut. */
+    private Node one;
+
+    private Node two;
     private final List<WsClient> clients = new ArrayList<>();
     private final List<LogRecord> warnings = new CopyOnWriteArrayList<>();
     private final Logger log = Logger.getLogger("io.github.wsrouter.redis");
@@ -89,14 +93,14 @@ class GapsAcrossNodesTest {
         commands = admin.connect();
     }
 
-    /** Node two logs in as its own Redis user, so its link alone can be cut and kept down. */
-    private Node[] startNodes() {
+    /** Starts Redis, then the nodes: node two logs in as its own Redis user, so its link alone can be cut. */
+    private void startNodes(RedisServerProcess server) {
+        startRedis(server);
         allowTwo();
-        Node one = Node.start("one", redis.uri());
+        one = Node.start("one", redis.uri());
         nodes.add(one);
-        Node two = Node.start("two", URI.create("redis://two:" + PASSWORD + "@127.0.0.1:" + redis.port()));
+        two = Node.start("two", URI.create("redis://two:" + PASSWORD + "@127.0.0.1:" + redis.port()));
         nodes.add(two);
-        return new Node[] {one, two};
     }
 
     /** Node two's Redis user (made again after a restart: users are not in the append-only file). */
@@ -130,10 +134,7 @@ class GapsAcrossNodesTest {
 
     @RepeatedTest(3)
     void whatANodeMissedWhileItsLinkWasDownIsReadBackFromHistoryAndTheRestIsTold() {
-        startRedis(RedisServerProcess.start());
-        Node[] both = startNodes();
-        Node one = both[0];
-        Node two = both[1];
+        startNodes(RedisServerProcess.start());
         WsClient bob = connect(two, "/history/bob/");
         WsClient listener = connect(two, "/ws/");
         WsClient carol = connect(two, "/ws/carol/");
@@ -187,10 +188,7 @@ class GapsAcrossNodesTest {
     @Test
     void aRedisRestartedWithItsAppendOnlyFileLosesNothingForReadersOfHistory() throws Exception {
         Path data = Files.createTempDirectory("wsrouter-redis-aof");
-        startRedis(RedisServerProcess.startPersistent(data));
-        Node[] both = startNodes();
-        Node one = both[0];
-        Node two = both[1];
+        startNodes(RedisServerProcess.startPersistent(data));
         WsClient bob = connect(two, "/history/bob/");
         WsClient listener = connect(two, "/ws/");
         WsClient alice = connect(one, "/history/alice/");
@@ -221,10 +219,7 @@ class GapsAcrossNodesTest {
 
     @Test
     void aRedisRestartedEmptyIsAGapWithANewEpochAndWhatFollowsArrivesWhole() {
-        startRedis(RedisServerProcess.start());
-        Node[] both = startNodes();
-        Node one = both[0];
-        Node two = both[1];
+        startNodes(RedisServerProcess.start());
         WsClient bob = connect(two, "/history/bob/");
         WsClient alice = connect(one, "/history/alice/");
         String epoch = json(bob.awaitText())
