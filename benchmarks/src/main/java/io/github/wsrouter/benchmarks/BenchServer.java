@@ -80,6 +80,14 @@ public interface BenchServer {
             return this == BASELINE || this == NETTY;
         }
 
+        /** The system property that names what the previous build runs as ({@code --previous-as}). */
+        static final String PREVIOUS_AS_PROPERTY = "wsrouter.bench.previousAs";
+
+        /** What the previous build runs as, to be compared with the same kind of this build: wsrouter by default. */
+        static Kind previousAs() {
+            return of(System.getProperty(PREVIOUS_AS_PROPERTY, WSROUTER.id));
+        }
+
         /** The system property that names the Redis of the history-redis target. */
         static final String REDIS_PROPERTY = "wsrouter.bench.redis";
 

@@ -50,6 +50,8 @@ import java.util.function.Supplier;
  *   --server-jvm OPTS   options of the server JVMs (default "-Xmx1g -XX:+UseSerialGC")
  *   --redis URI         the Redis of the history-redis target (wsrouter with its directed route's
  *                       history in Redis Streams), e.g. redis://127.0.0.1:6390
+ *   --previous-as KIND  what the previous build runs as (default wsrouter; history-redis to compare
+ *                       the Redis relay), compared with the same target of this build
  *   --previous-jar JAR  with the target previous: wsrouter as an earlier build's benchmarks jar
  *                       serves it (build it from a worktree of that commit), in the same run
  *   --jfr DIR           record each server with JDK Flight Recorder into DIR/&lt;server&gt;.jfr
@@ -207,6 +209,11 @@ public final class LoadDriver {
                     case "--quick" -> quick = true;
                     case "--previous-jar" -> previousJar = Path.of(args[++i]);
                     case "--redis" -> System.setProperty(BenchServer.Kind.REDIS_PROPERTY, args[++i]);
+                    case "--previous-as" -> {
+                        String as = args[++i];
+                        BenchServer.Kind.of(as); // known, or refused now
+                        System.setProperty(BenchServer.Kind.PREVIOUS_AS_PROPERTY, as);
+                    }
                     default -> throw new IllegalArgumentException("unknown option " + args[i]);
                 }
             }
@@ -663,8 +670,9 @@ public final class LoadDriver {
         if (baseline && previous) {
             ratios.add(new Ratio(BenchServer.Kind.PREVIOUS, BenchServer.Kind.BASELINE, "previous build / baseline", 2));
         }
-        if (wsrouter && previous) {
-            ratios.add(new Ratio(BenchServer.Kind.WSROUTER, BenchServer.Kind.PREVIOUS, "this build / previous", 3));
+        BenchServer.Kind same = BenchServer.Kind.previousAs();
+        if (previous && kinds.contains(same)) {
+            ratios.add(new Ratio(same, BenchServer.Kind.PREVIOUS, "this build / previous", 3));
         }
         if (wsrouter && history) {
             ratios.add(new Ratio(BenchServer.Kind.WSROUTER_HISTORY, BenchServer.Kind.WSROUTER, "history on / off", 3));

@@ -134,7 +134,7 @@ interface Target extends AutoCloseable {
                     "-cp",
                     kind == BenchServer.Kind.PREVIOUS ? previousJar.toString() : System.getProperty("java.class.path"),
                     ServerMain.class.getName(),
-                    kind == BenchServer.Kind.PREVIOUS ? BenchServer.Kind.WSROUTER.id : kind.id,
+                    kind == BenchServer.Kind.PREVIOUS ? BenchServer.Kind.previousAs().id : kind.id,
                     "0",
                     String.valueOf(scrapeInterval.toMillis())));
             try {
