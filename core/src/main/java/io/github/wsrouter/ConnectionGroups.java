@@ -133,6 +133,24 @@ public final class ConnectionGroups {
     }
 
     /**
+     * As {@link #mount(RouteContext)}, on a channel of its own name beside the route's: for a
+     * router that keeps a second set of groups on one route (users in one, rooms in another),
+     * whose broadcasts must not meet. Every node must mount it under the same name.
+     *
+     * @param name a name for this set of groups within the route, such as {@code rooms}
+     */
+    public synchronized void mount(RouteContext route, String name) {
+        Objects.requireNonNull(route, "route");
+        if (name == null || name.isBlank()) {
+            throw new IllegalArgumentException("a channel name must not be blank");
+        }
+        if (!mounted) {
+            mounted = true;
+            channel = route.relay().open(route.route() + "#" + name, new Inbound());
+        }
+    }
+
+    /**
      * Sets what happens to each member on this node that a {@linkplain Relay.Receiver#onGap gap}
      * reaches (every member for the route topic, a group's members for its topic); by default
      * {@link Missed#CLOSE}. Routers that can tell in their wire format set it in their

@@ -135,6 +135,28 @@ public final class DirectedJsonRouter implements MessageRouter {
     /** The longest message id, in characters. */
     public static final int MAX_ID_LENGTH = 64;
 
+    /**
+     * Who may join which room, and post to it ({@link Builder#rooms}). Called on the thread of the
+     * message (or of the handshake, for a room named in the path): must not block.
+     */
+    @FunctionalInterface
+    public interface RoomPolicy {
+
+        /** Anybody may join any room and post to the rooms they are in. */
+        RoomPolicy OPEN = (user, room, action) -> true;
+
+        /** What a user asks to do in a room. */
+        enum Action {
+            /** Join the room (by message, or by opening a connection on a path that names it). */
+            JOIN,
+            /** Post a message to a room the user is in. */
+            POST
+        }
+
+        /** Whether the (verified) user may do it; {@code false} answers {@code forbidden}. */
+        boolean allows(String user, String room, Action action);
+    }
+
     /** What happens when a user who is connected connects again. */
     public enum SameUser {
         /** Both connections are the user's and both receive (two tabs). The default. */
@@ -162,6 +184,10 @@ public final class DirectedJsonRouter implements MessageRouter {
 
     private final int historyMessages;
     private final Duration historyAge;
+    /** The route's chat rooms; null when it has none. */
+    private final JsonRooms rooms;
+
+    private final String roomParameter;
 
     private final ConnectionGroups users = ConnectionGroups.byUser();
     /** Orders presence changes with their announcements; sends do not block, so it is held briefly. */
@@ -182,6 +208,18 @@ public final class DirectedJsonRouter implements MessageRouter {
         this.historyAge = builder.historyAge;
         this.history = historyMessages == 0 ? null : new JsonStreams(gson, users, everyone != null);
         users.whenMissed(this::missed);
+        this.roomParameter = builder.roomParameter;
+        this.rooms = builder.roomPolicy == null
+                ? null
+                : new JsonRooms(
+                        gson,
+                        builder.roomPolicy,
+                        DEFAULT_USER_NAME,
+                        builder.maxRooms,
+                        messageField,
+                        fromField,
+                        acks,
+                        this::sendError);
     }
 
     /**
@@ -243,6 +281,12 @@ public final class DirectedJsonRouter implements MessageRouter {
         if (sameUser == SameUser.REFUSE_NEWER && users.contains(user)) {
             return HandshakeDecision.reject(409, "user " + user + " is already connected");
         }
+        if (roomParameter != null) {
+            String refusal = rooms.refusal(user, request.pathParameters().get(roomParameter));
+            if (refusal != null) {
+                return HandshakeDecision.reject(refusal.startsWith("invalid") ? 400 : 403, refusal);
+            }
+        }
         return HandshakeDecision.acceptAs(user);
     }
 
@@ -264,10 +308,19 @@ public final class DirectedJsonRouter implements MessageRouter {
                     + ", or set identity(...) to take the user from elsewhere, such as "
                     + "identity(HandshakeRequest::identity) for the user a HandshakeHook authenticated");
         }
+        if (roomParameter != null && !route.hasParameter(roomParameter)) {
+            throw new IllegalArgumentException("DirectedJsonRouter with roomParameter(\"" + roomParameter
+                    + "\") cannot be mounted on " + route.route() + ": the template has no {" + roomParameter
+                    + "}. Mount it on a template with {" + roomParameter + "}, or leave out roomParameter and "
+                    + "let connections join rooms by message");
+        }
         if (history != null) {
             history.mount(route, historyMessages, historyAge);
         }
         users.mount(route);
+        if (rooms != null) {
+            rooms.mount(route);
+        }
     }
 
     @Override
@@ -286,6 +339,9 @@ public final class DirectedJsonRouter implements MessageRouter {
             for (Connection older : users.members(user)) {
                 older.close(REPLACED);
             }
+        }
+        if (roomParameter != null) {
+            rooms.openIn(connection, connection.pathParameters().get(roomParameter));
         }
         if (history == null) {
             register(connection, user);
@@ -350,6 +406,10 @@ public final class DirectedJsonRouter implements MessageRouter {
             return;
         }
         boolean ack = acks.wanted(id, askAck);
+        if (rooms != null && JsonRooms.isRoomOperation(object)) {
+            rooms.handle(connection, from, object, id, ack);
+            return;
+        }
         JsonElement to = object.get(toField);
         if (to == null || !to.isJsonPrimitive() || !to.getAsJsonPrimitive().isString()) {
             sendError(
@@ -540,6 +600,9 @@ public final class DirectedJsonRouter implements MessageRouter {
         private Duration dedupeWindow = Duration.ofMinutes(2);
         private int historyMessages;
         private Duration historyAge = Duration.ofMinutes(5);
+        private RoomPolicy roomPolicy;
+        private String roomParameter;
+        private int maxRooms = 100;
 
         private Builder() {}
 
@@ -649,6 +712,41 @@ public final class DirectedJsonRouter implements MessageRouter {
          */
         public Builder everyone(String address) {
             this.everyone = requireName(address, "everyone address");
+            return this;
+        }
+
+        /**
+         * Chat rooms on this route, with the sender stamped by the server: {@code {"join": room}}
+         * and {@code {"leave": room}} answered {@code {"joined": room}} and {@code {"left": room}};
+         * {@code {"to_room": room, "message": ...}} reaches every connection in the room on every
+         * server as {@code {"room": room, "from": <user>, "message": ...}}, the sender's own
+         * included. The policy decides who may join and post ({@code forbidden} otherwise); posting
+         * to a room the connection is not in answers {@code not_in_room}. Room names are those of
+         * {@link #DEFAULT_USER_NAME} ({@code invalid_room} otherwise). Default: no rooms, and
+         * such messages are answered as any message without {@code to_user}.
+         */
+        public Builder rooms(RoomPolicy policy) {
+            this.roomPolicy = Objects.requireNonNull(policy, "policy");
+            return this;
+        }
+
+        /**
+         * A path parameter that names a room each connection joins as it opens, such as {@code
+         * room} on {@code /chat/{room}/{username}/}; the handshake is refused with 400 for an
+         * invalid room name and 403 when the {@linkplain #rooms policy} refuses. Turns rooms on
+         * ({@link RoomPolicy#OPEN} unless {@link #rooms} says otherwise).
+         */
+        public Builder roomParameter(String name) {
+            this.roomParameter = requireName(name, "room parameter");
+            if (roomPolicy == null) {
+                roomPolicy = RoomPolicy.OPEN;
+            }
+            return this;
+        }
+
+        /** The most rooms one connection is in at once; default 100. Over it, {@code too_many_rooms}. */
+        public Builder maxRooms(int max) {
+            this.maxRooms = (int) Checks.atLeast("max rooms", max, 1);
             return this;
         }
 
