@@ -51,6 +51,22 @@ import java.util.regex.Pattern;
  * </pre>
  * These codes are a public contract; {@code detail} is for people and may change.
  *
+ * <h2>Rooms (optional)</h2>
+ * With {@link Builder#rooms} on, a connection also joins and leaves chat rooms by message, and posts
+ * to them with its verified user as the sender:
+ * <pre>
+ * alice → {"join": "lobby"}                           alice ← {"joined": "lobby"}
+ * alice → {"to_room": "lobby", "message": "hi"}       every member ← {"room": "lobby", "from": "alice", "message": "hi"}
+ * alice → {"leave": "lobby"}                          alice ← {"left": "lobby"}
+ * </pre>
+ * A room message reaches every connection in the room on every server, the sender's included, as a
+ * new object: {@code room}, {@code from} (the server's), {@code message} and the sender's {@code
+ * id}, nothing else the client sent. A {@link RoomPolicy} decides who may join and post; the
+ * errors are {@code forbidden}, {@code not_in_room} (posting to or leaving a room the connection
+ * is not in), {@code invalid_room} and {@code too_many_rooms}, each with {@code room}. {@link
+ * Builder#roomParameter} names a path parameter whose room a connection joins as it opens. Rooms
+ * keep no history; a connection leaves its rooms when it closes.
+ *
  * <h2>Presence (optional)</h2>
  * With {@link Builder#presence(boolean)} on, the router tells who is online:
  * <pre>

@@ -27,8 +27,12 @@ final class Node implements AutoCloseable {
     final BroadcastRouter broadcast = BroadcastRouter.create();
     final BroadcastRouter rooms =
             BroadcastRouter.builder().roomParameter("room").build();
-    final DirectedJsonRouter directed =
-            DirectedJsonRouter.builder().everyone("*").build();
+    /** Directed JSON with rooms: anybody joins any room but {@code staff}, which only {@code admin} may. */
+    final DirectedJsonRouter directed = DirectedJsonRouter.builder()
+            .everyone("*")
+            .rooms((user, room, action) -> !room.equals("staff") || user.equals("admin"))
+            .build();
+
     final DirectedJsonRouter history = DirectedJsonRouter.builder()
             .everyone("*")
             .history(1000, Duration.ofMinutes(5))

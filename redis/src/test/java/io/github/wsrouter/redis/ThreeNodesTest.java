@@ -11,8 +11,10 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -112,6 +114,58 @@ class ThreeNodesTest {
         for (WsClient client : all) {
             assertThat(client.awaitText()).isEqualTo("last");
             assertThat(client.pending()).isZero();
+        }
+    }
+
+    @Test
+    void jsonRoomMessagesReachEveryMemberOnEveryNodeOnceStampedWithTheirVerifiedSender() {
+        List<String> users = List.of("alice", "bob", "carol");
+        List<WsClient> members = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            WsClient member = connect(node(i + 1), "/ws/" + users.get(i) + "/");
+            member.send("{\"join\":\"lobby\"}");
+            assertThat(json(member.awaitText()).get("joined").getAsString()).isEqualTo("lobby");
+            members.add(member);
+        }
+        WsClient dave = connect(node(1), "/ws/dave/"); // in no room
+        String rooms = Node.DIRECTED + "#rooms";
+        await().atMost(WAIT).until(() -> nodes.stream().allMatch(n -> n.subscribed(rooms, Topic.room("lobby"))));
+
+        // 100 messages from each member, one of them forging its sender
+        int count = 100;
+        for (int n = 0; n < count; n++) {
+            for (int i = 0; i < 3; i++) {
+                members.get(i)
+                        .send("{\"to_room\":\"lobby\",\"message\":" + n + (n == 50 ? ",\"from\":\"mallory\"" : "")
+                                + "}");
+            }
+        }
+        for (WsClient member : members) {
+            Map<String, List<Integer>> bySender = new HashMap<>();
+            for (int k = 0; k < 3 * count; k++) {
+                JsonObject message = json(member.awaitText());
+                assertThat(message.get("room").getAsString()).isEqualTo("lobby");
+                bySender.computeIfAbsent(message.get("from").getAsString(), f -> new ArrayList<>())
+                        .add(message.get("message").getAsInt());
+            }
+            List<Integer> each =
+                    java.util.stream.IntStream.range(0, count).boxed().toList();
+            assertThat(bySender).containsOnlyKeys(users); // no mallory
+            bySender.values().forEach(got -> assertThat(got).containsExactlyElementsOf(each)); // once, in order
+            assertThat(member.pending()).isZero();
+        }
+        assertThat(dave.pending()).isZero();
+
+        // a non-member may not post; the policy keeps everyone but admin out of staff, on every node
+        dave.send("{\"id\":1,\"to_room\":\"lobby\",\"message\":\"let me in\"}");
+        assertThat(json(dave.awaitText()).get("error").getAsString()).isEqualTo("not_in_room");
+        members.get(2).send("{\"join\":\"staff\"}"); // carol, on the Jakarta node
+        assertThat(json(members.get(2).awaitText()).get("error").getAsString()).isEqualTo("forbidden");
+        WsClient admin = connect(node(3), "/ws/admin/");
+        admin.send("{\"join\":\"staff\"}");
+        assertThat(json(admin.awaitText()).get("joined").getAsString()).isEqualTo("staff");
+        for (WsClient member : members) {
+            assertThat(member.pending()).isZero();
         }
     }
 
