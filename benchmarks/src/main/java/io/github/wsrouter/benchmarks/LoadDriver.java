@@ -32,6 +32,7 @@ import java.util.function.Supplier;
  *   --warmup S          seconds of warm-up per scenario (default 2)
  *   --measure S         seconds measured per scenario (default 5)
  *   --idle N            connections of the handshake and memory scenario (default 10000)
+ *   --histogram         with idle: the server's live objects per idle connection, by class (jcmd)
  *   --pending N         most handshakes in progress at a time in that scenario (default 200)
  *   --only a,b          scenarios to run; by default echo64, echo64w8 (echo 64 B with 1 and with 8
  *                       messages in flight per connection), echo1kw1, echo1k (1 KiB, 1 and 8),
@@ -157,7 +158,8 @@ public final class LoadDriver {
             Path jfr,
             boolean inProcess,
             boolean quick,
-            Path previousJar) {
+            Path previousJar,
+            boolean histogram) {
 
         static Options parse(String... args) {
             int rounds = 5;
@@ -184,6 +186,7 @@ public final class LoadDriver {
             boolean inProcess = false;
             boolean quick = false;
             Path previousJar = null;
+            boolean histogram = false;
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
                     case "--rounds" -> rounds = Integer.parseInt(args[++i]);
@@ -207,6 +210,7 @@ public final class LoadDriver {
                     case "--jfr" -> jfr = Path.of(args[++i]);
                     case "--in-process" -> inProcess = true;
                     case "--quick" -> quick = true;
+                    case "--histogram" -> histogram = true;
                     case "--previous-jar" -> previousJar = Path.of(args[++i]);
                     case "--redis" -> System.setProperty(BenchServer.Kind.REDIS_PROPERTY, args[++i]);
                     case "--previous-as" -> {
@@ -245,7 +249,8 @@ public final class LoadDriver {
                     jfr,
                     inProcess,
                     quick,
-                    previousJar);
+                    previousJar,
+                    histogram);
         }
     }
 
@@ -476,6 +481,62 @@ public final class LoadDriver {
         }
     }
 
+    /**
+     * With {@code --histogram}, the server's live objects by class ({@code jcmd <pid>
+     * GC.class_histogram}, which collects first): class name to {instances, bytes}; empty otherwise.
+     */
+    private Map<String, long[]> histogram(Target target) {
+        Map<String, long[]> classes = new java.util.HashMap<>();
+        if (!options.histogram || !(target instanceof Target.Child child)) {
+            return classes;
+        }
+        try {
+            Process jcmd = new ProcessBuilder(
+                            Path.of(System.getProperty("java.home"), "bin", "jcmd")
+                                    .toString(),
+                            Long.toString(child.pid()),
+                            "GC.class_histogram")
+                    .redirectErrorStream(true)
+                    .start();
+            try (java.io.BufferedReader lines = new java.io.BufferedReader(
+                    new java.io.InputStreamReader(jcmd.getInputStream(), java.nio.charset.StandardCharsets.UTF_8))) {
+                for (String line; (line = lines.readLine()) != null; ) {
+                    String[] fields = line.trim().split("\\s+");
+                    if (fields.length >= 4 && fields[0].endsWith(":")) {
+                        classes.put(fields[3], new long[] {Long.parseLong(fields[1]), Long.parseLong(fields[2])});
+                    }
+                }
+            }
+            jcmd.waitFor(60, TimeUnit.SECONDS);
+        } catch (IOException e) {
+            log.println("  (no histogram: " + e + ")");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return classes;
+    }
+
+    /** The classes that grew most with the idle connections, per connection. */
+    private void printHistogramDiff(Target target, Map<String, long[]> before, Map<String, long[]> after, int n) {
+        if (after.isEmpty()) {
+            return;
+        }
+        record Growth(String name, double instances, double bytes) {}
+        List<Growth> growth = new ArrayList<>();
+        after.forEach((name, counts) -> {
+            long[] was = before.getOrDefault(name, new long[2]);
+            growth.add(new Growth(name, (counts[0] - was[0]) / (double) n, (counts[1] - was[1]) / (double) n));
+        });
+        growth.sort(java.util.Comparator.comparingDouble(Growth::bytes).reversed());
+        double total = growth.stream().mapToDouble(Growth::bytes).sum();
+        log.printf(
+                "  %s: live objects per idle connection, %.0f bytes in all; the largest classes:%n",
+                target.kind().label, total);
+        for (Growth g : growth.subList(0, Math.min(60, growth.size()))) {
+            log.printf("    %8.1f B  %6.2f objects  %s%n", g.bytes(), g.instances(), g.name());
+        }
+    }
+
     private void idle(Target target, Results results) {
         int n = options.idle;
         warmHandshakes(target, results, Math.min(2000, n / 5));
@@ -484,6 +545,7 @@ public final class LoadDriver {
             Scenario scenario = new Scenario.Idle(n);
             loop.handler(scenario);
             Target.Stats before = target.stats();
+            Map<String, long[]> histogramBefore = histogram(target);
             scenario.open(loop, target.kind());
             double startCpu = target.cpuSeconds();
             long start = System.nanoTime();
@@ -501,6 +563,7 @@ public final class LoadDriver {
                 loop.runUntil(() -> false, deadline(0.05));
             }
             Target.Stats after = target.stats();
+            printHistogramDiff(target, histogramBefore, histogram(target), n);
             violations = scenario.errors + loop.unexpectedCloses;
             results.add(Row.HANDSHAKES, target.kind(), n / ((end - start) / 1e9));
             long[] latencies = loop.connections().stream()
