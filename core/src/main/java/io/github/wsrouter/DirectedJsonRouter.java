@@ -206,6 +206,8 @@ public final class DirectedJsonRouter implements MessageRouter {
     private final String roomParameter;
 
     private final ConnectionGroups users = ConnectionGroups.byUser();
+    /** Presence on every node, where the relay keeps it ({@link Relay#presence}); null: this node's. */
+    private volatile Relay.Presence cluster;
     /** Orders presence changes with their announcements; sends do not block, so it is held briefly. */
     private final Object presenceLock = new Object();
 
@@ -337,6 +339,9 @@ public final class DirectedJsonRouter implements MessageRouter {
         if (rooms != null) {
             rooms.mount(route);
         }
+        if (presence && cluster == null) {
+            cluster = route.relay().presence(route.route(), new ClusterPresence());
+        }
     }
 
     @Override
@@ -374,15 +379,22 @@ public final class DirectedJsonRouter implements MessageRouter {
         }
         // Joins and leaves change the registry and tell everyone in one step, so that every
         // connection sees them in one order: its "online" list, then the joins and leaves after it.
+        Relay.Presence everywhere = cluster;
         synchronized (presenceLock) {
             boolean joined = users.add(user, connection);
+            if (joined && everywhere != null) {
+                everywhere.add(Relay.Presence.USERS, user); // the join is told when every node hears it
+            }
             JsonObject online = new JsonObject();
             online.addProperty("presence", "online");
             JsonArray names = new JsonArray();
-            users.groups().stream().sorted().forEach(names::add);
+            onlineUsers().forEach(names::add);
             online.add("users", names);
+            if (everywhere != null && everywhere.stale()) {
+                online.addProperty("stale", true);
+            }
             connection.sendText(gson.toJson(online));
-            if (joined) {
+            if (joined && everywhere == null) {
                 announce("join", user, connection);
             }
         }
@@ -540,9 +552,14 @@ public final class DirectedJsonRouter implements MessageRouter {
         if (!presence) {
             users.remove(name, connection);
         } else {
+            Relay.Presence everywhere = cluster;
             synchronized (presenceLock) {
                 if (users.remove(name, connection)) {
-                    announce("leave", name, connection);
+                    if (everywhere != null) {
+                        everywhere.remove(Relay.Presence.USERS, name); // told when every node hears it
+                    } else {
+                        announce("leave", name, connection);
+                    }
                 }
             }
         }
@@ -562,14 +579,56 @@ public final class DirectedJsonRouter implements MessageRouter {
         }
     }
 
-    /** The users with at least one open connection: a snapshot. */
+    /**
+     * The users with at least one open connection, sorted: a snapshot. On every node where the
+     * relay keeps presence ({@link Relay#presence}, wsrouter-redis), as this node last knew it.
+     */
     public Set<String> onlineUsers() {
-        return users.groups();
+        Relay.Presence everywhere = cluster;
+        if (everywhere == null) {
+            return new java.util.TreeSet<>(users.groups());
+        }
+        java.util.TreeSet<String> all = new java.util.TreeSet<>(everywhere.members(Relay.Presence.USERS));
+        all.addAll(users.groups());
+        return all;
     }
 
-    /** Whether the user has at least one open connection. */
+    /** Whether the user has at least one open connection: on any node where the relay keeps presence. */
     public boolean isOnline(String user) {
-        return users.contains(user);
+        Relay.Presence everywhere = cluster;
+        return users.contains(user)
+                || (everywhere != null
+                        && everywhere.members(Relay.Presence.USERS).contains(user));
+    }
+
+    /** Joins and leaves on every node, told to this node's connections (not to the user's own). */
+    private final class ClusterPresence implements Relay.Presence.Receiver {
+        @Override
+        public void onJoin(String group, String member) {
+            tell("join", group, member);
+        }
+
+        @Override
+        public void onLeave(String group, String member) {
+            tell("leave", group, member);
+        }
+
+        private void tell(String event, String group, String member) {
+            if (!group.equals(Relay.Presence.USERS)) {
+                return;
+            }
+            JsonObject notice = new JsonObject();
+            notice.addProperty("presence", event);
+            notice.addProperty("user", member);
+            String text = gson.toJson(notice);
+            synchronized (presenceLock) {
+                for (Connection other : users.members()) {
+                    if (!member.equals(other.identity())) {
+                        other.sendText(text);
+                    }
+                }
+            }
+        }
     }
 
     /** The number of open connections over all users. */

@@ -94,6 +94,20 @@ public interface Relay extends AutoCloseable {
         return null;
     }
 
+    /**
+     * Who is present in a route's groups on every node (the route's users, for {@code
+     * DirectedJsonRouter.builder().presence(true)}), kept where every node sees it, with node
+     * liveness: the members a node held leave everywhere when it stops or dies.
+     *
+     * @param route the route's template, as for {@link #open}
+     * @param receiver hears each member's first arrival anywhere and last departure everywhere
+     * @return the route's presence, or {@code null} if this relay keeps none (the default: each
+     *     node knows its own connections only)
+     */
+    default Presence presence(String route, Presence.Receiver receiver) {
+        return null;
+    }
+
     /** The counters of this relay now. */
     default Stats stats() {
         return Stats.ZERO;
@@ -245,6 +259,49 @@ public interface Relay extends AutoCloseable {
         default void close() {}
     }
 
+    /**
+     * A route's presence across nodes ({@link #presence}): each node says which members it holds in
+     * which group (the route's users are the group {@code ""}), and every node keeps a view of
+     * all of them, answered from memory.
+     */
+    interface Presence extends AutoCloseable {
+
+        /** The route's own group: its users. */
+        String USERS = "";
+
+        /** This node holds the member in the group now (its first connection here opened). Idempotent. */
+        void add(String group, String member);
+
+        /** This node holds the member no more (its last connection here closed). Idempotent. */
+        void remove(String group, String member);
+
+        /**
+         * The members of the group on every node, as this node knows them now (its own included
+         * at once), sorted.
+         */
+        java.util.SortedSet<String> members(String group);
+
+        /**
+         * Whether {@link #members} may be out of date: the store cannot be reached (its answers
+         * are what was last known), or this node is still reading it.
+         */
+        boolean stale();
+
+        /** Stops holding anything here: this node's members leave everywhere now; idempotent. */
+        @Override
+        default void close() {}
+
+        /** Hears the group changes of every node, in the order the store made them. */
+        interface Receiver {
+
+            /** The member's first connection on any node opened: it is present now. */
+            void onJoin(String group, String member);
+
+            /** The member's last connection on every node closed, or its nodes stopped or died. */
+            void onLeave(String group, String member);
+        }
+    }
+
     /** What a router does with a message another node published to a topic of its route. */
     interface Receiver {
 
@@ -291,6 +348,8 @@ public interface Relay extends AutoCloseable {
      * @param inboundDropped messages dropped because the node fell behind by more than its bound
      * @param inboundPending received and not yet handed to a route now, in the relay's unit (for
      *     wsrouter-redis: characters)
+     * @param presenceStale times a route's {@link Presence} view went stale (the store could not be
+     *     reached); it is read again when the store is back
      */
     record Stats(
             long published,
@@ -303,14 +362,15 @@ public interface Relay extends AutoCloseable {
             long repaired,
             long gapsReported,
             long inboundDropped,
-            long inboundPending) {
+            long inboundPending,
+            long presenceStale) {
 
         /** All zero. */
-        public static final Stats ZERO = new Stats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        public static final Stats ZERO = new Stats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
         /** Message counters only, the rest zero. */
         public static Stats of(long published, long publishFailures, long received, long undecodable) {
-            return new Stats(published, publishFailures, received, undecodable, 0, 0, 0, 0, 0, 0, 0);
+            return new Stats(published, publishFailures, received, undecodable, 0, 0, 0, 0, 0, 0, 0, 0);
         }
     }
 

@@ -292,6 +292,13 @@ public final class WsRouterMetrics implements MeterBinder {
                     null,
                     tags,
                     r -> r.relay().inboundDropped());
+            counter(
+                    registry,
+                    "wsrouter.relay.presence.stale",
+                    "Times the presence across nodes went stale: the store could not be reached",
+                    null,
+                    tags,
+                    r -> r.relay().presenceStale());
             Gauge.builder(
                             "wsrouter.relay.inbound.pending",
                             readings,

@@ -79,7 +79,8 @@ class WsRouterMetricsTest {
             "wsrouter.relay.repaired",
             "wsrouter.relay.gaps.reported",
             "wsrouter.relay.inbound.dropped",
-            "wsrouter.relay.inbound.pending");
+            "wsrouter.relay.inbound.pending",
+            "wsrouter.relay.presence.stale");
 
     private static final String ECHO = "/echo/";
     private static final String USERS = "/ws/{username}/";
@@ -123,7 +124,7 @@ class WsRouterMetricsTest {
                 .build()
                 .start();
         AtomicReference<Relay.Stats> relay =
-                new AtomicReference<>(new Relay.Stats(4, 1, 7, 2, 3, 3, 1, 40, 2, 5, 1024));
+                new AtomicReference<>(new Relay.Stats(4, 1, 7, 2, 3, 3, 1, 40, 2, 5, 1024, 1));
         WsRouterMetrics.of(server::stats, relay::get).bindTo(registry);
 
         // every meter is there before any traffic, at zero
@@ -260,7 +261,7 @@ class WsRouterMetricsTest {
         assertThat(counter("wsrouter.relay.inbound.dropped")).isEqualTo(5);
         assertThat(registry.get("wsrouter.relay.inbound.pending").gauge().value())
                 .isEqualTo(1024);
-        relay.set(new Relay.Stats(5, 1, 9, 2, 4, 4, 1, 40, 2, 5, 0));
+        relay.set(new Relay.Stats(5, 1, 9, 2, 4, 4, 1, 40, 2, 5, 0, 1));
         await().atMost(TIMEOUT).untilAsserted(() -> {
             assertThat(counter("wsrouter.relay.published")).isEqualTo(5);
             assertThat(counter("wsrouter.relay.received")).isEqualTo(9);

@@ -20,7 +20,9 @@ import io.lettuce.core.resource.Delay;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -121,6 +123,11 @@ public final class RedisRelay implements Relay {
     private final Set<String> confirmed = ConcurrentHashMap.newKeySet();
 
     private final Inbound inbound;
+    /** The routes' presence, and this node's liveness, made with the first. */
+    private final Map<String, RedisPresence> presences = new ConcurrentHashMap<>();
+
+    private NodeLiveness liveness;
+    private final Duration presenceTimeout;
 
     private final LongAdder published = new LongAdder();
     private final LongAdder publishFailures = new LongAdder();
@@ -131,12 +138,14 @@ public final class RedisRelay implements Relay {
     private final LongAdder offsetGaps = new LongAdder();
     private final LongAdder repaired = new LongAdder();
     private final LongAdder gapsReported = new LongAdder();
+    private final LongAdder presenceStale = new LongAdder();
     private volatile boolean closed;
 
     private RedisRelay(Builder builder) {
         this.nodeId =
                 builder.nodeId != null ? builder.nodeId : UUID.randomUUID().toString();
         this.prefix = builder.prefix;
+        this.presenceTimeout = builder.presenceTimeout;
         this.resources = ClientResources.builder()
                 .ioThreadPoolSize(2)
                 .computationThreadPoolSize(2)
@@ -175,6 +184,7 @@ public final class RedisRelay implements Relay {
             } else if (event instanceof ConnectionActivatedEvent) {
                 loadScripts(); // a restarted Redis knows none
                 resubscribe();
+                presences.values().forEach(RedisPresence::reconnected);
             }
         });
         try {
@@ -254,6 +264,43 @@ public final class RedisRelay implements Relay {
         return history;
     }
 
+    /**
+     * The route's presence across nodes, in Redis ({@link RedisPresence} and {@link NodeLiveness}
+     * describe the keys): members of every node, each node's view kept from a snapshot and the
+     * changes after it; a node that dies has its members leave everywhere within {@link
+     * Builder#presenceTimeout}.
+     *
+     * @throws IllegalStateException if the route already has a presence on this relay
+     */
+    @Override
+    public Presence presence(String route, Presence.Receiver receiver) {
+        Objects.requireNonNull(route, "route");
+        Objects.requireNonNull(receiver, "receiver");
+        if (closed) {
+            throw new IllegalStateException("relay closed");
+        }
+        synchronized (presences) {
+            if (presences.containsKey(route)) {
+                throw new IllegalStateException("route " + route + " already has a presence on this relay");
+            }
+            loadScripts(true);
+            if (liveness == null) {
+                liveness = new NodeLiveness(this, presenceTimeout);
+            }
+            RedisPresence presence = new RedisPresence(this, liveness, route, receiver);
+            presences.put(route, presence);
+            return presence;
+        }
+    }
+
+    java.util.Collection<RedisPresence> presences() {
+        return presences.values();
+    }
+
+    void countPresenceStale() {
+        presenceStale.increment();
+    }
+
     @Override
     public Stats stats() {
         return new Stats(
@@ -267,7 +314,8 @@ public final class RedisRelay implements Relay {
                 repaired.sum(),
                 gapsReported.sum(),
                 inbound.dropped(),
-                inbound.pending());
+                inbound.pending(),
+                presenceStale.sum());
     }
 
     /** The most characters that waited at once to be handed to the routes (at most {@link Builder#maxInboundBacklog}). */
@@ -281,6 +329,19 @@ public final class RedisRelay implements Relay {
         if (closed) {
             return;
         }
+        NodeLiveness life;
+        synchronized (presences) {
+            life = liveness;
+        }
+        if (life != null) {
+            life.stop(); // this node's members leave everywhere now, not after the timeout
+        }
+        closed = true;
+        shutdown();
+    }
+
+    /** For tests: stops as a node that dies does, telling Redis nothing (its members stay until reaped). */
+    void crash() {
         closed = true;
         shutdown();
     }
@@ -352,9 +413,18 @@ public final class RedisRelay implements Relay {
      * on the current connection (at once if it had); fails if the {@code SUBSCRIBE} fails.
      */
     CompletableFuture<Void> subscribeConfirmed(String channel, RedisHistory history, String stream) {
+        return subscribeConfirmed(channel, new Target(null, null, history, stream, null));
+    }
+
+    /** As {@link #subscribeConfirmed(String, RedisHistory, String)}, for a route's presence. */
+    CompletableFuture<Void> subscribeConfirmed(String channel, RedisPresence presence) {
+        return subscribeConfirmed(channel, new Target(null, null, null, null, presence));
+    }
+
+    private CompletableFuture<Void> subscribeConfirmed(String channel, Target target) {
         synchronized (wanted) {
             if (wanted.merge(channel, 1, Integer::sum) == 1) {
-                targets.put(channel, new Target(null, null, history, stream));
+                targets.put(channel, target);
             }
             if (confirmed.contains(channel)) {
                 return CompletableFuture.completedFuture(null);
@@ -456,11 +526,18 @@ public final class RedisRelay implements Relay {
 
     /** Sends {@code SCRIPT LOAD} for the history's scripts, if a route has a history; failures are repaired by the next. */
     void loadScripts() {
+        loadScripts(false);
+    }
+
+    private void loadScripts(boolean forPresence) {
         StatefulRedisConnection<String, String> connection = publisher; // null while the constructor connects
-        if (connection == null || closed || histories.isEmpty()) {
+        if (connection == null || closed || (histories.isEmpty() && presences.isEmpty() && !forPresence)) {
             return;
         }
-        for (Script script : RedisHistory.SCRIPTS) {
+        List<Script> scripts = new ArrayList<>(RedisHistory.SCRIPTS);
+        scripts.addAll(RedisPresence.SCRIPTS);
+        scripts.addAll(NodeLiveness.SCRIPTS);
+        for (Script script : scripts) {
             try {
                 connection.async().scriptLoad(script.text()).whenComplete((sha, failure) -> {
                     if (failure != null && !closed) {
@@ -573,6 +650,13 @@ public final class RedisRelay implements Relay {
 
     /** A message from Redis, on the inbound thread: to a stream with history, or to a route. */
     private void dispatch(String channel, String message) {
+        if (!presences.isEmpty()) {
+            Target target = targets.get(channel);
+            if (target != null && target.presence() != null) {
+                target.presence().deliver(message);
+                return;
+            }
+        }
         if (channel.startsWith(prefix + ":") && channel.contains(":history:")) {
             Envelope.StreamEntry entry = Envelope.decodeEntry(message);
             if (entry != null) {
@@ -594,9 +678,12 @@ public final class RedisRelay implements Relay {
     }
 
     /** Who holds a channel: a route's topic, or a stream with history. */
-    private record Target(Route route, Topic topic, RedisHistory history, String stream) {
+    private record Target(Route route, Topic topic, RedisHistory history, String stream, RedisPresence presence) {
         @Override
         public String toString() {
+            if (presence != null) {
+                return presence.route() + " presence";
+            }
             return route != null
                     ? route.name + " " + topic.kind().name().toLowerCase(java.util.Locale.ROOT) + ":" + topic.key()
                     : history.route() + " stream " + stream;
@@ -636,6 +723,14 @@ public final class RedisRelay implements Relay {
         }
         if (target.history() != null) {
             target.history().catchUp(target.stream(), reason);
+            return;
+        }
+        if (target.presence() != null) {
+            if (reason.equals(Receiver.SUBSCRIPTION_LOST)) {
+                target.presence().reconnected(); // state again what this node holds, then read the view
+            } else {
+                target.presence().resync();
+            }
             return;
         }
         gapsReported.increment();
@@ -729,7 +824,7 @@ public final class RedisRelay implements Relay {
 
         @Override
         public void subscribe(Topic topic) {
-            hold(channel(name, topic), new Target(this, topic, null, null));
+            hold(channel(name, topic), new Target(this, topic, null, null, null));
         }
 
         @Override
@@ -790,6 +885,7 @@ public final class RedisRelay implements Relay {
         private Duration commandTimeout = Duration.ofSeconds(2);
         private int maxPendingCommands = 65_536;
         private long maxInboundBacklog = 32L * 1024 * 1024;
+        private Duration presenceTimeout = Duration.ofSeconds(15);
 
         private Builder(URI uri) {
             this.uri = Objects.requireNonNull(uri, "uri");
@@ -843,6 +939,19 @@ public final class RedisRelay implements Relay {
                 throw new IllegalArgumentException("maxInboundBacklog must be at least 1: " + characters);
             }
             this.maxInboundBacklog = characters;
+            return this;
+        }
+
+        /**
+         * How long after a node stops answering (it died, or lost Redis for good) its users leave on
+         * the other nodes; default 15 s. A node refreshes its alive key every third of two thirds of
+         * it, and every node looks for dead ones every quarter of that.
+         */
+        public Builder presenceTimeout(Duration timeout) {
+            if (timeout.toMillis() < 50) {
+                throw new IllegalArgumentException("presenceTimeout must be at least 50 ms: " + timeout);
+            }
+            this.presenceTimeout = timeout;
             return this;
         }
 

@@ -21,6 +21,10 @@ final class Node implements AutoCloseable {
     static final String ROOMS = "/rooms/{room}/";
     static final String DIRECTED = "/ws/{username}/";
     static final String HISTORY = "/history/{username}/";
+    static final String PRESENCE = "/presence/{username}/";
+
+    /** How long a node that stops answering keeps its users in the tests: 3 s. */
+    static final Duration PRESENCE_TIMEOUT = Duration.ofSeconds(3);
 
     final String name;
     final RedisRelay relay;
@@ -37,6 +41,10 @@ final class Node implements AutoCloseable {
             .everyone("*")
             .history(1000, Duration.ofMinutes(5))
             .build();
+    /** Directed JSON with presence across nodes. */
+    final DirectedJsonRouter presence =
+            DirectedJsonRouter.builder().presence(true).build();
+
     final WsServer server;
     private final HttpClient http = HttpClient.newHttpClient();
 
@@ -45,6 +53,7 @@ final class Node implements AutoCloseable {
         this.relay = RedisRelay.builder(redis)
                 .nodeId(name)
                 .commandTimeout(commandTimeout)
+                .presenceTimeout(PRESENCE_TIMEOUT)
                 .build();
         WsServer.Builder builder = WsServer.builder()
                 .port(0)
@@ -52,7 +61,8 @@ final class Node implements AutoCloseable {
                 .route(BROADCAST, broadcast)
                 .route(ROOMS, rooms)
                 .route(DIRECTED, directed)
-                .route(HISTORY, history);
+                .route(HISTORY, history)
+                .route(PRESENCE, presence);
         if (jakarta) {
             builder.jakarta();
         }
@@ -80,6 +90,12 @@ final class Node implements AutoCloseable {
 
     WsClient connect(String path) {
         return WsClient.connect(http, server.uri(path));
+    }
+
+    /** Stops without a word to Redis, as a node that dies: its relay's connections are dropped, nothing is cleaned. */
+    void crash() {
+        relay.crash();
+        server.stop();
     }
 
     /** Whether Redis confirmed this node's subscription to a topic of a route. */
