@@ -1,5 +1,6 @@
-// wsrouter chat page: DirectedJsonRouter (with presence and history) at /ws/{username}/ through the
-// wsrouter.js client, rooms at /rooms/{room}/. An ES module, no build step and no external resources.
+// wsrouter chat page: DirectedJsonRouter (with presence, history and rooms) at /ws/{username}/ through
+// the wsrouter.js client; the room panel joins rooms over that same connection. An ES module, no
+// build step and no external resources.
 // Every piece of text that comes from the network or from the user is rendered with textContent,
 // never innerHTML.
 import { backoff, connect as connectClient } from "./wsrouter.js";
@@ -11,9 +12,7 @@ var EVERYONE = "*";
 var RECONNECT_BASE_MS = 500;
 var RECONNECT_MAX_MS = 10000;
 
-// Closes after which trying again would not help: a normal close, or the server refusing the name.
-var NO_RECONNECT = { 1000: true, 1008: true };
-// The user names the server accepts (DirectedJsonRouter's default pattern).
+// The user names the server accepts (DirectedJsonRouter's default pattern); room names are the same.
 var USER_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 // With --require-token the page offers two subprotocols: this one, which the server echoes, and
 // TOKEN_PROTOCOL_PREFIX + token, which carries the token.
@@ -83,11 +82,6 @@ function randomName() {
   return "user-" + n;
 }
 
-/** The wait before the room's reconnection attempt n (1, 2, ...), in milliseconds. */
-function reconnectDelay(attempt) {
-  return backoff(attempt, RECONNECT_BASE_MS, RECONNECT_MAX_MS);
-}
-
 function seconds(ms) {
   return (ms / 1000).toFixed(1) + " s";
 }
@@ -125,124 +119,6 @@ function messageText(message) {
   } catch (e) {
     return String(message);
   }
-}
-
-// ---- a WebSocket that reconnects ----
-
-// The room's connection (a room is a BroadcastRouter: raw text, so wsrouter.js does not apply).
-// Keeps one WebSocket open to a URL while it is wanted: after a close it was not asked for, it
-// tries again with exponential backoff and jitter (reconnectDelay).
-// stop() closes with 1000 and cancels any pending attempt. Reports every state change through
-// handlers.state(state, text) with state one of connecting, open, waiting, closing, closed.
-function ReconnectingSocket(handlers) {
-  var socket = null;
-  var url = null;
-  var protocols = [];
-  var label = "";
-  var wanted = false;
-  var failures = 0;
-  var opened = false;
-  var timer = null;
-
-  function report(state, text) {
-    handlers.state(state, text);
-  }
-
-  function open() {
-    var ws;
-    try {
-      ws = protocols.length ? new WebSocket(url, protocols) : new WebSocket(url);
-    } catch (e) {
-      wanted = false;
-      report("closed", "cannot connect: " + e.message);
-      return;
-    }
-    socket = ws;
-    report("connecting", failures === 0 ? "connecting\u2026" : "reconnecting\u2026 (attempt " + failures + ")");
-    ws.addEventListener("open", function () {
-      if (socket !== ws) { return; }
-      failures = 0;
-      opened = true;
-      report("open", "open" + label);
-      handlers.open();
-    });
-    ws.addEventListener("message", function (event) {
-      if (socket !== ws) { return; }
-      if (typeof event.data === "string") {
-        handlers.text(event.data);
-      } else {
-        handlers.binary();
-      }
-    });
-    ws.addEventListener("close", function (event) {
-      if (socket !== ws) { return; }
-      socket = null;
-      var wasOpen = opened;
-      opened = false;
-      var text = describeClose(event);
-      var retry = wanted && !NO_RECONNECT[event.code];
-      handlers.closed(text, retry, wasOpen);
-      if (retry) {
-        failures += 1;
-        var delay = reconnectDelay(failures);
-        report("waiting", text + " \u2014 reconnecting in " + seconds(delay) + " (attempt " + failures + ")");
-        timer = window.setTimeout(function () {
-          timer = null;
-          if (wanted) {
-            open();
-          }
-        }, delay);
-      } else {
-        wanted = false;
-        failures = 0;
-        report("closed", text);
-      }
-    });
-    // An "error" event is always followed by "close", which reports the code.
-  }
-
-  // protocols: the subprotocols to offer (a token travels as one: browsers cannot set headers).
-  this.start = function (newUrl, newLabel, newProtocols) {
-    this.stop();
-    url = newUrl;
-    protocols = newProtocols || [];
-    label = newLabel ? " " + newLabel : "";
-    wanted = true;
-    failures = 0;
-    open();
-  };
-
-  // Closes for good: no reconnection follows.
-  this.stop = function (reason) {
-    wanted = false;
-    failures = 0;
-    if (timer !== null) {
-      window.clearTimeout(timer);
-      timer = null;
-      report("closed", "disconnected");
-    }
-    if (socket && (socket.readyState === WebSocket.OPEN || socket.readyState === WebSocket.CONNECTING)) {
-      socket.close(1000, reason || "bye");
-      report("closing", "closing\u2026");
-    }
-  };
-
-  this.isOpen = function () {
-    return socket !== null && socket.readyState === WebSocket.OPEN;
-  };
-
-  // Whether it is connected, connecting, or waiting to reconnect.
-  this.isActive = function () {
-    return wanted || socket !== null;
-  };
-
-  this.send = function (text) {
-    if (!this.isOpen()) {
-      return false;
-    }
-    socket.send(text);
-    return true;
-  };
 }
 
 // Moves the focus to a field unless the person is already working somewhere else on the page.
@@ -317,12 +193,12 @@ function updateControls() {
   el.disconnect.disabled = !active;
   el.message.disabled = !active;
   el.send.disabled = !active;
-  var roomActive = room.isActive();
-  el.roomJoin.disabled = roomActive;
-  el.roomName.disabled = roomActive;
-  el.roomLeave.disabled = !roomActive;
-  el.roomMessage.disabled = !room.isOpen();
-  el.roomSend.disabled = !room.isOpen();
+  // Rooms go through the chat's connection: joined while it is active, and not before.
+  el.roomJoin.disabled = !active || room.state !== "idle";
+  el.roomName.disabled = room.state !== "idle";
+  el.roomLeave.disabled = !active || room.state === "idle";
+  el.roomMessage.disabled = !active || room.state !== "in";
+  el.roomSend.disabled = !active || room.state !== "in";
   markRecipient();
 }
 
@@ -414,6 +290,9 @@ function showServerError(obj) {
   }
   if (obj.to_user !== undefined) {
     parts.push(["meta", "to: " + String(obj.to_user)]);
+  }
+  if (obj.room !== undefined) {
+    parts.push(["meta", "room: " + String(obj.room)]);
   }
   if (obj.detail !== undefined) {
     parts.push(["text", String(obj.detail)]);
@@ -524,6 +403,9 @@ function connect() {
   chat.on("open", function (d) {
     wasOpen = true;
     setStatus(el.status, "open", "open as " + name);
+    if (d.reconnected) {
+      roomReconnected();
+    }
     updateControls();
     logChat("system", "", [["label", d.reconnected ? "Reconnected" : "Connected"], ["text", "as " + name]]);
     focusIfIdle(el.message);
@@ -537,12 +419,14 @@ function connect() {
     if (!d.reconnect) {
       setStatus(el.status, "closed", describeClose(d));
     }
+    roomConnectionClosed(d.reconnect);
     updateControls();
   });
   chat.on("reconnecting", function (d) {
     setStatus(el.status, "waiting", describeClose(d) + " \u2014 reconnecting in " + seconds(d.delay) + " (attempt " + d.attempt + ")");
   });
   chat.on("message", onChatMessage);
+  chat.on("room", onRoomMessage);
   chat.on("presence", onPresence);
   chat.on("recovery", function (d) {
     if (!d.recovered) {
@@ -550,9 +434,15 @@ function connect() {
     }
   });
   chat.on("gap", function (d) {
+    if (typeof d.room === "string") {
+      if (room.state !== "idle" && d.room === room.name) {
+        addEntry(el.roomLog, "system", "", [["label", "Missed"], ["text", "room messages from another server were lost (" + d.reason + ")"]]);
+      }
+      return;
+    }
     logChat("system", "", [["label", "Missed"], ["text", "messages from another server were lost (" + d.reason + ")"]]);
   });
-  chat.on("error", showServerError);
+  chat.on("error", onServerError);
   setStatus(el.status, "connecting", "connecting\u2026");
   updateControls();
 }
@@ -592,76 +482,140 @@ function send() {
 
 // ---- rooms ----
 
-var roomJoined = "";
+// The room panel goes through the chat's connection: wsrouter.js's join, leave and sendToRoom, and
+// its "room" event. The server stamps every room message with the sender's verified name ("from"),
+// whatever the sender put in it. One room at a time on this page; wsrouter.js joins it again after
+// a reconnect. state: idle (not in a room), joining, or in.
+var room = { name: "", state: "idle" };
 
-var room = new ReconnectingSocket({
-  state: function (state, text) {
-    setStatus(el.roomStatus, state, text);
-    updateControls();
-  },
-  open: function () {
-    addEntry(el.roomLog, "system", "", [["label", "Joined"], ["text", "room " + roomJoined]]);
-    focusIfIdle(el.roomMessage);
-  },
-  text: onRoomText,
-  binary: function () {
-    addEntry(el.roomLog, "system", "", [["label", "Binary"], ["text", "binary message ignored"]]);
-  },
-  closed: function (text, retry, wasOpen) {
-    if (wasOpen) {
-      addEntry(el.roomLog, "system", "", [["label", "Disconnected"], ["text", text + (retry ? "; reconnecting" : "")]]);
-    }
-  }
-});
+function roomEntry(kind, from, parts) {
+  return addEntry(el.roomLog, kind, from, parts);
+}
 
-// Room messages are whatever text someone in the room sent. This page sends {"from", "text"};
-// anything else is shown as raw text.
-function onRoomText(data) {
-  var obj = null;
-  try {
-    obj = JSON.parse(data);
-  } catch (e) {
-    obj = null;
+function roomError(error) {
+  var reply = error.reply || error;
+  roomEntry("error", "", [["label", "Error"], ["code", String(reply.error)], ["text", String(reply.detail || error.message || "")]]);
+}
+
+function notInARoom(state, text) {
+  room.name = "";
+  room.state = "idle";
+  setStatus(el.roomStatus, state, text);
+  updateControls();
+}
+
+function onRoomMessage(obj) {
+  if (room.state === "idle" || obj.room !== room.name) {
+    return; // from a room this page has just left
   }
-  if (obj !== null && typeof obj === "object" && !Array.isArray(obj) && typeof obj.text === "string") {
-    var from = typeof obj.from === "string" && obj.from !== "" ? obj.from : "(no name)";
-    addEntry(el.roomLog, "in", from, [
-      ["from", from],
-      ["meta claimed", "(claimed)"],
-      ["text", obj.text]
-    ]);
-  } else {
-    addEntry(el.roomLog, "in", "", [["label", "Raw text"], ["text", data]]);
+  roomEntry("in", obj.from, [
+    ["from", obj.from === myName ? obj.from + " (you)" : obj.from],
+    ["text", messageText(obj.message)]
+  ]);
+}
+
+// The chat's connection dropped (reconnect: it comes back) or closed for good.
+function roomConnectionClosed(reconnect) {
+  if (room.state === "idle") {
+    return;
   }
+  if (reconnect) {
+    setStatus(el.roomStatus, "waiting", "in room " + room.name + " \u2014 waiting for the connection");
+    return;
+  }
+  roomEntry("system", "", [["label", "Left"], ["text", "room " + room.name + " (disconnected)"]]);
+  notInARoom("idle", "not in a room");
+}
+
+// Back after a drop: wsrouter.js has sent the join again, before anything else on the new connection.
+function roomReconnected() {
+  if (room.state !== "in") {
+    return;
+  }
+  setStatus(el.roomStatus, "open", "in room " + room.name);
+  roomEntry("system", "", [["label", "Rejoined"], ["text", "room " + room.name + " (what was said meanwhile is not replayed)"]]);
+}
+
+// Errors that answer none of the page's pending messages; a failed join after a reconnect names the room.
+function onServerError(obj) {
+  if (typeof obj.room === "string" && room.state === "in" && obj.room === room.name) {
+    roomError(obj);
+    notInARoom("closed", "could not join " + obj.room + " again (" + obj.error + ")");
+    return;
+  }
+  showServerError(obj);
 }
 
 function joinRoom() {
   var name = el.roomName.value.trim();
+  if (!chatActive()) {
+    setStatus(el.roomStatus, "closed", "connect first: rooms go through the chat connection");
+    return;
+  }
   if (name === "") {
     el.roomName.focus();
     setStatus(el.roomStatus, "closed", "enter a room name first");
     return;
   }
-  if (!location.host) {
-    setStatus(el.roomStatus, "closed", "open this page from the wsrouter server (http://host:port/)");
+  if (!USER_NAME.test(name)) {
+    el.roomName.focus();
+    setStatus(el.roomStatus, "closed", "a room name is 1 to 64 letters, digits, '.', '_' or '-'");
     return;
   }
-  roomJoined = name;
+  var client = chat;
+  room.name = name;
+  room.state = "joining";
   el.roomName.value = name;
-  room.start(wsUrl("/rooms/" + encodeURIComponent(name) + "/"), "in room " + name);
+  setStatus(el.roomStatus, "connecting", "joining " + name + "\u2026");
+  updateControls();
+  client.join(name).then(function () {
+    if (chat !== client || room.name !== name || room.state !== "joining") {
+      return; // left, or disconnected, meanwhile
+    }
+    room.state = "in";
+    setStatus(el.roomStatus, "open", "in room " + name);
+    roomEntry("system", "", [["label", "Joined"], ["text", "room " + name]]);
+    updateControls();
+    focusIfIdle(el.roomMessage);
+  }, function (error) {
+    if (chat !== client || room.name !== name) {
+      return;
+    }
+    if (error.code !== "closed") {
+      roomError(error);
+    }
+    notInARoom("closed", "could not join " + name + " (" + error.code + ")");
+  });
+}
+
+function leaveRoom() {
+  if (room.state === "idle" || !chat) {
+    return;
+  }
+  var name = room.name;
+  chat.leave(name).catch(function (error) {
+    if (error.code !== "closed") {
+      roomError(error);
+    }
+  });
+  roomEntry("system", "", [["label", "Left"], ["text", "room " + name]]);
+  notInARoom("idle", "not in a room");
 }
 
 function sendToRoom() {
   var text = el.roomMessage.value;
-  if (text.trim() === "") {
+  if (text.trim() === "" || room.state !== "in" || !chatActive()) {
     el.roomMessage.focus();
     return;
   }
-  var from = myName || el.username.value.trim();
-  if (room.send(JSON.stringify({ from: from, text: text }))) {
-    el.roomMessage.value = "";
-    el.roomMessage.focus();
-  }
+  // The message comes back from the server, with this page's verified name, like everyone's.
+  chat.sendToRoom(room.name, text).catch(function (error) {
+    if (error.code !== "closed") {
+      roomError(error);
+    }
+  });
+  el.roomMessage.value = "";
+  el.roomMessage.focus();
 }
 
 // ---- wiring ----
@@ -690,7 +644,7 @@ el.roomForm.addEventListener("submit", function (event) {
   joinRoom();
 });
 el.roomLeave.addEventListener("click", function () {
-  room.stop("left the room");
+  leaveRoom();
   el.roomJoin.focus();
 });
 el.roomSendForm.addEventListener("submit", function (event) {
@@ -701,12 +655,13 @@ window.addEventListener("pagehide", function () {
   if (chat) {
     chat.close(1000, "page left");
   }
-  room.stop("page left");
 });
 
 // For the curious and for tests: the reconnection schedule (random in [0, 1) picks the wait
-// below its ceiling), and a way to lose the connection on purpose: dropAndHold() closes the
-// socket with 4000, as if the network had gone, and holds reconnection until release().
+// below its ceiling), a way to lose the connection on purpose: dropAndHold() closes the
+// socket with 4000, as if the network had gone, and holds reconnection until release(), and
+// sendObject(object), which sends a whole JSON object through the chat's wsrouter.js client (its
+// send, with an id and "ack": true) as one could from the console, and returns the promise.
 window.wsrouterChat = Object.freeze({
   backoff: function (attempt, random) {
     return backoff(attempt, RECONNECT_BASE_MS, RECONNECT_MAX_MS, function () { return random; });
@@ -722,6 +677,9 @@ window.wsrouterChat = Object.freeze({
     if (releaseHold) {
       releaseHold();
     }
+  },
+  sendObject: function (object) {
+    return chat ? chat.send(object) : Promise.reject(new Error("not connected"));
   }
 });
 

@@ -5,17 +5,20 @@
 //   const client = connect("ws://host/ws/alice/");
 //   client.on("message", (m) => console.log(m.from, m.message));
 //   await client.send("bob", "hi"); // resolves with the ack, rejects with a WsRouterError
+//   client.on("room", (m) => console.log(m.room, m.from, m.message));
+//   await client.join("lobby");     // resolves with {joined}; the client joins again after a reconnect
+//   await client.sendToRoom("lobby", "hi all");
 
 /** The connection states, as in {@link WsRouterClient#state}. */
 export const STATES = Object.freeze(["connecting", "open", "reconnecting", "closed"]);
 
 /**
  * An error reply of the server to a message this client sent, or the reason a message was given up.
- * `code` is the server's `error` (`unknown_recipient`, `rate_limited`, ...) or `closed` when the
- * client was closed before an answer came; `reply` is the whole error object.
+ * `code` is the server's `error` (`unknown_recipient`, `not_in_room`, `rate_limited`, ...) or `closed`
+ * when the client was closed before an answer came; `reply` is the whole error object.
  */
 export class WsRouterError extends Error {
-  /** @param {object} reply the server's error object, e.g. {error, id, to_user, detail} */
+  /** @param {object} reply the server's error object, e.g. {error, id, to_user, detail} or {error, id, room, detail} */
   constructor(reply) {
     super(reply.detail || reply.error);
     this.name = "WsRouterError";
@@ -55,12 +58,15 @@ export function connect(url, options = {}) {
 }
 
 /**
- * A connection that reconnects, resumes its streams, and acknowledges what it sends. Events (all
- * `CustomEvent`s whose `detail` is given here; `on(type, fn)` passes the detail to `fn`):
+ * A connection that reconnects, resumes its streams, acknowledges what it sends, and stays in the
+ * chat rooms it joined (on a route with rooms). Events (all `CustomEvent`s whose `detail` is given
+ * here; `on(type, fn)` passes the detail to `fn`):
  * `connecting` {attempt, url}, `open` {reconnected}, `close` {code, reason, reconnect}, `reconnecting` {attempt, delay, code, reason},
- * `message` (the message object), `presence` {presence, user, users, online},
- * `recovery` (the server's {recovered, stream, reason?, position?}), `gap` (the server's {stream, reason, position?}:
- * messages from other servers that this connection will never get), `error` (an error object without a pending id).
+ * `message` (a direct or everyone message object), `room` (a room message {room, from, message, id?}:
+ * `from` stamped by the server), `presence` {presence, user, users, online},
+ * `recovery` (the server's {recovered, stream, reason?, position?}), `gap` (the server's {stream, reason, position?}
+ * or {room, reason}: messages from other servers that this connection will never get), `error` (an error
+ * object without a pending id, such as a failed join again after a reconnect, which names the room).
  * A close with 4010 (missed messages) reconnects and resumes like any other drop.
  */
 export class WsRouterClient extends EventTarget {
@@ -69,7 +75,9 @@ export class WsRouterClient extends EventTarget {
   #positions = {}; // stream -> {epoch, offset}: the last message seen
   #heads = {}; // stream -> {epoch, offset}: where the server said it stood when this connection opened
   #resuming = new Set(); // streams named in the current connection's resume parameter
-  #pending = new Map(); // id -> {frame, resolve, reject}, in the order sent
+  #pending = new Map(); // id -> {frame, resolve, reject, join?, leave?}, in the order sent
+  #rooms = new Set(); // the rooms joined (the server said "joined"), joined again after a reconnect
+  #rejoining = new Map(); // id -> room: the joins sent again by this connection on its own
   #idPrefix; #counter = 0;
   #online = [];
 
@@ -98,6 +106,9 @@ export class WsRouterClient extends EventTarget {
   /** How many sent messages have no answer yet (queued while disconnected, or in flight). */
   get pending() { return this.#pending.size; }
 
+  /** The rooms this client is in, sorted: joined, and not left since (kept across reconnects). */
+  get rooms() { return [...this.#rooms].sort(); }
+
   /** Listens to `type` with `listener(detail)`; returns a function that stops listening. */
   on(type, listener) {
     const handler = (event) => listener(event.detail);
@@ -115,17 +126,62 @@ export class WsRouterClient extends EventTarget {
    */
   send(toUser, message) {
     const object = typeof toUser === "object" && toUser !== null ? { ...toUser } : { to_user: toUser, message };
+    object.ack = true;
+    return this.#request(object);
+  }
+
+  /**
+   * Sends `message` to the chat room `room`, which this client must have joined, with a fresh `id`
+   * and `"ack": true`, queued and sent again as {@link WsRouterClient#send} does. Every member
+   * (this client included) gets it as a `room` event, with `from` stamped by the server.
+   * @param {string} room a room name
+   * @param {*} message any JSON value
+   * @returns {Promise<object>} the ack ({ack, delivered, nodes}); rejects with a {@link WsRouterError}
+   *   (`not_in_room`, `forbidden`, `invalid_room`, ...)
+   */
+  sendToRoom(room, message) {
+    return this.#request({ to_room: room, message, ack: true });
+  }
+
+  /**
+   * Joins the chat room `room` (`{"join": room}` with a fresh `id`). Once joined, the client joins
+   * it again by itself after every reconnect, until {@link WsRouterClient#leave}.
+   * @param {string} room a room name (letters, digits, `.`, `_` or `-`, at most 64)
+   * @returns {Promise<object>} the server's `{joined, id}`; rejects with a {@link WsRouterError}
+   *   (`forbidden`, `invalid_room`, `too_many_rooms`, `closed`)
+   */
+  join(room) {
+    return this.#request({ join: room }, { join: room });
+  }
+
+  /**
+   * Leaves the chat room `room` (`{"leave": room}` with a fresh `id`): it is not joined again after
+   * a reconnect. If the connection drops before the answer, the new connection is not in the room
+   * and the promise resolves without asking.
+   * @param {string} room a room name
+   * @returns {Promise<object>} the server's `{left, id}`; rejects with a {@link WsRouterError} (`not_in_room`, `closed`)
+   */
+  leave(room) {
+    this.#rooms.delete(room);
+    return this.#request({ leave: room }, { leave: room });
+  }
+
+  /** Sends an object with a fresh id (unless it has one), queued while disconnected; settles on its answer. */
+  #request(object, kind = {}) {
     if (this.#state === "closed") {
       return Promise.reject(new WsRouterError({ error: "closed", detail: "the client is closed" }));
     }
-    object.id ??= `${this.#idPrefix}-${++this.#counter}`;
-    object.ack = true;
+    object.id ??= this.#nextId();
     return new Promise((resolve, reject) => {
-      this.#pending.set(object.id, { frame: JSON.stringify(object), resolve, reject });
+      this.#pending.set(object.id, { frame: JSON.stringify(object), resolve, reject, ...kind });
       if (this.#socket?.readyState === 1) {
         this.#socket.send(this.#pending.get(object.id).frame);
       }
     });
+  }
+
+  #nextId() {
+    return `${this.#idPrefix}-${++this.#counter}`;
   }
 
   /** Closes for good: no reconnection follows, and the messages without an answer are rejected with code `closed`. */
@@ -170,8 +226,7 @@ export class WsRouterClient extends EventTarget {
       this.#attempt = 0;
       this.#state = "open";
       this.#emit("open", { reconnected });
-      // What was queued, and what was in flight when the last connection dropped, in the order sent.
-      for (const { frame } of this.#pending.values()) socket.send(frame);
+      this.#resend(socket);
     });
     socket.addEventListener("message", (event) => {
       if (this.#socket === socket && typeof event.data === "string") this.#receive(event.data);
@@ -193,9 +248,39 @@ export class WsRouterClient extends EventTarget {
     });
   }
 
+  /**
+   * On a new connection: joins again the rooms this client was in, then sends what was queued and
+   * what was in flight when the last connection dropped, in the order sent. A leave whose room this
+   * connection is not in settles at once: the server would answer not_in_room.
+   */
+  #resend(socket) {
+    this.#rejoining.clear();
+    const joined = new Set(this.#rooms);
+    for (const room of joined) {
+      const id = this.#nextId();
+      this.#rejoining.set(id, room);
+      socket.send(JSON.stringify({ join: room, id }));
+    }
+    for (const [id, p] of [...this.#pending]) {
+      if (p.join !== undefined) {
+        joined.add(p.join);
+      } else if (p.leave !== undefined) {
+        if (!joined.has(p.leave)) {
+          this.#pending.delete(id);
+          p.resolve({ left: p.leave, id });
+          continue;
+        }
+        joined.delete(p.leave);
+      }
+      socket.send(p.frame);
+    }
+  }
+
   #finish({ code, reason }) {
     this.#state = "closed";
     this.#online = [];
+    this.#rooms.clear();
+    this.#rejoining.clear();
     const pending = [...this.#pending.values()];
     this.#pending.clear();
     for (const p of pending) p.reject(new WsRouterError({ error: "closed", detail: "the client is closed" }));
@@ -237,12 +322,27 @@ export class WsRouterClient extends EventTarget {
         this.#pending.delete(obj.id);
         pending.reject(new WsRouterError(obj));
       } else {
+        // a join sent again after a reconnect that the server refused: no longer in that room
+        if (obj.id !== undefined && this.#rejoining.has(obj.id)) this.#rooms.delete(this.#rejoining.get(obj.id));
+        this.#rejoining.delete(obj.id);
         this.#emit("error", obj);
       }
+    } else if (isAnswer(obj, "joined") || isAnswer(obj, "left")) {
+      const joined = isAnswer(obj, "joined");
+      const pending = this.#pending.get(obj.id);
+      this.#pending.delete(obj.id);
+      this.#rejoining.delete(obj.id);
+      if (joined && pending) this.#rooms.add(obj.joined);
+      else if (!joined) this.#rooms.delete(obj.left);
+      pending?.resolve(obj);
     } else if ("ack" in obj && !("message" in obj)) {
       const pending = this.#pending.get(obj.ack);
       this.#pending.delete(obj.ack);
       pending?.resolve(obj);
+    } else if (typeof obj.room === "string" && typeof obj.from === "string" && "message" in obj && !("to_user" in obj)) {
+      // A room message: a new object the server made, with the verified sender. A direct message
+      // always has to_user, and any "room" field in it is the sender's own.
+      this.#emit("room", obj);
     } else if ("message" in obj) {
       if (typeof obj.offset === "number") {
         const stream = obj.to_user === this.#options.everyone ? "everyone" : "user";
@@ -264,4 +364,9 @@ export class WsRouterClient extends EventTarget {
     }
     this.#emit("presence", { ...obj, online: this.online });
   }
+}
+
+/** Whether `obj` is the server's answer to a join or a leave: {"joined": room} or {"left": room}, never a message. */
+function isAnswer(obj, field) {
+  return typeof obj[field] === "string" && !("message" in obj) && !("to_user" in obj);
 }

@@ -24,10 +24,12 @@ import java.util.logging.Logger;
  *   /echo/            echoes text and binary messages to the sender
  *   /ws/              broadcasts every text message to every open connection (seed step 3)
  *   /ws/{username}/   directed JSON: {"to_user":"bob","message":...}, "*" for everyone (seed step 4),
- *                     with presence objects ({"presence":"online"|"join"|"leave",...}), and
- *                     a history of 1,000 messages / 5 minutes to resume from (in Redis with --redis)
+ *                     with presence objects ({"presence":"online"|"join"|"leave",...}),
+ *                     a history of 1,000 messages / 5 minutes to resume from (in Redis with --redis),
+ *                     and chat rooms: {"join":"lobby"}, {"to_room":"lobby","message":...} reaches
+ *                     every member as {"room":"lobby","from":<the verified sender>,"message":...}
  *   /wsrouter.js      the JavaScript client the chat page is built on
- *   /rooms/{room}/    broadcasts only among connections in the same room
+ *   /rooms/{room}/    broadcasts raw text only among connections in the same room (the seed's)
  *   /                 the chat page (classpath folder "web")
  *   /token            POST: a signed token for the chat page, with --require-token
  *   /stats, /metrics  the counters as JSON, and as Prometheus text
@@ -75,8 +77,9 @@ public final class ExampleRunner {
             "  /echo/            echo",
             "  /ws/              broadcast to every connection",
             "  /ws/{username}/   directed JSON: {\"to_user\":\"bob\",\"message\":...}, \"*\" = everyone;",
-            "                    presence: {\"presence\":\"online\"|\"join\"|\"leave\",...}",
-            "  /rooms/{room}/    broadcast within one room",
+            "                    presence: {\"presence\":\"online\"|\"join\"|\"leave\",...};",
+            "                    rooms: {\"join\":\"lobby\"}, {\"to_room\":\"lobby\",\"message\":...}",
+            "  /rooms/{room}/    raw-text broadcast within one room",
             "  /stats            counters as JSON",
             "  /metrics          the same counters for Prometheus (text format)");
 
@@ -298,6 +301,7 @@ public final class ExampleRunner {
                                 .everyone("*")
                                 .presence(true)
                                 .history(HISTORY_MESSAGES, HISTORY_AGE)
+                                .rooms(DirectedJsonRouter.RoomPolicy.OPEN)
                                 .build())
                 .route(
                         "/rooms/{room}/",

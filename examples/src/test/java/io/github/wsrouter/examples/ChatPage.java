@@ -291,7 +291,7 @@ final class ChatPage implements AutoCloseable {
         return awaitEntry("messages", this::entries, "in", from, text);
     }
 
-    /** Waits for a message claimed by {@code from} with exactly {@code text} in the room log. */
+    /** Waits for a room message from {@code from} (the sender the server stamped) with exactly {@code text} in the room log. */
     Entry awaitRoomMessage(String from, String text) {
         return awaitEntry("room", this::roomEntries, "in", from, text);
     }
@@ -380,11 +380,14 @@ final class ChatPage implements AutoCloseable {
         find("#disconnect").click();
     }
 
+    /** Types a room name and presses Enter (the page must be connected), then waits until the server says joined. */
     void joinRoom(String room) {
         WebElement field = find("#room-name");
         field.clear();
         field.sendKeys(room, Keys.ENTER);
-        await("room status 'open'", () -> "open".equals(roomStatus().state()));
+        await(
+                "room status 'open' (joined " + room + ")",
+                () -> "open".equals(roomStatus().state()));
     }
 
     void sendToRoom(String text) {

@@ -482,45 +482,130 @@ class ChatPageBrowserTest {
         alice.screenshot("11-alice-acked-and-failed");
     }
 
+    /** The texts of the messages in the room log of the page, in the order shown. */
+    private static List<String> roomTexts(ChatPage page) {
+        return page.roomEntries().stream()
+                .filter(e -> e.kind().equals("in"))
+                .map(ChatPage.Entry::text)
+                .toList();
+    }
+
+    /**
+     * Sends a whole object through the page's wsrouter.js client (its send: an id and {@code "ack":
+     * true}), as one could from the browser's console, and returns how many connections it reached
+     * (the ack's {@code delivered}), or the error code.
+     */
+    private static Object sendObject(ChatPage page, String objectJs) {
+        return page.script("return window.wsrouterChat.sendObject(" + objectJs + ")"
+                + ".then(function (ack) { return ack.delivered; }, function (e) { return 'failed: ' + e.code; });");
+    }
+
+    /**
+     * Rooms go through the chat's connection: the pages join with {"join": room}, and each room
+     * message shows the sender the server stamped, on the pages in that room only. A sender that
+     * claims another name in its message, or dresses a direct message as a room message, does not
+     * get it shown.
+     */
     @Test
-    void twoPagesInOneRoomSeeEachOtherAndARoomElsewhereDoesNot() {
+    void pagesInOneRoomSeeEachOthersVerifiedNamesAndARoomElsewhereDoesNot() {
         ChatPage alice = open("alice");
-        ChatPage bob = open("bob");
-        ChatPage carol = open("carol");
-        alice.typeName("alice");
-        bob.typeName("bob");
-        carol.typeName("carol");
-        // Each page is in its room once its own first message has come back to it.
+        assertThat(alice.find("#room-join").isEnabled())
+                .as("Join before connecting: rooms go through the chat connection")
+                .isFalse();
+        alice.connectAs("alice");
+        ChatPage bob = connected("bob");
+        ChatPage carol = connected("carol");
+        // The room status says "in room" once the server has answered {"joined": room}.
         alice.joinRoom("blue");
-        alice.sendToRoom("alice here");
-        alice.awaitRoomMessage("alice", "alice here");
         bob.joinRoom("blue");
-        bob.sendToRoom("bob here");
-        bob.awaitRoomMessage("bob", "bob here");
-        alice.awaitRoomMessage("bob", "bob here");
         carol.joinRoom("red");
+        assertThat(bob.roomStatus().text()).isEqualTo("in room blue");
 
         alice.sendToRoom("hi bob, how is blue?");
 
-        bob.awaitRoomMessage("alice", "hi bob, how is blue?");
-        alice.awaitRoomMessage("alice", "hi bob, how is blue?");
-        assertThat(alice.roomEntries())
-                .filteredOn(e -> e.kind().equals("in"))
-                .allSatisfy(e -> assertThat(e.line()).contains("(claimed)"));
+        ChatPage.Entry received = bob.awaitRoomMessage("alice", "hi bob, how is blue?");
+        assertThat(received.line()).contains("alice").doesNotContain("claimed");
+        assertThat(alice.awaitRoomMessage("alice", "hi bob, how is blue?").line())
+                .contains("alice (you)");
+        bob.sendToRoom("fine, thanks");
+        alice.awaitRoomMessage("bob", "fine, thanks");
+        assertThat(bob.awaitRoomMessage("bob", "fine, thanks").line()).contains("bob (you)");
+
+        // alice's page sends a raw room message claiming to be mallory: the server stamps alice
+        assertThat(sendObject(alice, "{to_room: 'blue', message: 'who sent this?', from: 'mallory'}"))
+                .as("delivered to alice and bob")
+                .isEqualTo(2L);
+        bob.awaitRoomMessage("alice", "who sent this?");
+        alice.awaitRoomMessage("alice", "who sent this?");
+        // ... and a direct message dressed as a room message: a direct message from alice, not a room's
+        assertThat(sendObject(alice, "{to_user: 'bob', message: 'a room message?', room: 'blue', from: 'mallory'}"))
+                .isEqualTo(1L);
+        assertThat(bob.awaitMessage("alice", "a room message?").line()).contains("to you");
+        assertThat(roomTexts(bob)).doesNotContain("a room message?");
+        for (ChatPage page : List.of(alice, bob, carol)) {
+            assertThat(page.roomEntries())
+                    .as("%s's room log", page.who())
+                    .noneSatisfy(e -> assertThat(e.line()).containsAnyOf("mallory", "claimed"))
+                    .noneSatisfy(e -> assertThat(e.kind()).isEqualTo("error"));
+            assertThat(page.entries()).noneSatisfy(e -> assertThat(e.line()).contains("mallory"));
+        }
+        assertThat(roomTexts(bob)).containsExactly("hi bob, how is blue?", "fine, thanks", "who sent this?");
 
         // Red hears only itself: its own message comes back after anything blue could have leaked.
         carol.sendToRoom("red marker");
         carol.awaitRoomMessage("carol", "red marker");
-        assertThat(carol.roomEntries())
-                .filteredOn(e -> e.kind().equals("in"))
-                .extracting(ChatPage.Entry::text)
-                .containsExactly("red marker");
+        assertThat(roomTexts(carol)).containsExactly("red marker");
         for (ChatPage page : List.of(alice, bob, carol)) {
             page.scrollTo("#room-heading");
         }
         alice.screenshot("06-room-blue-alice");
         bob.screenshot("06-room-blue-bob");
         carol.screenshot("06-room-red-carol");
+
+        // bob leaves blue: what alice says next reaches her alone
+        bob.find("#room-leave").click();
+        bob.await("room status 'idle'", () -> "idle".equals(bob.roomStatus().state()));
+        alice.sendToRoom("bob has gone");
+        alice.awaitRoomMessage("alice", "bob has gone");
+        bob.send("bob", "marker after leaving");
+        bob.awaitMessage("bob", "marker after leaving");
+        assertThat(roomTexts(bob)).doesNotContain("bob has gone");
+    }
+
+    /**
+     * A page that loses its connection is back in its room after the reconnect: wsrouter.js joins
+     * again before it sends what was written meanwhile. What the room said while it was away is not
+     * replayed (rooms keep no history).
+     */
+    @Test
+    void aPageThatLosesItsConnectionIsBackInItsRoomAfterTheReconnect() {
+        ChatPage alice = connected("alice");
+        ChatPage bob = connected("bob");
+        alice.joinRoom("green");
+        bob.joinRoom("green");
+        alice.awaitOnline("alice", "bob");
+
+        bob.script("window.wsrouterChat.dropAndHold();");
+        bob.awaitState("waiting");
+        bob.await(
+                "room status 'waiting'", () -> "waiting".equals(bob.roomStatus().state()));
+        alice.awaitOnline("alice"); // the server has forgotten bob's connection, and its room
+        alice.sendToRoom("said while bob was away");
+        alice.awaitRoomMessage("alice", "said while bob was away");
+        bob.sendToRoom("written while away"); // queued by wsrouter.js
+
+        bob.script("window.wsrouterChat.release();");
+        bob.awaitState("open");
+        alice.awaitRoomMessage("bob", "written while away");
+        bob.awaitRoomMessage("bob", "written while away");
+        assertThat(bob.roomStatus().text()).isEqualTo("in room green");
+        alice.sendToRoom("welcome back");
+        bob.awaitRoomMessage("alice", "welcome back");
+
+        assertThat(roomTexts(bob)).containsExactly("written while away", "welcome back");
+        assertThat(bob.roomEntries()).anySatisfy(e -> assertThat(e.line()).contains("Rejoined", "room green"));
+        bob.scrollTo("#room-heading");
+        bob.screenshot("12-bob-back-in-his-room");
     }
 
     @Test

@@ -328,6 +328,53 @@ class ExampleRunnerServerTest {
         }
     }
 
+    /**
+     * The directed route's chat rooms, which the chat page uses: a member's message reaches every
+     * member with the sender the server knows, whatever {@code from} the message claims; a user who
+     * did not join is refused with {@code not_in_room} and hears nothing of the room.
+     */
+    @Test
+    void directedRouteHasRoomsWhoseMessagesCarryTheVerifiedSender() {
+        try (WsTestClient alice = connect("/ws/alice/");
+                WsTestClient bob = connect("/ws/bob/");
+                WsTestClient carol = connect("/ws/carol/")) {
+            alice.send("{\"join\":\"lobby\",\"id\":\"j1\"}");
+            assertThat(nextNonPresence(alice)).isEqualTo(json("{\"joined\":\"lobby\",\"id\":\"j1\"}"));
+            bob.send("{\"join\":\"lobby\"}");
+            assertThat(nextNonPresence(bob)).isEqualTo(json("{\"joined\":\"lobby\"}"));
+
+            bob.send("{\"to_room\":\"lobby\",\"message\":{\"text\":\"hi\"},\"from\":\"mallory\","
+                    + "\"id\":\"b1\",\"ack\":true}");
+
+            JsonObject stamped =
+                    json("{\"room\":\"lobby\",\"from\":\"bob\",\"message\":{\"text\":\"hi\"},\"id\":\"b1\"}");
+            assertThat(nextNonPresence(alice)).as("alice's copy").isEqualTo(stamped);
+            JsonObject bobsCopy = nextNonPresence(bob);
+            assertThat(bobsCopy).as("the sender's own copy").isEqualTo(stamped);
+            JsonObject ack = nextNonPresence(bob);
+            assertThat(ack.get("ack").getAsString()).isEqualTo("b1");
+            assertThat(ack.get("delivered").getAsInt()).as("alice and bob").isEqualTo(2);
+
+            // carol did not join: refused, and the lobby did not hear her. Bob's message was sent
+            // to the members before carol wrote, so had it reached her it would come first.
+            carol.send("{\"to_room\":\"lobby\",\"message\":\"let me in\",\"id\":\"c1\"}");
+            JsonObject refused = nextNonPresence(carol);
+            assertThat(refused.get("error").getAsString()).isEqualTo("not_in_room");
+            assertThat(refused.get("room").getAsString()).isEqualTo("lobby");
+            assertThat(refused.get("id").getAsString()).isEqualTo("c1");
+
+            // alice leaves; then she is refused too, and bob's next message reaches bob alone
+            alice.send("{\"leave\":\"lobby\",\"id\":\"l1\"}");
+            assertThat(nextNonPresence(alice)).isEqualTo(json("{\"left\":\"lobby\",\"id\":\"l1\"}"));
+            alice.send("{\"to_room\":\"lobby\",\"message\":\"still here?\"}");
+            assertThat(nextNonPresence(alice).get("error").getAsString()).isEqualTo("not_in_room");
+            bob.send("{\"to_room\":\"lobby\",\"message\":\"alone\"}");
+            assertThat(nextNonPresence(bob).get("message").getAsString()).isEqualTo("alone");
+            roundTripToSelf(alice, "alice");
+            roundTripToSelf(carol, "carol");
+        }
+    }
+
     @Test
     void roomsBroadcastOnlyWithinTheSameRoom() {
         try (WsTestClient blue = connect("/rooms/blue/")) {
