@@ -124,9 +124,13 @@ import java.util.regex.Pattern;
  * Without history the reasons are {@code subscription_lost} and {@code overflow}. The position is
  * where the stream goes on; a client that resumes later resumes from there.
  *
- * <p>Node-local: presence ({@code online} lists this node's users, {@code join} and {@code leave}
- * are told to this node's connections), {@link #onlineUsers()}, {@link #isOnline},
- * {@link #connectionCount()}, and the {@link Builder#sameUser} policies.
+ * <p>Presence spans every node where the relay keeps presence ({@link Relay#presence}:
+ * wsrouter-redis does): {@code online} lists the users of every node, {@code join} comes when a
+ * user's first connection anywhere opens and {@code leave} when the last one everywhere closes (or
+ * its node stops or dies), and {@link #onlineUsers()} and {@link #isOnline} answer for every node
+ * from this node's view. While the store cannot be reached, {@code online} carries {@code "stale":
+ * true}. With a relay that keeps none, presence is this node's. Node-local whatever the relay:
+ * {@link #connectionCount()} and the {@link Builder#sameUser} policies.
  */
 public final class DirectedJsonRouter implements MessageRouter {
 
