@@ -280,6 +280,13 @@ function onPresence(detail) {
     logChat("system", "", [["label", "Joined"], ["text", String(detail.user)]]);
   } else if (detail.presence === "leave") {
     logChat("system", "", [["label", "Left"], ["text", String(detail.user)]]);
+  } else if (detail.presence === "changes") {
+    if (detail.joined && detail.joined.length) {
+      logChat("system", "", [["label", "Joined"], ["text", detail.joined.join(", ")]]);
+    }
+    if (detail.left && detail.left.length) {
+      logChat("system", "", [["label", "Left"], ["text", detail.left.join(", ")]]);
+    }
   }
 }
 

@@ -361,6 +361,11 @@ export class WsRouterClient extends EventTarget {
       this.#online = [...this.#online, obj.user].sort();
     } else if (obj.presence === "leave") {
       this.#online = this.#online.filter((u) => u !== obj.user);
+    } else if (obj.presence === "changes") {
+      // several servers: the joins and leaves of a short window at once
+      const left = new Set(Array.isArray(obj.left) ? obj.left : []);
+      const joined = Array.isArray(obj.joined) ? obj.joined : [];
+      this.#online = [...new Set([...this.#online, ...joined])].filter((u) => !left.has(u)).sort();
     }
     this.#emit("presence", { ...obj, online: this.online });
   }

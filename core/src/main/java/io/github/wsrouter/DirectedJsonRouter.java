@@ -605,29 +605,86 @@ public final class DirectedJsonRouter implements MessageRouter {
                         && everywhere.members(Relay.Presence.USERS).contains(user));
     }
 
-    /** Joins and leaves on every node, told to this node's connections (not to the user's own). */
+    /** How long joins and leaves across nodes are gathered before this node's connections are told. */
+    static final long PRESENCE_WINDOW_MILLIS = 100;
+
+    /**
+     * Joins and leaves on every node, told to this node's connections in windows of {@link
+     * #PRESENCE_WINDOW_MILLIS}: one change in a window is a {@code join} or {@code leave} as on
+     * one node; more are one {@code {"presence": "changes", "joined": [...], "left": [...]}} (a user
+     * who came and went within the window is in neither). So a thousand joins in a second are ten
+     * objects per connection, not a thousand.
+     */
     private final class ClusterPresence implements Relay.Presence.Receiver {
+        /** What this node's connections were told last: the users online then. Guarded by presenceLock. */
+        private final java.util.Set<String> told = new java.util.HashSet<>();
+
+        private boolean scheduled;
+
         @Override
         public void onJoin(String group, String member) {
-            tell("join", group, member);
+            changed(group);
         }
 
         @Override
         public void onLeave(String group, String member) {
-            tell("leave", group, member);
+            changed(group);
         }
 
-        private void tell(String event, String group, String member) {
+        private void changed(String group) {
             if (!group.equals(Relay.Presence.USERS)) {
                 return;
             }
-            JsonObject notice = new JsonObject();
-            notice.addProperty("presence", event);
-            notice.addProperty("user", member);
-            String text = gson.toJson(notice);
             synchronized (presenceLock) {
-                for (Connection other : users.members()) {
-                    if (!member.equals(other.identity())) {
+                if (!scheduled) {
+                    scheduled = true;
+                    io.github.wsrouter.internal.Timer.after(PRESENCE_WINDOW_MILLIS, this::flush);
+                }
+            }
+        }
+
+        private void flush() {
+            Relay.Presence everywhere = cluster;
+            synchronized (presenceLock) {
+                scheduled = false;
+                java.util.Set<String> now = new java.util.TreeSet<>(everywhere.members(Relay.Presence.USERS));
+                now.addAll(users.groups());
+                java.util.List<String> joined = new java.util.ArrayList<>();
+                java.util.List<String> left = new java.util.ArrayList<>();
+                for (String user : now) {
+                    if (!told.contains(user)) {
+                        joined.add(user);
+                    }
+                }
+                for (String user : new java.util.TreeSet<>(told)) {
+                    if (!now.contains(user)) {
+                        left.add(user);
+                    }
+                }
+                told.clear();
+                told.addAll(now);
+                if (joined.size() + left.size() == 1) {
+                    String user = joined.isEmpty() ? left.get(0) : joined.get(0);
+                    JsonObject notice = new JsonObject();
+                    notice.addProperty("presence", joined.isEmpty() ? "leave" : "join");
+                    notice.addProperty("user", user);
+                    String text = gson.toJson(notice);
+                    for (Connection other : users.members()) {
+                        if (!user.equals(other.identity())) {
+                            other.sendText(text);
+                        }
+                    }
+                } else if (!joined.isEmpty() || !left.isEmpty()) {
+                    JsonObject notice = new JsonObject();
+                    notice.addProperty("presence", "changes");
+                    JsonArray in = new JsonArray();
+                    joined.forEach(in::add);
+                    JsonArray out = new JsonArray();
+                    left.forEach(out::add);
+                    notice.add("joined", in);
+                    notice.add("left", out);
+                    String text = gson.toJson(notice);
+                    for (Connection other : users.members()) {
                         other.sendText(text);
                     }
                 }

@@ -754,12 +754,12 @@ public final class RedisRelay implements Relay {
         return names;
     }
 
-    /** At most five names, then how many more. */
+    /** At most ten names, then how many more. */
     static String some(java.util.Collection<String> names) {
         java.util.List<String> sorted = new java.util.ArrayList<>(names);
         java.util.Collections.sort(sorted);
-        String shown = String.join(", ", sorted.subList(0, Math.min(5, sorted.size())));
-        return sorted.size() > 5 ? shown + " and " + (sorted.size() - 5) + " more" : shown;
+        String shown = String.join(", ", sorted.subList(0, Math.min(10, sorted.size())));
+        return sorted.size() > 10 ? shown + " and " + (sorted.size() - 10) + " more" : shown;
     }
 
     /** Runs on the inbound thread after everything received so far. */

@@ -100,7 +100,10 @@ class PresenceAcrossNodesTest {
                 continue; // a gap notice after Redis came back, say
             }
             String event = object.get("presence").getAsString();
-            if (!event.equals("online")) {
+            if (event.equals("changes")) { // the changes of one window at once
+                object.getAsJsonArray("joined").forEach(user -> seen.add("join " + user.getAsString()));
+                object.getAsJsonArray("left").forEach(user -> seen.add("leave " + user.getAsString()));
+            } else if (!event.equals("online")) {
                 seen.add(event + " " + object.get("user").getAsString());
             }
         }
@@ -129,9 +132,66 @@ class PresenceAcrossNodesTest {
 
         // the others heard dave join once and leave once, on every node
         for (WsClient other : List.of(alice, bob, carol)) {
-            await().atMost(WAIT).until(() -> other.pending() >= 2);
-            List<String> heard = notices(other);
+            List<String> heard = new ArrayList<>();
+            await().atMost(WAIT).until(() -> {
+                heard.addAll(notices(other));
+                return heard.contains("leave dave");
+            });
             assertThat(heard).filteredOn(n -> n.endsWith(" dave")).containsExactly("join dave", "leave dave");
+        }
+    }
+
+    @Test
+    void joinsAndLeavesAreToldInWindowsNotOneObjectPerUser() {
+        WsClient alice = connect(node(1), "alice");
+        ThreeNodesTest.json(alice.awaitText()); // online
+        int count = 200;
+        long start = System.nanoTime();
+        List<WsClient> crowd = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            crowd.add(connect(node(2 + i % 2), "user" + i));
+        }
+        Set<String> all = new java.util.TreeSet<>(Set.of("alice"));
+        for (int i = 0; i < count; i++) {
+            all.add("user" + i);
+        }
+        awaitEverywhere(all);
+        // alice's list, kept from what she was told, is the truth; and she was told in windows
+        Set<String> kept = new java.util.TreeSet<>(Set.of("alice"));
+        int[] objects = {0};
+        await().atMost(WAIT).until(() -> {
+            for (String text; (text = alice.poll(Duration.ZERO)) != null; ) {
+                objects[0]++;
+                apply(kept, ThreeNodesTest.json(text));
+            }
+            return kept.equals(all);
+        });
+        long windows = Duration.ofNanos(System.nanoTime() - start).toMillis() / 100 + 2;
+        System.out.printf(
+                "%d joins across nodes: alice got %d presence objects in %d windows%n", count, objects[0], windows);
+        assertThat((long) objects[0]).isLessThanOrEqualTo(windows).isLessThan(count);
+
+        crowd.forEach(WsClient::close);
+        clients.removeAll(crowd);
+        awaitEverywhere(Set.of("alice"));
+        await().atMost(WAIT).until(() -> {
+            for (String text; (text = alice.poll(Duration.ZERO)) != null; ) {
+                apply(kept, ThreeNodesTest.json(text));
+            }
+            return kept.equals(Set.of("alice"));
+        });
+    }
+
+    /** What a client does with a presence object: its list after it. */
+    private static void apply(Set<String> list, JsonObject object) {
+        switch (object.get("presence").getAsString()) {
+            case "join" -> list.add(object.get("user").getAsString());
+            case "leave" -> list.remove(object.get("user").getAsString());
+            case "changes" -> {
+                object.getAsJsonArray("joined").forEach(user -> list.add(user.getAsString()));
+                object.getAsJsonArray("left").forEach(user -> list.remove(user.getAsString()));
+            }
+            default -> throw new AssertionError("unexpected " + object);
         }
     }
 
