@@ -227,6 +227,16 @@ public final class ConnectionGroups {
         }
     }
 
+    /**
+     * Completes once broadcasts that other nodes send to the group reach this node: its relay
+     * confirmed the subscription, at once on a single node. A router that answers "you are in"
+     * ({@link DirectedJsonRouter}'s {@code joined}) waits for it, so that nothing sent after the
+     * answer misses the new member.
+     */
+    public CompletionStage<Void> ready(String group) {
+        return channel.subscribed(topic(group));
+    }
+
     /** Takes a connection out of every group and of the members. Removing a non-member changes nothing. */
     public void remove(Connection connection) {
         Membership membership = members.get(connection);

@@ -127,8 +127,17 @@ final class JsonRooms {
             return;
         }
         groups.add(room, connection);
-        connection.sendText(answer("joined", room, id));
+        // answered once other servers' messages to the room reach this one (their relay confirmed
+        // it), or after a bound when the relay cannot confirm now (its backend is away)
+        String joined = answer("joined", room, id);
+        groups.ready(room)
+                .toCompletableFuture()
+                .completeOnTimeout(null, JOIN_WAIT_SECONDS, java.util.concurrent.TimeUnit.SECONDS)
+                .whenComplete((ok, failure) -> connection.sendText(joined));
     }
+
+    /** The longest a join waits for the relay to confirm the room before it is answered anyway. */
+    static final long JOIN_WAIT_SECONDS = 2;
 
     private void leave(Connection connection, String room, JsonElement id) {
         if (!groups.groupsOf(connection).contains(room)) {

@@ -167,6 +167,16 @@ public interface Relay extends AutoCloseable {
         void unsubscribe(Topic topic);
 
         /**
+         * Completes once this node receives what other nodes publish to a topic it {@linkplain
+         * #subscribe subscribed} to: the backend confirmed the subscription (at once on a single
+         * node, the default). Until then a message another node publishes may not reach it: a
+         * router that tells a client "you are in" waits for this first.
+         */
+        default CompletionStage<Void> subscribed(Topic topic) {
+            return java.util.concurrent.CompletableFuture.completedFuture(null);
+        }
+
+        /**
          * Publishes a text message to the topic on the other nodes.
          *
          * @return a stage with the number of nodes subscribed to the topic, this one included;

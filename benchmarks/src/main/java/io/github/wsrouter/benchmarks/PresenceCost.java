@@ -76,7 +76,10 @@ public final class PresenceCost {
             for (int u = 0; u < users; u++) {
                 presences.get(u % 3).add(Relay.Presence.USERS, "user" + u);
             }
-            await(() -> presences.stream().allMatch(p -> p.members(Relay.Presence.USERS).size() == users), 120);
+            await(
+                    () -> presences.stream()
+                            .allMatch(p -> p.members(Relay.Presence.USERS).size() == users),
+                    120);
             double joinSeconds = (System.nanoTime() - start) / 1e9;
             Map<String, String> commands = info(redis, "commandstats");
             Map<String, String> stats = info(redis, "stats");
@@ -94,7 +97,10 @@ public final class PresenceCost {
             for (int u = 0; u < users; u++) {
                 presences.get(u % 3).remove(Relay.Presence.USERS, "user" + u);
             }
-            await(() -> presences.stream().allMatch(p -> p.members(Relay.Presence.USERS).isEmpty()), 120);
+            await(
+                    () -> presences.stream()
+                            .allMatch(p -> p.members(Relay.Presence.USERS).isEmpty()),
+                    120);
             double leaveSeconds = (System.nanoTime() - start) / 1e9;
 
             System.out.printf(

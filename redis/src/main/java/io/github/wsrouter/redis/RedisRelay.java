@@ -357,6 +357,8 @@ public final class RedisRelay implements Relay {
             }
             confirmations.values().forEach(f -> f.completeExceptionally(new IllegalStateException("relay closed")));
             confirmations.clear();
+            awaited.values().forEach(f -> f.completeExceptionally(new IllegalStateException("relay closed")));
+            awaited.clear();
         }
         try {
             client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
@@ -463,6 +465,22 @@ public final class RedisRelay implements Relay {
             confirmations.remove(channel, confirmation);
         }
         confirmation.completeExceptionally(failure);
+    }
+
+    /** Waiting for channels to be confirmed ({@link Route#subscribed}): guarded by {@link #wanted}. */
+    private final Map<String, CompletableFuture<Void>> awaited = new HashMap<>();
+
+    /** Completes when Redis has confirmed the channel on the current connection: at once if it has. */
+    private CompletableFuture<Void> confirmedOnce(String channel) {
+        synchronized (wanted) {
+            if (confirmed.contains(channel)) {
+                return CompletableFuture.completedFuture(null);
+            }
+            if (closed) {
+                return CompletableFuture.failedFuture(new IllegalStateException("relay closed"));
+            }
+            return awaited.computeIfAbsent(channel, c -> new CompletableFuture<>());
+        }
     }
 
     /** Undoes one {@link #subscribeConfirmed}. */
@@ -833,6 +851,11 @@ public final class RedisRelay implements Relay {
         }
 
         @Override
+        public CompletionStage<Void> subscribed(Topic topic) {
+            return confirmedOnce(channel(name, topic));
+        }
+
+        @Override
         public CompletionStage<Integer> publishText(Topic topic, String text) {
             return publish(channel(name, topic), Envelope.encode(nodeId, name, topic, text, null));
         }
@@ -851,8 +874,10 @@ public final class RedisRelay implements Relay {
 
         @Override
         public void subscribed(String channel, long count) {
+            CompletableFuture<Void> waiting;
             synchronized (wanted) {
                 confirmed.add(channel);
+                waiting = awaited.remove(channel);
                 if (lost.remove(channel)) {
                     // in order: what arrived before the loss was handed over, what follows comes after it
                     inbound.control(() -> gap(channel, Receiver.SUBSCRIPTION_LOST));
@@ -863,6 +888,9 @@ public final class RedisRelay implements Relay {
                     // UNSUBSCRIBE that Redis never saw
                     command(() -> subscriber.async().unsubscribe(channel), "UNSUBSCRIBE", channel);
                 }
+            }
+            if (waiting != null) {
+                waiting.complete(null);
             }
         }
 

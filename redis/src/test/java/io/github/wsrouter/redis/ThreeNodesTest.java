@@ -170,6 +170,23 @@ class ThreeNodesTest {
     }
 
     @Test
+    void aMemberToldJoinedMissesNothingSentToTheRoomFromAnotherNodeAfterIt() {
+        WsClient alice = connect(node(1), "/ws/alice/");
+        WsClient bob = connect(node(2), "/ws/bob/");
+        for (int round = 0; round < 50; round++) {
+            String room = "r" + round;
+            alice.send("{\"join\":\"" + room + "\"}");
+            assertThat(json(alice.awaitText()).get("joined").getAsString()).isEqualTo(room);
+            bob.send("{\"join\":\"" + room + "\"}");
+            assertThat(json(bob.awaitText()).get("joined").getAsString()).isEqualTo(room);
+            // node two confirmed bob's room before telling him: alice's message, sent at once, reaches him
+            alice.send("{\"to_room\":\"" + room + "\",\"message\":" + round + "}");
+            assertThat(json(bob.awaitText()).get("message").getAsInt()).isEqualTo(round);
+            assertThat(json(alice.awaitText()).get("message").getAsInt()).isEqualTo(round);
+        }
+    }
+
+    @Test
     void roomBroadcastReachesOnlyItsRoomOnEveryNode() {
         WsClient blue1 = connect(node(1), "/rooms/blue/");
         WsClient blue3 = connect(node(3), "/rooms/blue/");
