@@ -105,13 +105,14 @@ public final class PresenceCost {
 
             System.out.printf(
                     "round %d: %d users over 3 servers: %.0f joins/s, %.0f leaves/s until every view was right;"
-                            + " per join %.2f Redis commands (%s), %.0f bytes into Redis and %.0f out (the change"
-                            + " to 3 subscribers); per entry %.1f B in the route's hash and %.1f B in its server's"
-                            + " set; %d events heard%n",
+                            + " per join %.2f commands sent to Redis, %.2f calls Redis ran (%s), %.0f bytes into"
+                            + " Redis and %.0f out (the answer, and the change to 3 subscribers); per entry %.1f B"
+                            + " in the route's hash and %.1f B in its server's set; %d events heard%n",
                     round,
                     users,
                     users / joinSeconds,
                     users / leaveSeconds,
+                    value(commands.get("cmdstat_evalsha"), "calls") / (double) users,
                     calls / (double) users,
                     commands.keySet().stream()
                             .filter(k -> k.startsWith("cmdstat_"))
@@ -131,7 +132,7 @@ public final class PresenceCost {
     private static long calls(Map<String, String> commands) {
         long calls = 0;
         for (Map.Entry<String, String> entry : commands.entrySet()) {
-            // the commands the clients sent: scripts count once, not the calls inside them
+            // every call Redis ran: a script's own calls count besides the EVALSHA
             if (entry.getKey().startsWith("cmdstat_") && !entry.getKey().equals("cmdstat_config")) {
                 calls += value(entry.getValue(), "calls");
             }
