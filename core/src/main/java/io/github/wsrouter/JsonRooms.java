@@ -120,8 +120,8 @@ final class JsonRooms {
             errors.send(connection, "forbidden", "you may not join this room", ROOM, room, id);
             return;
         }
-        if (!groups.groupsOf(connection).contains(room)
-                && groups.groupsOf(connection).size() >= maxRooms) {
+        java.util.Set<String> in = groups.groupsOf(connection);
+        if (!in.contains(room) && in.size() >= maxRooms) {
             errors.send(
                     connection, "too_many_rooms", "a connection is in at most " + maxRooms + " rooms", ROOM, room, id);
             return;
@@ -140,7 +140,7 @@ final class JsonRooms {
     static final long JOIN_WAIT_SECONDS = 2;
 
     private void leave(Connection connection, String room, JsonElement id) {
-        if (!groups.groupsOf(connection).contains(room)) {
+        if (!groups.members(room).contains(connection)) {
             errors.send(connection, "not_in_room", "you are not in this room", ROOM, room, id);
             return;
         }
@@ -154,7 +154,7 @@ final class JsonRooms {
                     connection, "missing_field", "field '" + messageField + "' is required", "field", messageField, id);
             return;
         }
-        if (!groups.groupsOf(connection).contains(room)) {
+        if (!groups.members(room).contains(connection)) {
             errors.send(connection, "not_in_room", "join the room before posting to it", ROOM, room, id);
             return;
         }
