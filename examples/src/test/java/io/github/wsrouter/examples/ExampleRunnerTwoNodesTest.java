@@ -63,6 +63,9 @@ class ExampleRunnerTwoNodesTest {
     void aliceOnOneRunnerAndBobOnTheOtherTalkDirectlyAndByBroadcast() {
         WsTestClient alice = connect(first, "/ws/alice/");
         WsTestClient bob = connect(second, "/ws/bob/");
+        // the route keeps history in Redis: a user can be written to once their streams are open
+        alice.awaitTextSkipping(text -> !ExampleRunnerServerTest.isStreams(text));
+        bob.awaitTextSkipping(text -> !ExampleRunnerServerTest.isStreams(text));
         await().atMost(WAIT)
                 .until(() -> subscribed(first, "/ws/{username}/", Topic.user("alice"))
                         && subscribed(second, "/ws/{username}/", Topic.user("bob"))
