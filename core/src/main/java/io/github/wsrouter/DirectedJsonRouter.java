@@ -67,6 +67,22 @@ import java.util.regex.Pattern;
  * Builder#roomParameter} names a path parameter whose room a connection joins as it opens. Rooms
  * keep no history; a connection leaves its rooms when it closes.
  *
+ * <p>Rooms have presence: a user is a member of a room while at least one of their connections on
+ * any server is in it (two tabs count once). The join answer carries the members on every server,
+ * sorted, and the room's members are told of joins and leaves in windows of 100 ms:
+ * <pre>
+ * alice ← {"joined": "lobby", "members": ["alice", "bob"]}
+ * bob   ← {"presence": "join",  "room": "lobby", "user": "carol"}       one change in the window
+ * bob   ← {"presence": "leave", "room": "lobby", "user": "carol"}
+ * bob   ← {"presence": "changes", "room": "lobby", "joined": ["dave"], "left": ["carol"]}   several
+ * </pre>
+ * A room that {@link Builder#countsOnly} names shows a count, not names: {@code {"joined": "lobby",
+ * "count": 2}} and {@code {"presence": "count", "room": "lobby", "count": 3}}. A single {@code
+ * join} or {@code leave} does not go to the user it is about. {@link #roomMembers} answers for
+ * every server. Across servers room presence is kept by the relay's {@link Relay#presence} (the
+ * route's one, shared with the users', in groups {@code room:<room>}); with a relay that keeps
+ * none, it is this server's.
+ *
  * <h2>Presence (optional)</h2>
  * With {@link Builder#presence(boolean)} on, the router tells who is online:
  * <pre>
@@ -241,7 +257,8 @@ public final class DirectedJsonRouter implements MessageRouter {
                         messageField,
                         fromField,
                         acks,
-                        this::sendError);
+                        this::sendError,
+                        builder.countsOnly);
     }
 
     /**
@@ -343,8 +360,14 @@ public final class DirectedJsonRouter implements MessageRouter {
         if (rooms != null) {
             rooms.mount(route);
         }
+        ClusterPresence receiver = new ClusterPresence();
         if (presence && cluster == null) {
-            cluster = route.relay().presence(route.route(), new ClusterPresence());
+            cluster = route.relay().presence(route.route(), receiver);
+        }
+        if (rooms != null && !rooms.hasPresence()) {
+            // the route's one presence: the users' if presence is on, else asked for the rooms
+            Relay.Presence shared = presence ? cluster : route.relay().presence(route.route(), receiver);
+            rooms.usePresence(shared != null ? shared : new io.github.wsrouter.internal.LocalPresence(receiver));
         }
     }
 
@@ -553,6 +576,9 @@ public final class DirectedJsonRouter implements MessageRouter {
         if (history != null) {
             history.closed(connection);
         }
+        if (rooms != null) {
+            rooms.closed(connection, name); // its rooms' groups forget it after this
+        }
         if (!presence) {
             users.remove(name, connection);
         } else {
@@ -605,6 +631,16 @@ public final class DirectedJsonRouter implements MessageRouter {
                         && everywhere.members(Relay.Presence.USERS).contains(user));
     }
 
+    /**
+     * The users in a room on every node, sorted: a snapshot, as this node knows them (its own
+     * connections' at once; other nodes' where the relay keeps presence, {@link Relay#presence}).
+     * Empty without {@link Builder#rooms rooms}.
+     */
+    public Set<String> roomMembers(String room) {
+        Objects.requireNonNull(room, "room");
+        return rooms == null ? new java.util.TreeSet<>() : rooms.roomMembers(room);
+    }
+
     /** How long joins and leaves across nodes are gathered before this node's connections are told. */
     static final long PRESENCE_WINDOW_MILLIS = 100;
 
@@ -633,6 +669,9 @@ public final class DirectedJsonRouter implements MessageRouter {
 
         private void changed(String group) {
             if (!group.equals(Relay.Presence.USERS)) {
+                if (rooms != null) {
+                    rooms.changed(group);
+                }
                 return;
             }
             synchronized (presenceLock) {
@@ -739,6 +778,7 @@ public final class DirectedJsonRouter implements MessageRouter {
         private RoomPolicy roomPolicy;
         private String roomParameter;
         private int maxRooms = 100;
+        private java.util.function.Predicate<String> countsOnly = room -> false;
 
         private Builder() {}
 
@@ -877,6 +917,16 @@ public final class DirectedJsonRouter implements MessageRouter {
             if (roomPolicy == null) {
                 roomPolicy = RoomPolicy.OPEN;
             }
+            return this;
+        }
+
+        /**
+         * The rooms whose members see how many they are, not who: their join answer is {@code
+         * {"joined": room, "count": n}} and their presence notices {@code {"presence": "count",
+         * "room": room, "count": n}}. Default none.
+         */
+        public Builder countsOnly(java.util.function.Predicate<String> rooms) {
+            this.countsOnly = Objects.requireNonNull(rooms, "rooms");
             return this;
         }
 

@@ -339,9 +339,10 @@ class ExampleRunnerServerTest {
                 WsTestClient bob = connect("/ws/bob/");
                 WsTestClient carol = connect("/ws/carol/")) {
             alice.send("{\"join\":\"lobby\",\"id\":\"j1\"}");
-            assertThat(nextNonPresence(alice)).isEqualTo(json("{\"joined\":\"lobby\",\"id\":\"j1\"}"));
+            assertThat(nextNonPresence(alice))
+                    .isEqualTo(json("{\"joined\":\"lobby\",\"members\":[\"alice\"],\"id\":\"j1\"}"));
             bob.send("{\"join\":\"lobby\"}");
-            assertThat(nextNonPresence(bob)).isEqualTo(json("{\"joined\":\"lobby\"}"));
+            assertThat(nextNonPresence(bob)).isEqualTo(json("{\"joined\":\"lobby\",\"members\":[\"alice\",\"bob\"]}"));
 
             bob.send("{\"to_room\":\"lobby\",\"message\":{\"text\":\"hi\"},\"from\":\"mallory\","
                     + "\"id\":\"b1\",\"ack\":true}");

