@@ -355,6 +355,11 @@ export class WsRouterClient extends EventTarget {
   }
 
   #presence(obj) {
+    if (typeof obj.room === "string") {
+      // who is in a room (or how many): not the route's online list
+      this.#emit("roompresence", obj);
+      return;
+    }
     if (obj.presence === "online" && Array.isArray(obj.users)) {
       this.#online = [...new Set(obj.users)].sort();
     } else if (obj.presence === "join" && !this.#online.includes(obj.user)) {

@@ -345,8 +345,14 @@ final class JsonRooms {
         track(connection, user, room);
         // answered once other servers' messages to the room reach this one (their relay confirmed
         // it), or after a bound when the relay cannot confirm now (its backend is away)
+        // and once this node has read who is in the room on the others (its first member here)
+        Relay.Presence everywhere = presence;
+        java.util.concurrent.CompletableFuture<Void> read = everywhere == null
+                ? java.util.concurrent.CompletableFuture.completedFuture(null)
+                : everywhere.read(GROUP_PREFIX + room).toCompletableFuture();
         groups.ready(room)
                 .toCompletableFuture()
+                .thenCombine(read, (a, b) -> (Void) null)
                 .completeOnTimeout(null, JOIN_WAIT_SECONDS, java.util.concurrent.TimeUnit.SECONDS)
                 .whenComplete((ok, failure) -> connection.sendText(joined(room, id)));
     }

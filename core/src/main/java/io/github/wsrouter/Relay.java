@@ -297,6 +297,15 @@ public interface Relay extends AutoCloseable {
          */
         boolean stale();
 
+        /**
+         * Completes once this node's view of the group has been read from the store: at once for a
+         * group it knows; for one it meets for the first time (a room's first member here), after
+         * the store answered. {@link #members} is complete for the group from then on.
+         */
+        default java.util.concurrent.CompletionStage<Void> read(String group) {
+            return java.util.concurrent.CompletableFuture.completedFuture(null);
+        }
+
         /** Stops holding anything here: this node's members leave everywhere now; idempotent. */
         @Override
         default void close() {}

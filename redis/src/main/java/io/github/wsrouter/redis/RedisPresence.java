@@ -99,6 +99,9 @@ final class RedisPresence implements Relay.Presence {
     private final List<Object[]> toTell = new ArrayList<>();
 
     private boolean stale = true;
+    /** Groups met for the first time, until a snapshot that covers them is applied. Guarded by {@link #lock}. */
+    private final Map<String, CompletableFuture<Void>> unread = new HashMap<>();
+
     private volatile boolean closed;
 
     RedisPresence(RedisRelay relay, NodeLiveness liveness, String route, Receiver receiver) {
@@ -138,9 +141,29 @@ final class RedisPresence implements Relay.Presence {
             if (!local.computeIfAbsent(group, g -> new HashSet<>()).add(member)) {
                 return;
             }
-            view.computeIfAbsent(group, g -> new HashSet<>());
         }
+        read(group);
         change(group, member, true);
+    }
+
+    @Override
+    public java.util.concurrent.CompletionStage<Void> read(String group) {
+        CompletableFuture<Void> reading;
+        synchronized (lock) {
+            CompletableFuture<Void> pending = unread.get(group);
+            if (pending != null) {
+                return pending;
+            }
+            if (view.containsKey(group)) {
+                return done();
+            }
+            // a group this node meets for the first time: its members before now are read
+            view.put(group, new HashSet<>());
+            reading = new CompletableFuture<>();
+            unread.put(group, reading);
+        }
+        resync();
+        return reading;
     }
 
     @Override
@@ -336,6 +359,12 @@ final class RedisPresence implements Relay.Presence {
             }
             seq = number;
             stale = false;
+            for (String group : groups) {
+                CompletableFuture<Void> reading = unread.remove(group);
+                if (reading != null) {
+                    relay.inbound(() -> reading.complete(null)); // after the changes this snapshot tells
+                }
+            }
             List<JsonObject> waited = early;
             early = null;
             if (waited != null) {

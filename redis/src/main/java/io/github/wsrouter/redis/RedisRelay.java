@@ -127,6 +127,9 @@ public final class RedisRelay implements Relay {
     private final Map<String, RedisPresence> presences = new ConcurrentHashMap<>();
 
     private NodeLiveness liveness;
+    /** Whether a connection to Redis was ever lost: activations after it are reconnections. */
+    private volatile boolean lostConnection;
+
     private final Duration presenceTimeout;
 
     private final LongAdder published = new LongAdder();
@@ -181,10 +184,13 @@ public final class RedisRelay implements Relay {
         this.events = resources.eventBus().get().subscribe(event -> {
             if (event instanceof ConnectionDeactivatedEvent) {
                 confirmed.clear();
+                lostConnection = true;
             } else if (event instanceof ConnectionActivatedEvent) {
                 loadScripts(); // a restarted Redis knows none
                 resubscribe();
-                presences.values().forEach(RedisPresence::reconnected);
+                if (lostConnection) { // not the first connections: Redis may have lost what presence held
+                    presences.values().forEach(RedisPresence::reconnected);
+                }
             }
         });
         try {
