@@ -65,7 +65,8 @@ var el = {
   roomSendForm: byId("room-send-form"),
   roomMessage: byId("room-message"),
   roomSend: byId("room-send"),
-  roomLog: byId("room-log")
+  roomLog: byId("room-log"),
+  roomMembers: byId("room-members")
 };
 
 // ---- small helpers ----
@@ -434,6 +435,7 @@ function connect() {
   });
   chat.on("message", onChatMessage);
   chat.on("room", onRoomMessage);
+  chat.on("roompresence", onRoomPresence);
   chat.on("presence", onPresence);
   chat.on("recovery", function (d) {
     if (!d.recovered) {
@@ -493,7 +495,33 @@ function send() {
 // its "room" event. The server stamps every room message with the sender's verified name ("from"),
 // whatever the sender put in it. One room at a time on this page; wsrouter.js joins it again after
 // a reconnect. state: idle (not in a room), joining, or in.
-var room = { name: "", state: "idle" };
+var room = { name: "", state: "idle", members: [] };
+
+// The room's members on every server: from the join's answer, then the server's room presence.
+function showRoomMembers() {
+  el.roomMembers.textContent = room.state === "idle" ? "\u2014"
+    : typeof room.count === "number" ? room.count + " (names not shown in this room)"
+    : room.members.join(", ");
+}
+
+function onRoomPresence(d) {
+  if (room.state === "idle" || d.room !== room.name) {
+    return;
+  }
+  var members = room.members.slice();
+  if (d.presence === "count") {
+    room.count = d.count;
+  } else if (d.presence === "join" && members.indexOf(d.user) < 0) {
+    members.push(d.user);
+  } else if (d.presence === "leave") {
+    members = members.filter(function (u) { return u !== d.user; });
+  } else if (d.presence === "changes") {
+    (d.joined || []).forEach(function (u) { if (members.indexOf(u) < 0) members.push(u); });
+    members = members.filter(function (u) { return (d.left || []).indexOf(u) < 0; });
+  }
+  room.members = members.sort();
+  showRoomMembers();
+}
 
 function roomEntry(kind, from, parts) {
   return addEntry(el.roomLog, kind, from, parts);
@@ -507,6 +535,9 @@ function roomError(error) {
 function notInARoom(state, text) {
   room.name = "";
   room.state = "idle";
+  room.members = [];
+  room.count = undefined;
+  showRoomMembers();
   setStatus(el.roomStatus, state, text);
   updateControls();
 }
@@ -575,11 +606,14 @@ function joinRoom() {
   el.roomName.value = name;
   setStatus(el.roomStatus, "connecting", "joining " + name + "\u2026");
   updateControls();
-  client.join(name).then(function () {
+  client.join(name).then(function (answer) {
     if (chat !== client || room.name !== name || room.state !== "joining") {
       return; // left, or disconnected, meanwhile
     }
     room.state = "in";
+    room.members = Array.isArray(answer && answer.members) ? answer.members.slice().sort() : [];
+    room.count = answer && typeof answer.count === "number" ? answer.count : undefined;
+    showRoomMembers();
     setStatus(el.roomStatus, "open", "in room " + name);
     roomEntry("system", "", [["label", "Joined"], ["text", "room " + name]]);
     updateControls();

@@ -242,6 +242,11 @@ final class ChatPage implements AutoCloseable {
         return statusOf("room-status");
     }
 
+    /** The room's members on every server, as the page shows them ("alice, bob"). */
+    String roomMembers() {
+        return (String) script("return document.getElementById('room-members').textContent;");
+    }
+
     @SuppressWarnings("unchecked")
     private Status statusOf(String id) {
         Map<String, Object> s = (Map<String, Object>) script(

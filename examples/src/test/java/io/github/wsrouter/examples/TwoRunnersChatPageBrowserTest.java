@@ -109,6 +109,10 @@ class TwoRunnersChatPageBrowserTest {
         bob.joinRoom("lobby");
         assertThat(alice.roomStatus().text()).isEqualTo("in room lobby");
         assertThat(bob.roomStatus().text()).isEqualTo("in room lobby");
+        // the member list of the room, across both runners, on each page
+        alice.await(
+                "the room's members alice and bob", () -> alice.roomMembers().equals("alice, bob"));
+        bob.await("the room's members alice and bob", () -> bob.roomMembers().equals("alice, bob"));
         // "in room lobby" on both pages: each runner confirmed its subscription to the room before it
         // answered the join, so no message sent from now on can pass a page by
 
