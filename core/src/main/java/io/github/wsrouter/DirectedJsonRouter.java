@@ -688,45 +688,9 @@ public final class DirectedJsonRouter implements MessageRouter {
                 scheduled = false;
                 java.util.Set<String> now = new java.util.TreeSet<>(everywhere.members(Relay.Presence.USERS));
                 now.addAll(users.groups());
-                java.util.List<String> joined = new java.util.ArrayList<>();
-                java.util.List<String> left = new java.util.ArrayList<>();
-                for (String user : now) {
-                    if (!told.contains(user)) {
-                        joined.add(user);
-                    }
-                }
-                for (String user : new java.util.TreeSet<>(told)) {
-                    if (!now.contains(user)) {
-                        left.add(user);
-                    }
-                }
+                PresenceWindow.tell(gson, null, told, now, users.members());
                 told.clear();
                 told.addAll(now);
-                if (joined.size() + left.size() == 1) {
-                    String user = joined.isEmpty() ? left.get(0) : joined.get(0);
-                    JsonObject notice = new JsonObject();
-                    notice.addProperty("presence", joined.isEmpty() ? "leave" : "join");
-                    notice.addProperty("user", user);
-                    String text = gson.toJson(notice);
-                    for (Connection other : users.members()) {
-                        if (!user.equals(other.identity())) {
-                            other.sendText(text);
-                        }
-                    }
-                } else if (!joined.isEmpty() || !left.isEmpty()) {
-                    JsonObject notice = new JsonObject();
-                    notice.addProperty("presence", "changes");
-                    JsonArray in = new JsonArray();
-                    joined.forEach(in::add);
-                    JsonArray out = new JsonArray();
-                    left.forEach(out::add);
-                    notice.add("joined", in);
-                    notice.add("left", out);
-                    String text = gson.toJson(notice);
-                    for (Connection other : users.members()) {
-                        other.sendText(text);
-                    }
-                }
             }
         }
     }

@@ -5,10 +5,8 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import io.github.wsrouter.DirectedJsonRouter.RoomPolicy;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SortedSet;
@@ -257,35 +255,7 @@ final class JsonRooms {
             send(notice, here, null);
             return;
         }
-        List<String> joined = new ArrayList<>();
-        List<String> left = new ArrayList<>();
-        for (String user : now) {
-            if (!before.contains(user)) {
-                joined.add(user);
-            }
-        }
-        for (String user : new TreeSet<>(before)) {
-            if (!now.contains(user)) {
-                left.add(user);
-            }
-        }
-        if (joined.size() + left.size() == 1) {
-            String user = joined.isEmpty() ? left.get(0) : joined.get(0);
-            notice.addProperty("presence", joined.isEmpty() ? "leave" : "join");
-            notice.addProperty(ROOM, room);
-            notice.addProperty("user", user);
-            send(notice, here, user);
-        } else if (!joined.isEmpty() || !left.isEmpty()) {
-            notice.addProperty("presence", "changes");
-            notice.addProperty(ROOM, room);
-            JsonArray in = new JsonArray();
-            joined.forEach(in::add);
-            JsonArray out = new JsonArray();
-            left.forEach(out::add);
-            notice.add("joined", in);
-            notice.add("left", out);
-            send(notice, here, null);
-        }
+        PresenceWindow.tell(gson, room, before, now, here);
     }
 
     private void send(JsonObject notice, java.util.Collection<Connection> here, String except) {

@@ -9,7 +9,6 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.github.wsrouter.redis.RedisServerProcess;
 import io.github.wsrouter.server.WsServer;
-import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import java.io.BufferedReader;
@@ -70,20 +69,19 @@ class PausedRunnerTest {
     private final List<WsTestClient> clients = new ArrayList<>();
     private final StringBuffer runnerErr = new StringBuffer();
     private RedisServerProcess redis;
-    private RedisClient redisClient;
+    private RedisWithRunner cluster;
     private StatefulRedisConnection<String, String> redisConnection;
     private WsServer runnerA;
     private Process runnerB;
 
     @BeforeEach
     void startRedisAndRunnerA() {
-        redis = RedisServerProcess.start();
-        redisClient = RedisClient.create(redis.uri().toString());
-        redisConnection = redisClient.connect();
+        cluster = RedisWithRunner.start();
+        redis = cluster.redis;
+        redisConnection = cluster.commands;
+        runnerA = cluster.runner;
         // a subscriber that falls 512 KB behind (or 128 KB for a second) is dropped
         redisConnection.sync().configSet("client-output-buffer-limit", "pubsub 512kb 128kb 1");
-        runnerA = ExampleRunnerTwoNodesTest.launch(
-                "--port", "0", "--redis", redis.uri().toString());
     }
 
     @AfterEach
@@ -92,17 +90,8 @@ class PausedRunnerTest {
         if (runnerB != null) {
             runnerB.destroyForcibly(); // SIGKILL ends a stopped process too
         }
-        if (runnerA != null) {
-            runnerA.stop();
-        }
-        if (redisConnection != null) {
-            redisConnection.close();
-        }
-        if (redisClient != null) {
-            redisClient.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-        }
-        if (redis != null) {
-            redis.close();
+        if (cluster != null) {
+            cluster.close();
         }
     }
 

@@ -9,7 +9,6 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.github.wsrouter.redis.RedisServerProcess;
 import io.github.wsrouter.server.WsServer;
-import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -60,34 +59,24 @@ class PresenceNodeDeathTest {
     private final List<WsTestClient> clients = new ArrayList<>();
     private final List<ChildRunner> children = new ArrayList<>();
     private RedisServerProcess redis;
-    private RedisClient redisClient;
+    private RedisWithRunner cluster;
     private StatefulRedisConnection<String, String> redisConnection;
     private WsServer runnerA;
 
     @BeforeEach
     void startRedisAndRunnerA() {
-        redis = RedisServerProcess.start();
-        redisClient = RedisClient.create(redis.uri().toString());
-        redisConnection = redisClient.connect();
-        runnerA = ExampleRunnerTwoNodesTest.launch(
-                "--port", "0", "--redis", redis.uri().toString());
+        cluster = RedisWithRunner.start();
+        redis = cluster.redis;
+        redisConnection = cluster.commands;
+        runnerA = cluster.runner;
     }
 
     @AfterEach
     void stopEverything() {
         clients.forEach(WsTestClient::close);
         children.forEach(ChildRunner::close);
-        if (runnerA != null) {
-            runnerA.stop();
-        }
-        if (redisConnection != null) {
-            redisConnection.close();
-        }
-        if (redisClient != null) {
-            redisClient.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-        }
-        if (redis != null) {
-            redis.close();
+        if (cluster != null) {
+            cluster.close();
         }
     }
 
