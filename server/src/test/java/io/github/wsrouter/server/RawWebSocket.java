@@ -65,6 +65,14 @@ final class RawWebSocket implements AutoCloseable {
 
     /** Same as {@link #connect(int, String)}, with the socket's receive buffer size. */
     static RawWebSocket connect(int port, String path, int receiveBufferSize) throws IOException {
+        return connect(port, path, receiveBufferSize, new byte[0]);
+    }
+
+    /**
+     * Connects and sends the bytes in the same write as the opening handshake, before any answer:
+     * the server reads them with the upgrade request.
+     */
+    static RawWebSocket connect(int port, String path, int receiveBufferSize, byte[] afterRequest) throws IOException {
         Socket socket = new Socket();
         socket.setReceiveBufferSize(receiveBufferSize);
         socket.connect(new java.net.InetSocketAddress("127.0.0.1", port), 10_000);
@@ -76,7 +84,10 @@ final class RawWebSocket implements AutoCloseable {
                 + "Connection: Upgrade\r\n"
                 + "Sec-WebSocket-Key: " + Base64.getEncoder().encodeToString(nonce) + "\r\n"
                 + "Sec-WebSocket-Version: 13\r\n\r\n";
-        socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        bytes.writeBytes(request.getBytes(StandardCharsets.ISO_8859_1));
+        bytes.writeBytes(afterRequest);
+        socket.getOutputStream().write(bytes.toByteArray());
         RawWebSocket ws = new RawWebSocket(socket);
         String head = readHead(ws.in);
         if (!head.startsWith("HTTP/1.1 101")) {
@@ -88,6 +99,12 @@ final class RawWebSocket implements AutoCloseable {
 
     /** Sends one masked frame with FIN set. */
     void send(int opcode, byte[] payload) throws IOException {
+        out.write(maskedFrame(opcode, payload));
+        out.flush();
+    }
+
+    /** One masked frame with FIN set, as a client sends it. */
+    static byte[] maskedFrame(int opcode, byte[] payload) {
         ByteArrayOutputStream frame = new ByteArrayOutputStream();
         frame.write(0x80 | opcode);
         if (payload.length < 126) {
@@ -99,12 +116,11 @@ final class RawWebSocket implements AutoCloseable {
         }
         byte[] mask = new byte[4];
         ThreadLocalRandom.current().nextBytes(mask);
-        frame.write(mask);
+        frame.write(mask, 0, 4);
         for (int i = 0; i < payload.length; i++) {
             frame.write(payload[i] ^ mask[i % 4]);
         }
-        out.write(frame.toByteArray());
-        out.flush();
+        return frame.toByteArray();
     }
 
     /** Sends raw bytes as they are: for frames no client library would build. */

@@ -44,8 +44,11 @@ final class UndertowConnection extends AbstractConnection
 
     /** Set once by {@link #attach}; until then frames wait in the send queue. */
     private volatile WebSocketChannel channel;
-    /** The HTTP connection the upgrade is answered on: dropped by {@link #abort()} before the channel is there. */
-    private final io.undertow.server.ServerConnection http;
+    /**
+     * The HTTP connection the upgrade is answered on, closed by {@link #abort()} before the channel
+     * is there; forgotten by {@link #attach} (the channel closes the socket from then on).
+     */
+    private volatile io.undertow.server.ServerConnection http;
 
     private final Settings.Limits limits;
     private final java.util.function.Consumer<UndertowConnection> terminated;
@@ -91,6 +94,7 @@ final class UndertowConnection extends AbstractConnection
             return false;
         }
         channel = webSocket;
+        http = null; // after channel: abort() reads http first, then channel
         return true;
     }
 
@@ -357,11 +361,12 @@ final class UndertowConnection extends AbstractConnection
 
     /** Drops the channel without a closing handshake. */
     void abort() {
+        io.undertow.server.ServerConnection upgrading = http;
         WebSocketChannel webSocket = channel;
         if (webSocket != null) {
             IoUtils.safeClose(webSocket);
         } else {
-            IoUtils.safeClose(http); // the upgrade fails: upgradeFailed follows from its close listener
+            IoUtils.safeClose(upgrading); // the upgrade fails: upgradeFailed follows from its close listener
             upgradeFailed();
         }
     }

@@ -10,6 +10,7 @@ import io.github.wsrouter.server.internal.FrameGuard;
 import io.github.wsrouter.server.internal.Keepalive;
 import io.github.wsrouter.server.internal.Settings;
 import io.github.wsrouter.server.internal.UpgradeGate;
+import io.github.wsrouter.server.internal.UpgradedHttp;
 import io.github.wsrouter.spi.Handshake;
 import io.github.wsrouter.spi.LiveConnections;
 import io.github.wsrouter.spi.RouteCounters;
@@ -245,9 +246,11 @@ public final class WebSocketRoutes implements HttpHandler {
 
     /** On the IO thread, once the 101 is written: the channel is there. */
     private void onConnect(UndertowConnection connection, HttpServerExchange exchange, WebSocketChannel channel) {
-        releaseHeaders(exchange);
         if (!connection.attach(channel)) {
             return; // given up meanwhile (a stop's abort): the router has heard its close
+        }
+        if (!UpgradedHttp.release(exchange.getConnection())) {
+            releaseHeaders(exchange); // the exchange stays with the HTTP connection: its headers at least go
         }
         channel.addCloseTask(connection); // the socket is gone: its place is free before the router hears
         FrameGuard.install(connection);
