@@ -120,8 +120,11 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
      * underlying}); Undertow's own limits still apply.
      */
     public static void install(GuardedConnection owner) {
-        WebSocketChannel channel = owner.webSocketChannel();
-        StreamConnection connection = underlying(channel);
+        install(owner, underlying(owner.webSocketChannel()));
+    }
+
+    /** The same, where the adapter has the socket under the channel at hand (the native upgrade). */
+    public static void install(GuardedConnection owner, StreamConnection connection) {
         if (connection != null) {
             ConduitStreamSourceChannel source = connection.getSourceChannel();
             source.setConduit(new FrameGuard(source.getConduit(), owner, connection, source));

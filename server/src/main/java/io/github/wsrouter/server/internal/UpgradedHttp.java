@@ -3,7 +3,8 @@ package io.github.wsrouter.server.internal;
 import io.undertow.UndertowOptions;
 import io.undertow.server.ServerConnection;
 import io.undertow.server.protocol.http.HttpServerConnection;
-import java.lang.reflect.Field;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicReference;
 import org.xnio.ChannelListener;
 import org.xnio.StreamConnection;
@@ -25,18 +26,14 @@ import org.xnio.StreamConnection;
 public final class UpgradedHttp {
 
     /** {@code StreamConnection.closeListener}, an {@code AtomicReference}, or null. */
-    private static final Field CLOSE_LISTENER = closeListenerField();
+    private static final VarHandle CLOSE_LISTENER = closeListenerField();
 
     private UpgradedHttp() {}
 
-    private static Field closeListenerField() {
+    private static VarHandle closeListenerField() {
         try {
-            Field field = StreamConnection.class.getDeclaredField("closeListener");
-            if (field.getType() != AtomicReference.class) {
-                return null;
-            }
-            field.setAccessible(true);
-            return field;
+            return MethodHandles.privateLookupIn(StreamConnection.class, MethodHandles.lookup())
+                    .findVarHandle(StreamConnection.class, "closeListener", AtomicReference.class);
         } catch (ReflectiveOperationException | RuntimeException e) {
             return null; // another XNIO, or the field is not accessible: keep Undertow's listener
         }
@@ -75,12 +72,7 @@ public final class UpgradedHttp {
             return false;
         }
         StreamConnection socket = http.getChannel();
-        AtomicReference<Object> listener;
-        try {
-            listener = (AtomicReference<Object>) CLOSE_LISTENER.get(socket);
-        } catch (IllegalAccessException e) {
-            return false;
-        }
+        AtomicReference<Object> listener = (AtomicReference<Object>) CLOSE_LISTENER.get(socket);
         Object current = listener.get();
         // a closing socket's listener has run or runs now: its duties are done by Undertow then
         if (current == null || !socket.isOpen() || !listener.compareAndSet(current, null)) {

@@ -206,7 +206,10 @@ public final class WebSocketRoutes implements HttpHandler {
         }
         try {
             exchange.upgradeChannel((streamConnection, upgraded) -> onConnect(
-                    connection, upgraded, version.createChannel(facade, streamConnection, facade.getBufferPool())));
+                    connection,
+                    upgraded,
+                    streamConnection,
+                    version.createChannel(facade, streamConnection, facade.getBufferPool())));
             version.handshake(facade);
         } catch (RuntimeException e) {
             LOG.log(
@@ -245,7 +248,11 @@ public final class WebSocketRoutes implements HttpHandler {
     }
 
     /** On the IO thread, once the 101 is written: the channel is there. */
-    private void onConnect(UndertowConnection connection, HttpServerExchange exchange, WebSocketChannel channel) {
+    private void onConnect(
+            UndertowConnection connection,
+            HttpServerExchange exchange,
+            org.xnio.StreamConnection socket,
+            WebSocketChannel channel) {
         if (!connection.attach(channel)) {
             return; // given up meanwhile (a stop's abort): the router has heard its close
         }
@@ -253,7 +260,7 @@ public final class WebSocketRoutes implements HttpHandler {
             releaseHeaders(exchange); // the exchange stays with the HTTP connection: its headers at least go
         }
         channel.addCloseTask(connection); // the socket is gone: its place is free before the router hears
-        FrameGuard.install(connection);
+        FrameGuard.install(connection, socket);
         channel.getReceiveSetter().set(new ReceiveListener(connection));
         keepalive.opened(connection);
         connection.ready(); // what onOpen and others sent meanwhile leaves first, in order
