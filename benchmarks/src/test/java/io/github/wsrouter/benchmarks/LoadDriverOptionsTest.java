@@ -43,4 +43,14 @@ class LoadDriverOptionsTest {
         assertThat(List.of(BenchServer.Kind.values()).stream().filter(BenchServer.Kind::isBaseline))
                 .containsExactly(BenchServer.Kind.BASELINE, BenchServer.Kind.NETTY);
     }
+
+    @Test
+    void handshakesAreTimedAfterFiftyThousandWarmUpHandshakesAndQuickRunsFewer() {
+        assertThat(LoadDriver.Options.parse().handshakeWarmup()).isEqualTo(50_000);
+        assertThat(LoadDriver.Options.parse("--handshake-warmup", "0").handshakeWarmup())
+                .isZero();
+        assertThat(LoadDriver.Options.parse("--quick").handshakeWarmup()).isEqualTo(10);
+        assertThatThrownBy(() -> LoadDriver.Options.parse("--handshake-warmup", "-1"))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
 }

@@ -75,12 +75,21 @@ final class JakartaConnection extends AbstractConnection implements GuardedConne
         this.onTerminated = onTerminated;
     }
 
+    /** The close timeout's timer, removed when the socket closes (see {@code UndertowConnection}). */
+    private volatile org.xnio.XnioExecutor.Key closeTimer;
+
     private void useSession(Session opened) {
         this.session = opened;
         if (opened instanceof UndertowSession undertow) {
             // Undertow reports onClose as soon as we close locally; the socket is gone only when
             // the closing handshake is done, which is what a stop waits for.
-            undertow.getWebSocketChannel().addCloseTask(channel -> onTerminated.accept(this));
+            undertow.getWebSocketChannel().addCloseTask(channel -> {
+                org.xnio.XnioExecutor.Key timer = closeTimer;
+                if (timer != null) {
+                    timer.remove(); // the close completed: the timer would hold the connection for nothing
+                }
+                onTerminated.accept(this);
+            });
         }
     }
 
@@ -151,9 +160,9 @@ final class JakartaConnection extends AbstractConnection implements GuardedConne
         } catch (IOException | RuntimeException e) {
             close.done(e);
         }
-        if (channel != null) {
+        if (channel != null && channel.isOpen()) {
             // A peer that never answers our close frame is dropped after the close timeout.
-            channel.getIoThread()
+            closeTimer = channel.getIoThread()
                     .executeAfter(() -> IoUtils.safeClose(channel), limits.closeTimeoutMillis(), TimeUnit.MILLISECONDS);
         }
     }
