@@ -2,9 +2,11 @@ package io.github.wsrouter.internal;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
+import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
+import com.google.gson.JsonPrimitive;
 import com.google.gson.Strictness;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
@@ -30,6 +32,12 @@ public final class StrictJson {
      * recipient to one reader and another to the next.
      */
     public static JsonObject parseObject(String text) throws IOException {
+        JsonObject quick = new Quick(text).document();
+        return quick != null ? quick : parseWithGson(text);
+    }
+
+    /** {@link #parseObject} by Gson's strict reader alone: what the quick path must agree with. */
+    static JsonObject parseWithGson(String text) throws IOException {
         JsonReader reader = new JsonReader(new StringReader(text));
         reader.setStrictness(Strictness.STRICT);
         reader.setNestingLimit(MAX_NESTING);
@@ -70,6 +78,190 @@ public final class StrictJson {
             }
             default -> {
                 return JsonParser.parseReader(reader);
+            }
+        }
+    }
+
+    /**
+     * The common case without Gson's reader, which allocates about 2.5 KiB per message (a 1,024-char
+     * buffer and its stacks) whatever the message's size: an object of strings without escapes,
+     * {@code true}, {@code false}, {@code null}, arrays and nested objects, nested at most {@value
+     * #MAX_NESTING} levels, with JSON's four whitespace characters. It builds the same tree as
+     * Gson's strict reader. Anything else (a number, an escape, a control character, a lone
+     * surrogate, a duplicate
+     * member, a syntax error, another value at the top) gives up with {@code null}, and Gson's
+     * reader parses the text or says what is wrong with it, as before.
+     */
+    private static final class Quick {
+        private final String text;
+        private int pos;
+        private int depth;
+
+        Quick(String text) {
+            this.text = text;
+        }
+
+        /** The object, or null to leave the text to Gson. */
+        JsonObject document() {
+            skipWhitespace();
+            if (pos >= text.length() || text.charAt(pos) != '{') {
+                return null;
+            }
+            JsonObject object = object();
+            if (object == null) {
+                return null;
+            }
+            skipWhitespace();
+            return pos == text.length() ? object : null;
+        }
+
+        private JsonObject object() {
+            if (++depth > MAX_NESTING) {
+                return null;
+            }
+            pos++; // '{'
+            JsonObject object = new JsonObject();
+            skipWhitespace();
+            if (peek() == '}') {
+                pos++;
+                depth--;
+                return object;
+            }
+            for (; ; ) {
+                if (peek() != '"') {
+                    return null;
+                }
+                String name = string();
+                if (name == null || object.has(name)) {
+                    return null;
+                }
+                skipWhitespace();
+                if (peek() != ':') {
+                    return null;
+                }
+                pos++;
+                JsonElement value = value();
+                if (value == null) {
+                    return null;
+                }
+                object.add(name, value);
+                skipWhitespace();
+                char next = peek();
+                pos++;
+                if (next == '}') {
+                    depth--;
+                    return object;
+                }
+                if (next != ',') {
+                    return null;
+                }
+                skipWhitespace();
+            }
+        }
+
+        private JsonArray array() {
+            if (++depth > MAX_NESTING) {
+                return null;
+            }
+            pos++; // '['
+            JsonArray array = new JsonArray();
+            skipWhitespace();
+            if (peek() == ']') {
+                pos++;
+                depth--;
+                return array;
+            }
+            for (; ; ) {
+                JsonElement value = value();
+                if (value == null) {
+                    return null;
+                }
+                array.add(value);
+                skipWhitespace();
+                char next = peek();
+                pos++;
+                if (next == ']') {
+                    depth--;
+                    return array;
+                }
+                if (next != ',') {
+                    return null;
+                }
+            }
+        }
+
+        /** A value after optional whitespace, or null to give up. */
+        private JsonElement value() {
+            skipWhitespace();
+            switch (peek()) {
+                case '"' -> {
+                    String string = string();
+                    return string == null ? null : new JsonPrimitive(string);
+                }
+                case '{' -> {
+                    return object();
+                }
+                case '[' -> {
+                    return array();
+                }
+                case 't' -> {
+                    return literal("true") ? new JsonPrimitive(true) : null;
+                }
+                case 'f' -> {
+                    return literal("false") ? new JsonPrimitive(false) : null;
+                }
+                case 'n' -> {
+                    return literal("null") ? JsonNull.INSTANCE : null;
+                }
+                default -> {
+                    return null; // a number, or not JSON: Gson's reader decides
+                }
+            }
+        }
+
+        private boolean literal(String word) {
+            if (!text.startsWith(word, pos)) {
+                return false;
+            }
+            pos += word.length();
+            return true;
+        }
+
+        /** A string without escapes or control characters, the quotes consumed; else null. */
+        private String string() {
+            int start = ++pos;
+            for (int i = start; i < text.length(); i++) {
+                char c = text.charAt(i);
+                if (c == '"') {
+                    pos = i + 1;
+                    return text.substring(start, i);
+                }
+                if (c == '\\' || c < 0x20) {
+                    return null;
+                }
+                if (Character.isSurrogate(c)) { // Gson's strict reader refuses a lone one
+                    if (!Character.isHighSurrogate(c)
+                            || i + 1 >= text.length()
+                            || !Character.isLowSurrogate(text.charAt(i + 1))) {
+                        return null;
+                    }
+                    i++;
+                }
+            }
+            return null; // not closed
+        }
+
+        private char peek() {
+            return pos < text.length() ? text.charAt(pos) : 0;
+        }
+
+        private void skipWhitespace() {
+            while (pos < text.length()) {
+                char c = text.charAt(pos);
+                if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
+                    return;
+                }
+                pos++;
             }
         }
     }
