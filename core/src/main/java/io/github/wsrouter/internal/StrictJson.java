@@ -115,20 +115,11 @@ public final class StrictJson {
             return pos == text.length() ? object : null;
         }
 
+        /** Member after member until the closing brace; null to give up. */
         private JsonObject object() {
-            if (++depth > MAX_NESTING) {
-                return null;
-            }
-            pos++; // '{'
             JsonObject object = new JsonObject();
-            skipWhitespace();
-            if (peek() == '}') {
-                pos++;
-                depth--;
-                return object;
-            }
-            for (; ; ) {
-                if (peek() != '"') {
+            for (int state = open('}'); state != CLOSED; state = next('}')) {
+                if (state == GIVE_UP || peek() != '"') {
                     return null;
                 }
                 String name = string();
@@ -145,49 +136,56 @@ public final class StrictJson {
                     return null;
                 }
                 object.add(name, value);
-                skipWhitespace();
-                char next = peek();
-                pos++;
-                if (next == '}') {
-                    depth--;
-                    return object;
-                }
-                if (next != ',') {
-                    return null;
-                }
-                skipWhitespace();
             }
+            return object;
         }
 
+        /** Element after element until the closing bracket; null to give up. */
         private JsonArray array() {
-            if (++depth > MAX_NESTING) {
-                return null;
-            }
-            pos++; // '['
             JsonArray array = new JsonArray();
-            skipWhitespace();
-            if (peek() == ']') {
-                pos++;
-                depth--;
-                return array;
-            }
-            for (; ; ) {
-                JsonElement value = value();
+            for (int state = open(']'); state != CLOSED; state = next(']')) {
+                JsonElement value = state == GIVE_UP ? null : value();
                 if (value == null) {
                     return null;
                 }
                 array.add(value);
-                skipWhitespace();
-                char next = peek();
-                pos++;
-                if (next == ']') {
-                    depth--;
-                    return array;
-                }
-                if (next != ',') {
-                    return null;
-                }
             }
+            return array;
+        }
+
+        private static final int MORE = 0;
+        private static final int CLOSED = 1;
+        private static final int GIVE_UP = 2;
+
+        /** Past the opening character: {@code CLOSED} if empty, {@code MORE}, or {@code GIVE_UP} too deep. */
+        private int open(char close) {
+            if (++depth > MAX_NESTING) {
+                return GIVE_UP;
+            }
+            pos++;
+            skipWhitespace();
+            return peek() == close ? closed() : MORE;
+        }
+
+        /** After a member or element: {@code MORE} past a comma, {@code CLOSED}, or {@code GIVE_UP}. */
+        private int next(char close) {
+            skipWhitespace();
+            char next = peek();
+            if (next == close) {
+                return closed();
+            }
+            if (next != ',') {
+                return GIVE_UP;
+            }
+            pos++;
+            skipWhitespace();
+            return MORE;
+        }
+
+        private int closed() {
+            pos++;
+            depth--;
+            return CLOSED;
         }
 
         /** A value after optional whitespace, or null to give up. */
