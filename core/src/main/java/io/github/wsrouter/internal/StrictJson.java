@@ -88,9 +88,9 @@ public final class StrictJson {
      * {@code true}, {@code false}, {@code null}, arrays and nested objects, nested at most {@value
      * #MAX_NESTING} levels, with JSON's four whitespace characters. It builds the same tree as
      * Gson's strict reader. Anything else (a number, an escape, a control character, a lone
-     * surrogate, a duplicate
-     * member, a syntax error, another value at the top) gives up with {@code null}, and Gson's
-     * reader parses the text or says what is wrong with it, as before.
+     * surrogate, a duplicate member, a syntax error, another value at the top) gives up with {@code
+     * null}, and Gson's reader parses the text or says what is wrong with it, as before; such a
+     * text is scanned twice, the quick path's part up to where it gave up.
      */
     private static final class Quick {
         private final String text;
