@@ -3,19 +3,16 @@ package io.github.wsrouter.server.undertow;
 import io.github.wsrouter.CloseStatus;
 import io.github.wsrouter.MessageRouter;
 import io.github.wsrouter.server.internal.FrameGuard;
+import io.github.wsrouter.server.internal.FrameWriter;
 import io.github.wsrouter.server.internal.GuardedConnection;
 import io.github.wsrouter.server.internal.Settings;
 import io.github.wsrouter.spi.AbstractConnection;
 import io.github.wsrouter.spi.Handshake;
 import io.github.wsrouter.spi.OutboundFrame;
 import io.github.wsrouter.spi.RouteCounters;
-import io.undertow.util.ImmediatePooledByteBuffer;
-import io.undertow.websockets.core.StreamSinkFrameChannel;
 import io.undertow.websockets.core.WebSocketCallback;
 import io.undertow.websockets.core.WebSocketChannel;
-import io.undertow.websockets.core.WebSocketFrameType;
 import io.undertow.websockets.core.WebSockets;
-import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -26,20 +23,21 @@ import org.xnio.IoUtils;
  * A connection on Undertow's native WebSocket channel: a transport of {@link AbstractConnection}'s
  * one send queue, with no queue of its own besides Undertow's.
  *
- * <p>Data frames are corked: the queue hands this connection batches ({@link #write}) on the
- * channel's IO thread, where their frames go to Undertow with flushing held back, and the channel
- * is flushed once per pass of the IO thread, so the frames a read cycle produced (the echoes of
- * several pipelined messages, the several broadcasts one read of a sender delivers to a recipient)
- * leave in one gathering write instead of one system call each. A batch sent from another thread
- * costs one task on the IO thread. Up to {@value #MAX_FRAMES_IN_FLIGHT} frames of a connection are
- * with Undertow at a time, below its high-water mark of queued frames; the rest wait in the send
- * queue. Undertow writes in order, so a batch is called back once, when its last frame is written.
- * Close frames go through {@link WebSockets} once every data frame is written.
+ * <p>Data frames are framed and written by the connection's {@link FrameWriter}, below Undertow's
+ * framed channel, which writes the control frames. They are corked: the queue hands this
+ * connection batches ({@link #write}) on the channel's IO thread, where their frames are queued in
+ * the writer, and the writer is flushed once per pass of the IO thread, so the frames a read cycle
+ * produced (the echoes of several pipelined messages, the several broadcasts one read of a sender
+ * delivers to a recipient) leave in one gathering write instead of one system call each. A batch
+ * sent from another thread costs one task on the IO thread. Up to {@value #MAX_FRAMES_IN_FLIGHT}
+ * frames of a connection are in the writer at a time; the rest wait in the send queue. The writer
+ * writes in order, so a batch is called back once, when its last frame is written. Close frames go
+ * through {@link WebSockets} once every data frame is written.
  */
 final class UndertowConnection extends AbstractConnection
-        implements GuardedConnection, ChannelListener<WebSocketChannel>, Runnable {
+        implements GuardedConnection, ChannelListener<WebSocketChannel>, Runnable, FrameWriter.Owner {
 
-    /** Below Undertow's default high-water mark of 50 queued frames, which would suspend receives. */
+    /** Frames in the writer at a time: the send queue holds the rest, where they are counted. */
     static final int MAX_FRAMES_IN_FLIGHT = 32;
 
     /** Set once by {@link #attach}; until then frames wait in the send queue. */
@@ -55,10 +53,10 @@ final class UndertowConnection extends AbstractConnection
     /** Set when a drain is asked from a thread that is not the IO thread; {@link #run} drains. */
     private volatile boolean drainAsked;
     // IO thread only:
-    /** The last frame given to Undertow and not yet called back, and its frame channel. */
+    /** Writes the data frames, below Undertow's channel; set with the channel. */
+    private FrameWriter out;
+    /** The last frame given to the writer and not yet called back. */
     private OutboundFrame unconfirmed;
-
-    private StreamSinkFrameChannel unconfirmedSink;
     /** Whether a flush is queued on the IO thread for this pass. */
     private boolean flushScheduled;
     /** Whether the IO thread is in {@link #run}, which flushes once at its end. */
@@ -94,11 +92,12 @@ final class UndertowConnection extends AbstractConnection
      * false}, and closes the channel, when the upgrade had already been given up (the connection
      * is closed).
      */
-    boolean attach(WebSocketChannel webSocket) {
+    boolean attach(WebSocketChannel webSocket, org.xnio.StreamConnection socket) {
         if (!claimSocket()) {
             IoUtils.safeClose(webSocket);
             return false;
         }
+        out = FrameWriter.install(socket, this);
         channel = webSocket;
         http = null; // after channel: abort() reads http first, then channel
         return true;
@@ -161,15 +160,17 @@ final class UndertowConnection extends AbstractConnection
         drainAsked = true;
         try {
             webSocket.getIoThread().execute(this);
-        } catch (RuntimeException rejected) { // the IO thread is shutting down: Undertow's send is thread-safe
+        } catch (
+                RuntimeException
+                        rejected) { // the IO thread is shutting down: data frames fail, a close goes through Undertow
             drain();
         }
     }
 
     /**
-     * Gives the batch's frames to Undertow in order with flushing held back, then flushes once for
-     * the pass (the frames of one pass leave in one gathering write), and calls the batch back once
-     * Undertow has written its last frame. Runs on the IO thread (see {@link #framesWaiting}).
+     * Queues the batch's frames in the writer, then flushes once for the pass (the frames of one
+     * pass leave in one gathering write), and calls the batch back once its last frame is written.
+     * Runs on the IO thread (see {@link #framesWaiting}).
      */
     @Override
     protected void write(List<OutboundFrame> batch) {
@@ -179,42 +180,33 @@ final class UndertowConnection extends AbstractConnection
             return;
         }
         WebSocketChannel webSocket = channel;
-        StreamSinkFrameChannel sink = null;
-        webSocket.setRequireExplicitFlush(true);
-        try {
-            for (OutboundFrame frame : batch) {
-                boolean text = frame.kind() == OutboundFrame.Kind.TEXT;
-                ByteBuffer data = text ? ByteBuffer.wrap(Utf8Cache.encode(frame.text())) : frame.data();
-                sink = webSocket.send(text ? WebSocketFrameType.TEXT : WebSocketFrameType.BINARY);
-                if (!sink.send(new ImmediatePooledByteBuffer(data))) {
-                    throw new java.io.IOException("Undertow refused a frame on a new channel");
-                }
-                sink.shutdownWrites();
-            }
-        } catch (java.io.IOException | RuntimeException e) {
-            last.doneThrough(e);
+        if (webSocket.getIoThread() != Thread.currentThread()) {
+            last.doneThrough(new java.io.IOException("the IO thread is shut down")); // see framesWaiting
             return;
-        } finally {
-            webSocket.setRequireExplicitFlush(false);
+        }
+        FrameWriter writer = out;
+        for (OutboundFrame frame : batch) {
+            boolean queued = frame.kind() == OutboundFrame.Kind.TEXT
+                    ? writer.text(FrameWriter.textFrame(frame.text()))
+                    : writer.binary(frame.data());
+            if (!queued) { // a close frame has begun, or the socket is shut: before the batch's first frame
+                last.doneThrough(channelGone());
+                return;
+            }
         }
         unconfirmed = last;
-        unconfirmedSink = sink;
         if (inTask || flushScheduled) {
             return; // flushed once after the drain task's batches, or later in this pass
         }
-        if (webSocket.getIoThread() == Thread.currentThread()) {
-            // later in this pass of the IO thread: the frames the rest of the pass sends leave with these
-            flushScheduled = true;
-            webSocket.getIoThread().execute(this);
-        } else {
-            flush(); // the IO thread refused the drain task: it is shutting down
-        }
+        // later in this pass of the IO thread: the frames the rest of the pass sends leave with these
+        flushScheduled = true;
+        webSocket.getIoThread().execute(this);
     }
 
     /**
      * On the IO thread, once per task queued by {@link #framesWaiting} or {@link #write}: the
-     * batches of a drain asked from another thread, then one flush for everything given to
-     * Undertow in this pass. (One task object for both: the connection itself.)
+     * batches of a drain asked from another thread, then one flush for everything queued in this
+     * pass. (One task object for both: the connection itself.)
      */
     @Override
     public void run() {
@@ -232,81 +224,42 @@ final class UndertowConnection extends AbstractConnection
         }
     }
 
-    /** On the IO thread: writes what Undertow holds, and calls back the last batch given if written. */
+    /** On the IO thread: writes what the writer holds, and calls back the last batch given if written. */
     private void flush() {
         flushScheduled = false;
-        WebSocketChannel webSocket = channel;
         OutboundFrame last = unconfirmed;
-        StreamSinkFrameChannel sink = unconfirmedSink;
+        if (last == null) {
+            return;
+        }
         try {
-            webSocket.flush(); // on the IO thread: writes now, as much as the socket takes
-            if (last == null) {
-                return;
-            }
-            if (!sink.flush()) {
-                // Undertow writes in order: when this frame is out, so is every frame before it
-                sink.getWriteSetter().set(new Confirm(last));
-                sink.resumeWrites();
-                return;
+            if (!out.flushFrames()) {
+                return; // the rest leaves when the socket takes it: framesWritten
             }
         } catch (java.io.IOException | RuntimeException e) {
             unconfirmed = null;
-            unconfirmedSink = null;
-            if (last != null) {
-                last.doneThrough(e);
-            }
+            last.doneThrough(e);
+            IoUtils.safeClose(channel);
             return;
         }
         unconfirmed = null;
-        unconfirmedSink = null;
         last.doneThrough(null);
     }
 
-    /** Calls back every frame up to one Undertow had not written yet, once it has. */
-    private final class Confirm implements ChannelListener<StreamSinkFrameChannel> {
-        private final OutboundFrame last;
-
-        Confirm(OutboundFrame last) {
-            this.last = last;
-        }
-
-        @Override
-        public void handleEvent(StreamSinkFrameChannel sink) {
-            Throwable failure = null;
-            try {
-                if (!sink.flush()) {
-                    return; // still writing: called again
-                }
-            } catch (java.io.IOException | RuntimeException e) {
-                failure = e;
-            }
-            sink.getWriteSetter().set(null);
-            sink.suspendWrites();
-            if (unconfirmed == last) {
-                unconfirmed = null;
-                unconfirmedSink = null;
-            }
-            last.doneThrough(failure);
+    @Override
+    public void framesWritten() {
+        OutboundFrame last = unconfirmed;
+        if (last != null && out.queued() == 0) {
+            unconfirmed = null;
+            last.doneThrough(null);
         }
     }
 
-    /**
-     * The UTF-8 bytes of the text last sent on this thread: a broadcast sends one {@code String} to
-     * every recipient in a row, so it is encoded once and every frame shares the same bytes (each
-     * frame gets its own read-only view position; nothing writes into them, as a server does not mask).
-     */
-    private static final class Utf8Cache {
-        private static final ThreadLocal<Utf8Cache> LAST = ThreadLocal.withInitial(Utf8Cache::new);
-        private String text;
-        private byte[] bytes;
-
-        static byte[] encode(String text) {
-            Utf8Cache last = LAST.get();
-            if (last.text != text) {
-                last.bytes = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-                last.text = text;
-            }
-            return last.bytes;
+    @Override
+    public void framesLost(java.io.IOException cause) {
+        OutboundFrame last = unconfirmed;
+        if (last != null) {
+            unconfirmed = null;
+            last.doneThrough(cause);
         }
     }
 
@@ -358,10 +311,7 @@ final class UndertowConnection extends AbstractConnection
             closeTimer = null;
             timer.remove(); // the close completed: nothing left to drop
         }
-        OutboundFrame last = unconfirmed; // frames given to Undertow and not written are lost
-        if (last != null) {
-            last.doneThrough(channelGone());
-        }
+        framesLost(channelGone()); // frames given to the writer and not written are lost
         closedWith(CloseStatus.ABNORMAL_CLOSURE);
     }
 

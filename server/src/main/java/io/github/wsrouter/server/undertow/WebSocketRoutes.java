@@ -253,7 +253,7 @@ public final class WebSocketRoutes implements HttpHandler {
             HttpServerExchange exchange,
             org.xnio.StreamConnection socket,
             WebSocketChannel channel) {
-        if (!connection.attach(channel)) {
+        if (!connection.attach(channel, socket)) {
             return; // given up meanwhile (a stop's abort): the router has heard its close
         }
         if (!UpgradedHttp.release(exchange.getConnection())) {
