@@ -7,6 +7,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import io.github.wsrouter.internal.Checks;
+import io.github.wsrouter.internal.JsonText;
 import io.github.wsrouter.internal.StrictJson;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -509,7 +510,7 @@ public final class DirectedJsonRouter implements MessageRouter {
             });
             return;
         }
-        String stamped = gson.toJson(object);
+        String stamped = JsonText.write(gson, object);
         ConnectionGroups.Delivery delivery =
                 toEveryone ? users.broadcast(stamped) : users.broadcastTo(recipient, stamped);
         boolean here = delivery.local() > 0 || toEveryone;

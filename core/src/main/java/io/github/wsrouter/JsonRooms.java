@@ -5,6 +5,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import io.github.wsrouter.DirectedJsonRouter.RoomPolicy;
+import io.github.wsrouter.internal.JsonText;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
@@ -367,7 +368,7 @@ final class JsonRooms {
         if (id != null) {
             stamped.add(DirectedJsonRouter.ID, id);
         }
-        ConnectionGroups.Delivery delivery = groups.broadcastTo(room, gson.toJson(stamped));
+        ConnectionGroups.Delivery delivery = groups.broadcastTo(room, JsonText.write(gson, stamped));
         if (ack) {
             delivery.nodes()
                     .whenComplete((nodes, failure) -> connection.sendText(
