@@ -37,6 +37,8 @@ import org.xnio.IoUtils;
 final class UndertowConnection extends AbstractConnection
         implements GuardedConnection, ChannelListener<WebSocketChannel>, Runnable, FrameWriter.Owner {
 
+    private static final System.Logger LOG = System.getLogger("io.github.wsrouter.server");
+
     /** Frames in the writer at a time: the send queue holds the rest, where they are counted. */
     static final int MAX_FRAMES_IN_FLIGHT = 32;
 
@@ -251,7 +253,13 @@ final class UndertowConnection extends AbstractConnection
                 UndertowConnection connection = batch[i];
                 batch[i] = null;
                 if (connection.flushScheduled) {
-                    connection.flush();
+                    try {
+                        connection.flush();
+                    } catch (RuntimeException e) { // one connection's failure is not the others'
+                        connection.flushScheduled = false;
+                        LOG.log(System.Logger.Level.WARNING, "flushing a WebSocket connection failed", e);
+                        IoUtils.safeClose(connection.channel);
+                    }
                 }
             }
             spare = batch;
