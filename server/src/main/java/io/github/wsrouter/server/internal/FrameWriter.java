@@ -142,13 +142,8 @@ public final class FrameWriter extends AbstractStreamSinkConduit<StreamSinkCondu
         if (count == 0) {
             return true;
         }
-        if (undertow.state == FIRST) {
-            try {
-                writeOwn();
-            } catch (IOException | RuntimeException e) {
-                clear(e instanceof IOException io ? io : new IOException(e));
-                throw e;
-            }
+        if (undertow.betweenFrames()) {
+            writeOwnOrDrop();
             if (count == 0) {
                 return true;
             }
@@ -202,6 +197,16 @@ public final class FrameWriter extends AbstractStreamSinkConduit<StreamSinkCondu
         }
     }
 
+    /** {@link #writeOwn}; if the socket fails, the frames queued are dropped before it throws. */
+    private void writeOwnOrDrop() throws IOException {
+        try {
+            writeOwn();
+        } catch (IOException | RuntimeException e) {
+            clear(e instanceof IOException io ? io : new IOException(e));
+            throw e;
+        }
+    }
+
     /** Drops every frame queued: they will not be written. */
     private void clear(IOException cause) {
         if (gone == null) {
@@ -221,7 +226,7 @@ public final class FrameWriter extends AbstractStreamSinkConduit<StreamSinkCondu
      * goes after them, so Undertow waits at most for the frames queued before it.
      */
     private boolean ownFirst() throws IOException {
-        if (count == 0 || undertow.state != FIRST) {
+        if (count == 0 || !undertow.betweenFrames()) {
             return false;
         }
         writeOwn();
@@ -271,7 +276,7 @@ public final class FrameWriter extends AbstractStreamSinkConduit<StreamSinkCondu
                 b.limit(b.position());
             } else if (ahead != null) {
                 b.limit(ahead.scan(b, b.position(), b.limit(), true));
-                cut = ahead.state == FIRST;
+                cut = ahead.betweenFrames();
             }
         }
         long written;
@@ -370,13 +375,11 @@ public final class FrameWriter extends AbstractStreamSinkConduit<StreamSinkCondu
         @Override
         public void writeReady() {
             boolean drained = false;
-            if (count > 0 && undertow.state == FIRST) {
+            if (count > 0 && undertow.betweenFrames()) {
                 try {
-                    writeOwn();
+                    writeOwnOrDrop();
                 } catch (IOException | RuntimeException e) {
-                    IOException cause = e instanceof IOException io ? io : new IOException(e);
-                    clear(cause);
-                    owner.framesLost(cause);
+                    owner.framesLost(gone);
                     org.xnio.IoUtils.safeClose(channel);
                     return;
                 }
@@ -438,6 +441,11 @@ public final class FrameWriter extends AbstractStreamSinkConduit<StreamSinkCondu
         private boolean masked;
         /** A close frame has begun. */
         boolean closeBegun;
+
+        /** Whether the stream is between two frames: a frame may begin here. */
+        boolean betweenFrames() {
+            return state == FIRST;
+        }
 
         Scanner copy() {
             Scanner c = new Scanner();

@@ -21,7 +21,7 @@ import org.xnio.IoUtils;
 
 /**
  * A connection on Undertow's native WebSocket channel: a transport of {@link AbstractConnection}'s
- * one send queue, with no queue of its own besides Undertow's.
+ * one send queue, with no queue of its own besides its frame writer's (at most {@value #MAX_FRAMES_IN_FLIGHT} frames).
  *
  * <p>Data frames are framed and written by the connection's {@link FrameWriter}, below Undertow's
  * framed channel, which writes the control frames. They are corked: the queue hands this
