@@ -137,7 +137,9 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
      */
     public static void stopReading(WebSocketChannel channel) {
         StreamConnection connection = underlying(channel);
-        if (connection == null || !(connection.getSourceChannel().getConduit() instanceof FrameGuard)) {
+        StreamSourceConduit top =
+                connection == null ? null : connection.getSourceChannel().getConduit();
+        if (!(top instanceof FrameGuard || top instanceof FrameReader)) { // a reader closes through to its guard
             IoUtils.safeClose(channel);
             return;
         }

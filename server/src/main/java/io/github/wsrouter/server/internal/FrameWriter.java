@@ -51,13 +51,6 @@ public final class FrameWriter extends AbstractStreamSinkConduit<StreamSinkCondu
         void framesLost(IOException cause);
     }
 
-    private static final int FIRST = 0;
-    private static final int SECOND = 1;
-    private static final int LENGTH = 2;
-    private static final int MASK = 3;
-    private static final int PAYLOAD = 4;
-    private static final int OPCODE_CLOSE = 0x8;
-
     private final Owner owner;
     private final ConduitStreamSinkChannel channel;
 
@@ -74,7 +67,7 @@ public final class FrameWriter extends AbstractStreamSinkConduit<StreamSinkCondu
     /** Set once writes were shut or failed: nothing more of its own is taken. */
     private IOException gone;
     /** Undertow's bytes as written, header by header. */
-    private final Scanner undertow = new Scanner();
+    private final FrameScanner undertow = new FrameScanner();
     /** Its frames all went before bytes of Undertow's: the owner hears after those. */
     private boolean drainedBeforeUndertow;
 
@@ -264,7 +257,7 @@ public final class FrameWriter extends AbstractStreamSinkConduit<StreamSinkCondu
             return 0;
         }
         // Undertow writes only its control frames here, and rarely: nothing is saved on allocation
-        Scanner ahead = count == 0 ? null : undertow.copy();
+        FrameScanner ahead = count == 0 ? null : undertow.copy();
         int[] from = new int[len];
         int[] limits = new int[len];
         boolean cut = false;
@@ -431,87 +424,6 @@ public final class FrameWriter extends AbstractStreamSinkConduit<StreamSinkCondu
             h[9 - i] = (byte) (length >>> (8 * i)); // a length under 2^31: the high four bytes stay 0
         }
         return h;
-    }
-
-    /** Follows frame headers in a stream of frames, to know where each frame ends. */
-    static final class Scanner {
-        int state = FIRST;
-        private int lengthBytes;
-        private long remaining;
-        private boolean masked;
-        /** A close frame has begun. */
-        boolean closeBegun;
-
-        /** Whether the stream is between two frames: a frame may begin here. */
-        boolean betweenFrames() {
-            return state == FIRST;
-        }
-
-        Scanner copy() {
-            Scanner c = new Scanner();
-            c.state = state;
-            c.lengthBytes = lengthBytes;
-            c.remaining = remaining;
-            c.masked = masked;
-            c.closeBegun = closeBegun;
-            return c;
-        }
-
-        /**
-         * Follows the bytes {@code from} to {@code to} of the buffer; with {@code stop}, only to the
-         * end of the frame under way. Returns the index it stopped at.
-         */
-        int scan(ByteBuffer buffer, int from, int to, boolean stop) {
-            int i = from;
-            while (i < to) {
-                switch (state) {
-                    case FIRST -> {
-                        closeBegun |= (buffer.get(i++) & 0x0F) == OPCODE_CLOSE;
-                        state = SECOND;
-                    }
-                    case SECOND -> {
-                        int b = buffer.get(i++);
-                        masked = (b & 0x80) != 0;
-                        int len = b & 0x7F;
-                        remaining = len < 126 ? len : 0;
-                        lengthBytes = len == 126 ? 2 : len == 127 ? 8 : 0;
-                        state = lengthBytes > 0 ? LENGTH : afterLength();
-                    }
-                    case LENGTH -> {
-                        remaining = (remaining << 8) | (buffer.get(i++) & 0xFF);
-                        state = --lengthBytes > 0 ? LENGTH : afterLength();
-                    }
-                    case MASK -> {
-                        i++;
-                        state = --lengthBytes > 0 ? MASK : afterMask();
-                    }
-                    default -> { // PAYLOAD
-                        int skip = (int) Math.min(remaining, to - i);
-                        i += skip;
-                        remaining -= skip;
-                        if (remaining == 0) {
-                            state = FIRST;
-                        }
-                    }
-                }
-                if (stop && state == FIRST) {
-                    return i;
-                }
-            }
-            return i;
-        }
-
-        private int afterLength() {
-            if (masked) {
-                lengthBytes = 4;
-                return MASK;
-            }
-            return afterMask();
-        }
-
-        private int afterMask() {
-            return remaining == 0 ? FIRST : PAYLOAD;
-        }
     }
 
     /** The frame of the text framed last on this thread. */

@@ -28,8 +28,13 @@ final class ReceiveListener extends AbstractReceiveListener {
     protected void onText(WebSocketChannel channel, StreamSourceFrameChannel message) throws java.io.IOException {
         if (!announcedTooBig(channel, message)) {
             // bytes gathered, then decoded in bulk: not Undertow's byte-at-a-time BufferedTextMessage
-            TextMessages.read(message, maxMessageSize(), connection, connection::deliverText, this::onError);
+            TextMessages.read(message, maxMessageSize(), connection, this::deliverText, this::onError);
         }
+    }
+
+    private void deliverText(String text) {
+        connection.handledByUndertow();
+        connection.deliverText(text);
     }
 
     @Override
@@ -76,6 +81,7 @@ final class ReceiveListener extends AbstractReceiveListener {
             for (ByteBuffer buffer : buffers) {
                 copy.put(buffer);
             }
+            connection.handledByUndertow();
             connection.deliverBinary(copy.flip());
         } finally {
             pooled.free();
@@ -133,6 +139,7 @@ final class ReceiveListener extends AbstractReceiveListener {
     protected void onFullPongMessage(WebSocketChannel channel, BufferedBinaryMessage message)
             throws java.io.IOException {
         connection.markInbound();
+        connection.handledByUndertow();
         super.onFullPongMessage(channel, message);
     }
 
@@ -140,6 +147,7 @@ final class ReceiveListener extends AbstractReceiveListener {
     protected void onFullPingMessage(WebSocketChannel channel, BufferedBinaryMessage message)
             throws java.io.IOException {
         connection.markInbound();
+        connection.handledByUndertow();
         super.onFullPingMessage(channel, message);
     }
 

@@ -3,8 +3,8 @@ package io.github.wsrouter.server.undertow;
 import io.github.wsrouter.CloseStatus;
 import io.github.wsrouter.MessageRouter;
 import io.github.wsrouter.server.internal.FrameGuard;
+import io.github.wsrouter.server.internal.FrameReader;
 import io.github.wsrouter.server.internal.FrameWriter;
-import io.github.wsrouter.server.internal.GuardedConnection;
 import io.github.wsrouter.server.internal.Settings;
 import io.github.wsrouter.spi.AbstractConnection;
 import io.github.wsrouter.spi.Handshake;
@@ -35,7 +35,7 @@ import org.xnio.IoUtils;
  * through {@link WebSockets} once every data frame is written.
  */
 final class UndertowConnection extends AbstractConnection
-        implements GuardedConnection, ChannelListener<WebSocketChannel>, Runnable, FrameWriter.Owner {
+        implements ChannelListener<WebSocketChannel>, Runnable, FrameWriter.Owner, FrameReader.Owner {
 
     private static final System.Logger LOG = System.getLogger("io.github.wsrouter.server");
 
@@ -57,6 +57,8 @@ final class UndertowConnection extends AbstractConnection
     // IO thread only:
     /** Writes the data frames, below Undertow's channel; set with the channel. */
     private FrameWriter out;
+    /** Reads the plain data frames, in front of Undertow's parser; set with the channel's receive listener. */
+    private FrameReader in;
     /** The last frame given to the writer and not yet called back. */
     private OutboundFrame unconfirmed;
     /** Whether the connection is corked on its IO thread, to be flushed with the others ({@link Corked}). */
@@ -101,6 +103,18 @@ final class UndertowConnection extends AbstractConnection
         channel = webSocket;
         http = null; // after channel: abort() reads http first, then channel
         return true;
+    }
+
+    /** The frame reader in front of Undertow's parser, installed before receives are resumed. */
+    void reading(FrameReader reader) {
+        in = reader;
+    }
+
+    /** Undertow's receive listener handled a message or control frame: the frame reader counts it. */
+    void handledByUndertow() {
+        if (in != null) {
+            in.handledByUndertow();
+        }
     }
 
     /** Queued frames go to the channel: once the receive listener, guard and close task are in place. */

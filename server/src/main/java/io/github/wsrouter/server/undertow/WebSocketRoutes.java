@@ -7,6 +7,7 @@ import io.github.wsrouter.WsOptions;
 import io.github.wsrouter.server.ServerStats;
 import io.github.wsrouter.server.WsServer;
 import io.github.wsrouter.server.internal.FrameGuard;
+import io.github.wsrouter.server.internal.FrameReader;
 import io.github.wsrouter.server.internal.Keepalive;
 import io.github.wsrouter.server.internal.Settings;
 import io.github.wsrouter.server.internal.UpgradeGate;
@@ -261,6 +262,7 @@ public final class WebSocketRoutes implements HttpHandler {
         }
         channel.addCloseTask(connection); // the socket is gone: its place is free before the router hears
         FrameGuard.install(connection, socket);
+        connection.reading(FrameReader.install(connection, socket)); // in front of Undertow's parser
         channel.getReceiveSetter().set(new ReceiveListener(connection));
         keepalive.opened(connection);
         connection.ready(); // what onOpen and others sent meanwhile leaves first, in order
