@@ -33,6 +33,11 @@ import org.xnio.IoUtils;
  * frames of a connection are in the writer at a time; the rest wait in the send queue. The writer
  * writes in order, so a batch is called back once, when its last frame is written. Close frames go
  * through {@link WebSockets} once every data frame is written.
+ *
+ * <p>On the way in, the connection's {@link FrameReader}, in front of Undertow's frame parser,
+ * reads the messages that come whole in one frame and hands them to {@link #deliverText} and
+ * {@link #deliverBinary}; Undertow reads the rest, and the receive listener tells the reader of
+ * each message and control frame it handled ({@link #handledByUndertow}).
  */
 final class UndertowConnection extends AbstractConnection
         implements ChannelListener<WebSocketChannel>, Runnable, FrameWriter.Owner, FrameReader.Owner {
