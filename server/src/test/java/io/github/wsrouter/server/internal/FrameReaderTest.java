@@ -78,6 +78,84 @@ class FrameReaderTest {
         assertThat(connection.readHere).isEqualTo(expected.size());
     }
 
+    /**
+     * The IO thread's read array is in use while a message is delivered. A read of another
+     * connection on the same thread inside that delivery (a router that makes one happen) goes to
+     * Undertow, and both connections still get every message once and in order.
+     */
+    @Test
+    void aReadInsideADeliveryGoesToUndertowAndKeepsOrder() {
+        int nested = 0;
+        for (int seed = 0; seed < 500; seed++) {
+            Random random = new Random(seed);
+            Side a = new Side(random);
+            Side b = new Side(random);
+            int[] inside = new int[1];
+            a.connection.onDelivery = () -> {
+                if (random.nextBoolean() && b.socket.readable()) {
+                    inside[0] += a.connection.fromUndertow ? 0 : 1; // a's reader has the array
+                    b.reader.handleEvent(null); // inside a's delivery, on the same thread
+                }
+            };
+            int idle = 0;
+            while (!a.done() || !b.done()) {
+                assertThat(idle).as("seed %d: stalled", seed).isLessThan(1_000);
+                int before = a.connection.log.size() + b.connection.log.size();
+                Side side = random.nextBoolean() ? a : b;
+                side.step(random);
+                boolean allSent = a.sent == a.bytes.length && b.sent == b.bytes.length;
+                idle = allSent && a.connection.log.size() + b.connection.log.size() == before ? idle + 1 : 0;
+            }
+            assertThat(a.connection.log).as("seed %d, a", seed).containsExactlyElementsOf(a.expected);
+            assertThat(b.connection.log).as("seed %d, b", seed).containsExactlyElementsOf(b.expected);
+            nested += inside[0];
+        }
+        assertThat(nested).as("reads inside a delivery that the reader made").isGreaterThan(100);
+    }
+
+    /** One connection of a test with two on one thread: its stream, socket, Undertow and reader. */
+    private static final class Side {
+        final List<String> expected = new ArrayList<>();
+        final byte[] bytes;
+        final Socket socket;
+        final Connection connection = new Connection();
+        final FrameReader reader;
+        final Undertow undertow;
+        int sent;
+
+        Side(Random random) {
+            ByteArrayOutputStream stream = new ByteArrayOutputStream();
+            int items = 1 + random.nextInt(30);
+            for (int i = 0; i < items; i++) {
+                item(random, i, stream, expected);
+            }
+            bytes = stream.toByteArray();
+            socket = new Socket(random);
+            undertow = new Undertow(random, connection);
+            reader = new FrameReader(socket, connection, undertow, MAX_PAYLOAD);
+            undertow.reader = reader;
+        }
+
+        boolean done() {
+            return connection.log.size() >= expected.size();
+        }
+
+        void step(Random random) {
+            int step = random.nextInt(6);
+            if (step < 2 && sent < bytes.length) {
+                int n = Math.min(bytes.length - sent, 1 + random.nextInt(random.nextBoolean() ? 16 : 2_000));
+                socket.arrive(bytes, sent, n);
+                sent += n;
+            } else if (step < 4) {
+                if (socket.readable()) {
+                    reader.handleEvent(null);
+                }
+            } else {
+                undertow.runTask();
+            }
+        }
+    }
+
     /** Adds the messages of the round, and those the reader delivered itself, to the counts. */
     private static void runRound(Random random, int seed, int[] messages) {
         ByteArrayOutputStream stream = new ByteArrayOutputStream();
@@ -212,6 +290,8 @@ class FrameReaderTest {
         int messages;
         int readHere;
         boolean fromUndertow;
+        /** Runs after each message is logged, inside the delivery. */
+        Runnable onDelivery = () -> {};
 
         @Override
         public boolean isOpen() {
@@ -223,6 +303,7 @@ class FrameReaderTest {
             messages++;
             readHere += fromUndertow ? 0 : 1;
             log.add("T:" + text);
+            onDelivery.run();
         }
 
         @Override
@@ -232,6 +313,7 @@ class FrameReaderTest {
             byte[] bytes = new byte[data.remaining()];
             data.get(bytes);
             log.add("B:" + HexFormat.of().formatHex(bytes));
+            onDelivery.run();
         }
 
         @Override
