@@ -88,8 +88,8 @@ class FrameReaderTest {
         int nested = 0;
         for (int seed = 0; seed < 500; seed++) {
             Random random = new Random(seed);
-            Side a = new Side(random);
-            Side b = new Side(random);
+            Side a = new Side(random, 30);
+            Side b = new Side(random, 30);
             int[] inside = new int[1];
             a.connection.onDelivery = () -> {
                 if (random.nextBoolean() && b.socket.readable()) {
@@ -113,7 +113,7 @@ class FrameReaderTest {
         assertThat(nested).as("reads inside a delivery that the reader made").isGreaterThan(100);
     }
 
-    /** One connection of a test with two on one thread: its stream, socket, Undertow and reader. */
+    /** One connection of a round: its stream, socket, Undertow and reader, and one random step of them. */
     private static final class Side {
         final List<String> expected = new ArrayList<>();
         final byte[] bytes;
@@ -123,9 +123,9 @@ class FrameReaderTest {
         final Undertow undertow;
         int sent;
 
-        Side(Random random) {
+        Side(Random random, int maxItems) {
             ByteArrayOutputStream stream = new ByteArrayOutputStream();
-            int items = 1 + random.nextInt(30);
+            int items = 1 + random.nextInt(maxItems);
             for (int i = 0; i < items; i++) {
                 item(random, i, stream, expected);
             }
@@ -158,42 +158,18 @@ class FrameReaderTest {
 
     /** Adds the messages of the round, and those the reader delivered itself, to the counts. */
     private static void runRound(Random random, int seed, int[] messages) {
-        ByteArrayOutputStream stream = new ByteArrayOutputStream();
-        List<String> expected = new ArrayList<>();
-        int items = 1 + random.nextInt(40);
-        for (int i = 0; i < items; i++) {
-            item(random, i, stream, expected);
-        }
-        byte[] bytes = stream.toByteArray();
-
-        Socket socket = new Socket(random);
-        Connection connection = new Connection();
-        Undertow undertow = new Undertow(random, connection);
-        FrameReader reader = new FrameReader(socket, connection, undertow, MAX_PAYLOAD);
-        undertow.reader = reader;
-
-        int sent = 0;
+        Side side = new Side(random, 40);
+        Connection connection = side.connection;
         int idle = 0;
-        while (connection.log.size() < expected.size()) {
+        while (!side.done()) {
             assertThat(idle)
                     .as("seed %d: stalled after %s", seed, connection.log)
                     .isLessThan(1_000);
             int before = connection.log.size();
-            int step = random.nextInt(6);
-            if (step < 2 && sent < bytes.length) {
-                int n = Math.min(bytes.length - sent, 1 + random.nextInt(random.nextBoolean() ? 16 : 2_000));
-                socket.arrive(bytes, sent, n);
-                sent += n;
-            } else if (step < 4) {
-                if (socket.readable()) {
-                    reader.handleEvent(null);
-                }
-            } else {
-                undertow.runTask();
-            }
-            idle = connection.log.size() == before && sent == bytes.length ? idle + 1 : 0;
+            side.step(random);
+            idle = connection.log.size() == before && side.sent == side.bytes.length ? idle + 1 : 0;
         }
-        assertThat(connection.log).as("seed %d", seed).containsExactlyElementsOf(expected);
+        assertThat(connection.log).as("seed %d", seed).containsExactlyElementsOf(side.expected);
         messages[0] += connection.messages;
         messages[1] += connection.readHere;
     }
