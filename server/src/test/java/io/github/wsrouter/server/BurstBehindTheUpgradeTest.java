@@ -13,7 +13,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * and arrives whole and in order, however much it is: seen from a raw socket that reads the 101
  * and the first frames in one 16 KiB read, as the JDK's client does, with a burst several times
  * that, many rounds in a row, on both adapters. (On the native adapter the burst is queued before
- * the 101 is written, and leaves with it.) The connection is live afterwards: an echo comes back
+ * the 101 is written, and leaves right after it.) The connection is live afterwards: an echo comes back
  * after the burst.
  *
  * <p>The JDK's {@code java.net.http.WebSocket} (17.0.15) can stall when more than its first read
