@@ -137,7 +137,7 @@ final class ClientLoop implements AutoCloseable {
             }
         }
 
-        private void drop() {
+        void drop() {
             if (closed) {
                 return;
             }
@@ -422,6 +422,16 @@ final class ClientLoop implements AutoCloseable {
         Conn conn;
         while ((conn = pending.poll()) != null) {
             conn.flush();
+        }
+    }
+
+    /**
+     * Closes every connection's socket at once, without a close frame, as a network cut or a
+     * balancer restart leaves a server's clients.
+     */
+    void dropAll() {
+        for (Conn conn : connections) {
+            conn.drop();
         }
     }
 

@@ -90,6 +90,8 @@ public final class LoadDriver {
         HEAP("live heap per idle connection (KiB)", false),
         RSS("RSS per idle connection (KiB)", false),
         THREADS("server threads with %s connections open", false),
+        /** Formatted with the number of connections. */
+        DROP("%s connections dropped at once, no close frame: until the server holds none (ms)", false),
         CPU_ECHO_64("server CPU per message, echo 64 B, 1 in flight (µs)", false),
         CPU_ECHO_64_8("server CPU per message, echo 64 B, 8 in flight (µs)", false),
         CPU_ECHO_1K_1("server CPU per message, echo 1 KiB, 1 in flight (µs)", false),
@@ -100,7 +102,8 @@ public final class LoadDriver {
         CPU_BCAST_1000("server CPU per delivery, broadcast 1 sender/1,000, 8 in flight (µs)", false),
         CPU_DIRECTED("server CPU per round trip, directed (µs)", false),
         CPU_DIRECTED_8("server CPU per round trip, directed, 8 in flight (µs)", false),
-        CPU_HANDSHAKE("server CPU per handshake (µs)", false);
+        CPU_HANDSHAKE("server CPU per handshake (µs)", false),
+        CPU_DROP("server CPU per dropped connection (µs)", false);
 
         final String label;
         final boolean higherIsBetter;
@@ -144,6 +147,7 @@ public final class LoadDriver {
                 || row == Row.HEAP
                 || row == Row.RSS
                 || row == Row.THREADS
+                || row == Row.DROP
                 || row.name().startsWith("CPU_");
     }
 
@@ -602,12 +606,46 @@ public final class LoadDriver {
                     (after.heapBytes() - before.heapBytes()) / 1024.0 / n,
                     (after.rssKib() - before.rssKib()) / (double) n,
                     after.threads());
+            drop(target, results, loop, n);
         } catch (IOException e) {
             problem(results, Row.HANDSHAKES, target, e.toString());
         } finally {
             results.violations(Row.HANDSHAKES, violations);
             awaitClosed(target, results, Row.HANDSHAKES);
         }
+    }
+
+    /**
+     * Every connection of the loop goes at once, with a FIN and no close frame: the time until
+     * the server holds none, and its CPU for them. Closing a socket on an XNIO IO thread polls
+     * the selector, which reports every other socket still readable: closed in the pass that read
+     * their ends, thousands of connections cost a poll of all the others each.
+     */
+    private void drop(Target target, Results results, ClientLoop loop, int n) {
+        double startCpu = target.cpuSeconds();
+        long start = System.nanoTime();
+        loop.dropAll();
+        long deadline = deadline(60);
+        while (target.connectionCount() > 0) {
+            if (System.nanoTime() > deadline) {
+                problem(
+                        results,
+                        Row.DROP,
+                        target,
+                        target.connectionCount() + " connections still open 60 s after the drop");
+                return;
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+        }
+        double millis = (System.nanoTime() - start) / 1e6;
+        double cpu = target.cpuSeconds() - startCpu;
+        results.add(Row.DROP, target.kind(), millis);
+        if (!Double.isNaN(cpu)) {
+            results.add(Row.CPU_DROP, target.kind(), cpu * 1e6 / n);
+        }
+        log.printf(
+                "  %d connections dropped at once: %.0f ms until the server held none, %.1f µs CPU each%n",
+                n, millis, cpu * 1e6 / n);
     }
 
     /** The value at that rank of sorted values (nearest rank), or NaN if there are none. */

@@ -49,6 +49,16 @@ import org.xnio.conduits.StreamSourceConduit;
  * ping or the fragment; a {@link FrameScanner} follows what Undertow is given. So messages reach
  * the connection in the order they were sent, whoever read them.
  *
+ * <p><b>The end of the stream.</b> When the reader meets the end of the stream or a failed read
+ * with nothing held, Undertow meets it in a task of the IO thread rather than at once, and the
+ * socket's reads are suspended until then, which takes it off the selector. Undertow closes the
+ * socket in that task. The reason is XNIO's: closing a socket on its own IO thread cancels its key
+ * and polls the selector at once ({@code WorkerThread.cancelKey}), and the JDK's level-triggered
+ * epoll reports every other socket still readable. When thousands of clients go at once (a
+ * network cut, a balancer restarting), each close in the pass that read its end polled every
+ * other end still waiting; in tasks, the others are off the selector and each poll finds next to
+ * nothing.
+ *
  * <p>A text frame that is not UTF-8 closes the connection with 1007, as Undertow does, and nothing
  * after it is read. The connection holds no buffer between reads unless a frame is incomplete.
  * Runs on the connection's IO thread only.
@@ -92,6 +102,12 @@ public final class FrameReader extends AbstractStreamSourceConduit<StreamSourceC
     private final Owner owner;
     /** Undertow's read listener, which this one stands in front of. */
     private final ChannelListener<? super ConduitStreamSourceChannel> undertow;
+    /** The channel Undertow's listener is called with; null in unit tests, where no end is deferred. */
+    private ConduitStreamSourceChannel source;
+    /** The end of the stream, or a failed read, waits for Undertow in a task of the IO thread ({@link #deferEnd}). */
+    private boolean endDeferred;
+    /** Whether Undertow wants to hear when the socket is readable: it resumed reads and has not suspended them since. */
+    private boolean upperResumed;
     /** The largest payload read here: the array's, or the route's message size if smaller. */
     private final int maxPayload;
 
@@ -136,6 +152,7 @@ public final class FrameReader extends AbstractStreamSourceConduit<StreamSourceC
         ConduitStreamSourceChannel source = socket.getSourceChannel();
         int maxPayload = (int) Math.min(MAX_PAYLOAD, owner.limits().maxMessageSize());
         FrameReader reader = new FrameReader(source.getConduit(), owner, source.getReadListener(), maxPayload);
+        reader.source = source;
         source.setConduit(reader);
         source.setReadListener(reader);
         return reader;
@@ -266,10 +283,15 @@ public final class FrameReader extends AbstractStreamSourceConduit<StreamSourceC
                 owner.deliverText(text);
             }
         }
-        forUndertow |= read < 0 || failure != null; // Undertow meets the end of the stream, or the failure
+        boolean ended = read < 0 || failure != null;
+        forUndertow |= ended; // Undertow meets the end of the stream, or the failure
         if (at < end && !stopped) {
             hold(a, at, end - at);
             heldChecked = forUndertow ? 0 : Math.max(checked, 0);
+        }
+        if (ended && heldLength == 0 && !stopped && deferEnd()) {
+            undertowNext = false;
+            return false;
         }
         undertowNext = forUndertow;
         return forUndertow;
@@ -418,10 +440,67 @@ public final class FrameReader extends AbstractStreamSourceConduit<StreamSourceC
         return Conduits.transfer(this, count, throughBuffer, target);
     }
 
+    /**
+     * The end of the stream or a failed read, with nothing held: Undertow meets it in a task of
+     * the IO thread ({@link #endNow}), and the socket's reads are suspended until then, which takes
+     * it off the selector. Returns {@code false} when it goes to Undertow now instead (in unit
+     * tests, or when the IO thread takes no more tasks).
+     */
+    private boolean deferEnd() {
+        ConduitStreamSourceChannel channel = source;
+        if (channel == null || endDeferred) {
+            return false;
+        }
+        endDeferred = true;
+        next.suspendReads();
+        try {
+            channel.getIoThread().execute(this::endNow);
+        } catch (RuntimeException rejected) {
+            endDeferred = false;
+            return false;
+        }
+        return true;
+    }
+
+    /** The deferred end goes to Undertow, which closes the socket; if Undertow does not read now, it reads it when it resumes. */
+    private void endNow() {
+        endDeferred = false;
+        org.xnio.channels.CloseableChannel webSocket = owner.webSocketChannel();
+        if (stopped || webSocket == null || !webSocket.isOpen() || !upperResumed) {
+            return; // closed meanwhile, or Undertow reads it when it resumes reading
+        }
+        undertowNext = true;
+        undertow.handleEvent(source);
+        if (!stopped && webSocket.isOpen() && upperResumed) {
+            next.resumeReads();
+        }
+    }
+
+    @Override
+    public void suspendReads() {
+        upperResumed = false;
+        next.suspendReads();
+    }
+
+    /** Undertow's view: while an end is deferred the socket's reads are suspended, but not for Undertow. */
+    @Override
+    public boolean isReadResumed() {
+        return endDeferred ? upperResumed : next.isReadResumed();
+    }
+
+    @Override
+    public void wakeupReads() {
+        upperResumed = true;
+        if (!endDeferred) {
+            next.wakeupReads();
+        }
+    }
+
     /** Undertow resumes reading: held bytes are read without waiting for the socket. */
     @Override
     public void resumeReads() {
-        if (stopped) {
+        upperResumed = true;
+        if (stopped || endDeferred) {
             return;
         }
         next.resumeReads();
