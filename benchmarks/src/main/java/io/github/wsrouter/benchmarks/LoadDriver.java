@@ -489,7 +489,7 @@ public final class LoadDriver {
             problem(results, row, target, e.toString());
         } finally {
             results.violations(row, violations);
-            awaitClosed(target, results, row);
+            awaitClosed(target, results, row, 15);
         }
     }
 
@@ -611,7 +611,7 @@ public final class LoadDriver {
             problem(results, Row.HANDSHAKES, target, e.toString());
         } finally {
             results.violations(Row.HANDSHAKES, violations);
-            awaitClosed(target, results, Row.HANDSHAKES);
+            awaitClosed(target, results, Row.HANDSHAKES, 15);
         }
     }
 
@@ -625,17 +625,8 @@ public final class LoadDriver {
         double startCpu = target.cpuSeconds();
         long start = System.nanoTime();
         loop.dropAll();
-        long deadline = deadline(60);
-        while (target.connectionCount() > 0) {
-            if (System.nanoTime() > deadline) {
-                problem(
-                        results,
-                        Row.DROP,
-                        target,
-                        target.connectionCount() + " connections still open 60 s after the drop");
-                return;
-            }
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+        if (!awaitClosed(target, results, Row.DROP, 60)) {
+            return;
         }
         double millis = (System.nanoTime() - start) / 1e6;
         double cpu = target.cpuSeconds() - startCpu;
@@ -675,7 +666,7 @@ public final class LoadDriver {
                 problem(results, Row.HANDSHAKES, target, "warm-up: " + e);
                 return;
             }
-            awaitClosed(target, results, Row.HANDSHAKES);
+            awaitClosed(target, results, Row.HANDSHAKES, 15);
         }
     }
 
@@ -694,20 +685,24 @@ public final class LoadDriver {
         log.println("  PROBLEM " + line);
     }
 
-    /** Waits (bounded) until the server has let go of every connection of the scenario. */
-    private void awaitClosed(Target target, Results results, Row row) {
-        long deadline = deadline(15);
+    /**
+     * Waits, up to the bound, until the server has let go of every connection of the scenario;
+     * whether it did (if not, the row has a problem).
+     */
+    private boolean awaitClosed(Target target, Results results, Row row, int seconds) {
+        long deadline = deadline(seconds);
         while (target.connectionCount() > 0) {
             if (System.nanoTime() > deadline) {
                 problem(
                         results,
                         row,
                         target,
-                        target.connectionCount() + " connections still open 15 s after the clients left");
-                return;
+                        target.connectionCount() + " connections still open " + seconds + " s after the clients left");
+                return false;
             }
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
         }
+        return true;
     }
 
     /**

@@ -6,15 +6,15 @@ import io.github.wsrouter.Connection;
 import io.github.wsrouter.MessageRouter;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * What a router sends while a connection opens (a history replay, say) leaves right behind the 101
  * and arrives whole and in order, however much it is: seen from a raw socket that reads the 101
  * and the first frames in one 16 KiB read, as the JDK's client does, with a burst several times
  * that, many rounds in a row, on both adapters. (On the native adapter the burst is queued before
- * the 101 is written, and leaves right after it.) The connection is live afterwards: an echo comes back
- * after the burst.
+ * the 101 is written, and leaves right after it.) The connection is live afterwards: an echo comes
+ * back after the burst.
  *
  * <p>The JDK's {@code java.net.http.WebSocket} (17.0.15) can stall when more than its first read
  * (16 KiB by default, {@code jdk.httpclient.bufsize}) arrives right behind the 101: the bytes leave
@@ -26,11 +26,6 @@ class BurstBehindTheUpgradeTest {
     private static final int ROUNDS = 40;
     /** About 90 KB: several times a client's first read. */
     private static final int MESSAGES = 1500;
-
-    enum Adapter {
-        NATIVE,
-        JAKARTA
-    }
 
     private WsServer server;
 
@@ -60,14 +55,11 @@ class BurstBehindTheUpgradeTest {
         return "{\"replayed\":" + i + ",\"text\":\"a message the client missed while away\"}";
     }
 
-    @ParameterizedTest
-    @EnumSource(Adapter.class)
-    void everyFrameSentWhileOpeningArrivesWholeAndInOrderThenTheConnectionIsLive(Adapter adapter) throws Exception {
+    @ParameterizedTest(name = "jakarta={0}")
+    @ValueSource(booleans = {false, true})
+    void everyFrameSentWhileOpeningArrivesWholeAndInOrderThenTheConnectionIsLive(boolean jakarta) throws Exception {
         WsServer.Builder builder = WsServer.builder().port(0).route("/burst/", new Burst());
-        if (adapter == Adapter.JAKARTA) {
-            builder.jakarta();
-        }
-        server = builder.build().start();
+        server = (jakarta ? builder.jakarta() : builder).build().start();
         for (int round = 1; round <= ROUNDS; round++) {
             try (RawWebSocket client = RawWebSocket.connect(server.port(), "/burst/")) {
                 for (int i = 1; i <= MESSAGES; i++) {

@@ -1,9 +1,12 @@
 package io.github.wsrouter.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.github.wsrouter.CloseStatus;
+import io.github.wsrouter.Connection;
 import io.github.wsrouter.EchoRouter;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -48,7 +51,7 @@ class DroppedAtOnceTest {
                 for (int i = 0; i < DROPPED; i++) {
                     clients.add(RawWebSocket.connect(server.port(), "/echo/", 64 * 1024));
                 }
-                Set<Object> opened = new HashSet<>();
+                Set<Connection> opened = new HashSet<>();
                 for (int i = 0; i < DROPPED; i++) {
                     opened.add(router.await("open").connection());
                 }
@@ -62,7 +65,7 @@ class DroppedAtOnceTest {
                 stays.sendText("while they go, round " + round);
                 assertThat(stays.read().text()).isEqualTo("while they go, round " + round);
 
-                Set<Object> closed = new HashSet<>();
+                Set<Connection> closed = new HashSet<>();
                 while (closed.size() < DROPPED) {
                     ObservedRouter.Event event = router.await("close", "error");
                     assertThat(opened)
@@ -75,9 +78,7 @@ class DroppedAtOnceTest {
                             .as("round %s", round)
                             .isEqualTo(CloseStatus.ABNORMAL_CLOSURE.code());
                 }
-                org.awaitility.Awaitility.await()
-                        .atMost(java.time.Duration.ofSeconds(10))
-                        .until(() -> server.connectionCount() == 1);
+                await().atMost(Duration.ofSeconds(10)).until(() -> server.connectionCount() == 1);
                 stays.sendText("after, round " + round);
                 assertThat(stays.read().text()).isEqualTo("after, round " + round);
             }
