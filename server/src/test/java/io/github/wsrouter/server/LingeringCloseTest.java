@@ -12,6 +12,8 @@ import java.util.TreeMap;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * A client that is still writing when the server closes it for a violation reads the close code,
@@ -67,6 +69,85 @@ class LingeringCloseTest {
             all.write(next); // 4 MiB of well-formed frames behind it
         }
         rounds("reserved opcode and 4 MiB behind it", all.toByteArray(), 1002);
+    }
+
+    /**
+     * A client that writes byte by byte (Autobahn's fuzzing client does, in case 4.1.5): a header
+     * RFC 6455 forbids is judged at its second byte, where Undertow's parser judges it, so it is
+     * answered on the lingering path. Judged by Undertow, it was answered with a close frame and
+     * the socket dropped at once: the client's next bytes met a reset.
+     */
+    @ParameterizedTest(name = "jakarta={0}: {1}")
+    @CsvSource({
+        "false, reserved opcode 7,          87 8D 11223344 00000000000000000000000000",
+        "true,  reserved opcode 7,          87 8D 11223344 00000000000000000000000000",
+        "false, unmasked text,              81 05 6869212121",
+        "true,  unmasked text,              81 05 6869212121",
+        "false, fragmented ping,            09 80 11223344",
+        "true,  fragmented ping,            09 80 11223344",
+        "false, ping over 125 bytes,        89 FE 007E 11223344",
+        "true,  ping over 125 bytes,        89 FE 007E 11223344",
+        "false, RSV bit and no extension,   C1 82 11223344 6869",
+        "true,  RSV bit and no extension,   C1 82 11223344 6869",
+    })
+    void aForbiddenHeaderWrittenByteByByteGetsItsCloseCodeAndTheServerLingers(boolean jakarta, String what, String hex)
+            throws Exception {
+        WsServer.Builder builder = WsServer.builder().port(0).route("/echo/", EchoRouter.create());
+        server = (jakarta ? builder.jakarta() : builder).build().start();
+        byte[] forbidden = RawWebSocket.hex(hex);
+        byte[] ping = RawWebSocket.maskedFrame(0x9, new byte[0]);
+        byte[] close = RawWebSocket.maskedFrame(0x8, new byte[] {0x03, (byte) 0xE8});
+        Map<String, Integer> failures = new TreeMap<>();
+        int rounds = ROUNDS / 4;
+        for (int round = 0; round < rounds; round++) {
+            String failure = dribbledRound(forbidden, ping, close);
+            if (failure != null) {
+                failures.merge(failure, 1, Integer::sum);
+            }
+        }
+        assertThat(failures)
+                .as(what + ": failed rounds of " + rounds + " by cause")
+                .isEmpty();
+    }
+
+    /**
+     * One client: a text and its echo; the forbidden frame's first two bytes, one write each, and
+     * the close code; then the rest of the frame, a ping and a close frame, one byte a write, all
+     * of which the server must read; then the end of the stream.
+     */
+    private String dribbledRound(byte[] forbidden, byte[] ping, byte[] close) throws IOException {
+        try (RawWebSocket client = RawWebSocket.connect(server.port(), "/echo/")) {
+            client.setNoDelay();
+            client.sendText("before");
+            RawWebSocket.Frame echo = client.read();
+            if (echo.opcode() != 0x1) {
+                return "no echo, opcode " + echo.opcode();
+            }
+            client.sendRaw(forbidden, 0, 1);
+            client.sendRaw(forbidden, 1, 1);
+            RawWebSocket.Frame reply = client.read();
+            if (reply.opcode() != 0x8) {
+                return "opcode " + reply.opcode();
+            }
+            if (reply.closeCode() != 1002) {
+                return "close code " + reply.closeCode();
+            }
+            ByteArrayOutputStream rest = new ByteArrayOutputStream();
+            rest.write(forbidden, 2, forbidden.length - 2);
+            rest.writeBytes(ping);
+            rest.writeBytes(close);
+            byte[] bytes = rest.toByteArray();
+            for (int i = 0; i < bytes.length; i++) {
+                try {
+                    client.sendRaw(bytes, i, 1);
+                } catch (IOException e) {
+                    return "write after the close code: " + e.getMessage();
+                }
+            }
+            return client.awaitEndOfStream() ? null : "no end of stream";
+        } catch (IOException e) {
+            return "read: " + e.getClass().getSimpleName() + " " + e.getMessage();
+        }
     }
 
     private void rounds(String what, byte[] bytes, int expectedCode) throws IOException {

@@ -27,15 +27,6 @@ class ProtocolViolationTest {
         }
     }
 
-    private static byte[] hex(String hex) {
-        String clean = hex.replace(" ", "");
-        byte[] bytes = new byte[clean.length() / 2];
-        for (int i = 0; i < bytes.length; i++) {
-            bytes[i] = (byte) Integer.parseInt(clean.substring(2 * i, 2 * i + 2), 16);
-        }
-        return bytes;
-    }
-
     @ParameterizedTest(name = "jakarta={0}: {1}")
     @CsvSource({
         // masked frames use the mask key 00000000, so the payload bytes read as they are
@@ -62,7 +53,7 @@ class ProtocolViolationTest {
         Peer bystander = JdkPeer.connect(HTTP, server.uri("/echo/"));
         try (RawWebSocket offender = RawWebSocket.connect(server.port(), "/echo/")) {
             router.awaitOpens(2);
-            offender.sendRaw(hex(frames));
+            offender.sendRaw(RawWebSocket.hex(frames));
             RawWebSocket.Frame reply = offender.read();
             assertThat(reply.opcode()).as(what).isEqualTo(0x8);
             assertThat(reply.closeCode()).as(what).isEqualTo(expectedCode);

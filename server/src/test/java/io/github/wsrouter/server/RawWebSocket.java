@@ -123,6 +123,16 @@ final class RawWebSocket implements AutoCloseable {
         return frame.toByteArray();
     }
 
+    /** Bytes written as hex digits, spaces ignored: {@code "81 82 00000000 C328"}. */
+    static byte[] hex(String hex) {
+        String clean = hex.replace(" ", "");
+        byte[] bytes = new byte[clean.length() / 2];
+        for (int i = 0; i < bytes.length; i++) {
+            bytes[i] = (byte) Integer.parseInt(clean.substring(2 * i, 2 * i + 2), 16);
+        }
+        return bytes;
+    }
+
     /** Sends raw bytes as they are: for frames no client library would build. */
     void sendRaw(byte[] bytes) throws IOException {
         out.write(bytes);
@@ -133,6 +143,11 @@ final class RawWebSocket implements AutoCloseable {
     void sendRaw(byte[] bytes, int offset, int length) throws IOException {
         out.write(bytes, offset, length);
         out.flush();
+    }
+
+    /** Sends each write as soon as it is made (TCP_NODELAY), for a client that dribbles its bytes. */
+    void setNoDelay() throws IOException {
+        socket.setTcpNoDelay(true);
     }
 
     void setReadTimeout(int millis) throws IOException {

@@ -73,6 +73,9 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
 
     private int state = FIRST;
     private boolean fin;
+    /** The frame's RSV bits (0 to 7). */
+    private int rsv;
+
     private int opcode;
     private boolean masked;
     private int pending;
@@ -254,6 +257,7 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
                     headerAt = i;
                     int b = buffer.get(i++) & 0xFF;
                     fin = (b & 0x80) != 0;
+                    rsv = (b >> 4) & 0x07;
                     opcode = b & 0x0F;
                     state = SECOND;
                 }
@@ -262,6 +266,9 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
                     masked = (b & 0x80) != 0;
                     int len = b & 0x7F;
                     length = 0;
+                    if (!violated && lingering == null) {
+                        judgeHeader(len);
+                    }
                     if (len == 126 || len == 127) {
                         pending = len == 126 ? 2 : 8;
                         state = LENGTH;
@@ -316,7 +323,11 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
         }
     }
 
-    private void check() {
+    /**
+     * Judges a header at its second byte, where Undertow's parser judges it: by then the opcode,
+     * the RSV bits, FIN, the mask bit and the first length byte are known.
+     */
+    private void judgeHeader(int firstLength) {
         if (leftToUndertow) {
             return;
         }
@@ -326,9 +337,15 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
             leftToUndertow = true;
             return;
         }
-        CloseStatus framing = framingError();
+        CloseStatus framing = framingError(firstLength);
         if (framing != null) {
             violation(framing);
+        }
+    }
+
+    /** Checks a whole header against the bounds that need its length: size, fragments, pings. */
+    private void check() {
+        if (leftToUndertow) {
             return;
         }
         if (opcode < 8) {
@@ -364,27 +381,39 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
     }
 
     /**
-     * A header RFC 6455 forbids, refused here rather than by Undertow's parser: Undertow answers
-     * those with its close frame and then drops the socket at once (it sends a second close frame,
-     * which fails), with no chance to linger. (RSV bits are left to Undertow: an extension may
-     * have been negotiated. So is a continuation frame with no message to continue: a fragmented
-     * message just before it in the same read must still be echoed before the close, as Autobahn
-     * 5.15 checks, and the guard would cut it off before Undertow has delivered it.)
+     * A header RFC 6455 forbids, refused here rather than by Undertow's parser, and at the same
+     * byte: the second. Undertow answers those with its close frame, puts it ahead of the replies
+     * still queued, and then drops the socket at once (it sends a second close frame, which
+     * fails): the peer may read neither the replies nor the close code, and with no linger its
+     * next bytes are answered with a reset. Judging at the second byte matters when a header
+     * arrives over two reads, as it does from a client that writes byte by byte: judged only once
+     * whole, the header's second byte had already reached Undertow. (A continuation frame with no
+     * message to continue is still Undertow's: a fragmented message just before it in the same
+     * read must be echoed before the close, as Autobahn 5.15 checks, and the guard would cut it
+     * off before Undertow has delivered it.)
      */
-    private CloseStatus framingError() {
+    private CloseStatus framingError(int firstLength) {
         String error = null;
-        if (!masked) {
+        if (rsv != 0 && !extensionsNegotiated()) {
+            error = "RSV bits without an extension";
+        } else if (!masked) {
             error = "unmasked client frame";
         } else if ((opcode >= 3 && opcode <= 7) || opcode >= 11) {
             error = "reserved opcode " + opcode;
         } else if (opcode >= 8 && !fin) {
             error = "fragmented control frame";
-        } else if (opcode >= 8 && length > 125) {
+        } else if (opcode >= 8 && firstLength > 125) {
             error = "control frame over 125 bytes";
         } else if ((opcode == 1 || opcode == 2) && inMessage) {
             error = "new message inside a fragmented one";
         }
         return error == null ? null : CloseStatus.PROTOCOL_ERROR.withReason(error);
+    }
+
+    /** Whether the connection negotiated an extension, which may give the RSV bits a meaning. */
+    private boolean extensionsNegotiated() {
+        WebSocketChannel channel = owner.webSocketChannel();
+        return channel == null || channel.areExtensionsSupported();
     }
 
     private static long saturatedAdd(long a, long b) {
