@@ -47,7 +47,7 @@ final class AutobahnReport {
                 closes.merge(close, 1, Integer::sum);
                 if (!ACCEPTED.contains(behaviour) || !ACCEPTED.contains(close)) {
                     bad.add(entry.getKey() + ": " + behaviour + ", close " + close + ", remote close code "
-                            + result.get("remoteCloseCode"));
+                            + result.get("remoteCloseCode") + details(index.resolveSibling(reportFile(result))));
                 }
             }
         }
@@ -55,5 +55,56 @@ final class AutobahnReport {
                 "Autobahn (%s): %d cases; behaviour %s; closing behaviour %s%n", adapter, cases, behaviours, closes);
         assertThat(cases).as("cases run").isPositive();
         assertThat(bad).as("cases not OK (reports in %s)", index.getParent()).isEmpty();
+    }
+
+    private static String reportFile(JsonObject result) {
+        JsonElement file = result.get("reportfile");
+        return file == null || file.isJsonNull() ? "" : file.getAsString();
+    }
+
+    /**
+     * What a failed case's own report says of how it ended, for a failure seen only in a CI log:
+     * how long it took, who dropped the connection, and the last events of its wire log (TO/RO
+     * octets out and in, TF/RF frames out and in with their opcode, KL the client's kill timer).
+     */
+    static String details(Path report) {
+        if (!Files.isRegularFile(report)) {
+            return "";
+        }
+        try {
+            JsonObject json = JsonParser.parseString(Files.readString(report, StandardCharsets.UTF_8))
+                    .getAsJsonObject();
+            StringBuilder out = new StringBuilder(" (");
+            out.append(json.get("duration")).append(" ms");
+            for (String flag : List.of("droppedByMe", "failedByMe", "wasServerConnectionDropTimeout", "wasClean")) {
+                out.append(", ").append(flag).append(' ').append(json.get(flag));
+            }
+            JsonElement reason = json.get("wasNotCleanReason");
+            if (reason != null && !reason.isJsonNull()) {
+                out.append(", ").append(reason.getAsString());
+            }
+            List<String> events = new ArrayList<>();
+            for (JsonElement event : json.getAsJsonArray("wirelog")) {
+                events.add(wireEvent(event.getAsJsonArray()));
+            }
+            int from = Math.max(0, events.size() - 16);
+            out.append("; wire log")
+                    .append(from > 0 ? " ... " : " ")
+                    .append(String.join(", ", events.subList(from, events.size())));
+            return out.append(')').toString();
+        } catch (IOException | RuntimeException unreadable) {
+            return " (its report " + report.getFileName() + " could not be read: " + unreadable + ")";
+        }
+    }
+
+    private static String wireEvent(com.google.gson.JsonArray event) {
+        String kind = event.get(0).getAsString();
+        return switch (kind) {
+            case "TO", "RO" -> kind + " " + event.get(1).getAsJsonArray().get(0).getAsInt();
+            case "TF", "RF" ->
+                kind + " op" + event.get(2).getAsInt() + " "
+                        + event.get(1).getAsJsonArray().get(0).getAsInt();
+            default -> event.size() > 1 ? kind + " " + event.get(1) : kind;
+        };
     }
 }
