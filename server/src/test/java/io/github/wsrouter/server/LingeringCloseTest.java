@@ -89,6 +89,8 @@ class LingeringCloseTest {
         "true,  ping over 125 bytes,        89 FE 007E 11223344",
         "false, RSV bit and no extension,   C1 82 11223344 6869",
         "true,  RSV bit and no extension,   C1 82 11223344 6869",
+        "false, continuation of no message, 80 82 11223344 6869",
+        "true,  continuation of no message, 80 82 11223344 6869",
     })
     void aForbiddenHeaderWrittenByteByByteGetsItsCloseCodeAndTheServerLingers(boolean jakarta, String what, String hex)
             throws Exception {

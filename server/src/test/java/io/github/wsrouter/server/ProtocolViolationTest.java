@@ -62,6 +62,68 @@ class ProtocolViolationTest {
         assertThat(bystander.awaitText()).isEqualTo("still here");
     }
 
+    /**
+     * A message that came just before a forbidden header is answered before the close code
+     * (Autobahn 4.1.5's and 5.15's order, from a client that writes byte by byte and does not
+     * wait): the close goes after what the container does with the bytes read before the header,
+     * the message's delivery included, which Undertow's Jakarta container runs a task later.
+     */
+    @ParameterizedTest(name = "jakarta={0}: {1}")
+    @CsvSource({
+        "false, reserved opcode 7,                     false, 87 8D",
+        "true,  reserved opcode 7,                     false, 87 8D",
+        "false, unmasked text,                         false, 81 05",
+        "true,  unmasked text,                         false, 81 05",
+        "false, continuation after a fragmented one,   true,  00 89",
+        "true,  continuation after a fragmented one,   true,  00 89",
+    })
+    void aMessageJustBeforeAForbiddenHeaderIsAnsweredBeforeTheCloseCode(
+            boolean jakarta, String what, boolean fragmented, String header) throws Exception {
+        WsServer.Builder builder = WsServer.builder().port(0).route("/echo/", EchoRouter.create());
+        server = (jakarta ? builder.jakarta() : builder).build().start();
+        java.io.ByteArrayOutputStream message = new java.io.ByteArrayOutputStream();
+        if (fragmented) {
+            message.writeBytes(
+                    RawWebSocket.maskedFrame(0x1, "Hello, ".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            message.writeBytes(
+                    RawWebSocket.maskedFrame(0x0, "world!".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            byte[] frames = message.toByteArray();
+            frames[0] &= 0x7F; // the first fragment is not final; the continuation that ends it is
+            message.reset();
+            message.writeBytes(frames);
+        } else {
+            message.writeBytes(
+                    RawWebSocket.maskedFrame(0x1, "Hello, world!".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        }
+        message.writeBytes(RawWebSocket.hex(header));
+        byte[] bytes = message.toByteArray();
+        java.util.Map<String, Integer> failures = new java.util.TreeMap<>();
+        int rounds = 100;
+        for (int round = 0; round < rounds; round++) {
+            try (RawWebSocket client = RawWebSocket.connect(server.port(), "/echo/")) {
+                client.setNoDelay();
+                for (int i = 0; i < bytes.length; i++) {
+                    client.sendRaw(bytes, i, 1);
+                }
+                RawWebSocket.Frame first = client.read();
+                RawWebSocket.Frame second = first.opcode() == 0x8 ? first : client.read();
+                String failure = first.opcode() != 0x1
+                        ? "the close came first"
+                        : !first.text().equals("Hello, world!")
+                                ? "echoed " + first.text()
+                                : second.opcode() != 0x8 || second.closeCode() != 1002
+                                        ? "then opcode " + second.opcode()
+                                        : null;
+                if (failure != null) {
+                    failures.merge(failure, 1, Integer::sum);
+                }
+            }
+        }
+        assertThat(failures)
+                .as(what + ": failed rounds of " + rounds + " by cause")
+                .isEmpty();
+    }
+
     /** An empty message is an ordinary message, not one over the limit (Autobahn 1.1.1, 1.2.1). */
     @ParameterizedTest(name = "jakarta={0}: opcode {1}")
     @CsvSource({"false, 1", "true, 1", "false, 2", "true, 2"})
