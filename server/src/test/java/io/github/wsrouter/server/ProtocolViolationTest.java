@@ -4,7 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.wsrouter.EchoRouter;
 import io.github.wsrouter.WsOptions;
+import java.io.ByteArrayOutputStream;
 import java.net.http.HttpClient;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.TreeMap;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -81,23 +85,20 @@ class ProtocolViolationTest {
             boolean jakarta, String what, boolean fragmented, String header) throws Exception {
         WsServer.Builder builder = WsServer.builder().port(0).route("/echo/", EchoRouter.create());
         server = (jakarta ? builder.jakarta() : builder).build().start();
-        java.io.ByteArrayOutputStream message = new java.io.ByteArrayOutputStream();
+        ByteArrayOutputStream message = new ByteArrayOutputStream();
         if (fragmented) {
-            message.writeBytes(
-                    RawWebSocket.maskedFrame(0x1, "Hello, ".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-            message.writeBytes(
-                    RawWebSocket.maskedFrame(0x0, "world!".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            message.writeBytes(RawWebSocket.maskedFrame(0x1, "Hello, ".getBytes(StandardCharsets.UTF_8)));
+            message.writeBytes(RawWebSocket.maskedFrame(0x0, "world!".getBytes(StandardCharsets.UTF_8)));
             byte[] frames = message.toByteArray();
             frames[0] &= 0x7F; // the first fragment is not final; the continuation that ends it is
             message.reset();
             message.writeBytes(frames);
         } else {
-            message.writeBytes(
-                    RawWebSocket.maskedFrame(0x1, "Hello, world!".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            message.writeBytes(RawWebSocket.maskedFrame(0x1, "Hello, world!".getBytes(StandardCharsets.UTF_8)));
         }
         message.writeBytes(RawWebSocket.hex(header));
         byte[] bytes = message.toByteArray();
-        java.util.Map<String, Integer> failures = new java.util.TreeMap<>();
+        Map<String, Integer> failures = new TreeMap<>();
         int rounds = 100;
         for (int round = 0; round < rounds; round++) {
             try (RawWebSocket client = RawWebSocket.connect(server.port(), "/echo/")) {
