@@ -422,7 +422,14 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
         // violation was closed over unanswered (Autobahn 4.1.5's order, broken 9 times in 10 by a
         // client that writes byte by byte). Nothing after the violation reaches Undertow meanwhile.
         org.xnio.XnioIoThread thread = channel.getIoThread();
-        thread.execute(() -> thread.execute(() -> owner.closeForViolation(status)));
+        Runnable close = () -> owner.closeForViolation(status);
+        thread.execute(() -> {
+            try {
+                thread.execute(close);
+            } catch (RuntimeException shuttingDown) {
+                close.run(); // the IO thread takes no more tasks: close now
+            }
+        });
     }
 
     // The read side, closed for Undertow while the guard lingers.
