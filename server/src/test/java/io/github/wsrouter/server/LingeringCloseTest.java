@@ -138,13 +138,10 @@ class LingeringCloseTest {
             rest.write(forbidden, 2, forbidden.length - 2);
             rest.writeBytes(ping);
             rest.writeBytes(close);
-            byte[] bytes = rest.toByteArray();
-            for (int i = 0; i < bytes.length; i++) {
-                try {
-                    client.sendRaw(bytes, i, 1);
-                } catch (IOException e) {
-                    return "write after the close code: " + e.getMessage();
-                }
+            try {
+                client.sendByteByByte(rest.toByteArray());
+            } catch (IOException e) {
+                return "write after the close code: " + e.getMessage();
             }
             return client.awaitEndOfStream() ? null : "no end of stream";
         } catch (IOException e) {

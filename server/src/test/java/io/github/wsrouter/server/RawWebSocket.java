@@ -150,6 +150,13 @@ final class RawWebSocket implements AutoCloseable {
         socket.setTcpNoDelay(true);
     }
 
+    /** Sends the bytes one write each, as a client that dribbles them does (with {@link #setNoDelay}). */
+    void sendByteByByte(byte[] bytes) throws IOException {
+        for (int i = 0; i < bytes.length; i++) {
+            sendRaw(bytes, i, 1);
+        }
+    }
+
     void setReadTimeout(int millis) throws IOException {
         socket.setSoTimeout(millis);
     }

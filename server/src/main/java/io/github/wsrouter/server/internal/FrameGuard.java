@@ -267,8 +267,11 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
                     masked = (b & 0x80) != 0;
                     int len = b & 0x7F;
                     length = 0;
-                    if (!violated && lingering == null) {
-                        judgeHeader(len);
+                    if (!violated && lingering == null) { // judged where Undertow's parser judges it
+                        CloseStatus framing = framingError(len);
+                        if (framing != null) {
+                            violation(framing);
+                        }
                     }
                     if (len == 126 || len == 127) {
                         pending = len == 126 ? 2 : 8;
@@ -321,17 +324,6 @@ public final class FrameGuard extends AbstractStreamSourceConduit<StreamSourceCo
         state = FIRST;
         if (closeFrame) {
             peerClosed = true;
-        }
-    }
-
-    /**
-     * Judges a header at its second byte, where Undertow's parser judges it: by then the opcode,
-     * the RSV bits, FIN, the mask bit and the first length byte are known.
-     */
-    private void judgeHeader(int firstLength) {
-        CloseStatus framing = framingError(firstLength);
-        if (framing != null) {
-            violation(framing);
         }
     }
 
